@@ -1,0 +1,82 @@
+import { IDENTITY_ATTRIBUTE, LedgerError, ROLE, type Build, type Dsi, type License, type Role } from '@threadseal/ledger-model';
+import type { ClientIdentity } from 'fabric-shim-api';
+import type { Actor } from '../domain/actor.js';
+
+/*
+ * Who may do what, in one place. Rights depend on the submitter's MSP id and the `role` attribute of its
+ * Fabric CA certificate; operator qualifications are license terms and are checked by the build rules.
+ */
+
+/** Reads the submitter's org and CA attributes (`role`, comma-separated `qualification`). */
+export function actorOf(identity: ClientIdentity): Actor {
+  const qualification = identity.getAttributeValue(IDENTITY_ATTRIBUTE.qualification);
+  return {
+    mspId: identity.getMSPID(),
+    id: identity.getID(),
+    role: identity.getAttributeValue(IDENTITY_ATTRIBUTE.role),
+    qualifications: qualification === null ? [] : qualification.split(',').map((q) => q.trim()).filter((q) => q.length > 0),
+  };
+}
+
+function requireRole(actor: Actor, roles: readonly Role[], action: string): void {
+  if (actor.role === null || !(roles as readonly string[]).includes(actor.role)) {
+    throw new LedgerError('FORBIDDEN', `${action} requires role ${roles.join(' or ')}, ${actor.mspId} client has ${actor.role ?? 'no role'}`);
+  }
+}
+
+function requireOrg(actor: Actor, mspId: string, action: string): void {
+  if (actor.mspId !== mspId) throw new LedgerError('FORBIDDEN', `${action} is reserved to ${mspId}, submitter is ${actor.mspId}`);
+}
+
+const LICENSE_ADMINS: readonly Role[] = [ROLE.ipAdmin, ROLE.licenseAdmin];
+
+/** Registering a DSI: an `ip-admin`; the submitter's org becomes the owner. @throws LedgerError FORBIDDEN. */
+export function assertCanRegisterDsi(actor: Actor): void {
+  requireRole(actor, [ROLE.ipAdmin], 'registering a DSI');
+}
+
+/** Superseding or revoking a DSI: an `ip-admin` of the owner org. @throws LedgerError FORBIDDEN. */
+export function assertCanManageDsi(actor: Actor, dsi: Dsi): void {
+  requireRole(actor, [ROLE.ipAdmin], `changing DSI ${dsi.dsiId}`);
+  requireOrg(actor, dsi.ownerMsp, `changing DSI ${dsi.dsiId}`);
+}
+
+/** Issuing a root license: an `ip-admin` of the DSI owner. @throws LedgerError FORBIDDEN. */
+export function assertCanIssueLicense(actor: Actor, dsi: Dsi): void {
+  requireRole(actor, [ROLE.ipAdmin], `licensing DSI ${dsi.dsiId}`);
+  requireOrg(actor, dsi.ownerMsp, `licensing DSI ${dsi.dsiId}`);
+}
+
+/** Splitting or allocating a license: an `ip-admin` or `license-admin` of its holder. @throws LedgerError FORBIDDEN. */
+export function assertCanSpendLicense(actor: Actor, license: License): void {
+  requireRole(actor, LICENSE_ADMINS, `spending license ${license.licenseId}`);
+  requireOrg(actor, license.holderMsp, `spending license ${license.licenseId}`);
+}
+
+/** Revoking a license: an `ip-admin` or `license-admin` of its grantor. @throws LedgerError FORBIDDEN. */
+export function assertCanRevokeLicense(actor: Actor, license: License): void {
+  requireRole(actor, LICENSE_ADMINS, `revoking license ${license.licenseId}`);
+  requireOrg(actor, license.grantorMsp, `revoking license ${license.licenseId}`);
+}
+
+/** Reading a license's confidential terms: its grantor or holder. @throws LedgerError FORBIDDEN. */
+export function assertCanReadTerms(actor: Actor, license: License): void {
+  if (actor.mspId !== license.grantorMsp && actor.mspId !== license.holderMsp) {
+    throw new LedgerError('FORBIDDEN', `terms of license ${license.licenseId} are readable by ${license.grantorMsp} and ${license.holderMsp}, submitter is ${actor.mspId}`);
+  }
+}
+
+/** Registering a machine: a `machine-admin`; the submitter's org becomes the owner. @throws LedgerError FORBIDDEN. */
+export function assertCanRegisterMachine(actor: Actor): void {
+  requireRole(actor, [ROLE.machineAdmin], 'registering a machine');
+}
+
+/**
+ * Completing, aborting or scrapping a build: the operator who started it, or an `ip-admin`/`license-admin`
+ * of the machine's org. @throws LedgerError FORBIDDEN.
+ */
+export function assertCanFinishBuild(actor: Actor, build: Build): void {
+  requireOrg(actor, build.machineOwnerMsp, `finishing build ${build.buildId}`);
+  if (actor.id === build.operatorId) return;
+  requireRole(actor, LICENSE_ADMINS, `finishing build ${build.buildId} started by another operator`);
+}

@@ -1,0 +1,99 @@
+import { CONTRACT, TX } from '@threadseal/ledger-model';
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { assertCanFinishBuild } from '../access/access-control.js';
+import { abortBuild, completeBuild, scrapBuild, startBuild } from '../domain/build-rules.js';
+import { assertRequestAuthentic } from '../domain/request-signature.js';
+import { peerClock } from '../ledger/clock.js';
+import { encodeText } from '../ledger/codec.js';
+import { decodeAbortBuild, decodeBuildRef, decodeCompleteBuild, decodeScrapBuild, decodeStartBuild, parseArgument } from './inputs.js';
+import { openScope } from './transaction-scope.js';
+
+/** Builds: consume one allocated unit per build, record the part, or record why there is none. */
+@Info({ title: 'BuildContract', description: 'Machine-signed builds consuming allocated units' })
+export class BuildContract extends Contract {
+  readonly #peerNow: () => number;
+
+  /** @param peerNow the peer clock, replaceable in unit tests. */
+  public constructor(peerNow: () => number = peerClock) {
+    super(CONTRACT.build);
+    this.#peerNow = peerNow;
+  }
+
+  /**
+   * `build:Start` — verifies the machine's signature and nonce, checks the license chain, machine, operator and
+   * parameters, and consumes one unit of the machine's allocation; the build id is the transaction id.
+   * Returns the {@link Build}.
+   */
+  @Transaction()
+  @Returns('string')
+  public async Start(ctx: Context, inputJson: string): Promise<string> {
+    const { request, signature } = decodeStartBuild(parseArgument(inputJson, TX.build.start));
+    const scope = openScope(ctx, this.#peerNow);
+    const now = scope.checkedNow();
+    const machine = await scope.repository.requireMachine(request.machineId);
+    assertRequestAuthentic(machine, request, signature, now);
+    await scope.repository.recordNonce(machine.machineId, request.nonce, scope.txId);
+    const allocation = await scope.repository.requireAllocation(request.licenseId, machine.machineId);
+    const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
+    const dsi = await scope.repository.requireDsi(allocation.dsiId);
+    const result = startBuild(dsi, chain, allocation, machine, scope.actor, request, now, scope.txId);
+    const license = chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
+    await scope.repository.putAllocation(result.allocation);
+    await scope.repository.createBuild(result.build, license);
+    scope.emit(result.event);
+    return encodeText(result.build);
+  }
+
+  /** `build:Complete` — records the part id and process-record digest of a running build; returns the {@link Build}. */
+  @Transaction()
+  @Returns('string')
+  public async Complete(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeCompleteBuild(parseArgument(inputJson, TX.build.complete));
+    const scope = openScope(ctx, this.#peerNow);
+    const current = await scope.repository.requireBuild(input.buildId);
+    assertCanFinishBuild(scope.actor, current);
+    const { build, part, event } = completeBuild(current, input, scope.now());
+    await scope.repository.updateBuild(build);
+    await scope.repository.createPart(part);
+    scope.emit(event);
+    return encodeText(build);
+  }
+
+  /** `build:Abort` — records why a running build stopped; the unit stays consumed. Returns the {@link Build}. */
+  @Transaction()
+  @Returns('string')
+  public async Abort(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeAbortBuild(parseArgument(inputJson, TX.build.abort));
+    const scope = openScope(ctx, this.#peerNow);
+    const current = await scope.repository.requireBuild(input.buildId);
+    assertCanFinishBuild(scope.actor, current);
+    const { build, event } = abortBuild(current, input, scope.now());
+    await scope.repository.updateBuild(build);
+    scope.emit(event);
+    return encodeText(build);
+  }
+
+  /** `build:Scrap` — scraps a build; with evidence and allowance left the unit is credited back. Returns the {@link Build}. */
+  @Transaction()
+  @Returns('string')
+  public async Scrap(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeScrapBuild(parseArgument(inputJson, TX.build.scrap));
+    const scope = openScope(ctx, this.#peerNow);
+    const current = await scope.repository.requireBuild(input.buildId);
+    assertCanFinishBuild(scope.actor, current);
+    const allocation = await scope.repository.requireAllocation(current.licenseId, current.machineId);
+    const result = scrapBuild(current, allocation, input, scope.now());
+    await scope.repository.updateBuild(result.build);
+    if (result.allocation !== allocation) await scope.repository.putAllocation(result.allocation);
+    scope.emit(result.event);
+    return encodeText(result.build);
+  }
+
+  /** `build:Get` — returns the {@link Build}. */
+  @Transaction(false)
+  @Returns('string')
+  public async Get(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeBuildRef(parseArgument(inputJson, TX.build.get));
+    return encodeText(await openScope(ctx, this.#peerNow).repository.requireBuild(input.buildId));
+  }
+}

@@ -1,0 +1,290 @@
+import {
+  LedgerError,
+  type Allocation,
+  type Build,
+  type Dsi,
+  type HistoryEntry,
+  type License,
+  type LicenseBalance,
+  type LicenseRevocation,
+  type Machine,
+  type Part,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
+import type { ChaincodeStub } from 'fabric-shim-api';
+import type { ChainNode } from '../domain/chain.js';
+import type { NewLicense, TermsPlacement } from '../domain/license-rules.js';
+import { termsHash } from '../domain/terms-hash.js';
+import { decode, encode, printableKey } from './codec.js';
+import { peersOf } from './endorsement.js';
+import { LedgerKeys, TREE_KIND, type TreeKind } from './keys.js';
+
+/** Supplies confidential production terms that a transaction was given (transient map), checked against a hash. */
+export interface TermsSource {
+  /** The terms of `licenseId` if the client supplied them; they are checked against `termsHash`. */
+  termsOf(licenseId: string, termsHash: string): ProductionTerms | null;
+}
+
+/**
+ * The only reader and writer of ledger state. Every write also sets the key's state-based endorsement
+ * policy and the DSI tree index entry where the record is part of a DSI's tree.
+ */
+export class LedgerRepository {
+  readonly #stub: ChaincodeStub;
+  readonly #keys: LedgerKeys;
+
+  public constructor(stub: ChaincodeStub) {
+    this.#stub = stub;
+    this.#keys = new LedgerKeys(stub);
+  }
+
+  /** The key builder bound to this transaction's stub. */
+  public get keys(): LedgerKeys {
+    return this.#keys;
+  }
+
+  async #read<T>(key: string): Promise<T | null> {
+    const bytes = await this.#stub.getState(key);
+    return bytes.length === 0 ? null : decode<T>(bytes, key);
+  }
+
+  async #require<T>(key: string, what: string): Promise<T> {
+    const value = await this.#read<T>(key);
+    if (value === null) throw new LedgerError('NOT_FOUND', `${what} does not exist`);
+    return value;
+  }
+
+  async #assertAbsent(key: string, what: string): Promise<void> {
+    const bytes = await this.#stub.getState(key);
+    if (bytes.length > 0) throw new LedgerError('ALREADY_EXISTS', `${what} already exists`);
+  }
+
+  async #put(key: string, value: unknown, endorsers?: readonly string[]): Promise<void> {
+    await this.#stub.putState(key, encode(value));
+    if (endorsers !== undefined) await this.#stub.setStateValidationParameter(key, peersOf(...endorsers));
+  }
+
+  async #index(dsiId: string, kind: TreeKind, ids: readonly string[], primaryKey: string): Promise<void> {
+    await this.#stub.putState(this.#keys.treeEntry(dsiId, kind, ids), Buffer.from(primaryKey, 'utf8'));
+  }
+
+  // DSI
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireDsi(dsiId: string): Promise<Dsi> {
+    return this.#require<Dsi>(this.#keys.dsi(dsiId), `DSI ${dsiId}`);
+  }
+
+  /** Stores a new DSI; only its owner's peer may endorse later changes. @throws LedgerError ALREADY_EXISTS. */
+  public async createDsi(dsi: Dsi): Promise<void> {
+    const key = this.#keys.dsi(dsi.dsiId);
+    await this.#assertAbsent(key, `DSI ${dsi.dsiId}`);
+    await this.#put(key, dsi, [dsi.ownerMsp]);
+  }
+
+  /** Stores a changed DSI. */
+  public updateDsi(dsi: Dsi): Promise<void> {
+    return this.#put(this.#keys.dsi(dsi.dsiId), dsi);
+  }
+
+  // Licenses
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireLicense(licenseId: string): Promise<License> {
+    return this.#require<License>(this.#keys.license(licenseId), `license ${licenseId}`);
+  }
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireBalance(licenseId: string): Promise<LicenseBalance> {
+    return this.#require<LicenseBalance>(this.#keys.licenseBalance(licenseId), `balance of license ${licenseId}`);
+  }
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireRevocation(licenseId: string): Promise<LicenseRevocation> {
+    return this.#require<LicenseRevocation>(this.#keys.licenseRevocation(licenseId), `revocation status of license ${licenseId}`);
+  }
+
+  /**
+   * Loads the chain from the root license down to `licenseId` with revocation status and terms: public
+   * terms from the license, confidential ones from `terms` when the client supplied them.
+   * @throws LedgerError NOT_FOUND, CORRUPT_STATE, INVALID_ARGUMENT (supplied terms that do not match the hash).
+   */
+  public async loadChain(licenseId: string, terms: TermsSource): Promise<ChainNode[]> {
+    const leaf = await this.requireLicense(licenseId);
+    const licenses: License[] = [];
+    for (const ancestorId of leaf.ancestry) licenses.push(await this.requireLicense(ancestorId));
+    licenses.push(leaf);
+    const chain: ChainNode[] = [];
+    for (const license of licenses) {
+      chain.push({
+        license,
+        revocation: await this.requireRevocation(license.licenseId),
+        terms: license.terms ?? terms.termsOf(license.licenseId, license.termsHash),
+      });
+    }
+    return chain;
+  }
+
+  /**
+   * Stores a new license as its three records, the tree index entry and, when confidential, its terms in the
+   * collection of grantor and holder. The license and its balance change only with both grantor's and holder's
+   * peers endorsing; the revocation status with the grantor's peer alone.
+   * @throws LedgerError ALREADY_EXISTS.
+   */
+  public async createLicense(created: NewLicense, terms: ProductionTerms, placement: TermsPlacement): Promise<void> {
+    const { license, balance, revocation } = created;
+    const key = this.#keys.license(license.licenseId);
+    await this.#assertAbsent(key, `license ${license.licenseId}`);
+    const parties = [license.grantorMsp, license.holderMsp];
+    await this.#put(key, license, parties);
+    await this.#put(this.#keys.licenseBalance(license.licenseId), balance, parties);
+    await this.#put(this.#keys.licenseRevocation(license.licenseId), revocation, [license.grantorMsp]);
+    await this.#index(license.dsiId, TREE_KIND.license, [license.licenseId], key);
+    if (placement !== null) await this.#stub.putPrivateData(placement.collection, this.#keys.licenseTerms(license.licenseId), encode(terms));
+  }
+
+  /** Stores a license's changed balance. */
+  public putBalance(balance: LicenseBalance): Promise<void> {
+    return this.#put(this.#keys.licenseBalance(balance.licenseId), balance);
+  }
+
+  /** Stores a license's changed revocation status. */
+  public putRevocation(revocation: LicenseRevocation): Promise<void> {
+    return this.#put(this.#keys.licenseRevocation(revocation.licenseId), revocation);
+  }
+
+  /**
+   * Reads confidential terms from the license's collection on this peer and checks them against the hash on
+   * the channel. Only queries call it: a private read during endorsement would make read sets differ between
+   * member and non-member endorsers.
+   * @throws LedgerError CONFIDENTIAL_TERMS_UNAVAILABLE when this peer or client cannot read them, CORRUPT_STATE.
+   */
+  public async readConfidentialTerms(license: License, collection: string): Promise<ProductionTerms> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#stub.getPrivateData(collection, this.#keys.licenseTerms(license.licenseId));
+    } catch (cause) {
+      throw new LedgerError('CONFIDENTIAL_TERMS_UNAVAILABLE', `terms of license ${license.licenseId} cannot be read from ${collection} here: ${(cause as Error).message}`);
+    }
+    if (bytes.length === 0) throw new LedgerError('CONFIDENTIAL_TERMS_UNAVAILABLE', `terms of license ${license.licenseId} are not in ${collection} on this peer`);
+    const terms = decode<ProductionTerms>(bytes, this.#keys.licenseTerms(license.licenseId));
+    if (termsHash(terms) !== license.termsHash) throw new LedgerError('CORRUPT_STATE', `terms of license ${license.licenseId} in ${collection} do not match the hash on the channel`);
+    return terms;
+  }
+
+  // Allocations
+
+  /** The allocation of a license to a machine, `null` if none yet. */
+  public getAllocation(licenseId: string, machineId: string): Promise<Allocation | null> {
+    return this.#read<Allocation>(this.#keys.allocation(licenseId, machineId));
+  }
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireAllocation(licenseId: string, machineId: string): Promise<Allocation> {
+    return this.#require<Allocation>(this.#keys.allocation(licenseId, machineId), `allocation of license ${licenseId} to machine ${machineId}`);
+  }
+
+  /**
+   * Stores an allocation. A new one (`newUnder` given) gets its tree entry and the parties of the license as
+   * the endorsers of its later changes.
+   */
+  public async putAllocation(allocation: Allocation, newUnder?: License): Promise<void> {
+    const key = this.#keys.allocation(allocation.licenseId, allocation.machineId);
+    await this.#put(key, allocation, newUnder === undefined ? undefined : [newUnder.grantorMsp, newUnder.holderMsp]);
+    if (newUnder !== undefined) await this.#index(allocation.dsiId, TREE_KIND.allocation, [allocation.licenseId, allocation.machineId], key);
+  }
+
+  // Machines
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireMachine(machineId: string): Promise<Machine> {
+    return this.#require<Machine>(this.#keys.machine(machineId), `machine ${machineId}`);
+  }
+
+  /** Stores a new machine, changeable only with its owner's peer. @throws LedgerError ALREADY_EXISTS. */
+  public async createMachine(machine: Machine): Promise<void> {
+    const key = this.#keys.machine(machine.machineId);
+    await this.#assertAbsent(key, `machine ${machine.machineId}`);
+    await this.#put(key, machine, [machine.ownerMsp]);
+  }
+
+  // Builds, parts, nonces
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireBuild(buildId: string): Promise<Build> {
+    return this.#require<Build>(this.#keys.build(buildId), `build ${buildId}`);
+  }
+
+  /** Stores a new build with the license parties as endorsers of its later changes. */
+  public async createBuild(build: Build, license: License): Promise<void> {
+    const key = this.#keys.build(build.buildId);
+    await this.#assertAbsent(key, `build ${build.buildId}`);
+    await this.#put(key, build, [license.grantorMsp, license.holderMsp]);
+    await this.#index(build.dsiId, TREE_KIND.build, [build.buildId], key);
+  }
+
+  /** Stores a changed build. */
+  public updateBuild(build: Build): Promise<void> {
+    return this.#put(this.#keys.build(build.buildId), build);
+  }
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requirePart(partId: string): Promise<Part> {
+    return this.#require<Part>(this.#keys.part(partId), `part ${partId}`);
+  }
+
+  /** Stores a new part. @throws LedgerError ALREADY_EXISTS when the part id was used before. */
+  public async createPart(part: Part): Promise<void> {
+    const key = this.#keys.part(part.partId);
+    await this.#assertAbsent(key, `part ${part.partId}`);
+    await this.#put(key, part, [part.producerMsp]);
+    await this.#index(part.dsiId, TREE_KIND.part, [part.partId], key);
+  }
+
+  /**
+   * Records a StartBuild nonce of a machine under its own key.
+   * @throws LedgerError REPLAYED_REQUEST when the machine used it before.
+   */
+  public async recordNonce(machineId: string, nonce: string, buildId: string): Promise<void> {
+    const key = this.#keys.nonce(machineId, nonce);
+    const bytes = await this.#stub.getState(key);
+    if (bytes.length > 0) throw new LedgerError('REPLAYED_REQUEST', `nonce ${nonce} of machine ${machineId} was already used by build ${decode<{ buildId: string }>(bytes, key).buildId}`);
+    await this.#put(key, { machineId, nonce, buildId });
+  }
+
+  // Queries
+
+  /** Every record of one kind in a DSI's tree, through the `tree~<dsiId>~<kind>` partial key (never a full scan). */
+  public async treeRecords<T>(dsiId: string, kind: TreeKind): Promise<T[]> {
+    const { objectType, attributes } = this.#keys.treePrefix(dsiId, kind);
+    const primaryKeys: string[] = [];
+    for await (const entry of this.#stub.getStateByPartialCompositeKey(objectType, attributes)) {
+      primaryKeys.push(Buffer.from(entry.value).toString('utf8'));
+    }
+    const records: T[] = [];
+    for (const key of primaryKeys) records.push(await this.#require<T>(key, printableKey(key)));
+    return records;
+  }
+
+  /** Machines by id, each read once. */
+  public async machines(machineIds: Iterable<string>): Promise<Machine[]> {
+    const result: Machine[] = [];
+    for (const id of [...new Set(machineIds)].sort()) result.push(await this.requireMachine(id));
+    return result;
+  }
+
+  /** Every committed version of a key, newest first (the order Fabric 2.x returns). */
+  public async history<T>(key: string): Promise<HistoryEntry<T>[]> {
+    const entries: HistoryEntry<T>[] = [];
+    for await (const mod of this.#stub.getHistoryForKey(key)) {
+      const millis = Number(mod.timestamp.seconds) * 1000 + Math.floor(mod.timestamp.nanos / 1e6);
+      entries.push({
+        txId: mod.txId,
+        timestamp: new Date(millis).toISOString(),
+        isDelete: mod.isDelete,
+        value: mod.isDelete || mod.value.length === 0 ? null : decode<T>(mod.value, key),
+      });
+    }
+    return entries;
+  }
+}

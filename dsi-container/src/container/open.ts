@@ -1,0 +1,120 @@
+/** open(): verify, then unwrap, then decrypt — plaintext only ever in memory. */
+import { Readable } from 'node:stream';
+import { DsiError } from '../errors';
+import { AEAD, openBase } from '../crypto/hpke';
+import { keyCommitment, openName, payloadKey } from '../crypto/key-schedule';
+import { keyId } from '../crypto/p256';
+import type { RecipientStanza } from '../format/header';
+import { LABEL } from '../format/limits';
+import { fileNameProblem, type Manifest } from '../format/manifest';
+import { openSegmentAsync, pipelineDepth } from '../engine/pool';
+import type { RecipientKey } from '../keys/types';
+import { parseContainer, type PlacedFile } from './layout';
+import { pipelinedGenerator } from './pipeline';
+import { describeSegment, segmentsOf } from './segments';
+import { openSource, type ContainerSource, type RandomAccess } from './source';
+import { verifyParsed, type VerifiedDsi, type VerifyOptions } from './verify';
+
+/** One decrypted file: its metadata and a lazily decrypting in-memory stream. */
+export interface OpenedFile {
+  /** The file's name (confidential names are unsealed here). */
+  readonly name: string;
+  readonly mediaType: string;
+  readonly size: number;
+  /**
+   * A new stream of the file's plaintext. The file's ciphertext was authenticated against the
+   * signed digests before `open` resolved; each chunk is also AEAD-checked before release.
+   */
+  stream(): Readable;
+}
+
+/** An opened DSI. Call `close()` when done to release the input (and delete any spool). */
+export interface OpenedDsi extends VerifiedDsi {
+  readonly files: readonly OpenedFile[];
+  close(): Promise<void>;
+}
+
+/** The wrap's HPKE info and aad: both bind the stanza to one DSI id. */
+export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
+  const id = Buffer.from(dsiId, 'hex');
+  return { info: Buffer.concat([Buffer.from(LABEL.wrapInfo), id]), aad: id };
+}
+
+/**
+ * Finds the stanza addressed to `key`, opens it and checks every file key against the signed
+ * commitment. @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH
+ */
+export async function unwrapFileKeys(recipients: readonly RecipientStanza[], manifest: Manifest, dsiId: string, key: RecipientKey): Promise<Buffer[]> {
+  const id = keyId(key.publicKey);
+  const stanza = recipients.find((r) => r.keyId === id);
+  if (!stanza) throw new DsiError('NOT_A_RECIPIENT', `no recipient stanza for key ${id} (${recipients.length} stanzas present)`, { keyId: id });
+  const { info, aad } = wrapContext(dsiId);
+  const plain = await openBase(AEAD.aes256gcm, (peer) => key.deriveSharedSecret(peer), key.publicKey, stanza.enc, info, aad, stanza.wrappedKeys);
+  if (!plain) throw new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, { keyId: id });
+  const keys = manifest.files.map((_, i) => plain.subarray(32 * i, 32 * (i + 1)));
+  keys.forEach((k, i) => {
+    if (keyCommitment(k) !== manifest.files[i]?.keyCommitment) {
+      throw new DsiError('WRAP_MISMATCH', `content key of file #${i} from stanza ${id} does not match the signed key commitment`, { keyId: id, file: i });
+    }
+  });
+  return keys;
+}
+
+function fileNames(manifest: Manifest, keys: readonly Buffer[]): string[] {
+  const names = manifest.files.map((f, i) => {
+    if (f.name !== null) return f.name;
+    const name = openName(keys[i] as Buffer, Buffer.from(f.sealedName ?? '', 'base64'));
+    const problem = name === undefined ? 'does not decrypt' : fileNameProblem(name);
+    if (problem !== undefined || name === undefined) throw new DsiError('MALFORMED_MANIFEST', `sealed name of file #${i} ${problem ?? ''}`, { file: i });
+    return name;
+  });
+  if (new Set(names).size !== names.length) throw new DsiError('MALFORMED_MANIFEST', 'two files have the same name');
+  return names;
+}
+
+function decryptStream(ra: RandomAccess, file: PlacedFile, manifest: Manifest, key: Buffer, name: string): Readable {
+  const { chunkSize, segmentChunks } = manifest;
+  async function* generate(): AsyncGenerator<Buffer> {
+    const refs = [...segmentsOf(file, chunkSize, segmentChunks)];
+    const results = pipelinedGenerator(refs, pipelineDepth(), async (ref) => {
+      const ciphertext = await ra.read(ref.offset, ref.length);
+      if (ciphertext.length !== ref.length) {
+        throw new DsiError('TRUNCATED', `input ended while decrypting ${describeSegment(ref)}`, { file: name, segment: ref.segment });
+      }
+      return openSegmentAsync({ key, ciphertext, firstChunk: ref.firstChunk, chunkSize, lastSegment: ref.lastSegment });
+    });
+    for await (const { result } of results) {
+      if (!Buffer.isBuffer(result)) {
+        throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, { file: name, chunk: result.badChunk });
+      }
+      if (result.length > 0) yield result;
+    }
+  }
+  return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });
+}
+
+/**
+ * Opens a DSI for `key`: runs every check of `verify` first (so no file's plaintext exists
+ * before its whole ciphertext matched the signed digests), then unwraps the content keys and
+ * checks them against the signed commitments. Plaintext is produced only in memory, lazily,
+ * by each file's `stream()`.
+ * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with CORRUPTED_CHUNK
+ */
+export async function open(source: ContainerSource, key: RecipientKey, options: VerifyOptions): Promise<OpenedDsi> {
+  const ra = await openSource(source, options.tmpDir);
+  try {
+    const parsed = await parseContainer(ra);
+    const verified = await verifyParsed(ra, parsed, options);
+    const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
+    const names = fileNames(verified.manifest, keys);
+    const files = parsed.files.map((file, i): OpenedFile => {
+      const name = names[i] as string;
+      const pk = payloadKey(keys[i] as Buffer);
+      return { name, mediaType: file.entry.mediaType, size: file.entry.size, stream: () => decryptStream(ra, file, verified.manifest, pk, name) };
+    });
+    return { ...verified, files, close: () => ra.close() };
+  } catch (err) {
+    await ra.close();
+    throw err;
+  }
+}

@@ -1,0 +1,325 @@
+/** protect(): files or streams in, a signed and encrypted DSI container stream out. */
+import { randomBytes, verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
+import { mkdtemp, open as openFile, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { DsiError } from '../errors';
+import { normaliseDer } from '../crypto/ecdsa';
+import { pae } from '../crypto/dsse';
+import { AEAD, sealBase } from '../crypto/hpke';
+import { keyCommitment, payloadKey, sealName } from '../crypto/key-schedule';
+import { assertP256, keyId } from '../crypto/p256';
+import { encodeHeader, encodePreamble, type RecipientStanza } from '../format/header';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_SEGMENT_CHUNKS, LIMITS, MANIFEST_FORMAT, MANIFEST_PAYLOAD_TYPE, RECIPIENT_TYPE } from '../format/limits';
+import { encodeManifest, fileDigest, fileNameProblem, type Manifest, type ManifestFile } from '../format/manifest';
+import { pipelineDepth, sealSegmentAsync } from '../engine/pool';
+import { recipientPublicKey } from '../keys/software';
+import type { Signer } from '../keys/types';
+import { dsiIdOfManifest } from './layout';
+import { wrapContext } from './open';
+import { pipelined } from './pipeline';
+
+/** One file of the technical data package to protect. */
+export interface ProtectFile {
+  /** Relative path inside the package, `/`-separated (e.g. `additive/part.gcode`). */
+  readonly name: string;
+  /** Bytes, a file path, or a stream. */
+  readonly source: string | Uint8Array | Readable | AsyncIterable<Uint8Array>;
+  /** Media type; inferred from the extension when omitted. */
+  readonly mediaType?: string;
+  /** Keep the name out of the public manifest (it is sealed under the file's key). */
+  readonly confidentialName?: boolean;
+}
+
+/** What to protect, who signs it and who may open it. */
+export interface ProtectOptions {
+  readonly files: readonly ProtectFile[];
+  readonly signer: Signer;
+  /** Recipient P-256 public keys (PEM public key or certificate, KeyObject or X509Certificate). */
+  readonly recipients: readonly (string | Buffer | KeyObject | X509Certificate)[];
+  readonly title: string;
+  readonly partNumber: string;
+  readonly revision: string;
+  readonly productionRules?: string | null;
+  /** Fabric MSP id of the IP owner. */
+  readonly mspId?: string | null;
+  /** Creation time recorded in the manifest; defaults to now. */
+  readonly created?: Date;
+  /** Plaintext bytes per chunk (64 to 16 MiB; default 64 KiB). */
+  readonly chunkSize?: number;
+  /** Chunks per segment (default 64). */
+  readonly segmentChunks?: number;
+  /** Directory for the ciphertext spool; defaults to the OS temp dir. */
+  readonly tmpDir?: string;
+  /** Called with the number of plaintext bytes sealed so far. */
+  readonly onProgress?: (bytesSealed: number) => void;
+  /** Test-vector hook: supplies content keys instead of random ones. Never use in production. */
+  readonly contentKeysForTestVectors?: readonly Buffer[];
+}
+
+/** A sealed DSI: its id and manifest, and the container bytes as a stream (read it exactly once). */
+export interface ProtectedDsi {
+  readonly dsiId: string;
+  readonly manifest: Manifest;
+  /** Total container size in bytes. */
+  readonly size: number;
+  /** The container. Consuming or destroying it deletes the ciphertext spool. */
+  readonly stream: Readable;
+}
+
+const MEDIA_TYPES: Readonly<Record<string, string>> = {
+  '.step': 'model/step',
+  '.stp': 'model/step',
+  '.3mf': 'model/3mf',
+  '.stl': 'model/stl',
+  '.gcode': 'text/x-gcode',
+  '.gco': 'text/x-gcode',
+  '.ngc': 'text/x-gcode',
+  '.nc': 'text/x-gcode',
+  '.tap': 'text/x-gcode',
+  '.json': 'application/json',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+};
+
+/** Media type for a file name by extension (`application/octet-stream` when unknown). */
+export function mediaTypeFor(name: string): string {
+  return MEDIA_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Yields `segmentBytes`-sized pieces with a flag on the final one; an empty input yields one empty final piece. */
+async function* segmentsFrom(source: ProtectFile['source'], segmentBytes: number, name: string): AsyncGenerator<{ data: Buffer; last: boolean }> {
+  if (source instanceof Uint8Array) {
+    const b = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    const count = Math.max(1, Math.ceil(b.length / segmentBytes));
+    for (let i = 0; i < count; i++) yield { data: Buffer.from(b.subarray(i * segmentBytes, (i + 1) * segmentBytes)), last: i === count - 1 };
+    return;
+  }
+  if (typeof source === 'string') {
+    let fh: FileHandle;
+    try {
+      fh = await openFile(source, 'r');
+    } catch (err) {
+      throw new DsiError('INPUT_ERROR', `cannot open ${source} for file ${name}`, { file: name }, { cause: err });
+    }
+    try {
+      const { size } = await fh.stat();
+      const count = Math.max(1, Math.ceil(size / segmentBytes));
+      for (let i = 0; i < count; i++) {
+        const want = Math.min(segmentBytes, size - i * segmentBytes);
+        const buf = Buffer.allocUnsafeSlow(want);
+        let got = 0;
+        while (got < want) {
+          const { bytesRead } = await fh.read(buf, got, want - got, i * segmentBytes + got);
+          if (bytesRead === 0) throw new DsiError('INPUT_ERROR', `file ${name} (${source}) shrank while being read`, { file: name });
+          got += bytesRead;
+        }
+        yield { data: buf, last: i === count - 1 };
+      }
+      const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, size);
+      if (bytesRead !== 0) throw new DsiError('INPUT_ERROR', `file ${name} (${source}) grew while being read`, { file: name });
+    } finally {
+      await fh.close();
+    }
+    return;
+  }
+  // A stream: hold one full segment back until we know whether more bytes follow.
+  let parts: Buffer[] = [];
+  let held = 0;
+  let pending: Buffer | undefined;
+  for await (const piece of source as AsyncIterable<Uint8Array | string>) {
+    const p = typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    let off = 0;
+    while (off < p.length) {
+      if (pending) {
+        yield { data: pending, last: false };
+        pending = undefined;
+      }
+      const take = Math.min(segmentBytes - held, p.length - off);
+      parts.push(p.subarray(off, off + take));
+      held += take;
+      off += take;
+      if (held === segmentBytes) {
+        pending = Buffer.concat(parts, held);
+        parts = [];
+        held = 0;
+      }
+    }
+  }
+  if (pending && held === 0) {
+    yield { data: pending, last: true };
+    return;
+  }
+  if (pending) yield { data: pending, last: false };
+  yield { data: Buffer.concat(parts, held), last: true };
+}
+
+function checkOptions(o: ProtectOptions): { chunkSize: number; segmentChunks: number } {
+  const bad = (m: string): never => {
+    throw new DsiError('INVALID_ARGUMENT', m);
+  };
+  const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const segmentChunks = o.segmentChunks ?? DEFAULT_SEGMENT_CHUNKS;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < LIMITS.minChunkSize || chunkSize > LIMITS.maxChunkSize) {
+    bad(`chunkSize must be an integer from ${LIMITS.minChunkSize} to ${LIMITS.maxChunkSize}, found ${chunkSize}`);
+  }
+  if (!Number.isSafeInteger(segmentChunks) || segmentChunks < LIMITS.minSegmentChunks || segmentChunks > LIMITS.maxSegmentChunks) {
+    bad(`segmentChunks must be an integer from ${LIMITS.minSegmentChunks} to ${LIMITS.maxSegmentChunks}, found ${segmentChunks}`);
+  }
+  if (o.files.length === 0 || o.files.length > LIMITS.maxFiles) bad(`a DSI holds 1 to ${LIMITS.maxFiles} files, found ${o.files.length}`);
+  if (o.recipients.length === 0 || o.recipients.length > LIMITS.maxRecipients) bad(`a DSI needs 1 to ${LIMITS.maxRecipients} recipients`);
+  const names = new Set<string>();
+  for (const f of o.files) {
+    const problem = fileNameProblem(f.name);
+    if (problem) bad(`file name "${f.name}" ${problem}`);
+    if (names.has(f.name)) bad(`file name "${f.name}" appears twice`);
+    names.add(f.name);
+  }
+  for (const [field, value] of [['title', o.title], ['partNumber', o.partNumber], ['revision', o.revision]] as const) {
+    if (typeof value !== 'string' || value.length > LIMITS.maxTextLength) bad(`${field} must be a string of at most ${LIMITS.maxTextLength} characters`);
+  }
+  if (o.contentKeysForTestVectors && o.contentKeysForTestVectors.length !== o.files.length) bad('one test content key per file is required');
+  return { chunkSize, segmentChunks };
+}
+
+/** Wraps the concatenated file keys to each recipient with HPKE, bound to the DSI id. */
+export function wrapKeys(keys: readonly Buffer[], recipients: readonly KeyObject[], dsiId: string): RecipientStanza[] {
+  const { info, aad } = wrapContext(dsiId);
+  const plaintext = Buffer.concat(keys);
+  return recipients.map((pk) => {
+    const { enc, ciphertext } = sealBase(AEAD.aes256gcm, pk, info, aad, plaintext);
+    return { type: RECIPIENT_TYPE, keyId: keyId(pk), enc, wrappedKeys: ciphertext };
+  });
+}
+
+/**
+ * Seals a technical data package into a DSI: per-file random content keys, STREAM AES-256-GCM
+ * chunks, per-segment ciphertext digests, a DSSE-signed manifest and one HPKE stanza per
+ * recipient. Ciphertext is spooled to `tmpDir` (the header, which carries the digests, precedes
+ * the payload); plaintext never touches disk.
+ * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
+ */
+export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
+  const { chunkSize, segmentChunks } = checkOptions(options);
+  const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
+  const leaf = options.signer.certificates[0];
+  if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
+  assertP256(leaf.publicKey, 'the signer certificate key');
+
+  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-'));
+  const spoolPath = path.join(dir, 'payload.bin');
+  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const spool = await openFile(spoolPath, 'w', 0o600);
+    const contentKeys: Buffer[] = [];
+    const entries: ManifestFile[] = [];
+    let sealed = 0;
+    let payloadSize = 0;
+    try {
+      for (const [i, file] of options.files.entries()) {
+        const contentKey = options.contentKeysForTestVectors?.[i] ?? randomBytes(32);
+        contentKeys.push(contentKey);
+        const key = payloadKey(contentKey);
+        const segments: string[] = [];
+        let size = 0;
+        let chunkIndex = 0;
+        const items = (async function* () {
+          for await (const s of segmentsFrom(file.source, chunkSize * segmentChunks, file.name)) {
+            const firstChunk = chunkIndex;
+            chunkIndex += Math.max(1, Math.ceil(s.data.length / chunkSize));
+            size += s.data.length;
+            if (size > LIMITS.maxFileBytes) throw new DsiError('INVALID_ARGUMENT', `file ${file.name} exceeds ${LIMITS.maxFileBytes} bytes`);
+            yield { ...s, firstChunk, plainLength: s.data.length };
+          }
+        })();
+        await pipelined(
+          items,
+          pipelineDepth(),
+          (s) => sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
+          async (r, s) => {
+            await spool.write(r.ciphertext);
+            payloadSize += r.ciphertext.length;
+            segments.push(r.digest);
+            sealed += s.plainLength;
+            options.onProgress?.(sealed);
+          },
+        );
+        entries.push({
+          name: file.confidentialName ? null : file.name,
+          sealedName: file.confidentialName ? sealName(contentKey, file.name).toString('base64') : null,
+          mediaType: file.mediaType ?? mediaTypeFor(file.name),
+          size,
+          keyCommitment: keyCommitment(contentKey),
+          digest: fileDigest(segments),
+          segments,
+        });
+      }
+    } finally {
+      await spool.close();
+    }
+
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      title: options.title,
+      partNumber: options.partNumber,
+      revision: options.revision,
+      productionRules: options.productionRules ?? null,
+      created: (options.created ?? new Date()).toISOString(),
+      creator: { mspId: options.mspId ?? null, subject: leaf.subject },
+      chunkSize,
+      segmentChunks,
+      files: entries,
+    };
+    const manifestBytes = encodeManifest(manifest);
+    const message = pae(MANIFEST_PAYLOAD_TYPE, manifestBytes);
+    let signature: Buffer;
+    try {
+      signature = normaliseDer(await options.signer.sign(message));
+    } catch (err) {
+      throw new DsiError('UNSUPPORTED_KEY', 'the signer returned an invalid ECDSA signature', {}, { cause: err });
+    }
+    if (!verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, signature)) {
+      throw new DsiError('UNSUPPORTED_KEY', 'the signer key does not match the signer certificate');
+    }
+    const dsiId = dsiIdOfManifest(manifestBytes);
+    const header = encodeHeader({
+      manifestBytes,
+      signature,
+      certificates: options.signer.certificates.map((c: X509Certificate) => c.raw),
+      recipients: wrapKeys(contentKeys, recipientKeys, dsiId),
+    });
+    if (header.length > LIMITS.maxHeaderBytes) {
+      throw new DsiError('INVALID_ARGUMENT', `header would be ${header.length} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit; use a larger chunk or segment size`);
+    }
+    const prefix = Buffer.concat([encodePreamble(header.length), header]);
+
+    async function* emit(): AsyncGenerator<Buffer> {
+      try {
+        yield prefix;
+        const fh = await openFile(spoolPath, 'r');
+        try {
+          for (let pos = 0; pos < payloadSize; ) {
+            const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, payloadSize - pos));
+            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            if (bytesRead === 0) throw new Error('ciphertext spool ended early');
+            pos += bytesRead;
+            yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+          }
+        } finally {
+          await fh.close();
+        }
+      } finally {
+        await cleanup();
+      }
+    }
+    const stream = Readable.from(emit(), { objectMode: false });
+    // Also delete the spool if the stream is destroyed before it was ever read.
+    stream.once('close', () => void cleanup());
+    return { dsiId, manifest, size: prefix.length + payloadSize, stream };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+

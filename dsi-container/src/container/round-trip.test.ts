@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { expect } from 'chai';
+import { inspect, dsiId } from './inspect';
+import { verify } from './verify';
+import { addRecipients } from './add-recipients';
+import { protect } from './protect';
+import {
+  CORPUS_DIR,
+  collect,
+  corpusPresent,
+  expectCode,
+  openAndDrain,
+  pem,
+  protectBytes,
+  recipientA,
+  recipientB,
+  testBytes,
+  testSigner,
+  trustedRoots,
+} from '../testing/fixtures';
+
+const CHUNK = 64;
+
+describe('DSI round trips', function () {
+  this.timeout(60_000);
+
+  for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 4 * CHUNK, 4 * CHUNK + 1, 37 * CHUNK + 5]) {
+    it(`returns exactly the ${size}-byte plaintext it sealed`, async () => {
+      const data = testBytes(size, size + 1);
+      const { bytes } = await protectBytes({ files: [{ name: 'part.gcode', source: data }] });
+      const { files, error, released } = await openAndDrain(bytes);
+      expect(error).to.equal(undefined);
+      expect(released).to.equal(size);
+      expect(files.get('part.gcode')?.equals(data)).to.equal(true);
+    });
+  }
+
+  it('reads the same bytes from a buffer input and a chunked stream input', async () => {
+    const data = testBytes(10_000, 9);
+    const fromBuffer = await protectBytes({ files: [{ name: 'a.ngc', source: data }] });
+    const chunks = Readable.from([data.subarray(0, 7), data.subarray(7, 5000), data.subarray(5000)]);
+    const fromStream = await protectBytes({ files: [{ name: 'a.ngc', source: chunks }] });
+    for (const bytes of [fromBuffer.bytes, fromStream.bytes]) {
+      const opened = await openAndDrain(Readable.from([bytes]));
+      expect(opened.files.get('a.ngc')?.equals(data)).to.equal(true);
+    }
+  });
+
+  it('seals a multi-file technical data package from the shared corpus and opens every file', async function () {
+    if (!corpusPresent()) this.skip(); // ../shared/corpus is absent: no real TDP to test with
+    const names = ['additive', 'cnc'].flatMap((d) => readdirSync(path.join(CORPUS_DIR, d)).map((f) => `${d}/${f}`));
+    const files = names.map((name) => ({ name, source: path.join(CORPUS_DIR, name) }));
+    const { bytes } = await protectBytes({ files, chunkSize: 4096, segmentChunks: 16 });
+    const info = await inspect(bytes);
+    expect(info.manifest.files.map((f) => f.name)).to.deep.equal(names);
+    expect(info.manifest.files.find((f) => f.name === 'additive/wormdrive.3mf')?.mediaType).to.equal('model/3mf');
+    const opened = await openAndDrain(bytes);
+    expect(opened.error).to.equal(undefined);
+    for (const name of names) {
+      const expected = readFileSync(path.join(CORPUS_DIR, name));
+      expect(opened.files.get(name)?.equals(expected), name).to.equal(true);
+      expect(statSync(path.join(CORPUS_DIR, name)).size).to.equal(expected.length);
+    }
+  });
+
+  it('keeps confidential names out of the public manifest and restores them on open', async () => {
+    const { bytes } = await protectBytes({
+      files: [
+        { name: 'public.step', source: Buffer.from('solid') },
+        { name: 'secret/fixture-7.gcode', source: Buffer.from('G1 X1'), confidentialName: true },
+      ],
+    });
+    expect(bytes.includes(Buffer.from('fixture-7'))).to.equal(false);
+    const info = await inspect(bytes);
+    expect(info.manifest.files[1]?.name).to.equal(null);
+    const opened = await openAndDrain(bytes);
+    expect(opened.files.get('secret/fixture-7.gcode')?.toString()).to.equal('G1 X1');
+  });
+
+  it('reports the DSI id (SHA-256 of the signed manifest) the same way from protect, inspect, dsiId and verify', async () => {
+    const r = await protectBytes({ files: [{ name: 'x.step', source: Buffer.from('x') }] });
+    expect(r.dsiId).to.match(/^[0-9a-f]{64}$/);
+    expect((await inspect(r.bytes)).dsiId).to.equal(r.dsiId);
+    expect(await dsiId(Readable.from([r.bytes]))).to.equal(r.dsiId);
+    expect((await verify(r.bytes, { trustedRoots: trustedRoots() })).dsiId).to.equal(r.dsiId);
+  });
+
+  it('verifies a signer chained through an intermediate CA included in the container', async () => {
+    const { bytes } = await protectBytes({ files: [{ name: 'x.step', source: Buffer.from('x') }], signer: testSigner('chained-signer', ['intermediate-ca']) });
+    const v = await verify(bytes, { trustedRoots: trustedRoots() });
+    expect(v.signerPath.map((c) => c.subject.split('\n').pop())).to.deep.equal(['CN=ip-owner@org2', 'CN=Test Intermediate CA', 'CN=Test Root CA']);
+  });
+
+  it('adds a recipient after signing without changing the DSI id', async () => {
+    const { bytes, dsiId: id } = await protectBytes({ files: [{ name: 'p.gcode', source: testBytes(500) }] });
+    expectCode((await openAndDrain(bytes, recipientB())).error, 'NOT_A_RECIPIENT');
+    const rewrapped = await addRecipients(bytes, recipientA(), [pem('recipient-b.pub.pem')], { trustedRoots: trustedRoots() });
+    expect(rewrapped.dsiId).to.equal(id);
+    expect(rewrapped.added).to.equal(1);
+    const out = await collect(rewrapped.stream);
+    expect(out.length).to.equal(rewrapped.size);
+    const opened = await openAndDrain(out, recipientB());
+    expect(opened.error).to.equal(undefined);
+    expect(opened.files.get('p.gcode')?.equals(testBytes(500))).to.equal(true);
+  });
+
+  it('streams a multi-segment file through the worker pool (segments above the inline threshold)', async () => {
+    const data = testBytes(3 * 1024 * 1024 + 17, 5);
+    const { bytes } = await protectBytes({ files: [{ name: 'big.3mf', source: data }], chunkSize: 64 * 1024, segmentChunks: 16 });
+    const opened = await openAndDrain(bytes);
+    expect(opened.files.get('big.3mf')?.equals(data)).to.equal(true);
+  });
+
+  it('rejects bad arguments with INVALID_ARGUMENT', async () => {
+    const base = { signer: testSigner('signer'), recipients: [pem('recipient-a.pub.pem')], title: 't', partNumber: 'p', revision: 'r' };
+    for (const bad of [
+      { ...base, files: [] },
+      { ...base, files: [{ name: '../escape.gcode', source: Buffer.alloc(1) }] },
+      { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }, { name: 'a', source: Buffer.alloc(1) }] },
+      { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }], chunkSize: 10 },
+      { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }], recipients: [] },
+    ]) {
+      const err = await protect(bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expectCode(err, 'INVALID_ARGUMENT');
+    }
+  });
+});

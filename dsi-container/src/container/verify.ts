@@ -1,0 +1,98 @@
+/** verify(): every check that needs no key, in order (docs/container-format.md §7). */
+import { verify as verifySignature, X509Certificate } from 'node:crypto';
+import { DsiError } from '../errors';
+import { isLowSDer } from '../crypto/ecdsa';
+import { pae } from '../crypto/dsse';
+import { assertP256 } from '../crypto/p256';
+import { MANIFEST_PAYLOAD_TYPE } from '../format/limits';
+import type { Manifest } from '../format/manifest';
+import { digestSegmentAsync, pipelineDepth } from '../engine/pool';
+import { parseCertificates } from '../keys/software';
+import { parseDerCertificates, verifyChain } from '../trust/chain';
+import { parseContainer, type ParsedContainer } from './layout';
+import { pipelined } from './pipeline';
+import { describeSegment, segmentsOf } from './segments';
+import { openSource, type ContainerSource, type RandomAccess } from './source';
+
+/** Trust anchors and the time at which certificates must be valid. */
+export interface VerifyOptions {
+  /** Trusted root CA certificates (PEM text, PEM bundles or X509Certificate). */
+  readonly trustedRoots: readonly (string | Buffer | X509Certificate)[];
+  /** When the signer chain must be valid; defaults to now. */
+  readonly at?: Date;
+  /** Directory for spooling stream inputs (ciphertext only); defaults to the OS temp dir. */
+  readonly tmpDir?: string;
+}
+
+/** What a successful verification established. */
+export interface VerifiedDsi {
+  /** The ledger id: hex SHA-256 of the signed manifest. */
+  readonly dsiId: string;
+  readonly manifest: Manifest;
+  /** Signer certificate, then the path up to and including the trusted root. */
+  readonly signerPath: readonly X509Certificate[];
+}
+
+function roots(trusted: VerifyOptions['trustedRoots']): X509Certificate[] {
+  return trusted.flatMap((r) => (r instanceof X509Certificate ? [r] : parseCertificates(r)));
+}
+
+/** Checks signature, signer chain, creator and every segment digest of an already parsed container. */
+export async function verifyParsed(ra: RandomAccess, parsed: ParsedContainer, options: VerifyOptions): Promise<VerifiedDsi> {
+  const { header } = parsed;
+  // 4. The DSSE signature must verify under the signer certificate's key, with low S.
+  const certs = parseDerCertificates(header.certificates);
+  const leaf = certs[0] as X509Certificate;
+  assertP256(leaf.publicKey, 'the signer certificate key');
+  const message = pae(MANIFEST_PAYLOAD_TYPE, header.manifestBytes);
+  if (!isLowSDer(header.signature) || !verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, header.signature)) {
+    throw new DsiError('BAD_SIGNATURE', `manifest signature does not verify with signer certificate "${leaf.subject.replace(/\n/g, ', ')}"`);
+  }
+  // 5. The signer must chain to a trusted root and every certificate on the path must be valid.
+  const signerPath = verifyChain(leaf, certs.slice(1), roots(options.trustedRoots), options.at ?? new Date());
+  // 6. The manifest's creator must be the certificate's subject.
+  if (header.manifest.creator.subject !== leaf.subject) {
+    throw new DsiError('CREATOR_MISMATCH', `manifest creator "${header.manifest.creator.subject}" is not the signer "${leaf.subject}"`);
+  }
+  // 7. Every segment of ciphertext must match its signed digest.
+  const { chunkSize, segmentChunks } = header.manifest;
+  const refs = parsed.files.flatMap((f) => [...segmentsOf(f, chunkSize, segmentChunks)]);
+  await pipelined(
+    refs,
+    pipelineDepth(),
+    async (ref) => {
+      const data = await ra.read(ref.offset, ref.length);
+      if (data.length !== ref.length) {
+        throw new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, { file: ref.file.label, segment: ref.segment });
+      }
+      return digestSegmentAsync(data);
+    },
+    (digest, ref) => {
+      if (digest !== ref.file.entry.segments[ref.segment]) {
+        throw new DsiError('DIGEST_MISMATCH', `ciphertext of ${describeSegment(ref)} does not match the signed digest`, {
+          file: ref.file.label,
+          segment: ref.segment,
+          offset: ref.offset,
+        });
+      }
+    },
+  );
+  return { dsiId: parsed.dsiId, manifest: header.manifest, signerPath };
+}
+
+/**
+ * Verifies a DSI without any key: strict format, exact length, DSSE signature (low-S ECDSA
+ * P-256), signer chain to `trustedRoots` and validity, creator, and the ciphertext digest of
+ * every segment of every file.
+ * @throws DsiError with the code of the first failing check
+ */
+export async function verify(source: ContainerSource, options: VerifyOptions): Promise<VerifiedDsi> {
+  const ra = await openSource(source, options.tmpDir);
+  try {
+    // 1–3. Preamble, strict header and manifest, exact length.
+    const parsed = await parseContainer(ra);
+    return await verifyParsed(ra, parsed, options);
+  } finally {
+    await ra.close();
+  }
+}

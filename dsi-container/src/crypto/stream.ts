@@ -1,0 +1,76 @@
+/**
+ * STREAM chunked AEAD (Hoang, Reyhanitabar, Rogaway, Vizár 2015; as used by age and C2SP
+ * chunked encryption) over AES-256-GCM. Chunk i of a file is sealed with nonce
+ * `i` as an 11-byte big-endian counter ‖ a last-chunk flag byte (0x01 on the final chunk,
+ * else 0x00). Truncation, reordering and duplication change a chunk's nonce and fail its tag.
+ *
+ * These functions work on whole segments so they can run in worker threads; they are pure.
+ */
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { TAG_LENGTH } from '../format/limits';
+
+/** The 12-byte nonce of chunk `index`. */
+export function chunkNonce(index: number, last: boolean): Buffer {
+  const n = Buffer.alloc(12);
+  // index < 2^32 by limit; write it into the low 6 bytes of the 11-byte counter.
+  n.writeUIntBE(index, 5, 6);
+  n[11] = last ? 1 : 0;
+  return n;
+}
+
+/** What a worker needs to seal one segment of a file. */
+export interface SegmentTask {
+  readonly key: Buffer;
+  /** Plaintext of the whole segment. */
+  readonly data: Buffer;
+  /** Index (within the file) of the segment's first chunk. */
+  readonly firstChunk: number;
+  readonly chunkSize: number;
+  /** Whether the segment ends with the file's final chunk. */
+  readonly lastSegment: boolean;
+}
+
+/** Seals a segment; returns its ciphertext (chunks with tags) and SHA-256 of that ciphertext (hex). */
+export function sealSegment(t: SegmentTask): { ciphertext: Buffer; digest: string } {
+  const chunks = t.data.length === 0 ? 1 : Math.ceil(t.data.length / t.chunkSize);
+  const out = Buffer.allocUnsafe(t.data.length + chunks * TAG_LENGTH);
+  let o = 0;
+  for (let c = 0; c < chunks; c++) {
+    const pt = t.data.subarray(c * t.chunkSize, (c + 1) * t.chunkSize);
+    const cipher = createCipheriv('aes-256-gcm', t.key, chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1));
+    o += cipher.update(pt).copy(out, o);
+    o += cipher.final().copy(out, o);
+    o += cipher.getAuthTag().copy(out, o);
+  }
+  return { ciphertext: out, digest: createHash('sha256').update(out).digest('hex') };
+}
+
+/** SHA-256 (hex) of a segment of ciphertext. */
+export function digestSegment(ciphertext: Buffer): string {
+  return createHash('sha256').update(ciphertext).digest('hex');
+}
+
+/**
+ * Opens a segment. Returns the plaintext, or the index (within the file) of the first chunk
+ * that fails authentication. No plaintext of a failing segment is returned.
+ */
+export function openSegment(t: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer }): Buffer | { badChunk: number } {
+  const step = t.chunkSize + TAG_LENGTH;
+  const chunks = Math.max(1, Math.ceil(t.ciphertext.length / step));
+  const out = Buffer.allocUnsafe(Math.max(0, t.ciphertext.length - chunks * TAG_LENGTH));
+  let o = 0;
+  for (let c = 0; c < chunks; c++) {
+    const ct = t.ciphertext.subarray(c * step, (c + 1) * step);
+    if (ct.length < TAG_LENGTH) return { badChunk: t.firstChunk + c };
+    const d = createDecipheriv('aes-256-gcm', t.key, chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1));
+    d.setAuthTag(ct.subarray(ct.length - TAG_LENGTH));
+    try {
+      o += d.update(ct.subarray(0, ct.length - TAG_LENGTH)).copy(out, o);
+      o += d.final().copy(out, o);
+    } catch {
+      out.fill(0);
+      return { badChunk: t.firstChunk + c };
+    }
+  }
+  return out;
+}

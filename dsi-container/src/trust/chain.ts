@@ -1,0 +1,62 @@
+/** Signer certificate path validation against caller-supplied trusted roots. */
+import { X509Certificate } from 'node:crypto';
+import { DsiError } from '../errors';
+import { LIMITS } from '../format/limits';
+
+/** Parses DER certificates, rejecting any whose encoding does not round-trip. @throws DsiError MALFORMED_HEADER */
+export function parseDerCertificates(ders: readonly Buffer[]): X509Certificate[] {
+  return ders.map((der, i) => {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(der);
+    } catch (err) {
+      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not a DER X.509 certificate`, { certificate: i }, { cause: err });
+    }
+    if (!cert.raw.equals(der)) throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not in DER form`, { certificate: i });
+    return cert;
+  });
+}
+
+const label = (c: X509Certificate): string => c.subject.replace(/\n/g, ', ');
+
+/**
+ * Finds a path leaf → intermediates → one of `roots` where every certificate is signed by the
+ * next and every issuer is a CA, then checks each certificate on the path is valid at `at`.
+ * @throws DsiError UNTRUSTED_SIGNER | SIGNER_EXPIRED | SIGNER_NOT_YET_VALID
+ */
+export function verifyChain(leaf: X509Certificate, intermediates: readonly X509Certificate[], roots: readonly X509Certificate[], at: Date): X509Certificate[] {
+  if (roots.length === 0) throw new DsiError('UNTRUSTED_SIGNER', 'no trusted roots were supplied');
+  const path: X509Certificate[] = [leaf];
+  let current = leaf;
+  for (let depth = 0; depth <= LIMITS.maxCertificates; depth++) {
+    const root = roots.find((r) => r.ca && current.checkIssued(r) && current.verify(r.publicKey));
+    if (root) {
+      if (!path.some((c) => c.raw.equals(root.raw))) path.push(root);
+      for (const cert of path) checkValidity(cert, at, cert === leaf ? 'signer' : 'issuer');
+      return path;
+    }
+    const next = intermediates.find((c) => c.ca && !path.includes(c) && current.checkIssued(c) && current.verify(c.publicKey));
+    if (!next) break;
+    path.push(next);
+    current = next;
+  }
+  throw new DsiError('UNTRUSTED_SIGNER', `signer certificate "${label(leaf)}" does not chain to a trusted root (no trusted issuer for "${current.issuer.replace(/\n/g, ', ')}")`, {
+    subject: label(leaf),
+    issuer: current.issuer.replace(/\n/g, ', '),
+  });
+}
+
+function checkValidity(cert: X509Certificate, at: Date, role: string): void {
+  const from = new Date(cert.validFrom);
+  const to = new Date(cert.validTo);
+  if (at.getTime() > to.getTime()) {
+    throw new DsiError('SIGNER_EXPIRED', `${role} certificate "${label(cert)}" expired on ${to.toISOString()} (checked at ${at.toISOString()})`, {
+      subject: label(cert),
+    });
+  }
+  if (at.getTime() < from.getTime()) {
+    throw new DsiError('SIGNER_NOT_YET_VALID', `${role} certificate "${label(cert)}" is not valid before ${from.toISOString()} (checked at ${at.toISOString()})`, {
+      subject: label(cert),
+    });
+  }
+}

@@ -1,0 +1,28 @@
+// One lint configuration for every workspace: typescript-eslint strict, type-checked.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '.fabric/**', '.threadseal/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='only']", message: 'Focused tests skip the rest.' },
+      ],
+    },
+  },
+  {
+    files: ['chaincode/src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Chaincode time comes from the transaction timestamp.' },
+        { object: 'Math', property: 'random', message: 'Chaincode must be deterministic.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,6 @@
+export { LedgerConnection, TransactionInvalidError, validationCodeName } from './ledger/ledger-connection';
+export type { CommittedTransaction, LedgerUser, TransactionRecord } from './ledger/ledger-connection';
+export { ConnectionProfileError, loadConnectionProfile } from './ledger/connection-profile';
+export type { ConnectionProfile, OrgConnection } from './ledger/connection-profile';
+export { runSmoke } from './ledger/smoke';
+export type { SmokeReport } from './ledger/smoke';

@@ -1,0 +1,110 @@
+import { canonicalJson } from './canonical-json.js';
+
+/** The value a machine reports for one envelope parameter. */
+export type ParameterValue = number | string;
+
+/** Tag of the StartBuild request format; part of the signed bytes. */
+export const START_BUILD_REQUEST_TYPE = 'threadseal.start-build.v1' as const;
+
+/**
+ * What a machine signs to ask for one unit of its allocation. The chaincode verifies the signature
+ * with the machine's registered key, rejects a nonce it has seen for that machine, and rejects a
+ * request whose `issuedAt` is more than 5 minutes from the transaction timestamp.
+ */
+export interface StartBuildRequest {
+  readonly type: typeof START_BUILD_REQUEST_TYPE;
+  readonly licenseId: string;
+  readonly machineId: string;
+  /** Fresh random value chosen by the machine (8..128 characters of `[A-Za-z0-9_-]`). */
+  readonly nonce: string;
+  /** When the machine made the request (ISO 8601 UTC). */
+  readonly issuedAt: string;
+  /** The process parameters the machine will run with, by envelope parameter name. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+}
+
+/**
+ * The exact bytes a machine signs: UTF-8 of the canonical JSON of the request
+ * (ECDSA P-256 over SHA-256, DER-encoded signature).
+ */
+export function startBuildSigningBytes(request: StartBuildRequest): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(request));
+}
+
+/** Input of `build:Start`. */
+export interface StartBuildInput {
+  readonly request: StartBuildRequest;
+  /** Base64 DER ECDSA signature over {@link startBuildSigningBytes}. */
+  readonly signature: string;
+}
+
+/** Input of `build:Complete`. */
+export interface CompleteBuildInput {
+  readonly buildId: string;
+  /** Physical part id (serial engraved on the part); unique on the channel. */
+  readonly partId: string;
+  /** Hex SHA-256 of the process record (machine log) of the build. */
+  readonly processRecordDigest: string;
+}
+
+/** Input of `build:Abort`: the build stopped before producing a part; the unit stays consumed. */
+export interface AbortBuildInput {
+  readonly buildId: string;
+  readonly reason: string;
+}
+
+/** Input of `build:Scrap`: the part failed; with evidence the unit may be credited back. */
+export interface ScrapBuildInput {
+  readonly buildId: string;
+  readonly reason: string;
+  /** Hex SHA-256 of the evidence (inspection report); required when `requestCredit` is true. */
+  readonly evidenceDigest: string | null;
+  readonly requestCredit: boolean;
+}
+
+/** Input of `build:Get`. */
+export interface BuildRef {
+  readonly buildId: string;
+}
+
+/** Lifecycle of a build. */
+export type BuildStatus = 'running' | 'completed' | 'aborted' | 'scrapped';
+
+/** One build (key `build~<buildId>`; the id is the StartBuild transaction id). */
+export interface Build {
+  readonly buildId: string;
+  readonly dsiId: string;
+  readonly licenseId: string;
+  readonly machineId: string;
+  readonly machineOwnerMsp: string;
+  /** Client identity (`getID()`) of the operator who started it. */
+  readonly operatorId: string;
+  readonly nonce: string;
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  readonly status: BuildStatus;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly partId: string | null;
+  readonly processRecordDigest: string | null;
+  readonly reason: string | null;
+  readonly evidenceDigest: string | null;
+  /** True when the scrapped unit was credited back to the allocation. */
+  readonly scrapCredited: boolean;
+}
+
+/** A produced part (key `part~<partId>`). */
+export interface Part {
+  readonly partId: string;
+  readonly buildId: string;
+  readonly dsiId: string;
+  readonly licenseId: string;
+  readonly machineId: string;
+  readonly producerMsp: string;
+  readonly processRecordDigest: string;
+  readonly producedAt: string;
+}
+
+/** Input of `trace:GetPart` and `trace:GetPartHistory`. */
+export interface PartRef {
+  readonly partId: string;
+}

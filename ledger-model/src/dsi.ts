@@ -1,0 +1,61 @@
+/** The digest of one file inside a DSI container. */
+export interface FileDigest {
+  /** Path of the file inside the container. */
+  readonly path: string;
+  /** Lower-case hex SHA-256 of the file bytes (64 characters). */
+  readonly sha256: string;
+}
+
+/** Lifecycle of a DSI on the ledger. */
+export type DsiStatus = 'active' | 'superseded' | 'revoked';
+
+/** Input of `dsi:Register`; the owner org is the submitter's MSP. */
+export interface RegisterDsiInput {
+  /** Digest of the signed DSI manifest; the DSI's identity everywhere. */
+  readonly dsiId: string;
+  readonly partNumber: string;
+  readonly revision: string;
+  readonly title: string;
+  /** Digests of the files of the container (at least one). */
+  readonly fileDigests: readonly FileDigest[];
+  /** Lower-case hex SHA-256 fingerprint of the owner certificate that signed the manifest. */
+  readonly ownerCertFingerprint: string;
+}
+
+/** Input of `dsi:Supersede`: registers `successor` as the new revision of `dsiId`. */
+export interface SupersedeDsiInput {
+  readonly dsiId: string;
+  readonly successor: RegisterDsiInput;
+}
+
+/** Input of `dsi:Revoke`. */
+export interface RevokeDsiInput {
+  readonly dsiId: string;
+  readonly reason: string;
+}
+
+/** Input of `dsi:Get`. */
+export interface GetDsiInput {
+  readonly dsiId: string;
+}
+
+/** A DSI as stored on the channel (key `dsi~<dsiId>`). */
+export interface Dsi {
+  readonly dsiId: string;
+  readonly ownerMsp: string;
+  readonly partNumber: string;
+  readonly revision: string;
+  readonly title: string;
+  readonly fileDigests: readonly FileDigest[];
+  readonly ownerCertFingerprint: string;
+  readonly status: DsiStatus;
+  /** The DSI this one supersedes, if it is a later revision. */
+  readonly supersedes: string | null;
+  /** The DSI that superseded this one. */
+  readonly supersededBy: string | null;
+  readonly revokedReason: string | null;
+  /** Transaction timestamp of the registration (ISO 8601, UTC). */
+  readonly registeredAt: string;
+  /** Transaction timestamp of the last change (ISO 8601, UTC). */
+  readonly updatedAt: string;
+}

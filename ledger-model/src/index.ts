@@ -1,0 +1,57 @@
+/**
+ * Shared vocabulary of the threadseal chaincode and its clients: transaction and event names, error
+ * codes, typed inputs/outputs and the canonical codec. Free of Fabric dependencies.
+ */
+export { canonicalJson, type JsonValue } from './canonical-json.js';
+export {
+  LEDGER_ERROR_CODES,
+  LedgerError,
+  isLedgerErrorCode,
+  parseLedgerError,
+  type LedgerErrorCode,
+  type ParsedLedgerError,
+} from './errors.js';
+export { CONTRACT, TRANSIENT, TX, type TransactionName } from './transactions.js';
+export { EVENT, type EventName, type EventPayloads, type LedgerEvent } from './events.js';
+export { IDENTITY_ATTRIBUTE, ROLE, type Role } from './roles.js';
+export type { Dsi, DsiStatus, FileDigest, GetDsiInput, RegisterDsiInput, RevokeDsiInput, SupersedeDsiInput } from './dsi.js';
+export {
+  LICENSE_MODES,
+  type AllocateInput,
+  type Allocation,
+  type ConfidentialTermsRef,
+  type ExactParameter,
+  type IssueLicenseInput,
+  type License,
+  type LicenseBalance,
+  type LicenseGrant,
+  type LicenseMode,
+  type LicenseRef,
+  type LicenseRevocation,
+  type LicenseTermsView,
+  type LicenseView,
+  type MachineConstraints,
+  type OperatorRequirements,
+  type ParameterBound,
+  type ProductionTerms,
+  type RangeParameter,
+  type RevokeLicenseInput,
+  type SplitLicenseInput,
+} from './license.js';
+export type { Machine, MachineRef, RegisterMachineInput } from './machine.js';
+export {
+  START_BUILD_REQUEST_TYPE,
+  startBuildSigningBytes,
+  type AbortBuildInput,
+  type Build,
+  type BuildRef,
+  type BuildStatus,
+  type CompleteBuildInput,
+  type ParameterValue,
+  type Part,
+  type PartRef,
+  type ScrapBuildInput,
+  type StartBuildInput,
+  type StartBuildRequest,
+} from './build.js';
+export type { AllocationRef, DsiTree, DsiTreeInput, HistoryEntry, LicenseHistory, PartHistory } from './trace.js';

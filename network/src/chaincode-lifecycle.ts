@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, relative } from 'node:path';
+import { NetworkError } from './errors';
+import { waitFor } from './health';
+import { identityFiles } from './identities';
+import { ordererFlags, peerCli } from './peer-cli';
+import { isAlive, readProcesses, startProcess, stopProcesses, type ProcessRecord } from './processes';
+import type { NetworkPlan, PeerNode } from './plan';
+import { tarGz } from './tar';
+
+/** The chaincode build a deployment is made of, identified by the digest of its code and definition files. */
+export interface ChaincodeBuild {
+  readonly name: string;
+  readonly dir: string;
+  readonly label: string;
+  readonly signaturePolicy?: string;
+  readonly collectionsConfig?: string;
+}
+
+/** What a deployment did, for the CLI and the benchmark. */
+export interface DeployResult {
+  readonly label: string;
+  readonly sequence: number;
+  readonly committed: boolean;
+  readonly restartedServers: number;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...listFiles(path));
+    else if (!entry.endsWith('.map') && !entry.endsWith('.d.ts') && !entry.endsWith('.tsbuildinfo')) out.push(path);
+  }
+  return out.sort();
+}
+
+/** Reads the chaincode workspace: its built code must exist; the label changes with any code or definition change. */
+export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
+  const { name, path } = plan.description.chaincode;
+  const dir = join(plan.repoRoot, path);
+  const dist = join(dir, 'dist');
+  if (!existsSync(join(dist, 'index.js'))) {
+    throw new NetworkError('CHAINCODE_BUILD_FAILED', `chaincode is not built (${join(dist, 'index.js')} missing): run \`npm run build\``);
+  }
+  const hash = createHash('sha256');
+  const definitionFiles = ['package.json', 'deployment.json', 'collections.json'].map((f) => join(dir, f)).filter(existsSync);
+  for (const file of [...listFiles(dist).filter((f) => !/\.test\.js$/.test(f)), ...definitionFiles]) {
+    hash.update(relative(dir, file)).update('\0').update(readFileSync(file));
+  }
+  let signaturePolicy: string | undefined;
+  const deployment = join(dir, 'deployment.json');
+  if (existsSync(deployment)) {
+    const parsed = JSON.parse(readFileSync(deployment, 'utf8')) as { signaturePolicy?: unknown };
+    if (parsed.signaturePolicy !== undefined) {
+      if (typeof parsed.signaturePolicy !== 'string') {
+        throw new NetworkError('CHAINCODE_BUILD_FAILED', `${deployment}: signaturePolicy must be a string`);
+      }
+      signaturePolicy = parsed.signaturePolicy;
+    }
+  }
+  const collections = join(dir, 'collections.json');
+  return {
+    name,
+    dir,
+    label: `${name}_${hash.digest('hex').slice(0, 12)}`,
+    ...(signaturePolicy ? { signaturePolicy } : {}),
+    ...(existsSync(collections) ? { collectionsConfig: collections } : {}),
+  };
+}
+
+/** Builds the ccaas package for one peer (its connection.json points at that org's chaincode server). */
+function writePackage(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild): { file: string; packageId: string } {
+  const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
+  if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
+  const connection = {
+    address: `${peer.host}:${peer.ccaasPort}`,
+    dial_timeout: '10s',
+    tls_required: true,
+    client_auth_required: false,
+    root_cert: readFileSync(tls.ca, 'utf8'),
+  };
+  const code = tarGz([{ name: 'connection.json', content: Buffer.from(JSON.stringify(connection, null, 2)) }]);
+  const pkg = tarGz([
+    { name: 'metadata.json', content: Buffer.from(JSON.stringify({ type: 'ccaas', label: build.label })) },
+    { name: 'code.tar.gz', content: code },
+  ]);
+  const dir = join(plan.chaincodeDir, peer.id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${build.label}.tar.gz`);
+  writeFileSync(file, pkg);
+  return { file, packageId: `${build.label}:${createHash('sha256').update(pkg).digest('hex')}` };
+}
+
+async function installIfMissing(plan: NetworkPlan, peer: PeerNode, file: string, packageId: string): Promise<void> {
+  const installed = await peerCli(plan, peer, ['lifecycle', 'chaincode', 'queryinstalled', '-O', 'json'], 'queryinstalled');
+  if (installed.includes(packageId)) return;
+  await peerCli(plan, peer, ['lifecycle', 'chaincode', 'install', file], 'chaincode install');
+}
+
+function tcpReady(host: string, port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(undefined));
+  });
+}
+
+const serverName = (peer: PeerNode): string => `chaincode.${peer.id}`;
+
+/**
+ * Starts the org's chaincode server (fabric-chaincode-node server, under the restarting supervisor) for
+ * `packageId`, replacing a running one that serves another package. Returns true when it (re)started.
+ */
+async function ensureServer(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild, packageId: string): Promise<boolean> {
+  const name = serverName(peer);
+  const idFile = join(plan.chaincodeDir, peer.id, 'running-package-id');
+  const current = readProcesses(plan.stateDir).find((r) => r.name === name);
+  if (current && isAlive(current.pid) && existsSync(idFile) && readFileSync(idFile, 'utf8') === packageId) return false;
+  if (current) await stopProcesses(plan.stateDir, [name]);
+  const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
+  if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
+  let shimCli: string;
+  try {
+    shimCli = require.resolve('fabric-shim/cli.js', { paths: [build.dir] });
+  } catch {
+    throw new NetworkError('CHAINCODE_BUILD_FAILED', 'fabric-shim is not installed for the chaincode: run `npm install`');
+  }
+  const record = startProcess({
+    name,
+    kind: 'chaincode',
+    command: process.execPath,
+    args: [
+      join(__dirname, 'chaincode-supervisor.js'),
+      process.execPath,
+      shimCli,
+      'server',
+      '--chaincode-address',
+      `${peer.host}:${peer.ccaasPort}`,
+      '--chaincode-id',
+      packageId,
+      '--chaincode-tls-cert-file',
+      tls.cert,
+      '--chaincode-tls-key-file',
+      tls.key,
+      '--module-path',
+      build.dir,
+    ],
+    env: { CORE_PEER_LOCALMSPID: peer.mspId, CHAINCODE_ID: packageId },
+    cwd: build.dir,
+    logsDir: plan.logsDir,
+    stateDir: plan.stateDir,
+  });
+  writeFileSync(idFile, packageId);
+  await waitFor(() => tcpReady(peer.host, peer.ccaasPort), {
+    what: `chaincode server of ${peer.id} on port ${peer.ccaasPort}`,
+    timeoutMs: 30_000,
+    process: record,
+  }).catch((err: unknown) => {
+    throw new NetworkError('CHAINCODE_BUILD_FAILED', `chaincode server for ${peer.id} did not start: ${(err as Error).message}`, (err as NetworkError).details);
+  });
+  return true;
+}
+
+interface CommittedDefinition {
+  readonly sequence: number;
+  readonly version: string;
+}
+
+async function queryCommitted(plan: NetworkPlan, peer: PeerNode, name: string): Promise<CommittedDefinition | undefined> {
+  try {
+    const out = await peerCli(
+      plan,
+      peer,
+      ['lifecycle', 'chaincode', 'querycommitted', '-C', plan.description.channel.name, '-n', name, '-O', 'json'],
+      'querycommitted',
+    );
+    const parsed = JSON.parse(out) as { sequence: number; version: string };
+    return { sequence: parsed.sequence, version: parsed.version };
+  } catch {
+    return undefined;
+  }
+}
+
+function definitionFlags(plan: NetworkPlan, build: ChaincodeBuild, sequence: number): string[] {
+  return [
+    '--channelID',
+    plan.description.channel.name,
+    '--name',
+    build.name,
+    '--version',
+    build.label,
+    '--sequence',
+    String(sequence),
+    ...(build.signaturePolicy ? ['--signature-policy', build.signaturePolicy] : []),
+    ...(build.collectionsConfig ? ['--collections-config', build.collectionsConfig] : []),
+  ];
+}
+
+/** Evaluates system:Ping on a peer through the peer CLI; resolves true once the chaincode answers. */
+async function pings(plan: NetworkPlan, peer: PeerNode, name: string): Promise<true | undefined> {
+  try {
+    const out = await peerCli(
+      plan,
+      peer,
+      ['chaincode', 'query', '-C', plan.description.channel.name, '-n', name, '-c', '{"Args":["system:Ping"]}'],
+      'chaincode ping',
+    );
+    return out.trim() === 'pong' ? true : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The whole chaincode lifecycle, idempotent and re-runnable after a code change: package (ccaas) →
+ * install on every peer → start each org's chaincode server → approve by every org → commit → wait
+ * until every peer's chaincode answers. An unchanged build only makes sure the servers run.
+ */
+export async function deployChaincode(plan: NetworkPlan, log: (line: string) => void): Promise<DeployResult> {
+  const build = readChaincodeBuild(plan);
+  const packages = plan.peers.map((peer) => ({ peer, ...writePackage(plan, peer, build) }));
+  await Promise.all(packages.map((p) => installIfMissing(plan, p.peer, p.file, p.packageId)));
+  let restartedServers = 0;
+  for (const p of packages) if (await ensureServer(plan, p.peer, build, p.packageId)) restartedServers++;
+  const first = plan.peers[0];
+  if (!first) throw new NetworkError('INVALID_DESCRIPTION', 'the description has no peer');
+  const committed = await queryCommitted(plan, first, build.name);
+  let sequence = committed?.sequence ?? 0;
+  const changed = committed?.version !== build.label;
+  if (changed) {
+    sequence += 1;
+    log(`chaincode ${build.label}: approving sequence ${sequence} by ${plan.orgs.length} orgs`);
+    await Promise.all(
+      packages.map((p) =>
+        peerCli(
+          plan,
+          p.peer,
+          ['lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(plan), ...definitionFlags(plan, build, sequence), '--package-id', p.packageId],
+          'approveformyorg',
+        ),
+      ),
+    );
+    const peerFlags = plan.peers.flatMap((p) => {
+      const org = plan.orgs.find((o) => o.name === p.org);
+      return ['--peerAddresses', `${p.host}:${p.port}`, '--tlsRootCertFiles', org ? org.caCert : ''];
+    });
+    await peerCli(
+      plan,
+      first,
+      ['lifecycle', 'chaincode', 'commit', ...ordererFlags(plan), ...definitionFlags(plan, build, sequence), ...peerFlags],
+      'chaincode commit',
+    );
+  }
+  const servers = readProcesses(plan.stateDir);
+  await Promise.all(
+    plan.peers.map((peer) => {
+      const proc: ProcessRecord | undefined = servers.find((r) => r.name === serverName(peer));
+      return waitFor(() => pings(plan, peer, build.name), {
+        what: `chaincode ${build.name} to answer on ${peer.id}`,
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        ...(proc ? { process: proc } : {}),
+      });
+    }),
+  );
+  return { label: build.label, sequence, committed: changed, restartedServers };
+}

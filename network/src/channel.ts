@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetworkError } from './errors';
+import { httpGet, waitFor } from './health';
+import { identityFiles } from './identities';
+import { peerCli } from './peer-cli';
+import { runCommand, runCommandAsync, type ProcessRecord } from './processes';
+import { identityDir, type NetworkPlan, type OrdererNode, type PeerNode } from './plan';
+
+export function genesisBlockFile(plan: NetworkPlan): string {
+  return join(plan.channelDir, `${plan.description.channel.name}.block`);
+}
+
+/** Creates the channel's genesis block with configtxgen (once). */
+export function createGenesisBlock(plan: NetworkPlan): void {
+  const block = genesisBlockFile(plan);
+  if (existsSync(block)) return;
+  runCommand(
+    join(plan.binDir, 'configtxgen'),
+    ['-profile', 'ThreadChannel', '-outputBlock', block, '-channelID', plan.description.channel.name, '-configPath', plan.channelDir],
+    { what: 'configtxgen genesis block', env: { FABRIC_CFG_PATH: plan.channelDir } },
+  );
+}
+
+function osnadmin(plan: NetworkPlan, orderer: OrdererNode, args: readonly string[], what: string): Promise<string> {
+  const admin = identityFiles(identityDir(plan.ordererOrg, 'admin'));
+  if (!admin.tls) throw new NetworkError('IDENTITY_FAILED', 'the ordering org admin has no TLS client certificate');
+  return runCommandAsync(
+    join(plan.binDir, 'osnadmin'),
+    [
+      ...args,
+      '-o',
+      `${orderer.host}:${orderer.adminPort}`,
+      '--ca-file',
+      plan.ordererOrg.caCert,
+      '--client-cert',
+      admin.tls.cert,
+      '--client-key',
+      admin.tls.key,
+    ],
+    { what: `${what} (${orderer.id})` },
+  );
+}
+
+/** Joins every orderer to the channel through the channel participation API (no system channel). */
+export async function joinOrderers(plan: NetworkPlan): Promise<void> {
+  const channel = plan.description.channel.name;
+  await Promise.all(
+    plan.orderers.map(async (o) => {
+      const list = await osnadmin(plan, o, ['channel', 'list'], 'osnadmin channel list');
+      if (list.includes(`"name": "${channel}"`) || list.includes(`"name":"${channel}"`)) return;
+      await osnadmin(
+        plan,
+        o,
+        ['channel', 'join', '--channelID', channel, '--config-block', genesisBlockFile(plan)],
+        'osnadmin channel join',
+      );
+    }),
+  );
+}
+
+/** Waits until one orderer reports itself Raft leader of the channel (from its Prometheus metrics). */
+export async function waitForRaftLeader(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<string> {
+  const channel = plan.description.channel.name;
+  // /metrics asks for a client certificate; the ordering org admin's TLS pair is one the orderers trust.
+  const admin = identityFiles(identityDir(plan.ordererOrg, 'admin')).tls;
+  return waitFor(
+    async () => {
+      for (const o of plan.orderers) {
+        const res = await httpGet(`https://${o.host}:${o.opsPort}/metrics`, plan.ordererOrg.caCert, admin);
+        const leader = res?.body
+          .split('\n')
+          .some((l) => l.startsWith('consensus_etcdraft_is_leader') && l.includes(`channel="${channel}"`) && / 1$/.test(l));
+        if (leader) return o.id;
+      }
+      return undefined;
+    },
+    { what: `a Raft leader of channel ${channel}`, timeoutMs: 30_000, ...(processes[0] ? { process: processes[0] } : {}) },
+  );
+}
+
+/** Channel height as seen by a peer, or undefined when it has not joined. */
+export async function peerHeight(plan: NetworkPlan, peer: PeerNode): Promise<number | undefined> {
+  try {
+    const out = await peerCli(plan, peer, ['channel', 'getinfo', '-c', plan.description.channel.name], 'peer channel getinfo');
+    const m = /"height":(\d+)/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Joins each peer to the channel (once) and waits until it has the genesis block. */
+export async function joinPeers(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<void> {
+  await Promise.all(
+    plan.peers.map(async (peer) => {
+      if ((await peerHeight(plan, peer)) === undefined) {
+        await peerCli(plan, peer, ['channel', 'join', '-b', genesisBlockFile(plan)], 'peer channel join');
+      }
+      const proc = processes.find((p) => p.name === peer.id);
+      await waitFor(async () => ((await peerHeight(plan, peer)) ?? 0) >= 1 || undefined, {
+        what: `${peer.id} to receive the channel's blocks`,
+        timeoutMs: 30_000,
+        ...(proc ? { process: proc } : {}),
+      });
+    }),
+  );
+}

@@ -1,0 +1,10 @@
+export { FabricNetwork, repoRoot } from './network';
+export type { ConnectionProfile, NetworkOptions, NodeStatus, UpResult } from './network';
+export type { DeployResult } from './chaincode-lifecycle';
+export { NetworkError, NetworkErrorCode } from './errors';
+export type { IdentityFiles } from './identities';
+export { identityFiles } from './identities';
+export { loadDescription, parseDescription } from './description';
+export type { NetworkDescription } from './description';
+export type { NetworkPlan } from './plan';
+export { peakRssKiB, readProcesses } from './processes';

@@ -1,0 +1,358 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createGenesisBlock, joinOrderers, joinPeers, waitForRaftLeader } from './channel';
+import { deployChaincode, type DeployResult } from './chaincode-lifecycle';
+import { writeConfigtx, writeOrdererConfig, writePeerConfig } from './configs';
+import { loadDescription } from './description';
+import { NetworkError } from './errors';
+import { assertPortFree, httpGet, waitFor, waitHealthy } from './health';
+import { bootstrapSecret, enrollOrg, OrgCa, type IdentityFiles } from './identities';
+import { identityDir, planNetwork, type CaNode, type NetworkPlan, type OrdererNode, type PeerNode } from './plan';
+import { isAlive, readProcesses, startProcess, stopProcesses, tailLog, type ProcessRecord } from './processes';
+
+/** How to find a network: its description, where its state lives, and which ports it takes. */
+export interface NetworkOptions {
+  /** Description file; defaults to `network/profiles/reference.yaml`. */
+  readonly profile?: string;
+  /** State directory (crypto material, ledgers, logs, pids); defaults to `.threadseal/<profile name>`. */
+  readonly stateDir?: string;
+  /** First port handed out; defaults to the description's `basePort`. */
+  readonly basePort?: number;
+  /** Progress lines (stderr in the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+/** The connection facts a client needs, written to `<stateDir>/connection.json` once the network is up. */
+export interface ConnectionProfile {
+  readonly network: string;
+  readonly channel: string;
+  readonly chaincode: string;
+  readonly orgs: Readonly<
+    Record<
+      string,
+      {
+        readonly mspId: string;
+        readonly peers: readonly { readonly id: string; readonly endpoint: string; readonly hostAlias: string }[];
+        readonly tlsCaCert: string;
+        readonly usersDir: string;
+        readonly users: readonly string[];
+      }
+    >
+  >;
+}
+
+/** Health of one node process. */
+export interface NodeStatus {
+  readonly name: string;
+  readonly kind: ProcessRecord['kind'];
+  readonly pid: number;
+  readonly alive: boolean;
+  readonly healthy: boolean;
+  readonly detail: string;
+  readonly logFile: string;
+}
+
+/** Result of `up`: what it did, and how long each stage took. */
+export interface UpResult {
+  readonly alreadyRunning: boolean;
+  readonly fresh: boolean;
+  readonly totalMs: number;
+  readonly stages: readonly { readonly stage: string; readonly ms: number }[];
+  readonly chaincode?: DeployResult;
+}
+
+/** Repository root, found from this module's location (network/dist → ..). */
+export function repoRoot(): string {
+  return resolve(__dirname, '..', '..');
+}
+
+/** A native Fabric network (CAs, Raft orderers, peers, chaincode servers) generated from a description. */
+export class FabricNetwork {
+  readonly plan: NetworkPlan;
+  readonly #log: (line: string) => void;
+
+  private constructor(plan: NetworkPlan, log: (line: string) => void) {
+    this.plan = plan;
+    this.#log = log;
+  }
+
+  /** Loads and validates the description and resolves ports and folders; starts nothing. */
+  static open(options: NetworkOptions = {}): FabricNetwork {
+    const root = repoRoot();
+    const profile = resolve(options.profile ?? join(root, 'network', 'profiles', 'reference.yaml'));
+    const description = loadDescription(profile);
+    const stateDir = resolve(options.stateDir ?? join(root, '.threadseal', description.name));
+    const plan = planNetwork(description, {
+      stateDir,
+      repoRoot: root,
+      ...(options.basePort !== undefined ? { basePort: options.basePort } : {}),
+    });
+    return new FabricNetwork(plan, options.log ?? (() => undefined));
+  }
+
+  get connectionFile(): string {
+    return join(this.plan.stateDir, 'connection.json');
+  }
+
+  /** Number of long-running processes a complete network has. */
+  get expectedProcessCount(): number {
+    return this.plan.cas.length + this.plan.orderers.length + this.plan.peers.length * 2;
+  }
+
+  /**
+   * Brings the network up and returns when every node is healthy, the channel has a Raft leader, every
+   * peer has joined, and the chaincode answers on every peer. A network already running is left as it is.
+   */
+  async up(): Promise<UpResult> {
+    const started = Date.now();
+    const stages: { stage: string; ms: number }[] = [];
+    const stage = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+      const t = Date.now();
+      this.#log(`${name}…`);
+      const result = await fn();
+      stages.push({ stage: name, ms: Date.now() - t });
+      return result;
+    };
+    const running = readProcesses(this.plan.stateDir).filter((r) => isAlive(r.pid));
+    if (running.length === this.expectedProcessCount) {
+      const status = await this.status();
+      if (status.every((s) => s.healthy)) {
+        return { alreadyRunning: true, fresh: false, totalMs: Date.now() - started, stages };
+      }
+    }
+    if (running.length > 0) {
+      this.#log(`network partly running (${running.length} of ${this.expectedProcessCount} processes): restarting it`);
+      await stopProcesses(this.plan.stateDir);
+    }
+    this.#checkBinaries();
+    const fresh = !existsSync(join(this.plan.stateDir, 'channel'));
+    mkdirSync(this.plan.stateDir, { recursive: true });
+    try {
+      await stage('checking ports', () => this.#checkPorts());
+      await stage('starting certificate authorities', () => this.#startCas());
+      await stage('enrolling identities', () => Promise.all([...this.plan.orgs, this.plan.ordererOrg].map((o) => enrollOrg(this.plan, o))));
+      await stage('generating node configuration', () => {
+        for (const p of this.plan.peers) writePeerConfig(this.plan, p);
+        for (const o of this.plan.orderers) writeOrdererConfig(this.plan, o);
+        writeConfigtx(this.plan);
+        createGenesisBlock(this.plan);
+      });
+      const orderers = await stage('starting orderers', () => this.#startNodes(this.plan.orderers));
+      await stage('joining orderers to the channel', () => joinOrderers(this.plan));
+      await stage('waiting for a Raft leader', () => waitForRaftLeader(this.plan, orderers));
+      const peers = await stage('starting peers', () => this.#startNodes(this.plan.peers));
+      await stage('joining peers to the channel', () => joinPeers(this.plan, peers));
+      const chaincode = await stage('deploying chaincode', () => deployChaincode(this.plan, this.#log));
+      this.#writeConnectionProfile();
+      return { alreadyRunning: false, fresh, totalMs: Date.now() - started, stages, chaincode };
+    } catch (err) {
+      this.#log('up failed: stopping the processes it started');
+      await stopProcesses(this.plan.stateDir);
+      throw err;
+    }
+  }
+
+  /** Redeploys the chaincode after a code change (next sequence) without touching the rest. */
+  async deployChaincode(): Promise<DeployResult> {
+    await this.#requireRunning();
+    return deployChaincode(this.plan, this.#log);
+  }
+
+  /** Stops every process of this network (recorded or carrying its marker); resolves to how many it stopped. */
+  down(): Promise<number> {
+    if (!existsSync(this.plan.stateDir)) return Promise.resolve(0);
+    return stopProcesses(this.plan.stateDir);
+  }
+
+  /** Stops the network and deletes its generated state (crypto material, ledgers, logs). */
+  async reset(): Promise<void> {
+    await this.down();
+    rmSync(this.plan.stateDir, { recursive: true, force: true });
+  }
+
+  /** Health of every recorded process, probed through its operations endpoint. */
+  async status(): Promise<NodeStatus[]> {
+    const records = readProcesses(this.plan.stateDir);
+    return Promise.all(
+      records.map(async (r): Promise<NodeStatus> => {
+        const alive = isAlive(r.pid);
+        let healthy = alive;
+        let detail = alive ? 'running' : 'not running';
+        const node = this.#nodeByName(r.name);
+        if (alive && node) {
+          const res = await httpGet(...this.#healthUrl(node));
+          healthy = res?.status === 200;
+          detail = res ? `healthz ${res.status}` : 'operations endpoint not answering';
+        }
+        return { name: r.name, kind: r.kind, pid: r.pid, alive, healthy, detail, logFile: r.logFile };
+      }),
+    );
+  }
+
+  /** Last lines of one node's log (or of every node's). */
+  logs(name?: string, lines = 40): string {
+    const records = readProcesses(this.plan.stateDir).filter((r) => !name || r.name === name);
+    if (name && records.length === 0) {
+      const known = readProcesses(this.plan.stateDir).map((r) => r.name).join(', ');
+      throw new NetworkError('NOT_RUNNING', `no process named ${name} (known: ${known || 'none'})`);
+    }
+    return records.map((r) => `==> ${r.name} (${r.logFile})\n${tailLog(r.logFile, lines)}`).join('\n\n');
+  }
+
+  /** The Fabric CA client of an org, for registering and enrolling users with attributes. */
+  ca(orgName: string): OrgCa {
+    const org = [...this.plan.orgs, this.plan.ordererOrg].find((o) => o.name === orgName);
+    if (!org) {
+      const names = this.plan.orgs.map((o) => o.name).join(', ');
+      throw new NetworkError('IDENTITY_FAILED', `unknown org ${orgName} (orgs: ${names})`);
+    }
+    return new OrgCa(this.plan, org);
+  }
+
+  /** Where an org's user identity is (or will be) enrolled. */
+  userDir(orgName: string, user: string): string {
+    const org = this.plan.orgs.find((o) => o.name === orgName);
+    if (!org) throw new NetworkError('IDENTITY_FAILED', `unknown org ${orgName}`);
+    return identityDir(org, user);
+  }
+
+  /** Registers a user with CA attributes and enrolls it into the org's users folder. */
+  async registerUser(orgName: string, user: string, attrs: Readonly<Record<string, string>>, type = 'client'): Promise<IdentityFiles> {
+    await this.#requireRunning();
+    return this.ca(orgName).registerAndEnroll(user, type, this.userDir(orgName, user), attrs);
+  }
+
+  #checkBinaries(): void {
+    for (const bin of ['peer', 'orderer', 'configtxgen', 'osnadmin', 'fabric-ca-server', 'fabric-ca-client']) {
+      if (!existsSync(join(this.plan.binDir, bin))) {
+        throw new NetworkError('BINARIES_MISSING', `${join(this.plan.binDir, bin)} is missing: run \`npm run bootstrap\``);
+      }
+    }
+    for (const cfg of ['core.yaml', 'orderer.yaml', 'configtx.yaml']) {
+      if (!existsSync(join(this.plan.fabricConfigDir, cfg))) {
+        throw new NetworkError('BINARIES_MISSING', `${join(this.plan.fabricConfigDir, cfg)} is missing: run \`npm run bootstrap\``);
+      }
+    }
+  }
+
+  async #checkPorts(): Promise<void> {
+    for (const p of this.plan.ports) await assertPortFree(p.host, p.port, p.owner);
+  }
+
+  async #requireRunning(): Promise<void> {
+    const status = await this.status();
+    if (status.length === 0 || !status.every((s) => s.alive)) {
+      throw new NetworkError('NOT_RUNNING', `network ${this.plan.description.name} is not running: run \`threadseal network up\``);
+    }
+  }
+
+  async #startCas(): Promise<ProcessRecord[]> {
+    const records = [...this.plan.orgs, this.plan.ordererOrg].map((org) => {
+      const ca = org.ca;
+      mkdirSync(ca.home, { recursive: true });
+      const hosts = [...new Set([ca.host, `ca.${org.domain}`, 'localhost', '127.0.0.1'])].join(',');
+      return startProcess({
+        name: ca.id,
+        kind: 'ca',
+        command: join(this.plan.binDir, 'fabric-ca-server'),
+        args: [
+          'start',
+          '-b',
+          `registrar:${bootstrapSecret(org)}`,
+          '--home',
+          ca.home,
+          '--address',
+          ca.host,
+          '--port',
+          String(ca.port),
+          '--tls.enabled',
+          '--ca.name',
+          `ca-${org.name}`,
+          '--csr.cn',
+          `ca.${org.domain}`,
+          '--csr.hosts',
+          hosts,
+          '--operations.listenaddress',
+          `${ca.host}:${ca.opsPort}`,
+        ],
+        env: {},
+        cwd: ca.home,
+        logsDir: this.plan.logsDir,
+        stateDir: this.plan.stateDir,
+      });
+    });
+    await Promise.all(
+      records.map((r) => {
+        const node = this.#nodeByName(r.name);
+        if (!node) throw new Error(`no node ${r.name}`);
+        return waitHealthy(this.#healthUrl(node)[0].replace(/\/healthz$/, ''), undefined, {
+          what: `${r.name} health`,
+          timeoutMs: 30_000,
+          process: r,
+        }).then(() => waitForFile(join(this.plan.stateDir, 'ca', r.name.replace(/^ca\./, ''), 'ca-cert.pem'), r));
+      }),
+    );
+    return records;
+  }
+
+  async #startNodes(nodes: readonly (PeerNode | OrdererNode)[]): Promise<ProcessRecord[]> {
+    const records = nodes.map((node) =>
+      startProcess({
+        name: node.id,
+        kind: node.kind,
+        command: join(this.plan.binDir, node.kind),
+        args: node.kind === 'peer' ? ['node', 'start'] : [],
+        env: { FABRIC_CFG_PATH: node.dir, CORE_VM_ENDPOINT: '', FABRIC_LOGGING_SPEC: 'INFO' },
+        cwd: node.dir,
+        logsDir: this.plan.logsDir,
+        stateDir: this.plan.stateDir,
+      }),
+    );
+    await Promise.all(
+      records.map((r, i) => {
+        const node = nodes[i];
+        if (!node) throw new Error('node index out of range');
+        const [url, ca] = this.#healthUrl(node);
+        return waitHealthy(url.replace(/\/healthz$/, ''), ca, { what: `${node.id} /healthz`, timeoutMs: 30_000, process: r });
+      }),
+    );
+    return records;
+  }
+
+  #nodeByName(name: string): CaNode | PeerNode | OrdererNode | undefined {
+    return [...this.plan.cas, ...this.plan.peers, ...this.plan.orderers].find((n) => n.id === name);
+  }
+
+  #healthUrl(node: CaNode | PeerNode | OrdererNode): [string, string | undefined] {
+    if (node.kind === 'ca') return [`http://${node.host}:${node.opsPort}/healthz`, undefined];
+    const org = node.kind === 'orderer' ? this.plan.ordererOrg : this.plan.orgs.find((o) => o.name === node.org);
+    return [`https://${node.host}:${node.opsPort}/healthz`, org?.caCert];
+  }
+
+  #writeConnectionProfile(): void {
+    const orgs: Record<string, ConnectionProfile['orgs'][string]> = {};
+    for (const org of this.plan.orgs) {
+      orgs[org.name] = {
+        mspId: org.mspId,
+        peers: this.plan.peers
+          .filter((p) => p.org === org.name)
+          .map((p) => ({ id: p.id, endpoint: `${p.host}:${p.port}`, hostAlias: `${p.name}.${org.domain}` })),
+        tlsCaCert: org.caCert,
+        usersDir: org.usersDir,
+        users: ['admin', ...org.users.map((u) => u.name)],
+      };
+    }
+    const profile: ConnectionProfile = {
+      network: this.plan.description.name,
+      channel: this.plan.description.channel.name,
+      chaincode: this.plan.description.chaincode.name,
+      orgs,
+    };
+    writeFileSync(this.connectionFile, JSON.stringify(profile, null, 2) + '\n');
+  }
+}
+
+async function waitForFile(file: string, proc: ProcessRecord): Promise<void> {
+  await waitFor(async () => (existsSync(file) ? true : undefined), { what: file, timeoutMs: 10_000, process: proc });
+}
+
