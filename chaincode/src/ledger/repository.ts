@@ -277,7 +277,9 @@ export class LedgerRepository {
   public async history<T>(key: string): Promise<HistoryEntry<T>[]> {
     const entries: HistoryEntry<T>[] = [];
     for await (const mod of this.#stub.getHistoryForKey(key)) {
-      const millis = Number(mod.timestamp.seconds) * 1000 + Math.floor(mod.timestamp.nanos / 1e6);
+      // Typed as Long, but fabric-shim hands over protobuf's toObject(), where seconds is a plain number.
+      const seconds: unknown = mod.timestamp.seconds;
+      const millis = (typeof seconds === 'number' ? seconds : mod.timestamp.seconds.toNumber()) * 1000 + Math.floor(mod.timestamp.nanos / 1e6);
       entries.push({
         txId: mod.txId,
         timestamp: new Date(millis).toISOString(),

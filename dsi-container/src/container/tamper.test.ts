@@ -113,7 +113,9 @@ describe('DSI tamper resistance', function () {
       let b = s.bytes;
       for (const bit of bits) b = flip(b, bit);
       const inPayload = [...bits].every((bit) => bit >> 3 >= s.headerEnd);
-      await expectRejected(b, inPayload ? 'DIGEST_MISMATCH' : HEADER_CODES, `run ${run} bits ${[...bits].join(',')}`);
+      // Recipient stanzas are not signed: a damaged stanza is found at unwrap, after the payload
+      // digests, so a run that also hits the payload may fail on the payload first.
+      await expectRejected(b, inPayload ? 'DIGEST_MISMATCH' : [...HEADER_CODES, 'DIGEST_MISMATCH'], `run ${run} bits ${[...bits].join(',')}`);
     }
   });
 

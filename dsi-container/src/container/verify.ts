@@ -45,7 +45,13 @@ export async function verifyParsed(ra: RandomAccess, parsed: ParsedContainer, op
   const leaf = certs[0] as X509Certificate;
   assertP256(leaf.publicKey, 'the signer certificate key');
   const message = pae(MANIFEST_PAYLOAD_TYPE, header.manifestBytes);
-  if (!isLowSDer(header.signature) || !verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, header.signature)) {
+  let valid = false;
+  try {
+    valid = isLowSDer(header.signature) && verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, header.signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
     throw new DsiError('BAD_SIGNATURE', `manifest signature does not verify with signer certificate "${leaf.subject.replace(/\n/g, ', ')}"`);
   }
   // 5. The signer must chain to a trusted root and every certificate on the path must be valid.

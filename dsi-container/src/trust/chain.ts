@@ -13,8 +13,23 @@ export function parseDerCertificates(ders: readonly Buffer[]): X509Certificate[]
       throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not a DER X.509 certificate`, { certificate: i }, { cause: err });
     }
     if (!cert.raw.equals(der)) throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not in DER form`, { certificate: i });
+    try {
+      // Decode the public key now: a damaged key must fail here, not deep inside a check.
+      void cert.publicKey.asymmetricKeyType;
+    } catch (err) {
+      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] has an undecodable public key`, { certificate: i }, { cause: err });
+    }
     return cert;
   });
+}
+
+/** Whether `issuer` issued and signed `cert`; OpenSSL errors on damaged input count as "no". */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return issuer.ca && cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 const label = (c: X509Certificate): string => c.subject.replace(/\n/g, ', ');
@@ -29,13 +44,13 @@ export function verifyChain(leaf: X509Certificate, intermediates: readonly X509C
   const path: X509Certificate[] = [leaf];
   let current = leaf;
   for (let depth = 0; depth <= LIMITS.maxCertificates; depth++) {
-    const root = roots.find((r) => r.ca && current.checkIssued(r) && current.verify(r.publicKey));
+    const root = roots.find((r) => issuedBy(current, r));
     if (root) {
       if (!path.some((c) => c.raw.equals(root.raw))) path.push(root);
       for (const cert of path) checkValidity(cert, at, cert === leaf ? 'signer' : 'issuer');
       return path;
     }
-    const next = intermediates.find((c) => c.ca && !path.includes(c) && current.checkIssued(c) && current.verify(c.publicKey));
+    const next = intermediates.find((c) => !path.includes(c) && issuedBy(current, c));
     if (!next) break;
     path.push(next);
     current = next;

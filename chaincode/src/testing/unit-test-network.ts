@@ -1,0 +1,113 @@
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { START_BUILD_REQUEST_TYPE, startBuildSigningBytes, type ParameterValue, type StartBuildInput, type StartBuildRequest, type TransactionName } from '@threadseal/ledger-model';
+import type { Context, Contract } from 'fabric-contract-api';
+import { BuildContract } from '../contracts/build-contract.js';
+import { DsiContract } from '../contracts/dsi-contract.js';
+import { LicenseContract } from '../contracts/license-contract.js';
+import { MachineContract } from '../contracts/machine-contract.js';
+import { TraceContract } from '../contracts/trace-contract.js';
+import { UnitTestIdentity, UnitTestLedger, UnitTestStub, unitTestContext, type UnitTestUser } from './unit-test-stub.js';
+
+type TransactionFn = (ctx: Context, inputJson: string) => Promise<string>;
+
+/** Options of one unit-test submission. */
+export interface UnitTestCallOptions {
+  /** Transient fields, each JSON-encoded. */
+  readonly transient?: Readonly<Record<string, unknown>>;
+  /** Collections the endorsing peer belongs to (default: every collection). */
+  readonly peerCollections?: ReadonlySet<string>;
+}
+
+/**
+ * UNIT-TEST ONLY: runs the real contracts over a {@link UnitTestLedger}, one transaction at a time, with a
+ * controllable clock used both as proposal timestamp and as peer clock.
+ */
+export class UnitTestNetwork {
+  public readonly ledger = new UnitTestLedger();
+  /** Proposal timestamp of the next transaction. */
+  public now: Date;
+  /** Peer clock offset from `now`, to test clock-skew refusal. */
+  public peerSkewMs = 0;
+  #txCount = 0;
+  readonly #contracts: ReadonlyMap<string, Contract>;
+
+  public constructor(start: Date) {
+    this.now = start;
+    const peerNow = (): number => this.now.getTime() + this.peerSkewMs;
+    this.#contracts = new Map<string, Contract>([
+      ['dsi', new DsiContract(peerNow)],
+      ['license', new LicenseContract(peerNow)],
+      ['machine', new MachineContract(peerNow)],
+      ['build', new BuildContract(peerNow)],
+      ['trace', new TraceContract(peerNow)],
+    ]);
+  }
+
+  /** Moves the clock. */
+  public advance(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms);
+  }
+
+  /** The id the next transaction will get. */
+  public nextTxId(): string {
+    return `tx${String(this.#txCount + 1).padStart(4, '0')}`;
+  }
+
+  async #run<T>(user: UnitTestUser, tx: TransactionName, input: unknown, commit: boolean, options: UnitTestCallOptions): Promise<T> {
+    const [contractName, fnName] = tx.split(':') as [string, string];
+    const contract = this.#contracts.get(contractName);
+    const fn = (contract as unknown as Record<string, TransactionFn | undefined> | undefined)?.[fnName];
+    if (contract === undefined || fn === undefined) throw new Error(`unknown transaction ${tx}`);
+    this.#txCount += 1;
+    const transient = new Map<string, Uint8Array>(Object.entries(options.transient ?? {}).map(([key, value]) => [key, Buffer.from(JSON.stringify(value), 'utf8')]));
+    const stub = new UnitTestStub(this.ledger, {
+      txId: `tx${String(this.#txCount).padStart(4, '0')}`,
+      timestamp: this.now,
+      mspId: user.mspId,
+      transient,
+      ...(options.peerCollections === undefined ? {} : { peerCollections: options.peerCollections }),
+    });
+    const result = await fn.call(contract, unitTestContext(stub, new UnitTestIdentity(user)), JSON.stringify(input));
+    if (commit) this.ledger.commit(stub);
+    return JSON.parse(result) as T;
+  }
+
+  /** Runs a transaction and commits its writes and event when it succeeds. */
+  public submit<T>(user: UnitTestUser, tx: TransactionName, input: unknown, options: UnitTestCallOptions = {}): Promise<T> {
+    return this.#run<T>(user, tx, input, true, options);
+  }
+
+  /** Runs a transaction without committing anything. */
+  public evaluate<T>(user: UnitTestUser, tx: TransactionName, input: unknown, options: UnitTestCallOptions = {}): Promise<T> {
+    return this.#run<T>(user, tx, input, false, options);
+  }
+}
+
+/** UNIT-TEST ONLY: a machine with a P-256 key that signs StartBuild requests like the enforce agent does. */
+export class UnitTestMachine {
+  public readonly machineId: string;
+  public readonly publicKeyPem: string;
+  readonly #privateKey: KeyObject;
+  #nonce = 0;
+
+  public constructor(machineId: string) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    this.machineId = machineId;
+    this.#privateKey = privateKey;
+    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  }
+
+  /** A signed request with a fresh nonce. */
+  public startBuild(licenseId: string, issuedAt: Date, parameters: Readonly<Record<string, ParameterValue>>, nonce?: string): StartBuildInput {
+    this.#nonce += 1;
+    const request: StartBuildRequest = {
+      type: START_BUILD_REQUEST_TYPE,
+      licenseId,
+      machineId: this.machineId,
+      nonce: nonce ?? `${this.machineId}-nonce-${String(this.#nonce).padStart(6, '0')}`,
+      issuedAt: issuedAt.toISOString(),
+      parameters,
+    };
+    return { request, signature: sign('sha256', startBuildSigningBytes(request), { key: this.#privateKey, dsaEncoding: 'der' }).toString('base64') };
+  }
+}
