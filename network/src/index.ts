@@ -7,4 +7,4 @@ export { identityFiles } from './identities';
 export { loadDescription, parseDescription } from './description';
 export type { NetworkDescription } from './description';
 export type { NetworkPlan } from './plan';
-export { peakRssKiB, readProcesses } from './processes';
+export { isAlive, peakRssKiB, readProcesses } from './processes';

@@ -3,7 +3,7 @@
  * dir) sign and unwrap a DSI, and the private key cannot be exported.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -25,7 +25,6 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
       this.skip();
     }
     dir = mkdtempSync(path.join(tmpdir(), 'dsi-softhsm-'));
-    mkdtempSync(path.join(dir, 'tokens-'));
     const conf = path.join(dir, 'softhsm2.conf');
     writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
     process.env.SOFTHSM2_CONF = conf;
@@ -63,7 +62,6 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
     execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', csrKey, '-subj', '/O=ThreadSeal Test/OU=client/CN=hsm-owner@org1', '-out', csr], { stdio: 'ignore' });
     const cert = path.join(dir, 'signer.cert.pem');
     execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(PKI_DIR, 'root-ca.cert.pem'), '-CAkey', path.join(PKI_DIR, 'root-ca.key.pem'), '-CAcreateserial', '-CAserial', path.join(dir, 'serial'), '-force_pubkey', pub, '-days', '30', '-out', cert], { stdio: 'ignore' });
-    const { readFileSync } = await import('node:fs');
     const signer = t.signer('signer', readFileSync(cert));
     const recipient = t.recipientKey('recipient');
     const data = testBytes(1000, 77);
