@@ -7,4 +7,11 @@ import { SystemContract } from './contracts/system-contract';
 import { TraceContract } from './contracts/trace-contract';
 
 /** The contracts fabric-chaincode-node serves; the first is the default namespace. */
-export const contracts: unknown[] = [SystemContract, DsiContract, LicenseContract, MachineContract, BuildContract, TraceContract];
+export const contracts: unknown[] = [
+  SystemContract,
+  DsiContract,
+  LicenseContract,
+  MachineContract,
+  BuildContract,
+  TraceContract,
+];

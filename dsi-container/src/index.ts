@@ -15,7 +15,13 @@ export type { Signer, RecipientKey } from './keys/types';
 export { softwareSigner, softwareRecipientKey, recipientPublicKey, parseCertificates } from './keys/software';
 export { Pkcs11Token, type Pkcs11TokenOptions, type Pkcs11KeyPair } from './keys/pkcs11';
 export type { ContainerSource } from './container/source';
-export { protect, mediaTypeFor, type ProtectFile, type ProtectOptions, type ProtectedDsi } from './container/protect';
+export {
+  protect,
+  mediaTypeFor,
+  type ProtectFile,
+  type ProtectOptions,
+  type ProtectedDsi,
+} from './container/protect';
 export { inspect, dsiId, type DsiInspection } from './container/inspect';
 export { verify, type VerifyOptions, type VerifiedDsi } from './container/verify';
 export { open, type OpenedDsi, type OpenedFile } from './container/open';

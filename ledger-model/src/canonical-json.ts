@@ -1,5 +1,6 @@
 /** A JSON value as the canonical codec accepts it (no `undefined`, no functions, finite numbers only). */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /**
  * Encodes a value as canonical JSON: object keys sorted by UTF-16 code units, no whitespace, `undefined`
@@ -19,10 +20,12 @@ function encode(value: unknown, path: string): string {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON cannot encode ${String(value)} at ${path}`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`canonical JSON cannot encode ${String(value)} at ${path}`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item: unknown, i) => encode(item === undefined ? null : item, `${path}[${i}]`)).join(',')}]`;
+      if (Array.isArray(value))
+        return `[${value.map((item: unknown, i) => encode(item === undefined ? null : item, `${path}[${i}]`)).join(',')}]`;
       const record = value as Record<string, unknown>;
       const members: string[] = [];
       for (const key of Object.keys(record).sort()) {

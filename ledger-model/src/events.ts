@@ -22,10 +22,24 @@ export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
 /** Payload of each event, by name (canonical JSON on the wire). Confidential terms appear only as their hash. */
 export interface EventPayloads {
-  DsiRegistered: { dsiId: string; ownerMsp: string; partNumber: string; revision: string; supersedes: string | null };
+  DsiRegistered: {
+    dsiId: string;
+    ownerMsp: string;
+    partNumber: string;
+    revision: string;
+    supersedes: string | null;
+  };
   DsiSuperseded: { dsiId: string; successorId: string; ownerMsp: string; revision: string };
   DsiRevoked: { dsiId: string; ownerMsp: string; reason: string };
-  LicenseIssued: { licenseId: string; dsiId: string; grantorMsp: string; holderMsp: string; grant: LicenseGrant; termsHash: string; confidential: boolean };
+  LicenseIssued: {
+    licenseId: string;
+    dsiId: string;
+    grantorMsp: string;
+    holderMsp: string;
+    grant: LicenseGrant;
+    termsHash: string;
+    confidential: boolean;
+  };
   LicenseSplit: {
     licenseId: string;
     parentId: string;
@@ -38,13 +52,48 @@ export interface EventPayloads {
     parentRemaining: number;
   };
   LicenseRevoked: { licenseId: string; dsiId: string; grantorMsp: string; holderMsp: string; reason: string };
-  UnitsAllocated: { licenseId: string; machineId: string; dsiId: string; holderMsp: string; added: number; quantity: number; licenseRemaining: number };
+  UnitsAllocated: {
+    licenseId: string;
+    machineId: string;
+    dsiId: string;
+    holderMsp: string;
+    added: number;
+    quantity: number;
+    licenseRemaining: number;
+  };
   MachineRegistered: { machineId: string; ownerMsp: string; make: string; model: string; serial: string };
-  BuildStarted: { buildId: string; dsiId: string; licenseId: string; machineId: string; operatorId: string; nonce: string; parameters: Record<string, ParameterValue>; allocationRemaining: number };
-  BuildCompleted: { buildId: string; dsiId: string; licenseId: string; machineId: string; partId: string; processRecordDigest: string };
+  BuildStarted: {
+    buildId: string;
+    dsiId: string;
+    licenseId: string;
+    machineId: string;
+    operatorId: string;
+    nonce: string;
+    parameters: Record<string, ParameterValue>;
+    allocationRemaining: number;
+  };
+  BuildCompleted: {
+    buildId: string;
+    dsiId: string;
+    licenseId: string;
+    machineId: string;
+    partId: string;
+    processRecordDigest: string;
+  };
   BuildAborted: { buildId: string; dsiId: string; licenseId: string; machineId: string; reason: string };
-  BuildScrapped: { buildId: string; dsiId: string; licenseId: string; machineId: string; reason: string; evidenceDigest: string | null; credited: boolean; allocationRemaining: number };
+  BuildScrapped: {
+    buildId: string;
+    dsiId: string;
+    licenseId: string;
+    machineId: string;
+    reason: string;
+    evidenceDigest: string | null;
+    credited: boolean;
+    allocationRemaining: number;
+  };
 }
 
 /** A named event with its typed payload. */
-export type LedgerEvent = { [N in EventName]: { readonly name: N; readonly payload: EventPayloads[N] } }[EventName];
+export type LedgerEvent = {
+  [N in EventName]: { readonly name: N; readonly payload: EventPayloads[N] };
+}[EventName];

@@ -11,10 +11,18 @@ export {
   type LedgerErrorCode,
   type ParsedLedgerError,
 } from './errors.js';
-export { CONTRACT, TRANSIENT, TX, type TransactionName } from './transactions.js';
+export { CONTRACT, TRANSIENT, TX, transientTermsField, type TransactionName } from './transactions.js';
 export { EVENT, type EventName, type EventPayloads, type LedgerEvent } from './events.js';
 export { IDENTITY_ATTRIBUTE, ROLE, type Role } from './roles.js';
-export type { Dsi, DsiStatus, FileDigest, GetDsiInput, RegisterDsiInput, RevokeDsiInput, SupersedeDsiInput } from './dsi.js';
+export type {
+  Dsi,
+  DsiStatus,
+  FileDigest,
+  GetDsiInput,
+  RegisterDsiInput,
+  RevokeDsiInput,
+  SupersedeDsiInput,
+} from './dsi.js';
 export {
   LICENSE_MODES,
   type AllocateInput,
@@ -54,4 +62,11 @@ export {
   type StartBuildInput,
   type StartBuildRequest,
 } from './build.js';
-export type { AllocationRef, DsiTree, DsiTreeInput, HistoryEntry, LicenseHistory, PartHistory } from './trace.js';
+export type {
+  AllocationRef,
+  DsiTree,
+  DsiTreeInput,
+  HistoryEntry,
+  LicenseHistory,
+  PartHistory,
+} from './trace.js';

@@ -10,6 +10,12 @@ export const CONTRACT = {
 
 /** Fully-qualified transaction names (`<contract>:<function>`); each takes one JSON argument. */
 export const TX = {
+  system: {
+    ping: 'system:Ping',
+    whoAmI: 'system:WhoAmI',
+    putNote: 'system:PutNote',
+    getNote: 'system:GetNote',
+  },
   dsi: {
     register: 'dsi:Register',
     supersede: 'dsi:Supersede',
@@ -56,3 +62,8 @@ export const TRANSIENT = {
   /** Prefix of `terms.<licenseId>`: confidential terms of an existing license, checked against its hash. */
   termsOfPrefix: 'terms.',
 } as const;
+
+/** The transient field carrying the confidential terms of an existing license: `terms.<licenseId>`. */
+export function transientTermsField(licenseId: string): string {
+  return `${TRANSIENT.termsOfPrefix}${licenseId}`;
+}

@@ -43,11 +43,17 @@ function osnadmin(plan: NetworkPlan, orderer: OrdererNode, args: readonly string
 }
 
 /** Joins every orderer to the channel through the channel participation API (no system channel). */
-export async function joinOrderers(plan: NetworkPlan): Promise<void> {
+export async function joinOrderers(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<void> {
   const channel = plan.description.channel.name;
   await Promise.all(
     plan.orderers.map(async (o) => {
-      const list = await osnadmin(plan, o, ['channel', 'list'], 'osnadmin channel list');
+      // The admin endpoint may open a moment after /healthz answers: its first answer is the readiness signal.
+      const proc = processes.find((p) => p.name === o.id);
+      const list = await waitFor(() => osnadmin(plan, o, ['channel', 'list'], 'osnadmin channel list'), {
+        what: `${o.id} admin endpoint`,
+        timeoutMs: 30_000,
+        ...(proc ? { process: proc } : {}),
+      });
       if (list.includes(`"name": "${channel}"`) || list.includes(`"name":"${channel}"`)) return;
       await osnadmin(
         plan,
@@ -103,6 +109,35 @@ export async function joinPeers(plan: NetworkPlan, processes: readonly ProcessRe
         timeoutMs: 30_000,
         ...(proc ? { process: proc } : {}),
       });
+    }),
+  );
+}
+
+/**
+ * Waits until every peer's gossip knows every other peer of the channel: before that, the gateway's
+ * discovery cannot find endorsers of the other orgs and multi-org endorsement fails.
+ */
+export async function waitForGossip(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<void> {
+  const channel = plan.description.channel.name;
+  const others = plan.peers.length - 1;
+  await Promise.all(
+    plan.peers.map((peer) => {
+      const org = plan.orgs.find((o) => o.name === peer.org);
+      if (!org) throw new Error(`peer ${peer.id} has no org`);
+      // /metrics asks for a client certificate: the org admin's TLS pair.
+      const admin = identityFiles(identityDir(org, 'admin')).tls;
+      const proc = processes.find((p) => p.name === peer.id);
+      return waitFor(
+        async () => {
+          const res = await httpGet(`https://${peer.host}:${peer.opsPort}/metrics`, org.caCert, admin);
+          const line = res?.body
+            .split('\n')
+            .find((l) => l.startsWith('gossip_membership_total_peers_known') && l.includes(`channel="${channel}"`));
+          const known = line ? Number(line.split(' ').pop()) : 0;
+          return known >= others ? true : undefined;
+        },
+        { what: `${peer.id} to know the other ${others} peers of ${channel} (gossip)`, timeoutMs: 60_000, intervalMs: 250, ...(proc ? { process: proc } : {}) },
+      );
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createGenesisBlock, joinOrderers, joinPeers, waitForRaftLeader } from './channel';
+import { createGenesisBlock, joinOrderers, joinPeers, waitForGossip, waitForRaftLeader } from './channel';
 import { deployChaincode, type DeployResult } from './chaincode-lifecycle';
 import { writeConfigtx, writeOrdererConfig, writePeerConfig } from './configs';
 import { loadDescription } from './description';
@@ -138,11 +138,12 @@ export class FabricNetwork {
         createGenesisBlock(this.plan);
       });
       const orderers = await stage('starting orderers', () => this.#startNodes(this.plan.orderers));
-      await stage('joining orderers to the channel', () => joinOrderers(this.plan));
+      await stage('joining orderers to the channel', () => joinOrderers(this.plan, orderers));
       await stage('waiting for a Raft leader', () => waitForRaftLeader(this.plan, orderers));
       const peers = await stage('starting peers', () => this.#startNodes(this.plan.peers));
       await stage('joining peers to the channel', () => joinPeers(this.plan, peers));
       const chaincode = await stage('deploying chaincode', () => deployChaincode(this.plan, this.#log));
+      await stage('waiting for peers to discover each other', () => waitForGossip(this.plan, peers));
       this.#writeConnectionProfile();
       return { alreadyRunning: false, fresh, totalMs: Date.now() - started, stages, chaincode };
     } catch (err) {

@@ -1,4 +1,12 @@
-import { IDENTITY_ATTRIBUTE, LedgerError, ROLE, type Build, type Dsi, type License, type Role } from '@threadseal/ledger-model';
+import {
+  IDENTITY_ATTRIBUTE,
+  LedgerError,
+  ROLE,
+  type Build,
+  type Dsi,
+  type License,
+  type Role,
+} from '@threadseal/ledger-model';
 import type { ClientIdentity } from 'fabric-shim-api';
 import type { Actor } from '../domain/actor.js';
 
@@ -14,18 +22,28 @@ export function actorOf(identity: ClientIdentity): Actor {
     mspId: identity.getMSPID(),
     id: identity.getID(),
     role: identity.getAttributeValue(IDENTITY_ATTRIBUTE.role),
-    qualifications: qualification === null ? [] : qualification.split(',').map((q) => q.trim()).filter((q) => q.length > 0),
+    qualifications:
+      qualification === null
+        ? []
+        : qualification
+            .split(',')
+            .map((q) => q.trim())
+            .filter((q) => q.length > 0),
   };
 }
 
 function requireRole(actor: Actor, roles: readonly Role[], action: string): void {
   if (actor.role === null || !(roles as readonly string[]).includes(actor.role)) {
-    throw new LedgerError('FORBIDDEN', `${action} requires role ${roles.join(' or ')}, ${actor.mspId} client has ${actor.role ?? 'no role'}`);
+    throw new LedgerError(
+      'FORBIDDEN',
+      `${action} requires role ${roles.join(' or ')}, ${actor.mspId} client has ${actor.role ?? 'no role'}`,
+    );
   }
 }
 
 function requireOrg(actor: Actor, mspId: string, action: string): void {
-  if (actor.mspId !== mspId) throw new LedgerError('FORBIDDEN', `${action} is reserved to ${mspId}, submitter is ${actor.mspId}`);
+  if (actor.mspId !== mspId)
+    throw new LedgerError('FORBIDDEN', `${action} is reserved to ${mspId}, submitter is ${actor.mspId}`);
 }
 
 const LICENSE_ADMINS: readonly Role[] = [ROLE.ipAdmin, ROLE.licenseAdmin];
@@ -62,7 +80,10 @@ export function assertCanRevokeLicense(actor: Actor, license: License): void {
 /** Reading a license's confidential terms: its grantor or holder. @throws LedgerError FORBIDDEN. */
 export function assertCanReadTerms(actor: Actor, license: License): void {
   if (actor.mspId !== license.grantorMsp && actor.mspId !== license.holderMsp) {
-    throw new LedgerError('FORBIDDEN', `terms of license ${license.licenseId} are readable by ${license.grantorMsp} and ${license.holderMsp}, submitter is ${actor.mspId}`);
+    throw new LedgerError(
+      'FORBIDDEN',
+      `terms of license ${license.licenseId} are readable by ${license.grantorMsp} and ${license.holderMsp}, submitter is ${actor.mspId}`,
+    );
   }
 }
 

@@ -1,10 +1,33 @@
 import '../testing/quiet-logs.js';
-import { EVENT, TX, type Allocation, type Build, type Dsi, type DsiTree, type LicenseView, type Machine } from '@threadseal/ledger-model';
+import {
+  EVENT,
+  TX,
+  type Allocation,
+  type Build,
+  type Dsi,
+  type DsiTree,
+  type LicenseView,
+  type Machine,
+} from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { policyOrgs } from '../ledger/endorsement.js';
 import { LedgerKeys } from '../ledger/keys.js';
 import { expectLedgerError } from '../testing/expect-ledger-error.js';
-import { CM, DSI, FLOOR_GRANT, GOOD_PARAMETERS, OEM, ROOT_GRANT, ROOT_TERMS, START, SUB, SUB_GRANT, SUB_TERMS, USERS, sha256 } from '../testing/fixtures.js';
+import {
+  CM,
+  DSI,
+  FLOOR_GRANT,
+  GOOD_PARAMETERS,
+  OEM,
+  ROOT_GRANT,
+  ROOT_TERMS,
+  START,
+  SUB,
+  SUB_GRANT,
+  SUB_TERMS,
+  USERS,
+  sha256,
+} from '../testing/fixtures.js';
 import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
 import { UnitTestStub } from '../testing/unit-test-stub.js';
 
@@ -24,44 +47,108 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
   const keys = new LedgerKeys(new UnitTestStub(net.ledger, { txId: 'keys', timestamp: START, mspId: OEM }));
   let part = 0;
 
-  async function build(user: typeof USERS.cmOperator, machine: UnitTestMachine, licenseId: string): Promise<Build> {
+  async function build(
+    user: typeof USERS.cmOperator,
+    machine: UnitTestMachine,
+    licenseId: string,
+  ): Promise<Build> {
     net.advance(60_000);
-    const started = await net.submit<Build>(user, TX.build.start, machine.startBuild(licenseId, net.now, GOOD_PARAMETERS));
+    const started = await net.submit<Build>(
+      user,
+      TX.build.start,
+      machine.startBuild(licenseId, net.now, GOOD_PARAMETERS),
+    );
     part += 1;
-    return net.submit<Build>(user, TX.build.complete, { buildId: started.buildId, partId: `SN-${String(part).padStart(4, '0')}`, processRecordDigest: sha256(`log ${part}`) });
+    return net.submit<Build>(user, TX.build.complete, {
+      buildId: started.buildId,
+      partId: `SN-${String(part).padStart(4, '0')}`,
+      processRecordDigest: sha256(`log ${part}`),
+    });
   }
 
   it('OEM registers the DSI and licenses 20 parts to the contract manufacturer', async () => {
     const dsi = await net.submit<Dsi>(USERS.oemAdmin, TX.dsi.register, DSI);
-    expect(dsi).to.include({ dsiId: DSI.dsiId, ownerMsp: OEM, status: 'active', registeredAt: START.toISOString() });
-    const root = await net.submit<LicenseView>(USERS.oemAdmin, TX.license.issue, { licenseId: 'L-ROOT', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: false, terms: ROOT_TERMS });
+    expect(dsi).to.include({
+      dsiId: DSI.dsiId,
+      ownerMsp: OEM,
+      status: 'active',
+      registeredAt: START.toISOString(),
+    });
+    const root = await net.submit<LicenseView>(USERS.oemAdmin, TX.license.issue, {
+      licenseId: 'L-ROOT',
+      dsiId: DSI.dsiId,
+      holderMsp: CM,
+      grant: ROOT_GRANT,
+      confidential: false,
+      terms: ROOT_TERMS,
+    });
     expect(root.license).to.include({ grantorMsp: OEM, holderMsp: CM, parentId: null });
     expect(root.remaining).to.equal(20);
-    expect(policyOrgs(net.ledger.validationParameter(keys.license('L-ROOT')) ?? new Uint8Array())).to.deep.equal([CM, OEM]);
-    expect(policyOrgs(net.ledger.validationParameter(keys.licenseRevocation('L-ROOT')) ?? new Uint8Array())).to.deep.equal([OEM]);
+    expect(
+      policyOrgs(net.ledger.validationParameter(keys.license('L-ROOT')) ?? new Uint8Array()),
+    ).to.deep.equal([CM, OEM]);
+    expect(
+      policyOrgs(net.ledger.validationParameter(keys.licenseRevocation('L-ROOT')) ?? new Uint8Array()),
+    ).to.deep.equal([OEM]);
   });
 
   it('both manufacturers register their machines', async () => {
     for (const { machine, make, model } of CM_MACHINES) {
-      const registered = await net.submit<Machine>(USERS.cmMachineAdmin, TX.machine.register, { machineId: machine.machineId, make, model, serial: `${machine.machineId}-SN`, firmware: '4.2.1', certifications: ['nadcap-am'], publicKeyPem: machine.publicKeyPem });
+      const registered = await net.submit<Machine>(USERS.cmMachineAdmin, TX.machine.register, {
+        machineId: machine.machineId,
+        make,
+        model,
+        serial: `${machine.machineId}-SN`,
+        firmware: '4.2.1',
+        certifications: ['nadcap-am'],
+        publicKeyPem: machine.publicKeyPem,
+      });
       expect(registered.ownerMsp).to.equal(CM);
     }
     for (const { machine, make, model } of SUB_MACHINES) {
-      await net.submit<Machine>(USERS.subMachineAdmin, TX.machine.register, { machineId: machine.machineId, make, model, serial: `${machine.machineId}-SN`, firmware: '3.9.0', certifications: ['nadcap-am', 'as9100'], publicKeyPem: machine.publicKeyPem });
+      await net.submit<Machine>(USERS.subMachineAdmin, TX.machine.register, {
+        machineId: machine.machineId,
+        make,
+        model,
+        serial: `${machine.machineId}-SN`,
+        firmware: '3.9.0',
+        certifications: ['nadcap-am', 'as9100'],
+        publicKeyPem: machine.publicKeyPem,
+      });
     }
   });
 
   it('the contract manufacturer keeps 12 for its shop floor and sub-licenses 8 to the subcontractor', async () => {
-    const floor = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-CM-FLOOR', holderMsp: CM, grant: FLOOR_GRANT, terms: ROOT_TERMS });
+    const floor = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, {
+      parentId: 'L-ROOT',
+      licenseId: 'L-CM-FLOOR',
+      holderMsp: CM,
+      grant: FLOOR_GRANT,
+      terms: ROOT_TERMS,
+    });
     expect(floor.license).to.include({ grantorMsp: CM, holderMsp: CM, parentId: 'L-ROOT' });
-    const sub = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-SUB', holderMsp: SUB, grant: SUB_GRANT, terms: SUB_TERMS });
+    const sub = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, {
+      parentId: 'L-ROOT',
+      licenseId: 'L-SUB',
+      holderMsp: SUB,
+      grant: SUB_GRANT,
+      terms: SUB_TERMS,
+    });
     expect(sub.license.ancestry).to.deep.equal(['L-ROOT']);
-    expect(policyOrgs(net.ledger.validationParameter(keys.license('L-SUB')) ?? new Uint8Array())).to.deep.equal([CM, SUB]);
+    expect(
+      policyOrgs(net.ledger.validationParameter(keys.license('L-SUB')) ?? new Uint8Array()),
+    ).to.deep.equal([CM, SUB]);
     const root = await net.evaluate<LicenseView>(USERS.oemAdmin, TX.license.get, { licenseId: 'L-ROOT' });
     expect(root.balance).to.include({ sublicensed: 20, allocated: 0 });
     expect(root.remaining).to.equal(0);
     await expectLedgerError(
-      net.submit(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-EXTRA', holderMsp: SUB, grant: { ...SUB_GRANT, quantity: 1 }, terms: SUB_TERMS }),
+      net.submit(USERS.cmAdmin, TX.license.split, {
+        parentId: 'L-ROOT',
+        licenseId: 'L-EXTRA',
+        holderMsp: SUB,
+        grant: { ...SUB_GRANT, quantity: 1 },
+        terms: SUB_TERMS,
+      }),
       'LICENSE_EXHAUSTED',
       'license L-ROOT has 0 of 20 units left, sub-license L-EXTRA asks for 1',
     );
@@ -69,15 +156,34 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
 
   it('each manufacturer allocates 4 units to each of its machines', async () => {
     for (const { machine } of CM_MACHINES) {
-      const allocation = await net.submit<Allocation>(USERS.cmAdmin, TX.license.allocate, { licenseId: 'L-CM-FLOOR', machineId: machine.machineId, quantity: 4, scrapAllowance: 0 });
+      const allocation = await net.submit<Allocation>(USERS.cmAdmin, TX.license.allocate, {
+        licenseId: 'L-CM-FLOOR',
+        machineId: machine.machineId,
+        quantity: 4,
+        scrapAllowance: 0,
+      });
       expect(allocation).to.include({ quantity: 4, consumed: 0 });
     }
     for (const { machine } of SUB_MACHINES) {
-      await net.submit<Allocation>(USERS.subAdmin, TX.license.allocate, { licenseId: 'L-SUB', machineId: machine.machineId, quantity: 4, scrapAllowance: 0 });
+      await net.submit<Allocation>(USERS.subAdmin, TX.license.allocate, {
+        licenseId: 'L-SUB',
+        machineId: machine.machineId,
+        quantity: 4,
+        scrapAllowance: 0,
+      });
     }
-    expect(policyOrgs(net.ledger.validationParameter(keys.allocation('L-SUB', 'sub-eos-m290-1')) ?? new Uint8Array())).to.deep.equal([CM, SUB]);
+    expect(
+      policyOrgs(
+        net.ledger.validationParameter(keys.allocation('L-SUB', 'sub-eos-m290-1')) ?? new Uint8Array(),
+      ),
+    ).to.deep.equal([CM, SUB]);
     await expectLedgerError(
-      net.submit(USERS.cmAdmin, TX.license.allocate, { licenseId: 'L-CM-FLOOR', machineId: 'cm-eos-m400-1', quantity: 1, scrapAllowance: 0 }),
+      net.submit(USERS.cmAdmin, TX.license.allocate, {
+        licenseId: 'L-CM-FLOOR',
+        machineId: 'cm-eos-m400-1',
+        quantity: 1,
+        scrapAllowance: 0,
+      }),
       'LICENSE_EXHAUSTED',
       'license L-CM-FLOOR has 0 of 12 units left, allocation to machine cm-eos-m400-1 asks for 1',
     );
@@ -85,15 +191,21 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
 
   it('every machine builds its 4 parts and the fifth attempt fails', async () => {
     for (const { machine } of CM_MACHINES) {
-      for (let i = 0; i < 4; i += 1) expect((await build(USERS.cmOperator, machine, 'L-CM-FLOOR')).status).to.equal('completed');
+      for (let i = 0; i < 4; i += 1)
+        expect((await build(USERS.cmOperator, machine, 'L-CM-FLOOR')).status).to.equal('completed');
       await expectLedgerError(
-        net.submit(USERS.cmOperator, TX.build.start, machine.startBuild('L-CM-FLOOR', net.now, GOOD_PARAMETERS)),
+        net.submit(
+          USERS.cmOperator,
+          TX.build.start,
+          machine.startBuild('L-CM-FLOOR', net.now, GOOD_PARAMETERS),
+        ),
         'ALLOCATION_EXHAUSTED',
         `allocation of license L-CM-FLOOR to machine ${machine.machineId} has 0 of 4 units left`,
       );
     }
     for (const { machine } of SUB_MACHINES) {
-      for (let i = 0; i < 4; i += 1) expect((await build(USERS.subOperator, machine, 'L-SUB')).partId).to.match(/^SN-/);
+      for (let i = 0; i < 4; i += 1)
+        expect((await build(USERS.subOperator, machine, 'L-SUB')).partId).to.match(/^SN-/);
       await expectLedgerError(
         net.submit(USERS.subOperator, TX.build.start, machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS)),
         'ALLOCATION_EXHAUSTED',
@@ -104,9 +216,16 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
 
   it("the OEM's tree query shows the subcontractor's machines and parts", async () => {
     const tree = await net.evaluate<DsiTree>(USERS.oemAdmin, TX.trace.getDsiTree, { dsiId: DSI.dsiId });
-    expect(tree.licenses.map((view) => view.license.licenseId)).to.deep.equal(['L-ROOT', 'L-CM-FLOOR', 'L-SUB']);
+    expect(tree.licenses.map((view) => view.license.licenseId)).to.deep.equal([
+      'L-ROOT',
+      'L-CM-FLOOR',
+      'L-SUB',
+    ]);
     expect(tree.allocations).to.have.length(5);
-    expect(tree.machines.map((machine) => machine.machineId)).to.include.members(['sub-eos-m290-1', 'sub-eos-m290-2']);
+    expect(tree.machines.map((machine) => machine.machineId)).to.include.members([
+      'sub-eos-m290-1',
+      'sub-eos-m290-2',
+    ]);
     expect(tree.builds).to.have.length(20);
     expect(tree.parts).to.have.length(20);
     expect(tree.parts.filter((p) => p.producerMsp === SUB)).to.have.length(8);
@@ -121,13 +240,25 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
     expect(names.filter((name) => name === EVENT.licenseSplit)).to.have.length(2);
     expect(names.slice(0, 2)).to.deep.equal([EVENT.dsiRegistered, EVENT.licenseIssued]);
     const split = net.ledger.events.find((event) => event.name === EVENT.licenseSplit);
-    expect(split?.payload).to.deep.include({ licenseId: 'L-CM-FLOOR', parentId: 'L-ROOT', parentRemaining: 8 });
+    expect(split?.payload).to.deep.include({
+      licenseId: 'L-CM-FLOOR',
+      parentId: 'L-ROOT',
+      parentRemaining: 8,
+    });
   });
 
   it('allocation and license histories list every change, newest first', async () => {
-    const history = await net.evaluate<{ value: Allocation }[]>(USERS.oemAdmin, TX.trace.getAllocationHistory, { licenseId: 'L-SUB', machineId: 'sub-eos-m290-2' });
+    const history = await net.evaluate<{ value: Allocation }[]>(
+      USERS.oemAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-2' },
+    );
     expect(history.map((entry) => entry.value.consumed)).to.deep.equal([4, 3, 2, 1, 0]);
-    const licenseHistory = await net.evaluate<{ balance: { value: { sublicensed: number } }[] }>(USERS.oemAdmin, TX.trace.getLicenseHistory, { licenseId: 'L-ROOT' });
+    const licenseHistory = await net.evaluate<{ balance: { value: { sublicensed: number } }[] }>(
+      USERS.oemAdmin,
+      TX.trace.getLicenseHistory,
+      { licenseId: 'L-ROOT' },
+    );
     expect(licenseHistory.balance.map((entry) => entry.value.sublicensed)).to.deep.equal([20, 12, 0]);
   });
 });

@@ -5,7 +5,14 @@ import { abortBuild, completeBuild, scrapBuild, startBuild } from '../domain/bui
 import { assertRequestAuthentic } from '../domain/request-signature.js';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
-import { decodeAbortBuild, decodeBuildRef, decodeCompleteBuild, decodeScrapBuild, decodeStartBuild, parseArgument } from './inputs.js';
+import {
+  decodeAbortBuild,
+  decodeBuildRef,
+  decodeCompleteBuild,
+  decodeScrapBuild,
+  decodeStartBuild,
+  parseArgument,
+} from './inputs.js';
 import { openScope } from './transaction-scope.js';
 
 /** Builds: consume one allocated unit per build, record the part, or record why there is none. */
@@ -37,7 +44,8 @@ export class BuildContract extends Contract {
     const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
     const dsi = await scope.repository.requireDsi(allocation.dsiId);
     const result = startBuild(dsi, chain, allocation, machine, scope.actor, request, now, scope.txId);
-    const license = chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
+    const license =
+      chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
     await scope.repository.putAllocation(result.allocation);
     await scope.repository.createBuild(result.build, license);
     scope.emit(result.event);

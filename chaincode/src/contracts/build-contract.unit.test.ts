@@ -14,25 +14,47 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
   });
 
   const start = (params: Record<string, number | string> = GOOD_PARAMETERS, nonce?: string) =>
-    shops.net.submit<Build>(USERS.subOperator, TX.build.start, shops.subMachine.startBuild('L-SUB', shops.net.now, params, nonce));
+    shops.net.submit<Build>(
+      USERS.subOperator,
+      TX.build.start,
+      shops.subMachine.startBuild('L-SUB', shops.net.now, params, nonce),
+    );
 
   it('starts a build whose id is the transaction id and consumes one unit', async () => {
     const txId = shops.net.nextTxId();
     const build = await start();
-    expect(build).to.include({ buildId: txId, status: 'running', licenseId: 'L-SUB', machineId: 'sub-eos-m290-1', machineOwnerMsp: 'SubcontractorMSP' });
-    const history = await shops.net.evaluate<{ value: Allocation }[]>(USERS.subAdmin, TX.trace.getAllocationHistory, { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' });
+    expect(build).to.include({
+      buildId: txId,
+      status: 'running',
+      licenseId: 'L-SUB',
+      machineId: 'sub-eos-m290-1',
+      machineOwnerMsp: 'SubcontractorMSP',
+    });
+    const history = await shops.net.evaluate<{ value: Allocation }[]>(
+      USERS.subAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' },
+    );
     expect(history[0]?.value.consumed).to.equal(1);
   });
 
   it('refuses a replayed request (same nonce) with REPLAYED_REQUEST', async () => {
     const first = await start(GOOD_PARAMETERS, 'nonce-0001');
-    await expectLedgerError(start(GOOD_PARAMETERS, 'nonce-0001'), 'REPLAYED_REQUEST', `nonce nonce-0001 of machine sub-eos-m290-1 was already used by build ${first.buildId}`);
+    await expectLedgerError(
+      start(GOOD_PARAMETERS, 'nonce-0001'),
+      'REPLAYED_REQUEST',
+      `nonce nonce-0001 of machine sub-eos-m290-1 was already used by build ${first.buildId}`,
+    );
   });
 
   it('refuses a request signed by another key with BAD_SIGNATURE', async () => {
     const impostor = new UnitTestMachine('sub-eos-m290-1');
     await expectLedgerError(
-      shops.net.submit(USERS.subOperator, TX.build.start, impostor.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-imp-1')),
+      shops.net.submit(
+        USERS.subOperator,
+        TX.build.start,
+        impostor.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-imp-1'),
+      ),
       'BAD_SIGNATURE',
       'StartBuild request nonce nonce-imp-1 is not signed by the registered key of machine sub-eos-m290-1',
     );
@@ -40,33 +62,69 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
 
   it('refuses a tampered request with BAD_SIGNATURE', async () => {
     const signed = shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-tamper');
-    const tampered = { ...signed, request: { ...signed.request, parameters: { ...signed.request.parameters, laserPower: 399 } } };
-    await expectLedgerError(shops.net.submit(USERS.subOperator, TX.build.start, tampered), 'BAD_SIGNATURE', /StartBuild request nonce nonce-tamper is not signed/);
+    const tampered = {
+      ...signed,
+      request: { ...signed.request, parameters: { ...signed.request.parameters, laserPower: 399 } },
+    };
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.start, tampered),
+      'BAD_SIGNATURE',
+      /StartBuild request nonce nonce-tamper is not signed/,
+    );
   });
 
   it('refuses a request issued more than 5 minutes before the transaction with STALE_REQUEST', async () => {
-    const old = shops.subMachine.startBuild('L-SUB', new Date(shops.net.now.getTime() - 6 * 60_000), GOOD_PARAMETERS, 'nonce-stale');
-    await expectLedgerError(shops.net.submit(USERS.subOperator, TX.build.start, old), 'STALE_REQUEST', /StartBuild request nonce nonce-stale was issued at .*, 360 s from the transaction time .* \(limit 300 s\)$/);
+    const old = shops.subMachine.startBuild(
+      'L-SUB',
+      new Date(shops.net.now.getTime() - 6 * 60_000),
+      GOOD_PARAMETERS,
+      'nonce-stale',
+    );
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.start, old),
+      'STALE_REQUEST',
+      /StartBuild request nonce nonce-stale was issued at .*, 360 s from the transaction time .* \(limit 300 s\)$/,
+    );
   });
 
   it('refuses a proposal whose timestamp is far from the peer clock with CLOCK_SKEW', async () => {
     shops.net.peerSkewMs = 10 * 60_000;
-    await expectLedgerError(start(), 'CLOCK_SKEW', `proposal timestamp ${shops.net.now.toISOString()} is 600 s from the peer clock (limit 300 s)`);
+    await expectLedgerError(
+      start(),
+      'CLOCK_SKEW',
+      `proposal timestamp ${shops.net.now.toISOString()} is 600 s from the peer clock (limit 300 s)`,
+    );
   });
 
   it('refuses parameters outside the sub-license envelope even when inside the parent one', async () => {
-    await expectLedgerError(start({ ...GOOD_PARAMETERS, laserPower: 390 }), 'PARAMETER_OUT_OF_ENVELOPE', 'license L-SUB requires laserPower in [250, 350] W, request has 390');
-    await expectLedgerError(start({ laserPower: 300, material: 'Ti-6Al-4V' }), 'PARAMETER_OUT_OF_ENVELOPE', 'license L-ROOT requires bedTemperature in [150, 200] degC, request has none');
+    await expectLedgerError(
+      start({ ...GOOD_PARAMETERS, laserPower: 390 }),
+      'PARAMETER_OUT_OF_ENVELOPE',
+      'license L-SUB requires laserPower in [250, 350] W, request has 390',
+    );
+    await expectLedgerError(
+      start({ laserPower: 300, material: 'Ti-6Al-4V' }),
+      'PARAMETER_OUT_OF_ENVELOPE',
+      'license L-ROOT requires bedTemperature in [150, 200] degC, request has none',
+    );
   });
 
   it('refuses an operator lacking a qualification or from another org', async () => {
     await expectLedgerError(
-      shops.net.submit(USERS.subTrainee, TX.build.start, shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS)),
+      shops.net.submit(
+        USERS.subTrainee,
+        TX.build.start,
+        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+      ),
       'OPERATOR_NOT_QUALIFIED',
       'license L-SUB requires qualifications [ti-powder] the operator lacks',
     );
     await expectLedgerError(
-      shops.net.submit(USERS.cmOperator, TX.build.start, shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS)),
+      shops.net.submit(
+        USERS.cmOperator,
+        TX.build.start,
+        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+      ),
       'FORBIDDEN',
       'operator of ManufacturerMSP cannot start builds on machine sub-eos-m290-1 of SubcontractorMSP',
     );
@@ -74,15 +132,30 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
 
   it('revoking the root license stops new builds down the tree, while running builds still complete', async () => {
     const running = await start();
-    await shops.net.submit(USERS.oemAdmin, TX.license.revoke, { licenseId: 'L-ROOT', reason: 'quality escape' });
-    await expectLedgerError(start(), 'LICENSE_REVOKED', /license L-ROOT \(ancestor of L-SUB\) was revoked by OemMSP at .*: quality escape$/);
-    const done = await shops.net.submit<Build>(USERS.subOperator, TX.build.complete, { buildId: running.buildId, partId: 'SN-0001', processRecordDigest: sha256('log') });
+    await shops.net.submit(USERS.oemAdmin, TX.license.revoke, {
+      licenseId: 'L-ROOT',
+      reason: 'quality escape',
+    });
+    await expectLedgerError(
+      start(),
+      'LICENSE_REVOKED',
+      /license L-ROOT \(ancestor of L-SUB\) was revoked by OemMSP at .*: quality escape$/,
+    );
+    const done = await shops.net.submit<Build>(USERS.subOperator, TX.build.complete, {
+      buildId: running.buildId,
+      partId: 'SN-0001',
+      processRecordDigest: sha256('log'),
+    });
     expect(done.status).to.equal('completed');
   });
 
   it('refuses builds once the sub-license expired', async () => {
     shops.net.now = new Date('2026-09-01T00:00:00.000Z');
-    await expectLedgerError(start(), 'LICENSE_EXPIRED', 'license L-SUB expired at 2026-09-01T00:00:00.000Z, now is 2026-09-01T00:00:00.000Z');
+    await expectLedgerError(
+      start(),
+      'LICENSE_EXPIRED',
+      'license L-SUB expired at 2026-09-01T00:00:00.000Z, now is 2026-09-01T00:00:00.000Z',
+    );
   });
 
   it('refuses builds after the DSI is revoked', async () => {
@@ -93,52 +166,109 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
   it('completes a build once: the part id is unique and the build cannot complete twice', async () => {
     const a = await start();
     const b = await start();
-    await shops.net.submit(USERS.subOperator, TX.build.complete, { buildId: a.buildId, partId: 'SN-0001', processRecordDigest: sha256('a') });
-    await expectLedgerError(shops.net.submit(USERS.subOperator, TX.build.complete, { buildId: a.buildId, partId: 'SN-0002', processRecordDigest: sha256('a') }), 'BUILD_NOT_RUNNING', `build ${a.buildId} is completed; cannot complete it`);
-    await expectLedgerError(shops.net.submit(USERS.subOperator, TX.build.complete, { buildId: b.buildId, partId: 'SN-0001', processRecordDigest: sha256('b') }), 'ALREADY_EXISTS', 'part SN-0001 already exists');
+    await shops.net.submit(USERS.subOperator, TX.build.complete, {
+      buildId: a.buildId,
+      partId: 'SN-0001',
+      processRecordDigest: sha256('a'),
+    });
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.complete, {
+        buildId: a.buildId,
+        partId: 'SN-0002',
+        processRecordDigest: sha256('a'),
+      }),
+      'BUILD_NOT_RUNNING',
+      `build ${a.buildId} is completed; cannot complete it`,
+    );
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.complete, {
+        buildId: b.buildId,
+        partId: 'SN-0001',
+        processRecordDigest: sha256('b'),
+      }),
+      'ALREADY_EXISTS',
+      'part SN-0001 already exists',
+    );
     const part = await shops.net.evaluate<Part>(USERS.oemAdmin, TX.trace.getPart, { partId: 'SN-0001' });
     expect(part).to.include({ buildId: a.buildId, producerMsp: 'SubcontractorMSP', licenseId: 'L-SUB' });
   });
 
   it('aborting keeps the unit consumed; scrapping with evidence credits it back within the allowance', async () => {
     const a = await start();
-    await shops.net.submit(USERS.subOperator, TX.build.abort, { buildId: a.buildId, reason: 'recoater crash' });
+    await shops.net.submit(USERS.subOperator, TX.build.abort, {
+      buildId: a.buildId,
+      reason: 'recoater crash',
+    });
     const b = await start();
     await expectLedgerError(
-      shops.net.submit(USERS.subOperator, TX.build.scrap, { buildId: b.buildId, reason: 'porosity', evidenceDigest: null, requestCredit: true }),
+      shops.net.submit(USERS.subOperator, TX.build.scrap, {
+        buildId: b.buildId,
+        reason: 'porosity',
+        evidenceDigest: null,
+        requestCredit: true,
+      }),
       'SCRAP_EVIDENCE_REQUIRED',
       `build ${b.buildId}: crediting a scrapped unit back requires an evidence digest`,
     );
-    const scrapped = await shops.net.submit<Build>(USERS.subOperator, TX.build.scrap, { buildId: b.buildId, reason: 'porosity', evidenceDigest: sha256('ct scan'), requestCredit: true });
+    const scrapped = await shops.net.submit<Build>(USERS.subOperator, TX.build.scrap, {
+      buildId: b.buildId,
+      reason: 'porosity',
+      evidenceDigest: sha256('ct scan'),
+      requestCredit: true,
+    });
     expect(scrapped).to.include({ status: 'scrapped', scrapCredited: true });
     const c = await start();
     const d = await start();
     await expectLedgerError(
-      shops.net.submit(USERS.subOperator, TX.build.scrap, { buildId: c.buildId, reason: 'cracks', evidenceDigest: sha256('dye'), requestCredit: true }),
+      shops.net.submit(USERS.subOperator, TX.build.scrap, {
+        buildId: c.buildId,
+        reason: 'cracks',
+        evidenceDigest: sha256('dye'),
+        requestCredit: true,
+      }),
       'SCRAP_ALLOWANCE_EXCEEDED',
       'allocation of license L-SUB to machine sub-eos-m290-1 has credited 1 of 1 allowed scrapped units',
     );
-    await shops.net.submit(USERS.subOperator, TX.build.scrap, { buildId: c.buildId, reason: 'cracks', evidenceDigest: sha256('dye'), requestCredit: false });
+    await shops.net.submit(USERS.subOperator, TX.build.scrap, {
+      buildId: c.buildId,
+      reason: 'cracks',
+      evidenceDigest: sha256('dye'),
+      requestCredit: false,
+    });
     expect(d.status).to.equal('running');
-    await expectLedgerError(start(), 'ALLOCATION_EXHAUSTED', 'allocation of license L-SUB to machine sub-eos-m290-1 has 0 of 3 units left');
+    await expectLedgerError(
+      start(),
+      'ALLOCATION_EXHAUSTED',
+      'allocation of license L-SUB to machine sub-eos-m290-1 has 0 of 3 units left',
+    );
   });
 
   it('lets only the starting operator or an admin of the machine org finish a build', async () => {
     const a = await start();
-    await expectLedgerError(shops.net.submit(USERS.cmAdmin, TX.build.abort, { buildId: a.buildId, reason: 'x' }), 'FORBIDDEN', `finishing build ${a.buildId} is reserved to SubcontractorMSP, submitter is ManufacturerMSP`);
+    await expectLedgerError(
+      shops.net.submit(USERS.cmAdmin, TX.build.abort, { buildId: a.buildId, reason: 'x' }),
+      'FORBIDDEN',
+      `finishing build ${a.buildId} is reserved to SubcontractorMSP, submitter is ManufacturerMSP`,
+    );
     await expectLedgerError(
       shops.net.submit(USERS.subTrainee, TX.build.abort, { buildId: a.buildId, reason: 'x' }),
       'FORBIDDEN',
       `finishing build ${a.buildId} started by another operator requires role ip-admin or license-admin, SubcontractorMSP client has am-operator`,
     );
-    const aborted = await shops.net.submit<Build>(USERS.subAdmin, TX.build.abort, { buildId: a.buildId, reason: 'supervisor stop' });
+    const aborted = await shops.net.submit<Build>(USERS.subAdmin, TX.build.abort, {
+      buildId: a.buildId,
+      reason: 'supervisor stop',
+    });
     expect(aborted.status).to.equal('aborted');
   });
 
   it('rejects malformed input with INVALID_ARGUMENT naming the field', async () => {
     const signed = shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS);
     await expectLedgerError(
-      shops.net.submit(USERS.subOperator, TX.build.start, { ...signed, request: { ...signed.request, nonce: 'short' } }),
+      shops.net.submit(USERS.subOperator, TX.build.start, {
+        ...signed,
+        request: { ...signed.request, nonce: 'short' },
+      }),
       'INVALID_ARGUMENT',
       'input.request.nonce: expected 8..128 characters [A-Za-z0-9_-], got "short"',
     );

@@ -4,7 +4,13 @@ import { assertCanManageDsi, assertCanRegisterDsi } from '../access/access-contr
 import { registerDsi, revokeDsi, supersedeDsi } from '../domain/dsi-rules.js';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
-import { decodeDsiRef, decodeRegisterDsi, decodeRevokeDsi, decodeSupersedeDsi, parseArgument } from './inputs.js';
+import {
+  decodeDsiRef,
+  decodeRegisterDsi,
+  decodeRevokeDsi,
+  decodeSupersedeDsi,
+  parseArgument,
+} from './inputs.js';
 import { openScope } from './transaction-scope.js';
 
 /** The DSI registry: the IP owner registers, supersedes and revokes its DSIs. */

@@ -43,7 +43,9 @@ const NONCE = /^[A-Za-z0-9_-]{8,128}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function invalid(path: string, expected: string, found: unknown): never {
-  const shown = found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80) ?? String(found);
+  // JSON.stringify is typed as string but returns undefined for undefined, functions and symbols.
+  const json = JSON.stringify(found) as string | undefined;
+  const shown = json === undefined ? 'nothing' : json.slice(0, 80);
   throw new LedgerError('INVALID_ARGUMENT', `${path}: expected ${expected}, got ${shown}`);
 }
 
@@ -54,31 +56,36 @@ function object(value: unknown, path: string): Obj {
 
 function text(o: Obj, key: string, path: string, max = 256): string {
   const value = o[key];
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || value.includes('\u0000')) invalid(`${path}.${key}`, `a string of 1..${max} characters`, value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || value.includes('\u0000'))
+    invalid(`${path}.${key}`, `a string of 1..${max} characters`, value);
   return value;
 }
 
 function id(o: Obj, key: string, path: string): string {
   const value = o[key];
-  if (typeof value !== 'string' || !ID.test(value)) invalid(`${path}.${key}`, 'an id of 1..128 characters [A-Za-z0-9._:@+-] starting alphanumeric', value);
+  if (typeof value !== 'string' || !ID.test(value))
+    invalid(`${path}.${key}`, 'an id of 1..128 characters [A-Za-z0-9._:@+-] starting alphanumeric', value);
   return value;
 }
 
 function hex64(o: Obj, key: string, path: string): string {
   const value = o[key];
-  if (typeof value !== 'string' || !HEX64.test(value)) invalid(`${path}.${key}`, '64 lower-case hex characters (SHA-256)', value);
+  if (typeof value !== 'string' || !HEX64.test(value))
+    invalid(`${path}.${key}`, '64 lower-case hex characters (SHA-256)', value);
   return value;
 }
 
 function integer(o: Obj, key: string, path: string, min: number): number {
   const value = o[key];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) invalid(`${path}.${key}`, `an integer >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    invalid(`${path}.${key}`, `an integer >= ${min}`, value);
   return value;
 }
 
 function finite(o: Obj, key: string, path: string): number {
   const value = o[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) invalid(`${path}.${key}`, 'a finite number', value);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    invalid(`${path}.${key}`, 'a finite number', value);
   return value;
 }
 
@@ -90,19 +97,28 @@ function bool(o: Obj, key: string, path: string): boolean {
 
 function isoInstant(o: Obj, key: string, path: string): string {
   const value = o[key];
-  if (typeof value !== 'string' || !isCanonicalInstant(value)) invalid(`${path}.${key}`, 'an ISO 8601 UTC instant like 2026-01-01T00:00:00.000Z', value);
+  if (typeof value !== 'string' || !isCanonicalInstant(value))
+    invalid(`${path}.${key}`, 'an ISO 8601 UTC instant like 2026-01-01T00:00:00.000Z', value);
   return value;
 }
 
-function list<T>(o: Obj, key: string, path: string, item: (value: unknown, itemPath: string) => T, max = 256): T[] {
+function list<T>(
+  o: Obj,
+  key: string,
+  path: string,
+  item: (value: unknown, itemPath: string) => T,
+  max = 256,
+): T[] {
   const value = o[key];
-  if (!Array.isArray(value) || value.length > max) invalid(`${path}.${key}`, `an array of at most ${max} items`, value);
+  if (!Array.isArray(value) || value.length > max)
+    invalid(`${path}.${key}`, `an array of at most ${max} items`, value);
   return (value as unknown[]).map((entry, index) => item(entry, `${path}.${key}[${index}]`));
 }
 
 function uniqueStrings(o: Obj, key: string, path: string): string[] {
   const items = list(o, key, path, (value, itemPath) => {
-    if (typeof value !== 'string' || value.length === 0 || value.length > 128) invalid(itemPath, 'a string of 1..128 characters', value);
+    if (typeof value !== 'string' || value.length === 0 || value.length > 128)
+      invalid(itemPath, 'a string of 1..128 characters', value);
     return value;
   });
   if (new Set(items).size !== items.length) invalid(`${path}.${key}`, 'no duplicate entries', items);
@@ -117,7 +133,10 @@ export function parseArgument(json: string, transaction: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch {
-    throw new LedgerError('INVALID_ARGUMENT', `${transaction}: argument must be one JSON object, got ${JSON.stringify(json.slice(0, 80))}`);
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `${transaction}: argument must be one JSON object, got ${JSON.stringify(json.slice(0, 80))}`,
+    );
   }
 }
 
@@ -161,7 +180,8 @@ export function decodeDsiRef(value: unknown): GetDsiInput & DsiTreeInput {
 function grant(value: unknown, path: string): LicenseGrant {
   const o = object(value, path);
   const mode = o['mode'];
-  if (typeof mode !== 'string' || !(LICENSE_MODES as readonly string[]).includes(mode)) invalid(`${path}.mode`, `one of ${LICENSE_MODES.join(', ')}`, mode);
+  if (typeof mode !== 'string' || !(LICENSE_MODES as readonly string[]).includes(mode))
+    invalid(`${path}.mode`, `one of ${LICENSE_MODES.join(', ')}`, mode);
   const decoded: LicenseGrant = {
     quantity: integer(o, 'quantity', path, 1),
     mode: mode as LicenseGrant['mode'],
@@ -170,14 +190,18 @@ function grant(value: unknown, path: string): LicenseGrant {
     maySublicense: bool(o, 'maySublicense', path),
     scrapAllowance: integer(o, 'scrapAllowance', path, 0),
   };
-  if (instant(decoded.validUntil) <= instant(decoded.validFrom)) invalid(`${path}.validUntil`, `an instant after validFrom ${decoded.validFrom}`, decoded.validUntil);
+  if (instant(decoded.validUntil) <= instant(decoded.validFrom))
+    invalid(`${path}.validUntil`, `an instant after validFrom ${decoded.validFrom}`, decoded.validUntil);
   return decoded;
 }
 
 function parameterBound(value: unknown, path: string): ParameterBound {
   const o = object(value, path);
   const name = text(o, 'name', path, 64);
-  const unit = typeof o['unit'] === 'string' && o['unit'].length <= 32 ? o['unit'] : invalid(`${path}.unit`, 'a string of 0..32 characters', o['unit']);
+  const unit =
+    typeof o['unit'] === 'string' && o['unit'].length <= 32
+      ? o['unit']
+      : invalid(`${path}.unit`, 'a string of 0..32 characters', o['unit']);
   const kind = o['kind'];
   if (kind === 'range') {
     const min = finite(o, 'min', path);
@@ -187,7 +211,10 @@ function parameterBound(value: unknown, path: string): ParameterBound {
   }
   if (kind === 'exact') {
     const exact = o['value'];
-    if (!((typeof exact === 'number' && Number.isFinite(exact)) || (typeof exact === 'string' && exact.length > 0 && exact.length <= 128))) {
+    if (!(
+      (typeof exact === 'number' && Number.isFinite(exact)) ||
+      (typeof exact === 'string' && exact.length > 0 && exact.length <= 128)
+    )) {
       invalid(`${path}.value`, 'a finite number or a string of 1..128 characters', exact);
     }
     return { name, unit, kind, value: exact };
@@ -211,7 +238,10 @@ export function decodeProductionTerms(value: unknown, path = 'terms'): Productio
       requiredCertifications: uniqueStrings(machines, 'requiredCertifications', `${path}.machines`),
     },
     envelope,
-    operators: { roles: uniqueStrings(operators, 'roles', `${path}.operators`), qualifications: uniqueStrings(operators, 'qualifications', `${path}.operators`) },
+    operators: {
+      roles: uniqueStrings(operators, 'roles', `${path}.operators`),
+      qualifications: uniqueStrings(operators, 'qualifications', `${path}.operators`),
+    },
     workstations: uniqueStrings(o, 'workstations', path),
   };
 }
@@ -224,7 +254,13 @@ function optionalTerms(o: Obj, path: string): ProductionTerms | undefined {
 export function decodeIssueLicense(value: unknown): IssueLicenseInput {
   const o = object(value, 'input');
   const terms = optionalTerms(o, 'input');
-  const base = { licenseId: id(o, 'licenseId', 'input'), dsiId: id(o, 'dsiId', 'input'), holderMsp: id(o, 'holderMsp', 'input'), grant: grant(o['grant'], 'input.grant'), confidential: bool(o, 'confidential', 'input') };
+  const base = {
+    licenseId: id(o, 'licenseId', 'input'),
+    dsiId: id(o, 'dsiId', 'input'),
+    holderMsp: id(o, 'holderMsp', 'input'),
+    grant: grant(o['grant'], 'input.grant'),
+    confidential: bool(o, 'confidential', 'input'),
+  };
   return terms === undefined ? base : { ...base, terms };
 }
 
@@ -232,14 +268,24 @@ export function decodeIssueLicense(value: unknown): IssueLicenseInput {
 export function decodeSplitLicense(value: unknown): SplitLicenseInput {
   const o = object(value, 'input');
   const terms = optionalTerms(o, 'input');
-  const base = { parentId: id(o, 'parentId', 'input'), licenseId: id(o, 'licenseId', 'input'), holderMsp: id(o, 'holderMsp', 'input'), grant: grant(o['grant'], 'input.grant') };
+  const base = {
+    parentId: id(o, 'parentId', 'input'),
+    licenseId: id(o, 'licenseId', 'input'),
+    holderMsp: id(o, 'holderMsp', 'input'),
+    grant: grant(o['grant'], 'input.grant'),
+  };
   return terms === undefined ? base : { ...base, terms };
 }
 
 /** Decodes {@link AllocateInput}. */
 export function decodeAllocate(value: unknown): AllocateInput {
   const o = object(value, 'input');
-  return { licenseId: id(o, 'licenseId', 'input'), machineId: id(o, 'machineId', 'input'), quantity: integer(o, 'quantity', 'input', 1), scrapAllowance: integer(o, 'scrapAllowance', 'input', 0) };
+  return {
+    licenseId: id(o, 'licenseId', 'input'),
+    machineId: id(o, 'machineId', 'input'),
+    quantity: integer(o, 'quantity', 'input', 1),
+    scrapAllowance: integer(o, 'scrapAllowance', 'input', 0),
+  };
 }
 
 /** Decodes {@link RevokeLicenseInput}. */
@@ -276,28 +322,42 @@ function startBuildRequest(value: unknown, path: string): StartBuildRequest {
   const o = object(value, path);
   if (o['type'] !== START_BUILD_REQUEST_TYPE) invalid(`${path}.type`, START_BUILD_REQUEST_TYPE, o['type']);
   const nonce = o['nonce'];
-  if (typeof nonce !== 'string' || !NONCE.test(nonce)) invalid(`${path}.nonce`, '8..128 characters [A-Za-z0-9_-]', nonce);
+  if (typeof nonce !== 'string' || !NONCE.test(nonce))
+    invalid(`${path}.nonce`, '8..128 characters [A-Za-z0-9_-]', nonce);
   const raw = object(o['parameters'], `${path}.parameters`);
   const parameters: Record<string, ParameterValue> = {};
   for (const [name, parameter] of Object.entries(raw)) {
-    if (!((typeof parameter === 'number' && Number.isFinite(parameter)) || typeof parameter === 'string')) invalid(`${path}.parameters.${name}`, 'a finite number or a string', parameter);
+    if (!((typeof parameter === 'number' && Number.isFinite(parameter)) || typeof parameter === 'string'))
+      invalid(`${path}.parameters.${name}`, 'a finite number or a string', parameter);
     parameters[name] = parameter;
   }
-  return { type: START_BUILD_REQUEST_TYPE, licenseId: id(o, 'licenseId', path), machineId: id(o, 'machineId', path), nonce, issuedAt: isoInstant(o, 'issuedAt', path), parameters };
+  return {
+    type: START_BUILD_REQUEST_TYPE,
+    licenseId: id(o, 'licenseId', path),
+    machineId: id(o, 'machineId', path),
+    nonce,
+    issuedAt: isoInstant(o, 'issuedAt', path),
+    parameters,
+  };
 }
 
 /** Decodes {@link StartBuildInput}. */
 export function decodeStartBuild(value: unknown): StartBuildInput {
   const o = object(value, 'input');
   const signature = o['signature'];
-  if (typeof signature !== 'string' || signature.length > 256 || !BASE64.test(signature)) invalid('input.signature', 'a base64 DER ECDSA signature', signature);
+  if (typeof signature !== 'string' || signature.length > 256 || !BASE64.test(signature))
+    invalid('input.signature', 'a base64 DER ECDSA signature', signature);
   return { request: startBuildRequest(o['request'], 'input.request'), signature };
 }
 
 /** Decodes {@link CompleteBuildInput}. */
 export function decodeCompleteBuild(value: unknown): CompleteBuildInput {
   const o = object(value, 'input');
-  return { buildId: id(o, 'buildId', 'input'), partId: id(o, 'partId', 'input'), processRecordDigest: hex64(o, 'processRecordDigest', 'input') };
+  return {
+    buildId: id(o, 'buildId', 'input'),
+    partId: id(o, 'partId', 'input'),
+    processRecordDigest: hex64(o, 'processRecordDigest', 'input'),
+  };
 }
 
 /** Decodes {@link AbortBuildInput}. */
@@ -312,7 +372,10 @@ export function decodeScrapBuild(value: unknown): ScrapBuildInput {
   return {
     buildId: id(o, 'buildId', 'input'),
     reason: text(o, 'reason', 'input', 1024),
-    evidenceDigest: o['evidenceDigest'] === null || o['evidenceDigest'] === undefined ? null : hex64(o, 'evidenceDigest', 'input'),
+    evidenceDigest:
+      o['evidenceDigest'] === null || o['evidenceDigest'] === undefined
+        ? null
+        : hex64(o, 'evidenceDigest', 'input'),
     requestCredit: bool(o, 'requestCredit', 'input'),
   };
 }

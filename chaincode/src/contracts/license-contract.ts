@@ -1,12 +1,40 @@
-import { CONTRACT, LedgerError, TRANSIENT, TX, type License, type LicenseTermsView, type LicenseView, type ProductionTerms } from '@threadseal/ledger-model';
+import {
+  CONTRACT,
+  LedgerError,
+  TRANSIENT,
+  TX,
+  type License,
+  type LicenseTermsView,
+  type LicenseView,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { assertCanIssueLicense, assertCanReadTerms, assertCanRevokeLicense, assertCanSpendLicense } from '../access/access-control.js';
-import { allocateUnits, issueLicense, remainingUnits, revokeLicense, splitLicense, type TermsPlacement } from '../domain/license-rules.js';
+import {
+  assertCanIssueLicense,
+  assertCanReadTerms,
+  assertCanRevokeLicense,
+  assertCanSpendLicense,
+} from '../access/access-control.js';
+import {
+  allocateUnits,
+  issueLicense,
+  remainingUnits,
+  revokeLicense,
+  splitLicense,
+  type TermsPlacement,
+} from '../domain/license-rules.js';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
 import { termsCollection } from '../ledger/collections.js';
 import type { LedgerRepository } from '../ledger/repository.js';
-import { decodeAllocate, decodeIssueLicense, decodeLicenseRef, decodeRevokeLicense, decodeSplitLicense, parseArgument } from './inputs.js';
+import {
+  decodeAllocate,
+  decodeIssueLicense,
+  decodeLicenseRef,
+  decodeRevokeLicense,
+  decodeSplitLicense,
+  parseArgument,
+} from './inputs.js';
 import { openScope, type TransientTerms } from './transaction-scope.js';
 
 /**
@@ -23,14 +51,25 @@ function newTerms(
   holderMsp: string,
 ): { readonly terms: ProductionTerms; readonly placement: TermsPlacement } {
   if (!confidential) {
-    if (argumentTerms === undefined) throw new LedgerError('INVALID_ARGUMENT', `input.terms: expected the production terms of public license ${licenseId}, got nothing`);
+    if (argumentTerms === undefined)
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        `input.terms: expected the production terms of public license ${licenseId}, got nothing`,
+      );
     return { terms: argumentTerms, placement: null };
   }
   if (argumentTerms !== undefined) {
-    throw new LedgerError('INVALID_ARGUMENT', `input.terms: license ${licenseId} is confidential; its terms go in the transient field ${TRANSIENT.terms}, not in the argument`);
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `input.terms: license ${licenseId} is confidential; its terms go in the transient field ${TRANSIENT.terms}, not in the argument`,
+    );
   }
   const terms = transient.newTerms();
-  if (terms === null) throw new LedgerError('INVALID_ARGUMENT', `transient.${TRANSIENT.terms}: expected the confidential terms of license ${licenseId}, got nothing`);
+  if (terms === null)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `transient.${TRANSIENT.terms}: expected the confidential terms of license ${licenseId}, got nothing`,
+    );
   return { terms, placement: { collection: termsCollection(grantorMsp, holderMsp) } };
 }
 
@@ -59,11 +98,23 @@ export class LicenseContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const dsi = await scope.repository.requireDsi(input.dsiId);
     assertCanIssueLicense(scope.actor, dsi);
-    const { terms, placement } = newTerms(input.confidential, input.terms, scope.transientTerms, input.licenseId, dsi.ownerMsp, input.holderMsp);
+    const { terms, placement } = newTerms(
+      input.confidential,
+      input.terms,
+      scope.transientTerms,
+      input.licenseId,
+      dsi.ownerMsp,
+      input.holderMsp,
+    );
     const created = issueLicense(dsi, input, terms, placement, scope.now(), scope.txId);
     await scope.repository.createLicense(created, terms, placement);
     scope.emit(created.event);
-    return encodeText({ license: created.license, balance: created.balance, revocation: created.revocation, remaining: created.license.grant.quantity });
+    return encodeText({
+      license: created.license,
+      balance: created.balance,
+      revocation: created.revocation,
+      remaining: created.license.grant.quantity,
+    });
   }
 
   /** `license:Split` — the holder grants part of its remaining units under narrower terms; returns the child {@link LicenseView}. */
@@ -78,12 +129,24 @@ export class LicenseContract extends Contract {
     const dsi = await scope.repository.requireDsi(parent.dsiId);
     const chain = await scope.repository.loadChain(parent.licenseId, scope.transientTerms);
     const balance = await scope.repository.requireBalance(parent.licenseId);
-    const { terms, placement } = newTerms(parent.confidential !== null, input.terms, scope.transientTerms, input.licenseId, parent.holderMsp, input.holderMsp);
+    const { terms, placement } = newTerms(
+      parent.confidential !== null,
+      input.terms,
+      scope.transientTerms,
+      input.licenseId,
+      parent.holderMsp,
+      input.holderMsp,
+    );
     const result = splitLicense(dsi, chain, balance, input, terms, placement, now, scope.txId);
     await scope.repository.createLicense(result, terms, placement);
     await scope.repository.putBalance(result.parentBalance);
     scope.emit(result.event);
-    return encodeText({ license: result.license, balance: result.balance, revocation: result.revocation, remaining: result.license.grant.quantity });
+    return encodeText({
+      license: result.license,
+      balance: result.balance,
+      revocation: result.revocation,
+      remaining: result.license.grant.quantity,
+    });
   }
 
   /** `license:Allocate` — gives units of a manufacturing license to one of the holder's machines; returns the {@link Allocation}. */
@@ -116,7 +179,13 @@ export class LicenseContract extends Contract {
     const license = await scope.repository.requireLicense(input.licenseId);
     assertCanRevokeLicense(scope.actor, license);
     const current = await scope.repository.requireRevocation(license.licenseId);
-    const { revocation, event } = revokeLicense(license, current, input.reason, scope.actor.mspId, scope.now());
+    const { revocation, event } = revokeLicense(
+      license,
+      current,
+      input.reason,
+      scope.actor.mspId,
+      scope.now(),
+    );
     await scope.repository.putRevocation(revocation);
     scope.emit(event);
     const balance = await scope.repository.requireBalance(license.licenseId);
@@ -143,7 +212,12 @@ export class LicenseContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const license = await scope.repository.requireLicense(input.licenseId);
     assertCanReadTerms(scope.actor, license);
-    const terms = license.terms ?? (await scope.repository.readConfidentialTerms(license, license.confidential?.collection ?? termsCollection(license.grantorMsp, license.holderMsp)));
+    const terms =
+      license.terms ??
+      (await scope.repository.readConfidentialTerms(
+        license,
+        license.confidential?.collection ?? termsCollection(license.grantorMsp, license.holderMsp),
+      ));
     const view: LicenseTermsView = { licenseId: license.licenseId, termsHash: license.termsHash, terms };
     return encodeText(view);
   }

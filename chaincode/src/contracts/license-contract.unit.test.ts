@@ -1,10 +1,30 @@
 import '../testing/quiet-logs.js';
-import { EVENT, TX, type Dsi, type LicenseTermsView, type LicenseView, type Build } from '@threadseal/ledger-model';
+import {
+  EVENT,
+  TX,
+  type Dsi,
+  type LicenseTermsView,
+  type LicenseView,
+  type Build,
+} from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { termsHash } from '../domain/terms-hash.js';
 import { termsCollection } from '../ledger/collections.js';
 import { expectLedgerError } from '../testing/expect-ledger-error.js';
-import { CM, DSI, GOOD_PARAMETERS, OEM, ROOT_GRANT, ROOT_TERMS, START, SUB, SUB_GRANT, SUB_TERMS, USERS, sha256 } from '../testing/fixtures.js';
+import {
+  CM,
+  DSI,
+  GOOD_PARAMETERS,
+  OEM,
+  ROOT_GRANT,
+  ROOT_TERMS,
+  START,
+  SUB,
+  SUB_GRANT,
+  SUB_TERMS,
+  USERS,
+  sha256,
+} from '../testing/fixtures.js';
 import { licensedShops } from '../testing/licensed-shops.js';
 import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
 
@@ -13,28 +33,58 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
 
   it('lets only an ip-admin register a DSI and only the owner supersede or revoke it', async () => {
     const net = new UnitTestNetwork(START);
-    await expectLedgerError(net.submit(USERS.cmAdmin, TX.dsi.register, DSI), 'FORBIDDEN', 'registering a DSI requires role ip-admin, ManufacturerMSP client has license-admin');
+    await expectLedgerError(
+      net.submit(USERS.cmAdmin, TX.dsi.register, DSI),
+      'FORBIDDEN',
+      'registering a DSI requires role ip-admin, ManufacturerMSP client has license-admin',
+    );
     await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
-    await expectLedgerError(net.submit(USERS.oemAdmin, TX.dsi.register, DSI), 'ALREADY_EXISTS', `DSI ${DSI.dsiId} already exists`);
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.dsi.register, DSI),
+      'ALREADY_EXISTS',
+      `DSI ${DSI.dsiId} already exists`,
+    );
     const successor = { ...DSI, dsiId: `sha256-${sha256('rev D')}`, revision: 'D' };
     const cmIpAdmin = { ...USERS.cmAdmin, attributes: { role: 'ip-admin' } };
-    await expectLedgerError(net.submit(cmIpAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor }), 'FORBIDDEN', `changing DSI ${DSI.dsiId} is reserved to OemMSP, submitter is ManufacturerMSP`);
+    await expectLedgerError(
+      net.submit(cmIpAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor }),
+      'FORBIDDEN',
+      `changing DSI ${DSI.dsiId} is reserved to OemMSP, submitter is ManufacturerMSP`,
+    );
     const next = await net.submit<Dsi>(USERS.oemAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor });
     expect(next).to.include({ supersedes: DSI.dsiId, revision: 'D', status: 'active' });
     const old = await net.evaluate<Dsi>(USERS.cmAdmin, TX.dsi.get, { dsiId: DSI.dsiId });
     expect(old).to.include({ status: 'superseded', supersededBy: successor.dsiId });
     await expectLedgerError(
-      net.submit(USERS.oemAdmin, TX.license.issue, { licenseId: 'L-OLD', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: false, terms: ROOT_TERMS }),
+      net.submit(USERS.oemAdmin, TX.license.issue, {
+        licenseId: 'L-OLD',
+        dsiId: DSI.dsiId,
+        holderMsp: CM,
+        grant: ROOT_GRANT,
+        confidential: false,
+        terms: ROOT_TERMS,
+      }),
       'DSI_NOT_ACTIVE',
       `DSI ${DSI.dsiId} is superseded; licenses can only be issued for an active DSI`,
     );
-    expect(net.ledger.events.map((event) => event.name)).to.deep.equal([EVENT.dsiRegistered, EVENT.dsiSuperseded]);
+    expect(net.ledger.events.map((event) => event.name)).to.deep.equal([
+      EVENT.dsiRegistered,
+      EVENT.dsiSuperseded,
+    ]);
   });
 
   it('refuses a machine key that is not P-256', async () => {
     const net = new UnitTestNetwork(START);
     await expectLedgerError(
-      net.submit(USERS.cmMachineAdmin, TX.machine.register, { machineId: 'm1', make: 'EOS', model: 'M400', serial: 'S', firmware: '1', certifications: [], publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }),
+      net.submit(USERS.cmMachineAdmin, TX.machine.register, {
+        machineId: 'm1',
+        make: 'EOS',
+        model: 'M400',
+        serial: 'S',
+        firmware: '1',
+        certifications: [],
+        publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+      }),
       'INVALID_ARGUMENT',
       'machine m1: publicKeyPem must be a P-256 public key in SPKI PEM',
     );
@@ -43,27 +93,57 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   it('lets only the holder split or allocate and only the grantor revoke', async () => {
     const { net } = await licensedShops();
     await expectLedgerError(
-      net.submit(USERS.subAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-X', holderMsp: SUB, grant: { ...SUB_GRANT, quantity: 1 }, terms: SUB_TERMS }),
+      net.submit(USERS.subAdmin, TX.license.split, {
+        parentId: 'L-ROOT',
+        licenseId: 'L-X',
+        holderMsp: SUB,
+        grant: { ...SUB_GRANT, quantity: 1 },
+        terms: SUB_TERMS,
+      }),
       'FORBIDDEN',
       'spending license L-ROOT is reserved to ManufacturerMSP, submitter is SubcontractorMSP',
     );
-    await expectLedgerError(net.submit(USERS.subAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'x' }), 'FORBIDDEN', 'revoking license L-SUB is reserved to ManufacturerMSP, submitter is SubcontractorMSP');
+    await expectLedgerError(
+      net.submit(USERS.subAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'x' }),
+      'FORBIDDEN',
+      'revoking license L-SUB is reserved to ManufacturerMSP, submitter is SubcontractorMSP',
+    );
     await net.submit(USERS.cmAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'contract ended' });
-    await expectLedgerError(net.submit(USERS.cmAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'again' }), 'LICENSE_REVOKED', /license L-SUB was already revoked at /);
+    await expectLedgerError(
+      net.submit(USERS.cmAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'again' }),
+      'LICENSE_REVOKED',
+      /license L-SUB was already revoked at /,
+    );
   });
 
   it('refuses a sub-license that widens its parent, listing every violation', async () => {
     const { net } = await licensedShops();
-    const wider = { ...SUB_TERMS, machines: { ...SUB_TERMS.machines, makes: [], requiredCertifications: [] }, envelope: [{ name: 'laserPower', unit: 'W', kind: 'range', min: 100, max: 350 }] };
+    const wider = {
+      ...SUB_TERMS,
+      machines: { ...SUB_TERMS.machines, makes: [], requiredCertifications: [] },
+      envelope: [{ name: 'laserPower', unit: 'W', kind: 'range', min: 100, max: 350 }],
+    };
     await expectLedgerError(
-      net.submit(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-W', holderMsp: SUB, grant: { ...SUB_GRANT, quantity: 1, validUntil: '2027-06-01T00:00:00.000Z', scrapAllowance: 5 }, terms: wider }),
+      net.submit(USERS.cmAdmin, TX.license.split, {
+        parentId: 'L-ROOT',
+        licenseId: 'L-W',
+        holderMsp: SUB,
+        grant: { ...SUB_GRANT, quantity: 1, validUntil: '2027-06-01T00:00:00.000Z', scrapAllowance: 5 },
+        terms: wider,
+      }),
       'NARROWING_VIOLATION',
       'sub-license L-W widens parent L-ROOT: validUntil 2027-06-01T00:00:00.000Z is after parent validUntil 2027-01-01T00:00:00.000Z; scrapAllowance 5 exceeds parent scrapAllowance 2; ' +
         'machine makes must be a non-empty subset of [EOS, SLM], got any; required certifications must include [nadcap-am]; parameter laserPower range [100, 350] not within parent range [200, 400]; ' +
         'parameter bedTemperature is missing; parameter material is missing',
     );
     await expectLedgerError(
-      net.submit(USERS.subAdmin, TX.license.split, { parentId: 'L-SUB', licenseId: 'L-S2', holderMsp: SUB, grant: { ...SUB_GRANT, quantity: 1 }, terms: SUB_TERMS }),
+      net.submit(USERS.subAdmin, TX.license.split, {
+        parentId: 'L-SUB',
+        licenseId: 'L-S2',
+        holderMsp: SUB,
+        grant: { ...SUB_GRANT, quantity: 1 },
+        terms: SUB_TERMS,
+      }),
       'SUBLICENSE_NOT_ALLOWED',
       'license L-SUB does not allow sub-licensing',
     );
@@ -72,22 +152,51 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   it('allocates only to eligible machines of the holder and only under manufacturing licenses', async () => {
     const { net } = await licensedShops();
     const m400 = new UnitTestMachine('sub-eos-m400-9');
-    await net.submit(USERS.subMachineAdmin, TX.machine.register, { machineId: m400.machineId, make: 'EOS', model: 'M400', serial: 'S9', firmware: '1', certifications: ['nadcap-am', 'as9100'], publicKeyPem: m400.publicKeyPem });
+    await net.submit(USERS.subMachineAdmin, TX.machine.register, {
+      machineId: m400.machineId,
+      make: 'EOS',
+      model: 'M400',
+      serial: 'S9',
+      firmware: '1',
+      certifications: ['nadcap-am', 'as9100'],
+      publicKeyPem: m400.publicKeyPem,
+    });
     await expectLedgerError(
-      net.submit(USERS.subAdmin, TX.license.allocate, { licenseId: 'L-SUB', machineId: m400.machineId, quantity: 1, scrapAllowance: 0 }),
+      net.submit(USERS.subAdmin, TX.license.allocate, {
+        licenseId: 'L-SUB',
+        machineId: m400.machineId,
+        quantity: 1,
+        scrapAllowance: 0,
+      }),
       'MACHINE_NOT_ELIGIBLE',
       'machine sub-eos-m400-9 does not satisfy license L-SUB: model M400 not in [M290]',
     );
     await expectLedgerError(
-      net.submit(USERS.cmAdmin, TX.license.allocate, { licenseId: 'L-ROOT', machineId: 'sub-eos-m290-1', quantity: 1, scrapAllowance: 0 }),
+      net.submit(USERS.cmAdmin, TX.license.allocate, {
+        licenseId: 'L-ROOT',
+        machineId: 'sub-eos-m290-1',
+        quantity: 1,
+        scrapAllowance: 0,
+      }),
       'MACHINE_NOT_ELIGIBLE',
       'machine sub-eos-m290-1 belongs to SubcontractorMSP, license L-ROOT is held by ManufacturerMSP',
     );
-    await net.submit(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-ENG', holderMsp: CM, grant: { ...ROOT_GRANT, quantity: 1, mode: 'engineering', maySublicense: false }, terms: ROOT_TERMS });
+    await net.submit(USERS.cmAdmin, TX.license.split, {
+      parentId: 'L-ROOT',
+      licenseId: 'L-ENG',
+      holderMsp: CM,
+      grant: { ...ROOT_GRANT, quantity: 1, mode: 'engineering', maySublicense: false },
+      terms: ROOT_TERMS,
+    });
     await expectLedgerError(
-      net.submit(USERS.cmAdmin, TX.license.allocate, { licenseId: 'L-ENG', machineId: 'cm-eos-m400-1', quantity: 1, scrapAllowance: 0 }),
+      net.submit(USERS.cmAdmin, TX.license.allocate, {
+        licenseId: 'L-ENG',
+        machineId: 'cm-eos-m400-1',
+        quantity: 1,
+        scrapAllowance: 0,
+      }),
       'MODE_NOT_PERMITTED',
-      'license L-ENG is a engineering license; only manufacturing licenses allocate units to machines',
+      'license L-ENG has mode engineering; only manufacturing licenses allocate units to machines',
     );
   });
 
@@ -96,8 +205,21 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       const net = new UnitTestNetwork(START);
       const machine = new UnitTestMachine('sub-eos-m290-1');
       await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
-      await net.submit(USERS.oemAdmin, TX.license.issue, { licenseId: 'L-ROOT', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: true }, { transient: { terms: ROOT_TERMS } });
-      await net.submit(USERS.subMachineAdmin, TX.machine.register, { machineId: machine.machineId, make: 'EOS', model: 'M290', serial: 'SUB-1', firmware: '3.9.0', certifications: ['nadcap-am', 'as9100'], publicKeyPem: machine.publicKeyPem });
+      await net.submit(
+        USERS.oemAdmin,
+        TX.license.issue,
+        { licenseId: 'L-ROOT', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: true },
+        { transient: { terms: ROOT_TERMS } },
+      );
+      await net.submit(USERS.subMachineAdmin, TX.machine.register, {
+        machineId: machine.machineId,
+        make: 'EOS',
+        model: 'M290',
+        serial: 'SUB-1',
+        firmware: '3.9.0',
+        certifications: ['nadcap-am', 'as9100'],
+        publicKeyPem: machine.publicKeyPem,
+      });
       return { net, machine };
     }
 
@@ -108,16 +230,29 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       expect(view.license.termsHash).to.equal(termsHash(ROOT_TERMS));
       expect(view.license.confidential).to.deep.equal({ collection: termsCollection(OEM, CM) });
       expect(JSON.stringify(net.ledger.events)).not.to.contain('laserPower');
-      expect(JSON.stringify(net.ledger.keys().map((key) => Buffer.from(net.ledger.get(key)).toString('utf8')))).not.to.contain('laserPower');
+      expect(
+        JSON.stringify(net.ledger.keys().map((key) => Buffer.from(net.ledger.get(key)).toString('utf8'))),
+      ).not.to.contain('laserPower');
     });
 
     it('lets grantor and holder read the terms from their collection, nobody else', async () => {
       const { net } = await confidentialTree();
-      const seen = await net.evaluate<LicenseTermsView>(USERS.cmAdmin, TX.license.getTerms, { licenseId: 'L-ROOT' });
+      const seen = await net.evaluate<LicenseTermsView>(USERS.cmAdmin, TX.license.getTerms, {
+        licenseId: 'L-ROOT',
+      });
       expect(seen.terms).to.deep.equal(ROOT_TERMS);
-      await expectLedgerError(net.evaluate(USERS.subAdmin, TX.license.getTerms, { licenseId: 'L-ROOT' }), 'FORBIDDEN', 'terms of license L-ROOT are readable by OemMSP and ManufacturerMSP, submitter is SubcontractorMSP');
       await expectLedgerError(
-        net.evaluate(USERS.cmAdmin, TX.license.getTerms, { licenseId: 'L-ROOT' }, { peerCollections: new Set() }),
+        net.evaluate(USERS.subAdmin, TX.license.getTerms, { licenseId: 'L-ROOT' }),
+        'FORBIDDEN',
+        'terms of license L-ROOT are readable by OemMSP and ManufacturerMSP, submitter is SubcontractorMSP',
+      );
+      await expectLedgerError(
+        net.evaluate(
+          USERS.cmAdmin,
+          TX.license.getTerms,
+          { licenseId: 'L-ROOT' },
+          { peerCollections: new Set() },
+        ),
         'CONFIDENTIAL_TERMS_UNAVAILABLE',
         'terms of license L-ROOT cannot be read from terms-ManufacturerMSP-OemMSP here: peer of ManufacturerMSP is not a member of collection terms-ManufacturerMSP-OemMSP',
       );
@@ -126,19 +261,43 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
     it('splits with the new terms in transient and the parent terms checked against their hash', async () => {
       const { net, machine } = await confidentialTree();
       const split = { parentId: 'L-ROOT', licenseId: 'L-SUB', holderMsp: SUB, grant: SUB_GRANT };
-      await expectLedgerError(net.submit(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_TERMS } }), 'CONFIDENTIAL_TERMS_UNAVAILABLE', 'terms of license L-ROOT are confidential; pass them in the transient field terms.L-ROOT');
       await expectLedgerError(
-        net.submit(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_TERMS, 'terms.L-ROOT': { ...ROOT_TERMS, workstations: ['forged'] } } }),
+        net.submit(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_TERMS } }),
+        'CONFIDENTIAL_TERMS_UNAVAILABLE',
+        'terms of license L-ROOT are confidential; pass them in the transient field terms.L-ROOT',
+      );
+      await expectLedgerError(
+        net.submit(USERS.cmAdmin, TX.license.split, split, {
+          transient: { terms: SUB_TERMS, 'terms.L-ROOT': { ...ROOT_TERMS, workstations: ['forged'] } },
+        }),
         'INVALID_ARGUMENT',
         /transient terms\.L-ROOT hashes to [0-9a-f]{64}, license L-ROOT commits to [0-9a-f]{64}$/,
       );
-      await expectLedgerError(net.submit(USERS.cmAdmin, TX.license.split, { ...split, terms: SUB_TERMS }, { transient: { 'terms.L-ROOT': ROOT_TERMS } }), 'INVALID_ARGUMENT', /input\.terms: license L-SUB is confidential/);
-      const child = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_TERMS, 'terms.L-ROOT': ROOT_TERMS } });
+      await expectLedgerError(
+        net.submit(
+          USERS.cmAdmin,
+          TX.license.split,
+          { ...split, terms: SUB_TERMS },
+          { transient: { 'terms.L-ROOT': ROOT_TERMS } },
+        ),
+        'INVALID_ARGUMENT',
+        /input\.terms: license L-SUB is confidential/,
+      );
+      const child = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, split, {
+        transient: { terms: SUB_TERMS, 'terms.L-ROOT': ROOT_TERMS },
+      });
       expect(child.license.confidential).to.deep.equal({ collection: termsCollection(CM, SUB) });
-      const own = await net.evaluate<LicenseTermsView>(USERS.subAdmin, TX.license.getTerms, { licenseId: 'L-SUB' });
+      const own = await net.evaluate<LicenseTermsView>(USERS.subAdmin, TX.license.getTerms, {
+        licenseId: 'L-SUB',
+      });
       expect(own.terms).to.deep.equal(SUB_TERMS);
 
-      await net.submit(USERS.subAdmin, TX.license.allocate, { licenseId: 'L-SUB', machineId: machine.machineId, quantity: 1, scrapAllowance: 0 }, { transient: { 'terms.L-SUB': SUB_TERMS } });
+      await net.submit(
+        USERS.subAdmin,
+        TX.license.allocate,
+        { licenseId: 'L-SUB', machineId: machine.machineId, quantity: 1, scrapAllowance: 0 },
+        { transient: { 'terms.L-SUB': SUB_TERMS } },
+      );
       net.advance(60_000);
       await expectLedgerError(
         net.submit(USERS.subOperator, TX.build.start, machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS)),
@@ -146,8 +305,107 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         'terms of license L-SUB are confidential; pass them in the transient field terms.L-SUB',
       );
       // The subcontractor cannot read L-ROOT's terms; its own narrower terms are enough (narrowing was checked at split).
-      const build = await net.submit<Build>(USERS.subOperator, TX.build.start, machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS), { transient: { 'terms.L-SUB': SUB_TERMS } });
+      const build = await net.submit<Build>(
+        USERS.subOperator,
+        TX.build.start,
+        machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS),
+        { transient: { 'terms.L-SUB': SUB_TERMS } },
+      );
       expect(build.status).to.equal('running');
     });
+  });
+});
+
+describe('queries and remaining edge cases (unit test over the in-memory ChaincodeStub)', function () {
+  this.timeout(20_000);
+
+  it('answers Get queries and part history', async () => {
+    const { net, subMachine } = await licensedShops();
+    const view = await net.evaluate<LicenseView>(USERS.subAdmin, TX.license.get, { licenseId: 'L-SUB' });
+    expect(view).to.deep.include({ remaining: 5 });
+    expect(view.balance).to.deep.equal({
+      licenseId: 'L-SUB',
+      sublicensed: 0,
+      allocated: 3,
+      scrapAllowanceAllocated: 1,
+    });
+    const machine = await net.evaluate<{ ownerMsp: string }>(USERS.oemAdmin, TX.machine.get, {
+      machineId: subMachine.machineId,
+    });
+    expect(machine.ownerMsp).to.equal(SUB);
+    const started = await net.submit<Build>(
+      USERS.subOperator,
+      TX.build.start,
+      subMachine.startBuild('L-SUB', net.now, GOOD_PARAMETERS),
+    );
+    await net.submit(USERS.subOperator, TX.build.complete, {
+      buildId: started.buildId,
+      partId: 'SN-9',
+      processRecordDigest: sha256('x'),
+    });
+    const build = await net.evaluate<Build>(USERS.oemAdmin, TX.build.get, { buildId: started.buildId });
+    expect(build).to.include({ status: 'completed', partId: 'SN-9' });
+    const history = await net.evaluate<{ part: unknown[]; build: { value: Build }[] }>(
+      USERS.oemAdmin,
+      TX.trace.getPartHistory,
+      { partId: 'SN-9' },
+    );
+    expect(history.part).to.have.length(1);
+    expect(history.build.map((entry) => entry.value.status)).to.deep.equal(['completed', 'running']);
+    await expectLedgerError(
+      net.evaluate(USERS.oemAdmin, TX.trace.getPart, { partId: 'SN-404' }),
+      'NOT_FOUND',
+      'part SN-404 does not exist',
+    );
+  });
+
+  it('refuses a distribution license without sub-licensing, a successor of another part, and transient terms that are not JSON', async () => {
+    const net = new UnitTestNetwork(START);
+    await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.license.issue, {
+        licenseId: 'L-D',
+        dsiId: DSI.dsiId,
+        holderMsp: CM,
+        grant: { ...ROOT_GRANT, mode: 'distribution', maySublicense: false },
+        confidential: false,
+        terms: ROOT_TERMS,
+      }),
+      'INVALID_ARGUMENT',
+      'license L-D: a distribution license must allow sub-licensing',
+    );
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.dsi.supersede, {
+        dsiId: DSI.dsiId,
+        successor: { ...DSI, dsiId: 'D-OTHER', partNumber: 'OTHER-1' },
+      }),
+      'INVALID_ARGUMENT',
+      'successor D-OTHER has part number OTHER-1, expected BRKT-7731',
+    );
+    const issueConfidential = {
+      licenseId: 'L-C',
+      dsiId: DSI.dsiId,
+      holderMsp: CM,
+      grant: ROOT_GRANT,
+      confidential: true,
+    };
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.license.issue, issueConfidential),
+      'INVALID_ARGUMENT',
+      'transient.terms: expected the confidential terms of license L-C, got nothing',
+    );
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.license.issue, issueConfidential, {
+        transient: { terms: Buffer.from('{not json') },
+      }),
+      'INVALID_ARGUMENT',
+      'transient field terms: argument must be one JSON object, got "{not json"',
+    );
+    await net.submit(USERS.oemAdmin, TX.dsi.revoke, { dsiId: DSI.dsiId, reason: 'recall' });
+    await expectLedgerError(
+      net.submit(USERS.oemAdmin, TX.dsi.revoke, { dsiId: DSI.dsiId, reason: 'again' }),
+      'DSI_NOT_ACTIVE',
+      `DSI ${DSI.dsiId} is already revoked`,
+    );
   });
 });

@@ -1,10 +1,29 @@
-import { CONTRACT, TX, type Allocation, type Build, type DsiTree, type License, type LicenseBalance, type LicenseHistory, type LicenseRevocation, type LicenseView, type Part, type PartHistory } from '@threadseal/ledger-model';
+import {
+  CONTRACT,
+  TX,
+  type Allocation,
+  type Build,
+  type DsiTree,
+  type License,
+  type LicenseBalance,
+  type LicenseHistory,
+  type LicenseRevocation,
+  type LicenseView,
+  type Part,
+  type PartHistory,
+} from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { remainingUnits } from '../domain/license-rules.js';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
 import { TREE_KIND } from '../ledger/keys.js';
-import { decodeAllocationRef, decodeDsiRef, decodeLicenseRef, decodePartRef, parseArgument } from './inputs.js';
+import {
+  decodeAllocationRef,
+  decodeDsiRef,
+  decodeLicenseRef,
+  decodePartRef,
+  parseArgument,
+} from './inputs.js';
 import { openScope } from './transaction-scope.js';
 
 /** Read-only trace queries: a DSI's whole tree and the history of licenses, allocations and parts. */
@@ -33,7 +52,12 @@ export class TraceContract extends Contract {
     const views: LicenseView[] = [];
     for (const license of licenses) {
       const balance = await repository.requireBalance(license.licenseId);
-      views.push({ license, balance, revocation: await repository.requireRevocation(license.licenseId), remaining: remainingUnits(license, balance) });
+      views.push({
+        license,
+        balance,
+        revocation: await repository.requireRevocation(license.licenseId),
+        remaining: remainingUnits(license, balance),
+      });
     }
     const allocations = await repository.treeRecords<Allocation>(dsi.dsiId, TREE_KIND.allocation);
     const tree: DsiTree = {
@@ -57,7 +81,9 @@ export class TraceContract extends Contract {
     const history: LicenseHistory = {
       license: await repository.history<License>(repository.keys.license(input.licenseId)),
       balance: await repository.history<LicenseBalance>(repository.keys.licenseBalance(input.licenseId)),
-      revocation: await repository.history<LicenseRevocation>(repository.keys.licenseRevocation(input.licenseId)),
+      revocation: await repository.history<LicenseRevocation>(
+        repository.keys.licenseRevocation(input.licenseId),
+      ),
     };
     return encodeText(history);
   }
@@ -69,7 +95,9 @@ export class TraceContract extends Contract {
     const input = decodeAllocationRef(parseArgument(inputJson, TX.trace.getAllocationHistory));
     const { repository } = openScope(ctx, this.#peerNow);
     await repository.requireAllocation(input.licenseId, input.machineId);
-    return encodeText(await repository.history<Allocation>(repository.keys.allocation(input.licenseId, input.machineId)));
+    return encodeText(
+      await repository.history<Allocation>(repository.keys.allocation(input.licenseId, input.machineId)),
+    );
   }
 
   /** `trace:GetPart` — returns the {@link Part}. */

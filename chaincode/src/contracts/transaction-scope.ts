@@ -1,4 +1,10 @@
-import { LedgerError, TRANSIENT, type LedgerEvent, type ProductionTerms } from '@threadseal/ledger-model';
+import {
+  LedgerError,
+  TRANSIENT,
+  transientTermsField,
+  type LedgerEvent,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
 import type { Context } from 'fabric-contract-api';
 import { actorOf } from '../access/access-control.js';
 import type { Actor } from '../domain/actor.js';
@@ -34,7 +40,9 @@ export function openScope(ctx: Context, peerNow: () => number): TransactionScope
     now: () => transactionTime(stub),
     checkedNow: () => checkedTransactionTime(stub, peerNow),
     transientTerms: new TransientTerms(stub.getTransient()),
-    emit: (event) => stub.setEvent(event.name, encode(event.payload)),
+    emit: (event) => {
+      stub.setEvent(event.name, encode(event.payload));
+    },
   };
 }
 
@@ -53,7 +61,10 @@ export class TransientTerms implements TermsSource {
   #decode(field: string): ProductionTerms | null {
     const bytes = this.#transient.get(field);
     if (bytes === undefined || bytes.length === 0) return null;
-    return decodeProductionTerms(parseArgument(Buffer.from(bytes).toString('utf8'), `transient field ${field}`), `transient.${field}`);
+    return decodeProductionTerms(
+      parseArgument(Buffer.from(bytes).toString('utf8'), `transient field ${field}`),
+      `transient.${field}`,
+    );
   }
 
   /** The terms of the license being created (`terms`), or `null`. */
@@ -63,11 +74,15 @@ export class TransientTerms implements TermsSource {
 
   /** @throws LedgerError INVALID_ARGUMENT when supplied terms do not match the channel's hash. */
   public termsOf(licenseId: string, expectedHash: string): ProductionTerms | null {
-    const field = `${TRANSIENT.termsOfPrefix}${licenseId}`;
+    const field = transientTermsField(licenseId);
     const terms = this.#decode(field);
     if (terms === null) return null;
     const actual = termsHash(terms);
-    if (actual !== expectedHash) throw new LedgerError('INVALID_ARGUMENT', `transient ${field} hashes to ${actual}, license ${licenseId} commits to ${expectedHash}`);
+    if (actual !== expectedHash)
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        `transient ${field} hashes to ${actual}, license ${licenseId} commits to ${expectedHash}`,
+      );
     return terms;
   }
 }

@@ -37,19 +37,37 @@ export function startBuild(
   buildId: string,
 ): { readonly allocation: Allocation; readonly build: Build; readonly event: LedgerEvent } {
   const leaf = chain[chain.length - 1];
-  if (leaf === undefined) throw new LedgerError('CORRUPT_STATE', `license chain of ${request.licenseId} is empty`);
+  if (leaf === undefined)
+    throw new LedgerError('CORRUPT_STATE', `license chain of ${request.licenseId} is empty`);
   const license = leaf.license;
-  if (allocation.licenseId !== license.licenseId || allocation.machineId !== machine.machineId || request.machineId !== machine.machineId || request.licenseId !== license.licenseId) {
-    throw new LedgerError('CORRUPT_STATE', `allocation ${allocation.licenseId}/${allocation.machineId} does not match request ${request.licenseId}/${request.machineId}`);
+  if (
+    allocation.licenseId !== license.licenseId ||
+    allocation.machineId !== machine.machineId ||
+    request.machineId !== machine.machineId ||
+    request.licenseId !== license.licenseId
+  ) {
+    throw new LedgerError(
+      'CORRUPT_STATE',
+      `allocation ${allocation.licenseId}/${allocation.machineId} does not match request ${request.licenseId}/${request.machineId}`,
+    );
   }
   if (license.grant.mode !== 'manufacturing') {
-    throw new LedgerError('MODE_NOT_PERMITTED', `license ${license.licenseId} is a ${license.grant.mode} license and never produces`);
+    throw new LedgerError(
+      'MODE_NOT_PERMITTED',
+      `license ${license.licenseId} has mode ${license.grant.mode}; only manufacturing licenses produce`,
+    );
   }
   if (machine.ownerMsp !== license.holderMsp) {
-    throw new LedgerError('MACHINE_NOT_ELIGIBLE', `machine ${machine.machineId} belongs to ${machine.ownerMsp}, license ${license.licenseId} is held by ${license.holderMsp}`);
+    throw new LedgerError(
+      'MACHINE_NOT_ELIGIBLE',
+      `machine ${machine.machineId} belongs to ${machine.ownerMsp}, license ${license.licenseId} is held by ${license.holderMsp}`,
+    );
   }
   if (actor.mspId !== machine.ownerMsp) {
-    throw new LedgerError('FORBIDDEN', `operator of ${actor.mspId} cannot start builds on machine ${machine.machineId} of ${machine.ownerMsp}`);
+    throw new LedgerError(
+      'FORBIDDEN',
+      `operator of ${actor.mspId} cannot start builds on machine ${machine.machineId} of ${machine.ownerMsp}`,
+    );
   }
   assertChainUsable(dsi, chain, now);
   requireLeafTerms(leaf);
@@ -61,7 +79,10 @@ export function startBuild(
   }
   const available = allocationAvailable(allocation);
   if (available <= 0) {
-    throw new LedgerError('ALLOCATION_EXHAUSTED', `allocation of license ${license.licenseId} to machine ${machine.machineId} has 0 of ${allocation.quantity} units left`);
+    throw new LedgerError(
+      'ALLOCATION_EXHAUSTED',
+      `allocation of license ${license.licenseId} to machine ${machine.machineId} has 0 of ${allocation.quantity} units left`,
+    );
   }
   const next: Allocation = { ...allocation, consumed: allocation.consumed + 1 };
   const build: Build = {
@@ -102,16 +123,27 @@ export function startBuild(
 }
 
 function assertRunning(build: Build, action: string): void {
-  if (build.status !== 'running') throw new LedgerError('BUILD_NOT_RUNNING', `build ${build.buildId} is ${build.status}; cannot ${action}`);
+  if (build.status !== 'running')
+    throw new LedgerError('BUILD_NOT_RUNNING', `build ${build.buildId} is ${build.status}; cannot ${action}`);
 }
 
 /**
  * Records the physical part of a running build; allowed after the license was revoked (running builds finish).
  * @throws LedgerError BUILD_NOT_RUNNING.
  */
-export function completeBuild(build: Build, input: CompleteBuildInput, now: TxTime): { readonly build: Build; readonly part: Part; readonly event: LedgerEvent } {
+export function completeBuild(
+  build: Build,
+  input: CompleteBuildInput,
+  now: TxTime,
+): { readonly build: Build; readonly part: Part; readonly event: LedgerEvent } {
   assertRunning(build, 'complete it');
-  const done: Build = { ...build, status: 'completed', endedAt: now.iso, partId: input.partId, processRecordDigest: input.processRecordDigest };
+  const done: Build = {
+    ...build,
+    status: 'completed',
+    endedAt: now.iso,
+    partId: input.partId,
+    processRecordDigest: input.processRecordDigest,
+  };
   const part: Part = {
     partId: input.partId,
     buildId: build.buildId,
@@ -125,7 +157,17 @@ export function completeBuild(build: Build, input: CompleteBuildInput, now: TxTi
   return {
     build: done,
     part,
-    event: { name: EVENT.buildCompleted, payload: { buildId: build.buildId, dsiId: build.dsiId, licenseId: build.licenseId, machineId: build.machineId, partId: input.partId, processRecordDigest: input.processRecordDigest } },
+    event: {
+      name: EVENT.buildCompleted,
+      payload: {
+        buildId: build.buildId,
+        dsiId: build.dsiId,
+        licenseId: build.licenseId,
+        machineId: build.machineId,
+        partId: input.partId,
+        processRecordDigest: input.processRecordDigest,
+      },
+    },
   };
 }
 
@@ -133,11 +175,24 @@ export function completeBuild(build: Build, input: CompleteBuildInput, now: TxTi
  * Stops a running build without a part; the unit stays consumed.
  * @throws LedgerError BUILD_NOT_RUNNING.
  */
-export function abortBuild(build: Build, input: AbortBuildInput, now: TxTime): { readonly build: Build; readonly event: LedgerEvent } {
+export function abortBuild(
+  build: Build,
+  input: AbortBuildInput,
+  now: TxTime,
+): { readonly build: Build; readonly event: LedgerEvent } {
   assertRunning(build, 'abort it');
   return {
     build: { ...build, status: 'aborted', endedAt: now.iso, reason: input.reason },
-    event: { name: EVENT.buildAborted, payload: { buildId: build.buildId, dsiId: build.dsiId, licenseId: build.licenseId, machineId: build.machineId, reason: input.reason } },
+    event: {
+      name: EVENT.buildAborted,
+      payload: {
+        buildId: build.buildId,
+        dsiId: build.dsiId,
+        licenseId: build.licenseId,
+        machineId: build.machineId,
+        reason: input.reason,
+      },
+    },
   };
 }
 
@@ -153,10 +208,16 @@ export function scrapBuild(
   now: TxTime,
 ): { readonly build: Build; readonly allocation: Allocation; readonly event: LedgerEvent } {
   if (build.status !== 'running' && build.status !== 'completed') {
-    throw new LedgerError('BUILD_NOT_RUNNING', `build ${build.buildId} is ${build.status}; only running or completed builds can be scrapped`);
+    throw new LedgerError(
+      'BUILD_NOT_RUNNING',
+      `build ${build.buildId} is ${build.status}; only running or completed builds can be scrapped`,
+    );
   }
   if (input.requestCredit && input.evidenceDigest === null) {
-    throw new LedgerError('SCRAP_EVIDENCE_REQUIRED', `build ${build.buildId}: crediting a scrapped unit back requires an evidence digest`);
+    throw new LedgerError(
+      'SCRAP_EVIDENCE_REQUIRED',
+      `build ${build.buildId}: crediting a scrapped unit back requires an evidence digest`,
+    );
   }
   if (input.requestCredit && allocation.scrapCredited >= allocation.scrapAllowance) {
     throw new LedgerError(
@@ -164,9 +225,18 @@ export function scrapBuild(
       `allocation of license ${allocation.licenseId} to machine ${allocation.machineId} has credited ${allocation.scrapCredited} of ${allocation.scrapAllowance} allowed scrapped units`,
     );
   }
-  const next: Allocation = input.requestCredit ? { ...allocation, scrapCredited: allocation.scrapCredited + 1 } : allocation;
+  const next: Allocation = input.requestCredit
+    ? { ...allocation, scrapCredited: allocation.scrapCredited + 1 }
+    : allocation;
   return {
-    build: { ...build, status: 'scrapped', endedAt: now.iso, reason: input.reason, evidenceDigest: input.evidenceDigest, scrapCredited: input.requestCredit },
+    build: {
+      ...build,
+      status: 'scrapped',
+      endedAt: now.iso,
+      reason: input.reason,
+      evidenceDigest: input.evidenceDigest,
+      scrapCredited: input.requestCredit,
+    },
     allocation: next,
     event: {
       name: EVENT.buildScrapped,

@@ -1,4 +1,10 @@
-import { LedgerError, type Dsi, type License, type LicenseRevocation, type ProductionTerms } from '@threadseal/ledger-model';
+import {
+  LedgerError,
+  type Dsi,
+  type License,
+  type LicenseRevocation,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
 import { instant, type TxTime } from './time.js';
 
 /** One license of a chain with its revocation status and, when readable here, its production terms. */
@@ -17,13 +23,22 @@ export function assertLicenseUsable(node: ChainNode, now: TxTime, forLicenseId: 
   const { license, revocation } = node;
   const via = license.licenseId === forLicenseId ? '' : ` (ancestor of ${forLicenseId})`;
   if (revocation.revoked) {
-    throw new LedgerError('LICENSE_REVOKED', `license ${license.licenseId}${via} was revoked by ${revocation.revokedBy ?? '?'} at ${revocation.revokedAt ?? '?'}: ${revocation.reason ?? ''}`);
+    throw new LedgerError(
+      'LICENSE_REVOKED',
+      `license ${license.licenseId}${via} was revoked by ${revocation.revokedBy ?? '?'} at ${revocation.revokedAt ?? '?'}: ${revocation.reason ?? ''}`,
+    );
   }
   if (now.ms < instant(license.grant.validFrom)) {
-    throw new LedgerError('LICENSE_NOT_YET_VALID', `license ${license.licenseId}${via} is valid from ${license.grant.validFrom}, now is ${now.iso}`);
+    throw new LedgerError(
+      'LICENSE_NOT_YET_VALID',
+      `license ${license.licenseId}${via} is valid from ${license.grant.validFrom}, now is ${now.iso}`,
+    );
   }
   if (now.ms >= instant(license.grant.validUntil)) {
-    throw new LedgerError('LICENSE_EXPIRED', `license ${license.licenseId}${via} expired at ${license.grant.validUntil}, now is ${now.iso}`);
+    throw new LedgerError(
+      'LICENSE_EXPIRED',
+      `license ${license.licenseId}${via} expired at ${license.grant.validUntil}, now is ${now.iso}`,
+    );
   }
 }
 
@@ -36,12 +51,20 @@ export function assertLicenseUsable(node: ChainNode, now: TxTime, forLicenseId: 
 export function assertChainUsable(dsi: Dsi, chain: readonly ChainNode[], now: TxTime): void {
   const leaf = chain[chain.length - 1];
   if (leaf === undefined) throw new LedgerError('CORRUPT_STATE', 'license chain is empty');
-  if (dsi.status === 'revoked') throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${dsi.dsiId} was revoked: ${dsi.revokedReason ?? ''}`);
+  if (dsi.status === 'revoked')
+    throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${dsi.dsiId} was revoked: ${dsi.revokedReason ?? ''}`);
   chain.forEach((node, index) => {
     const expectedParent = index === 0 ? null : (chain[index - 1]?.license.licenseId ?? null);
     const expectedGrantor = index === 0 ? dsi.ownerMsp : chain[index - 1]?.license.holderMsp;
-    if (node.license.parentId !== expectedParent || node.license.dsiId !== dsi.dsiId || node.license.grantorMsp !== expectedGrantor) {
-      throw new LedgerError('CORRUPT_STATE', `license ${node.license.licenseId} does not link to ${expectedParent ?? `DSI ${dsi.dsiId}`}`);
+    if (
+      node.license.parentId !== expectedParent ||
+      node.license.dsiId !== dsi.dsiId ||
+      node.license.grantorMsp !== expectedGrantor
+    ) {
+      throw new LedgerError(
+        'CORRUPT_STATE',
+        `license ${node.license.licenseId} does not link to ${expectedParent ?? `DSI ${dsi.dsiId}`}`,
+      );
     }
     assertLicenseUsable(node, now, leaf.license.licenseId);
   });

@@ -1,8 +1,19 @@
-import { EVENT, LedgerError, type Dsi, type LedgerEvent, type RegisterDsiInput } from '@threadseal/ledger-model';
+import {
+  EVENT,
+  LedgerError,
+  type Dsi,
+  type LedgerEvent,
+  type RegisterDsiInput,
+} from '@threadseal/ledger-model';
 import type { TxTime } from './time.js';
 
 /** Registers a DSI owned by `ownerMsp` (the submitter's org). */
-export function registerDsi(input: RegisterDsiInput, ownerMsp: string, now: TxTime, supersedes: string | null = null): { readonly dsi: Dsi; readonly event: LedgerEvent } {
+export function registerDsi(
+  input: RegisterDsiInput,
+  ownerMsp: string,
+  now: TxTime,
+  supersedes: string | null = null,
+): { readonly dsi: Dsi; readonly event: LedgerEvent } {
   const dsi: Dsi = {
     dsiId: input.dsiId,
     ownerMsp,
@@ -20,7 +31,10 @@ export function registerDsi(input: RegisterDsiInput, ownerMsp: string, now: TxTi
   };
   return {
     dsi,
-    event: { name: EVENT.dsiRegistered, payload: { dsiId: dsi.dsiId, ownerMsp, partNumber: dsi.partNumber, revision: dsi.revision, supersedes } },
+    event: {
+      name: EVENT.dsiRegistered,
+      payload: { dsiId: dsi.dsiId, ownerMsp, partNumber: dsi.partNumber, revision: dsi.revision, supersedes },
+    },
   };
 }
 
@@ -29,17 +43,35 @@ export function registerDsi(input: RegisterDsiInput, ownerMsp: string, now: TxTi
  * superseded: no new root licenses for it, existing licenses keep working until revoked or expired.
  * @throws LedgerError DSI_NOT_ACTIVE, INVALID_ARGUMENT.
  */
-export function supersedeDsi(old: Dsi, successor: RegisterDsiInput, now: TxTime): { readonly old: Dsi; readonly successor: Dsi; readonly event: LedgerEvent } {
-  if (old.status !== 'active') throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${old.dsiId} is ${old.status}; only an active DSI can be superseded`);
+export function supersedeDsi(
+  old: Dsi,
+  successor: RegisterDsiInput,
+  now: TxTime,
+): { readonly old: Dsi; readonly successor: Dsi; readonly event: LedgerEvent } {
+  if (old.status !== 'active')
+    throw new LedgerError(
+      'DSI_NOT_ACTIVE',
+      `DSI ${old.dsiId} is ${old.status}; only an active DSI can be superseded`,
+    );
   if (successor.partNumber !== old.partNumber) {
-    throw new LedgerError('INVALID_ARGUMENT', `successor ${successor.dsiId} has part number ${successor.partNumber}, expected ${old.partNumber}`);
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `successor ${successor.dsiId} has part number ${successor.partNumber}, expected ${old.partNumber}`,
+    );
   }
-  if (successor.revision === old.revision) throw new LedgerError('INVALID_ARGUMENT', `successor ${successor.dsiId} must have a revision other than ${old.revision}`);
+  if (successor.revision === old.revision)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `successor ${successor.dsiId} must have a revision other than ${old.revision}`,
+    );
   const next = registerDsi(successor, old.ownerMsp, now, old.dsiId).dsi;
   return {
     old: { ...old, status: 'superseded', supersededBy: next.dsiId, updatedAt: now.iso },
     successor: next,
-    event: { name: EVENT.dsiSuperseded, payload: { dsiId: old.dsiId, successorId: next.dsiId, ownerMsp: old.ownerMsp, revision: next.revision } },
+    event: {
+      name: EVENT.dsiSuperseded,
+      payload: { dsiId: old.dsiId, successorId: next.dsiId, ownerMsp: old.ownerMsp, revision: next.revision },
+    },
   };
 }
 
@@ -47,8 +79,13 @@ export function supersedeDsi(old: Dsi, successor: RegisterDsiInput, now: TxTime)
  * Revokes a DSI: no license under it can start a build any more.
  * @throws LedgerError DSI_NOT_ACTIVE when it is already revoked.
  */
-export function revokeDsi(dsi: Dsi, reason: string, now: TxTime): { readonly dsi: Dsi; readonly event: LedgerEvent } {
-  if (dsi.status === 'revoked') throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${dsi.dsiId} is already revoked`);
+export function revokeDsi(
+  dsi: Dsi,
+  reason: string,
+  now: TxTime,
+): { readonly dsi: Dsi; readonly event: LedgerEvent } {
+  if (dsi.status === 'revoked')
+    throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${dsi.dsiId} is already revoked`);
   return {
     dsi: { ...dsi, status: 'revoked', revokedReason: reason, updatedAt: now.iso },
     event: { name: EVENT.dsiRevoked, payload: { dsiId: dsi.dsiId, ownerMsp: dsi.ownerMsp, reason } },

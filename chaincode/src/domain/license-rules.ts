@@ -31,7 +31,10 @@ export function remainingUnits(license: License, balance: LicenseBalance): numbe
  */
 export function requireLeafTerms(leaf: ChainNode): ProductionTerms {
   if (leaf.terms === null) {
-    throw new LedgerError('CONFIDENTIAL_TERMS_UNAVAILABLE', `terms of license ${leaf.license.licenseId} are confidential; pass them in the transient field terms.${leaf.license.licenseId}`);
+    throw new LedgerError(
+      'CONFIDENTIAL_TERMS_UNAVAILABLE',
+      `terms of license ${leaf.license.licenseId} are confidential; pass them in the transient field terms.${leaf.license.licenseId}`,
+    );
   }
   return leaf.terms;
 }
@@ -59,7 +62,10 @@ function newLicense(
   txId: string,
 ): NewLicense {
   if (fields.grant.mode === 'distribution' && !fields.grant.maySublicense) {
-    throw new LedgerError('INVALID_ARGUMENT', `license ${fields.licenseId}: a distribution license must allow sub-licensing`);
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `license ${fields.licenseId}: a distribution license must allow sub-licensing`,
+    );
   }
   const license: License = {
     ...fields,
@@ -72,7 +78,13 @@ function newLicense(
   return {
     license,
     balance: { licenseId: license.licenseId, sublicensed: 0, allocated: 0, scrapAllowanceAllocated: 0 },
-    revocation: { licenseId: license.licenseId, revoked: false, revokedAt: null, revokedBy: null, reason: null },
+    revocation: {
+      licenseId: license.licenseId,
+      revoked: false,
+      revokedAt: null,
+      revokedBy: null,
+      reason: null,
+    },
   };
 }
 
@@ -88,9 +100,21 @@ export function issueLicense(
   now: TxTime,
   txId: string,
 ): NewLicense & { readonly event: LedgerEvent } {
-  if (dsi.status !== 'active') throw new LedgerError('DSI_NOT_ACTIVE', `DSI ${dsi.dsiId} is ${dsi.status}; licenses can only be issued for an active DSI`);
+  if (dsi.status !== 'active')
+    throw new LedgerError(
+      'DSI_NOT_ACTIVE',
+      `DSI ${dsi.dsiId} is ${dsi.status}; licenses can only be issued for an active DSI`,
+    );
   const created = newLicense(
-    { licenseId: input.licenseId, dsiId: dsi.dsiId, parentId: null, ancestry: [], grantorMsp: dsi.ownerMsp, holderMsp: input.holderMsp, grant: input.grant },
+    {
+      licenseId: input.licenseId,
+      dsiId: dsi.dsiId,
+      parentId: null,
+      ancestry: [],
+      grantorMsp: dsi.ownerMsp,
+      holderMsp: input.holderMsp,
+      grant: input.grant,
+    },
     terms,
     placement,
     now,
@@ -101,7 +125,15 @@ export function issueLicense(
     ...created,
     event: {
       name: EVENT.licenseIssued,
-      payload: { licenseId: license.licenseId, dsiId: license.dsiId, grantorMsp: license.grantorMsp, holderMsp: license.holderMsp, grant: license.grant, termsHash: license.termsHash, confidential: placement !== null },
+      payload: {
+        licenseId: license.licenseId,
+        dsiId: license.dsiId,
+        grantorMsp: license.grantorMsp,
+        holderMsp: license.holderMsp,
+        grant: license.grant,
+        termsHash: license.termsHash,
+        confidential: placement !== null,
+      },
     },
   };
 }
@@ -124,16 +156,29 @@ export function splitLicense(
   txId: string,
 ): NewLicense & { readonly parentBalance: LicenseBalance; readonly event: LedgerEvent } {
   const parentNode = chain[chain.length - 1];
-  if (parentNode === undefined) throw new LedgerError('CORRUPT_STATE', `license chain of ${input.parentId} is empty`);
+  if (parentNode === undefined)
+    throw new LedgerError('CORRUPT_STATE', `license chain of ${input.parentId} is empty`);
   const parent = parentNode.license;
   assertChainUsable(dsi, chain, now);
-  if (!parent.grant.maySublicense) throw new LedgerError('SUBLICENSE_NOT_ALLOWED', `license ${parent.licenseId} does not allow sub-licensing`);
+  if (!parent.grant.maySublicense)
+    throw new LedgerError(
+      'SUBLICENSE_NOT_ALLOWED',
+      `license ${parent.licenseId} does not allow sub-licensing`,
+    );
   const remaining = remainingUnits(parent, parentBalance);
   if (input.grant.quantity > remaining) {
-    throw new LedgerError('LICENSE_EXHAUSTED', `license ${parent.licenseId} has ${remaining} of ${parent.grant.quantity} units left, sub-license ${input.licenseId} asks for ${input.grant.quantity}`);
+    throw new LedgerError(
+      'LICENSE_EXHAUSTED',
+      `license ${parent.licenseId} has ${remaining} of ${parent.grant.quantity} units left, sub-license ${input.licenseId} asks for ${input.grant.quantity}`,
+    );
   }
   const parentTerms = requireLeafTerms(parentNode);
-  assertNarrows(input.licenseId, parent.licenseId, { grant: parent.grant, terms: parentTerms }, { grant: input.grant, terms: childTerms });
+  assertNarrows(
+    input.licenseId,
+    parent.licenseId,
+    { grant: parent.grant, terms: parentTerms },
+    { grant: input.grant, terms: childTerms },
+  );
   const created = newLicense(
     {
       licenseId: input.licenseId,
@@ -149,7 +194,10 @@ export function splitLicense(
     now,
     txId,
   );
-  const newParentBalance: LicenseBalance = { ...parentBalance, sublicensed: parentBalance.sublicensed + input.grant.quantity };
+  const newParentBalance: LicenseBalance = {
+    ...parentBalance,
+    sublicensed: parentBalance.sublicensed + input.grant.quantity,
+  };
   const { license } = created;
   return {
     ...created,
@@ -187,28 +235,56 @@ export function allocateUnits(
   now: TxTime,
 ): { readonly balance: LicenseBalance; readonly allocation: Allocation; readonly event: LedgerEvent } {
   const leaf = chain[chain.length - 1];
-  if (leaf === undefined) throw new LedgerError('CORRUPT_STATE', `license chain of ${input.licenseId} is empty`);
+  if (leaf === undefined)
+    throw new LedgerError('CORRUPT_STATE', `license chain of ${input.licenseId} is empty`);
   const license = leaf.license;
   if (license.grant.mode !== 'manufacturing') {
-    throw new LedgerError('MODE_NOT_PERMITTED', `license ${license.licenseId} is a ${license.grant.mode} license; only manufacturing licenses allocate units to machines`);
+    throw new LedgerError(
+      'MODE_NOT_PERMITTED',
+      `license ${license.licenseId} has mode ${license.grant.mode}; only manufacturing licenses allocate units to machines`,
+    );
   }
   assertChainUsable(dsi, chain, now);
   requireLeafTerms(leaf);
   if (machine.ownerMsp !== license.holderMsp) {
-    throw new LedgerError('MACHINE_NOT_ELIGIBLE', `machine ${machine.machineId} belongs to ${machine.ownerMsp}, license ${license.licenseId} is held by ${license.holderMsp}`);
+    throw new LedgerError(
+      'MACHINE_NOT_ELIGIBLE',
+      `machine ${machine.machineId} belongs to ${machine.ownerMsp}, license ${license.licenseId} is held by ${license.holderMsp}`,
+    );
   }
-  for (const node of chain) if (node.terms !== null) assertMachineEligible(node.license.licenseId, node.terms, machine);
+  for (const node of chain)
+    if (node.terms !== null) assertMachineEligible(node.license.licenseId, node.terms, machine);
   const remaining = remainingUnits(license, balance);
   if (input.quantity > remaining) {
-    throw new LedgerError('LICENSE_EXHAUSTED', `license ${license.licenseId} has ${remaining} of ${license.grant.quantity} units left, allocation to machine ${machine.machineId} asks for ${input.quantity}`);
+    throw new LedgerError(
+      'LICENSE_EXHAUSTED',
+      `license ${license.licenseId} has ${remaining} of ${license.grant.quantity} units left, allocation to machine ${machine.machineId} asks for ${input.quantity}`,
+    );
   }
   const scrapLeft = license.grant.scrapAllowance - balance.scrapAllowanceAllocated;
   if (input.scrapAllowance > scrapLeft) {
-    throw new LedgerError('SCRAP_ALLOWANCE_EXCEEDED', `license ${license.licenseId} has ${scrapLeft} of ${license.grant.scrapAllowance} scrap allowance left, allocation to machine ${machine.machineId} asks for ${input.scrapAllowance}`);
+    throw new LedgerError(
+      'SCRAP_ALLOWANCE_EXCEEDED',
+      `license ${license.licenseId} has ${scrapLeft} of ${license.grant.scrapAllowance} scrap allowance left, allocation to machine ${machine.machineId} asks for ${input.scrapAllowance}`,
+    );
   }
-  const allocation: Allocation = existing === null
-    ? { licenseId: license.licenseId, machineId: machine.machineId, dsiId: license.dsiId, holderMsp: license.holderMsp, quantity: input.quantity, consumed: 0, scrapCredited: 0, scrapAllowance: input.scrapAllowance }
-    : { ...existing, quantity: existing.quantity + input.quantity, scrapAllowance: existing.scrapAllowance + input.scrapAllowance };
+  const allocation: Allocation =
+    existing === null
+      ? {
+          licenseId: license.licenseId,
+          machineId: machine.machineId,
+          dsiId: license.dsiId,
+          holderMsp: license.holderMsp,
+          quantity: input.quantity,
+          consumed: 0,
+          scrapCredited: 0,
+          scrapAllowance: input.scrapAllowance,
+        }
+      : {
+          ...existing,
+          quantity: existing.quantity + input.quantity,
+          scrapAllowance: existing.scrapAllowance + input.scrapAllowance,
+        };
   const newBalance: LicenseBalance = {
     ...balance,
     allocated: balance.allocated + input.quantity,
@@ -243,9 +319,22 @@ export function revokeLicense(
   revokedBy: string,
   now: TxTime,
 ): { readonly revocation: LicenseRevocation; readonly event: LedgerEvent } {
-  if (revocation.revoked) throw new LedgerError('LICENSE_REVOKED', `license ${license.licenseId} was already revoked at ${revocation.revokedAt ?? '?'}`);
+  if (revocation.revoked)
+    throw new LedgerError(
+      'LICENSE_REVOKED',
+      `license ${license.licenseId} was already revoked at ${revocation.revokedAt ?? '?'}`,
+    );
   return {
     revocation: { licenseId: license.licenseId, revoked: true, revokedAt: now.iso, revokedBy, reason },
-    event: { name: EVENT.licenseRevoked, payload: { licenseId: license.licenseId, dsiId: license.dsiId, grantorMsp: license.grantorMsp, holderMsp: license.holderMsp, reason } },
+    event: {
+      name: EVENT.licenseRevoked,
+      payload: {
+        licenseId: license.licenseId,
+        dsiId: license.dsiId,
+        grantorMsp: license.grantorMsp,
+        holderMsp: license.holderMsp,
+        reason,
+      },
+    },
   };
 }

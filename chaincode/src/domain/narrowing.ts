@@ -1,4 +1,11 @@
-import { LICENSE_MODES, LedgerError, type LicenseGrant, type LicenseMode, type ParameterBound, type ProductionTerms } from '@threadseal/ledger-model';
+import {
+  LICENSE_MODES,
+  LedgerError,
+  type LicenseGrant,
+  type LicenseMode,
+  type ParameterBound,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
 import { instant } from './time.js';
 
 /** The position of a mode in {@link LICENSE_MODES}; a higher rank is a wider mode. */
@@ -12,14 +19,17 @@ export interface GrantAndTerms {
   readonly terms: ProductionTerms;
 }
 
-const isSubset = (child: readonly string[], parent: readonly string[]): boolean => child.every((item) => parent.includes(item));
+const isSubset = (child: readonly string[], parent: readonly string[]): boolean =>
+  child.every((item) => parent.includes(item));
 
 /** "Empty means any" lists: a constrained parent needs a constrained child that picks among its entries. */
 function anyListViolation(label: string, child: readonly string[], parent: readonly string[]): string[] {
   if (parent.length === 0) return [];
   if (child.length === 0) return [`${label} must be a non-empty subset of [${parent.join(', ')}], got any`];
   const extra = child.filter((item) => !parent.includes(item));
-  return extra.length === 0 ? [] : [`${label} [${extra.join(', ')}] not allowed by parent [${parent.join(', ')}]`];
+  return extra.length === 0
+    ? []
+    : [`${label} [${extra.join(', ')}] not allowed by parent [${parent.join(', ')}]`];
 }
 
 /** "Must hold all of" lists: the child must require at least what the parent requires. */
@@ -33,7 +43,9 @@ function parameterViolation(parent: ParameterBound, child: ParameterBound | unde
   if (child === undefined) return [`${label} is missing`];
   if (child.unit !== parent.unit) return [`${label} unit must be ${parent.unit}, got ${child.unit}`];
   if (parent.kind === 'exact') {
-    return child.kind === 'exact' && child.value === parent.value ? [] : [`${label} must stay exactly ${String(parent.value)}`];
+    return child.kind === 'exact' && child.value === parent.value
+      ? []
+      : [`${label} must stay exactly ${String(parent.value)}`];
   }
   if (child.kind === 'exact') {
     return typeof child.value === 'number' && child.value >= parent.min && child.value <= parent.max
@@ -53,23 +65,38 @@ export function narrowingViolations(parent: GrantAndTerms, child: GrantAndTerms)
   const violations: string[] = [];
   const p = parent.grant;
   const c = child.grant;
-  if (modeRank(c.mode) > modeRank(p.mode)) violations.push(`mode ${c.mode} is wider than parent mode ${p.mode}`);
-  if (instant(c.validFrom) < instant(p.validFrom)) violations.push(`validFrom ${c.validFrom} is before parent validFrom ${p.validFrom}`);
-  if (instant(c.validUntil) > instant(p.validUntil)) violations.push(`validUntil ${c.validUntil} is after parent validUntil ${p.validUntil}`);
+  if (modeRank(c.mode) > modeRank(p.mode))
+    violations.push(`mode ${c.mode} is wider than parent mode ${p.mode}`);
+  if (instant(c.validFrom) < instant(p.validFrom))
+    violations.push(`validFrom ${c.validFrom} is before parent validFrom ${p.validFrom}`);
+  if (instant(c.validUntil) > instant(p.validUntil))
+    violations.push(`validUntil ${c.validUntil} is after parent validUntil ${p.validUntil}`);
   if (c.maySublicense && !p.maySublicense) violations.push('maySublicense is not allowed by parent');
-  if (c.scrapAllowance > p.scrapAllowance) violations.push(`scrapAllowance ${c.scrapAllowance} exceeds parent scrapAllowance ${p.scrapAllowance}`);
+  if (c.scrapAllowance > p.scrapAllowance)
+    violations.push(`scrapAllowance ${c.scrapAllowance} exceeds parent scrapAllowance ${p.scrapAllowance}`);
   const pt = parent.terms;
   const ct = child.terms;
   violations.push(
     ...anyListViolation('machine makes', ct.machines.makes, pt.machines.makes),
     ...anyListViolation('machine models', ct.machines.models, pt.machines.models),
     ...anyListViolation('machine serials', ct.machines.serials, pt.machines.serials),
-    ...allOfViolation('required certifications', ct.machines.requiredCertifications, pt.machines.requiredCertifications),
+    ...allOfViolation(
+      'required certifications',
+      ct.machines.requiredCertifications,
+      pt.machines.requiredCertifications,
+    ),
     ...anyListViolation('operator roles', ct.operators.roles, pt.operators.roles),
     ...allOfViolation('operator qualifications', ct.operators.qualifications, pt.operators.qualifications),
   );
-  if (!isSubset(ct.workstations, pt.workstations)) violations.push(`workstations must be a subset of [${pt.workstations.join(', ')}]`);
-  for (const bound of pt.envelope) violations.push(...parameterViolation(bound, ct.envelope.find((candidate) => candidate.name === bound.name)));
+  if (!isSubset(ct.workstations, pt.workstations))
+    violations.push(`workstations must be a subset of [${pt.workstations.join(', ')}]`);
+  for (const bound of pt.envelope)
+    violations.push(
+      ...parameterViolation(
+        bound,
+        ct.envelope.find((candidate) => candidate.name === bound.name),
+      ),
+    );
   return violations;
 }
 
@@ -77,9 +104,17 @@ export function narrowingViolations(parent: GrantAndTerms, child: GrantAndTerms)
  * Asserts that `child` only narrows `parent`.
  * @throws LedgerError NARROWING_VIOLATION naming the child license and every violation.
  */
-export function assertNarrows(childId: string, parentId: string, parent: GrantAndTerms, child: GrantAndTerms): void {
+export function assertNarrows(
+  childId: string,
+  parentId: string,
+  parent: GrantAndTerms,
+  child: GrantAndTerms,
+): void {
   const violations = narrowingViolations(parent, child);
   if (violations.length > 0) {
-    throw new LedgerError('NARROWING_VIOLATION', `sub-license ${childId} widens parent ${parentId}: ${violations.join('; ')}`);
+    throw new LedgerError(
+      'NARROWING_VIOLATION',
+      `sub-license ${childId} widens parent ${parentId}: ${violations.join('; ')}`,
+    );
   }
 }

@@ -1,5 +1,10 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { LedgerError, startBuildSigningBytes, type Machine, type StartBuildRequest } from '@threadseal/ledger-model';
+import {
+  LedgerError,
+  startBuildSigningBytes,
+  type Machine,
+  type StartBuildRequest,
+} from '@threadseal/ledger-model';
 import { instant, type TxTime } from './time.js';
 
 /** How far a request's `issuedAt` may be from the transaction timestamp. */
@@ -10,17 +15,34 @@ export const REQUEST_FRESHNESS_MS = 5 * 60 * 1000;
  * is deterministic, unlike signing) and was made within {@link REQUEST_FRESHNESS_MS} of the transaction.
  * @throws LedgerError BAD_SIGNATURE, STALE_REQUEST.
  */
-export function assertRequestAuthentic(machine: Machine, request: StartBuildRequest, signatureBase64: string, now: TxTime): void {
+export function assertRequestAuthentic(
+  machine: Machine,
+  request: StartBuildRequest,
+  signatureBase64: string,
+  now: TxTime,
+): void {
   const signature = Buffer.from(signatureBase64, 'base64');
   let valid = false;
   try {
-    valid = verify('sha256', startBuildSigningBytes(request), { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' }, signature);
+    valid = verify(
+      'sha256',
+      startBuildSigningBytes(request),
+      { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' },
+      signature,
+    );
   } catch {
     valid = false;
   }
-  if (!valid) throw new LedgerError('BAD_SIGNATURE', `StartBuild request nonce ${request.nonce} is not signed by the registered key of machine ${machine.machineId}`);
+  if (!valid)
+    throw new LedgerError(
+      'BAD_SIGNATURE',
+      `StartBuild request nonce ${request.nonce} is not signed by the registered key of machine ${machine.machineId}`,
+    );
   const skew = Math.abs(instant(request.issuedAt) - now.ms);
   if (skew > REQUEST_FRESHNESS_MS) {
-    throw new LedgerError('STALE_REQUEST', `StartBuild request nonce ${request.nonce} was issued at ${request.issuedAt}, ${Math.round(skew / 1000)} s from the transaction time ${now.iso} (limit ${REQUEST_FRESHNESS_MS / 1000} s)`);
+    throw new LedgerError(
+      'STALE_REQUEST',
+      `StartBuild request nonce ${request.nonce} was issued at ${request.issuedAt}, ${Math.round(skew / 1000)} s from the transaction time ${now.iso} (limit ${REQUEST_FRESHNESS_MS / 1000} s)`,
+    );
   }
 }

@@ -22,6 +22,10 @@ export interface TxTime {
 
 /** Builds a {@link TxTime} from a canonical instant. @throws LedgerError INVALID_ARGUMENT when not canonical. */
 export function txTime(iso: string): TxTime {
-  if (!isCanonicalInstant(iso)) throw new LedgerError('INVALID_ARGUMENT', `expected a canonical ISO 8601 instant, got ${JSON.stringify(iso)}`);
+  if (!isCanonicalInstant(iso))
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `expected a canonical ISO 8601 instant, got ${JSON.stringify(iso)}`,
+    );
   return { iso, ms: instant(iso) };
 }

@@ -19,7 +19,10 @@ export function checkedTransactionTime(stub: ChaincodeStub, peerNow: () => numbe
   const now = transactionTime(stub);
   const skew = Math.abs(peerNow() - now.ms);
   if (skew > MAX_PROPOSAL_SKEW_MS) {
-    throw new LedgerError('CLOCK_SKEW', `proposal timestamp ${now.iso} is ${Math.round(skew / 1000)} s from the peer clock (limit ${MAX_PROPOSAL_SKEW_MS / 1000} s)`);
+    throw new LedgerError(
+      'CLOCK_SKEW',
+      `proposal timestamp ${now.iso} is ${Math.round(skew / 1000)} s from the peer clock (limit ${MAX_PROPOSAL_SKEW_MS / 1000} s)`,
+    );
   }
   return now;
 }
@@ -28,4 +31,5 @@ export function checkedTransactionTime(stub: ChaincodeStub, peerNow: () => numbe
  * The peer's wall clock. This is the one non-deterministic read of the chaincode: it only decides whether
  * to endorse at all (endorsers whose clocks disagree simply refuse) and never reaches the written state.
  */
+// eslint-disable-next-line no-restricted-properties -- the one allowed wall-clock read, see above.
 export const peerClock = (): number => Date.now();

@@ -15,11 +15,15 @@ export function encodeText(value: unknown): string {
  * bytes that are not JSON mean corrupt state.
  * @throws LedgerError CORRUPT_STATE naming the key.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the record type of the key it read.
 export function decode<T>(bytes: Uint8Array, key: string): T {
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
   } catch (cause) {
-    throw new LedgerError('CORRUPT_STATE', `value of ${printableKey(key)} is not JSON: ${(cause as Error).message}`);
+    throw new LedgerError(
+      'CORRUPT_STATE',
+      `value of ${printableKey(key)} is not JSON: ${(cause as Error).message}`,
+    );
   }
 }
 

@@ -16,7 +16,12 @@ export const KEY_TYPE = {
 } as const;
 
 /** Kinds of entries in the per-DSI tree index (`tree~<dsiId>~<kind>~<id>…`). */
-export const TREE_KIND = { license: 'license', allocation: 'allocation', build: 'build', part: 'part' } as const;
+export const TREE_KIND = {
+  license: 'license',
+  allocation: 'allocation',
+  build: 'build',
+  part: 'part',
+} as const;
 
 /** One of {@link TREE_KIND}. */
 export type TreeKind = (typeof TREE_KIND)[keyof typeof TREE_KIND];
@@ -88,7 +93,10 @@ export class LedgerKeys {
   }
 
   /** Attributes of the partial key `tree~<dsiId>~<kind>` for {@link ChaincodeStub.getStateByPartialCompositeKey}. */
-  public treePrefix(dsiId: string, kind: TreeKind): { readonly objectType: string; readonly attributes: string[] } {
+  public treePrefix(
+    dsiId: string,
+    kind: TreeKind,
+  ): { readonly objectType: string; readonly attributes: string[] } {
     return { objectType: KEY_TYPE.tree, attributes: [dsiId, kind] };
   }
 }

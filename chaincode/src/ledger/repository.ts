@@ -16,6 +16,7 @@ import type { ChainNode } from '../domain/chain.js';
 import type { NewLicense, TermsPlacement } from '../domain/license-rules.js';
 import { termsHash } from '../domain/terms-hash.js';
 import { decode, encode, printableKey } from './codec.js';
+import { termsCollection } from './collections.js';
 import { peersOf } from './endorsement.js';
 import { LedgerKeys, TREE_KIND, type TreeKind } from './keys.js';
 
@@ -96,12 +97,18 @@ export class LedgerRepository {
 
   /** @throws LedgerError NOT_FOUND. */
   public requireBalance(licenseId: string): Promise<LicenseBalance> {
-    return this.#require<LicenseBalance>(this.#keys.licenseBalance(licenseId), `balance of license ${licenseId}`);
+    return this.#require<LicenseBalance>(
+      this.#keys.licenseBalance(licenseId),
+      `balance of license ${licenseId}`,
+    );
   }
 
   /** @throws LedgerError NOT_FOUND. */
   public requireRevocation(licenseId: string): Promise<LicenseRevocation> {
-    return this.#require<LicenseRevocation>(this.#keys.licenseRevocation(licenseId), `revocation status of license ${licenseId}`);
+    return this.#require<LicenseRevocation>(
+      this.#keys.licenseRevocation(licenseId),
+      `revocation status of license ${licenseId}`,
+    );
   }
 
   /**
@@ -126,12 +133,18 @@ export class LedgerRepository {
   }
 
   /**
-   * Stores a new license as its three records, the tree index entry and, when confidential, its terms in the
-   * collection of grantor and holder. The license and its balance change only with both grantor's and holder's
-   * peers endorsing; the revocation status with the grantor's peer alone.
+   * Stores a new license as its three records, the tree index entry and its terms in the collection of grantor
+   * and holder. The license and its balance change only with both grantor's and holder's peers endorsing; the
+   * revocation status with the grantor's peer alone. The collection copy is written for public licenses too:
+   * the collection's endorsement policy (every member's peer) is what makes the receiving org's endorsement of
+   * a new license a ledger rule rather than a client convention.
    * @throws LedgerError ALREADY_EXISTS.
    */
-  public async createLicense(created: NewLicense, terms: ProductionTerms, placement: TermsPlacement): Promise<void> {
+  public async createLicense(
+    created: NewLicense,
+    terms: ProductionTerms,
+    placement: TermsPlacement,
+  ): Promise<void> {
     const { license, balance, revocation } = created;
     const key = this.#keys.license(license.licenseId);
     await this.#assertAbsent(key, `license ${license.licenseId}`);
@@ -140,7 +153,11 @@ export class LedgerRepository {
     await this.#put(this.#keys.licenseBalance(license.licenseId), balance, parties);
     await this.#put(this.#keys.licenseRevocation(license.licenseId), revocation, [license.grantorMsp]);
     await this.#index(license.dsiId, TREE_KIND.license, [license.licenseId], key);
-    if (placement !== null) await this.#stub.putPrivateData(placement.collection, this.#keys.licenseTerms(license.licenseId), encode(terms));
+    await this.#stub.putPrivateData(
+      placement?.collection ?? termsCollection(license.grantorMsp, license.holderMsp),
+      this.#keys.licenseTerms(license.licenseId),
+      encode(terms),
+    );
   }
 
   /** Stores a license's changed balance. */
@@ -164,11 +181,22 @@ export class LedgerRepository {
     try {
       bytes = await this.#stub.getPrivateData(collection, this.#keys.licenseTerms(license.licenseId));
     } catch (cause) {
-      throw new LedgerError('CONFIDENTIAL_TERMS_UNAVAILABLE', `terms of license ${license.licenseId} cannot be read from ${collection} here: ${(cause as Error).message}`);
+      throw new LedgerError(
+        'CONFIDENTIAL_TERMS_UNAVAILABLE',
+        `terms of license ${license.licenseId} cannot be read from ${collection} here: ${(cause as Error).message}`,
+      );
     }
-    if (bytes.length === 0) throw new LedgerError('CONFIDENTIAL_TERMS_UNAVAILABLE', `terms of license ${license.licenseId} are not in ${collection} on this peer`);
+    if (bytes.length === 0)
+      throw new LedgerError(
+        'CONFIDENTIAL_TERMS_UNAVAILABLE',
+        `terms of license ${license.licenseId} are not in ${collection} on this peer`,
+      );
     const terms = decode<ProductionTerms>(bytes, this.#keys.licenseTerms(license.licenseId));
-    if (termsHash(terms) !== license.termsHash) throw new LedgerError('CORRUPT_STATE', `terms of license ${license.licenseId} in ${collection} do not match the hash on the channel`);
+    if (termsHash(terms) !== license.termsHash)
+      throw new LedgerError(
+        'CORRUPT_STATE',
+        `terms of license ${license.licenseId} in ${collection} do not match the hash on the channel`,
+      );
     return terms;
   }
 
@@ -181,7 +209,10 @@ export class LedgerRepository {
 
   /** @throws LedgerError NOT_FOUND. */
   public requireAllocation(licenseId: string, machineId: string): Promise<Allocation> {
-    return this.#require<Allocation>(this.#keys.allocation(licenseId, machineId), `allocation of license ${licenseId} to machine ${machineId}`);
+    return this.#require<Allocation>(
+      this.#keys.allocation(licenseId, machineId),
+      `allocation of license ${licenseId} to machine ${machineId}`,
+    );
   }
 
   /**
@@ -190,8 +221,18 @@ export class LedgerRepository {
    */
   public async putAllocation(allocation: Allocation, newUnder?: License): Promise<void> {
     const key = this.#keys.allocation(allocation.licenseId, allocation.machineId);
-    await this.#put(key, allocation, newUnder === undefined ? undefined : [newUnder.grantorMsp, newUnder.holderMsp]);
-    if (newUnder !== undefined) await this.#index(allocation.dsiId, TREE_KIND.allocation, [allocation.licenseId, allocation.machineId], key);
+    await this.#put(
+      key,
+      allocation,
+      newUnder === undefined ? undefined : [newUnder.grantorMsp, newUnder.holderMsp],
+    );
+    if (newUnder !== undefined)
+      await this.#index(
+        allocation.dsiId,
+        TREE_KIND.allocation,
+        [allocation.licenseId, allocation.machineId],
+        key,
+      );
   }
 
   // Machines
@@ -248,7 +289,11 @@ export class LedgerRepository {
   public async recordNonce(machineId: string, nonce: string, buildId: string): Promise<void> {
     const key = this.#keys.nonce(machineId, nonce);
     const bytes = await this.#stub.getState(key);
-    if (bytes.length > 0) throw new LedgerError('REPLAYED_REQUEST', `nonce ${nonce} of machine ${machineId} was already used by build ${decode<{ buildId: string }>(bytes, key).buildId}`);
+    if (bytes.length > 0)
+      throw new LedgerError(
+        'REPLAYED_REQUEST',
+        `nonce ${nonce} of machine ${machineId} was already used by build ${decode<{ buildId: string }>(bytes, key).buildId}`,
+      );
     await this.#put(key, { machineId, nonce, buildId });
   }
 
@@ -279,7 +324,9 @@ export class LedgerRepository {
     for await (const mod of this.#stub.getHistoryForKey(key)) {
       // Typed as Long, but fabric-shim hands over protobuf's toObject(), where seconds is a plain number.
       const seconds: unknown = mod.timestamp.seconds;
-      const millis = (typeof seconds === 'number' ? seconds : mod.timestamp.seconds.toNumber()) * 1000 + Math.floor(mod.timestamp.nanos / 1e6);
+      const millis =
+        (typeof seconds === 'number' ? seconds : mod.timestamp.seconds.toNumber()) * 1000 +
+        Math.floor(mod.timestamp.nanos / 1e6);
       entries.push({
         txId: mod.txId,
         timestamp: new Date(millis).toISOString(),

@@ -2,7 +2,11 @@ import { LedgerError, type LedgerErrorCode } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 
 /** Asserts that `action` fails with a LedgerError of `code` whose message is exactly `<code>: <detail>`. */
-export async function expectLedgerError(action: Promise<unknown> | (() => unknown), code: LedgerErrorCode, detail: string | RegExp): Promise<void> {
+export async function expectLedgerError(
+  action: Promise<unknown> | (() => unknown),
+  code: LedgerErrorCode,
+  detail: string | RegExp,
+): Promise<void> {
   let caught: unknown;
   try {
     await (typeof action === 'function' ? action() : action);

@@ -8,7 +8,11 @@ export const OEM = 'OemMSP';
 export const CM = 'ManufacturerMSP';
 export const SUB = 'SubcontractorMSP';
 
-const user = (mspId: string, name: string, attributes: Record<string, string>): UnitTestUser => ({ mspId, name, attributes });
+const user = (mspId: string, name: string, attributes: Record<string, string>): UnitTestUser => ({
+  mspId,
+  name,
+  attributes,
+});
 
 export const USERS = {
   oemAdmin: user(OEM, 'oem-ip-admin', { role: 'ip-admin' }),
@@ -48,7 +52,12 @@ export const ROOT_GRANT: LicenseGrant = {
 };
 
 export const ROOT_TERMS: ProductionTerms = {
-  machines: { makes: ['EOS', 'SLM'], models: ['M400', 'M290', 'SLM500'], serials: [], requiredCertifications: ['nadcap-am'] },
+  machines: {
+    makes: ['EOS', 'SLM'],
+    models: ['M400', 'M290', 'SLM500'],
+    serials: [],
+    requiredCertifications: ['nadcap-am'],
+  },
   envelope: [
     { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
     { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
@@ -59,12 +68,28 @@ export const ROOT_TERMS: ProductionTerms = {
 };
 
 /** The contract manufacturer's own shop floor: same terms, 12 units. */
-export const FLOOR_GRANT: LicenseGrant = { ...ROOT_GRANT, quantity: 12, maySublicense: false, scrapAllowance: 1 };
+export const FLOOR_GRANT: LicenseGrant = {
+  ...ROOT_GRANT,
+  quantity: 12,
+  maySublicense: false,
+  scrapAllowance: 1,
+};
 
 /** The subcontractor: 8 units, EOS M290 only, tighter laser power, an extra qualification. */
-export const SUB_GRANT: LicenseGrant = { ...ROOT_GRANT, quantity: 8, maySublicense: false, scrapAllowance: 1, validUntil: '2026-09-01T00:00:00.000Z' };
+export const SUB_GRANT: LicenseGrant = {
+  ...ROOT_GRANT,
+  quantity: 8,
+  maySublicense: false,
+  scrapAllowance: 1,
+  validUntil: '2026-09-01T00:00:00.000Z',
+};
 export const SUB_TERMS: ProductionTerms = {
-  machines: { makes: ['EOS'], models: ['M290'], serials: [], requiredCertifications: ['nadcap-am', 'as9100'] },
+  machines: {
+    makes: ['EOS'],
+    models: ['M290'],
+    serials: [],
+    requiredCertifications: ['nadcap-am', 'as9100'],
+  },
   envelope: [
     { name: 'laserPower', unit: 'W', kind: 'range', min: 250, max: 350 },
     { name: 'bedTemperature', unit: 'degC', kind: 'exact', value: 180 },
@@ -75,4 +100,9 @@ export const SUB_TERMS: ProductionTerms = {
 };
 
 /** Parameters inside both envelopes. */
-export const GOOD_PARAMETERS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V', layerThickness: 0.03 } as const;
+export const GOOD_PARAMETERS = {
+  laserPower: 300,
+  bedTemperature: 180,
+  material: 'Ti-6Al-4V',
+  layerThickness: 0.03,
+} as const;

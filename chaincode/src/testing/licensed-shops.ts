@@ -15,12 +15,51 @@ export async function licensedShops(): Promise<LicensedShops> {
   const cmMachine = new UnitTestMachine('cm-eos-m400-1');
   const subMachine = new UnitTestMachine('sub-eos-m290-1');
   await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
-  await net.submit(USERS.oemAdmin, TX.license.issue, { licenseId: 'L-ROOT', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: false, terms: ROOT_TERMS });
-  await net.submit(USERS.cmMachineAdmin, TX.machine.register, { machineId: cmMachine.machineId, make: 'EOS', model: 'M400', serial: 'CM-1', firmware: '4.2.1', certifications: ['nadcap-am'], publicKeyPem: cmMachine.publicKeyPem });
-  await net.submit(USERS.subMachineAdmin, TX.machine.register, { machineId: subMachine.machineId, make: 'EOS', model: 'M290', serial: 'SUB-1', firmware: '3.9.0', certifications: ['nadcap-am', 'as9100'], publicKeyPem: subMachine.publicKeyPem });
-  await net.submit(USERS.cmAdmin, TX.license.split, { parentId: 'L-ROOT', licenseId: 'L-SUB', holderMsp: SUB, grant: SUB_GRANT, terms: SUB_TERMS });
-  await net.submit(USERS.cmAdmin, TX.license.allocate, { licenseId: 'L-ROOT', machineId: cmMachine.machineId, quantity: 2, scrapAllowance: 0 });
-  await net.submit(USERS.subAdmin, TX.license.allocate, { licenseId: 'L-SUB', machineId: subMachine.machineId, quantity: 3, scrapAllowance: 1 });
+  await net.submit(USERS.oemAdmin, TX.license.issue, {
+    licenseId: 'L-ROOT',
+    dsiId: DSI.dsiId,
+    holderMsp: CM,
+    grant: ROOT_GRANT,
+    confidential: false,
+    terms: ROOT_TERMS,
+  });
+  await net.submit(USERS.cmMachineAdmin, TX.machine.register, {
+    machineId: cmMachine.machineId,
+    make: 'EOS',
+    model: 'M400',
+    serial: 'CM-1',
+    firmware: '4.2.1',
+    certifications: ['nadcap-am'],
+    publicKeyPem: cmMachine.publicKeyPem,
+  });
+  await net.submit(USERS.subMachineAdmin, TX.machine.register, {
+    machineId: subMachine.machineId,
+    make: 'EOS',
+    model: 'M290',
+    serial: 'SUB-1',
+    firmware: '3.9.0',
+    certifications: ['nadcap-am', 'as9100'],
+    publicKeyPem: subMachine.publicKeyPem,
+  });
+  await net.submit(USERS.cmAdmin, TX.license.split, {
+    parentId: 'L-ROOT',
+    licenseId: 'L-SUB',
+    holderMsp: SUB,
+    grant: SUB_GRANT,
+    terms: SUB_TERMS,
+  });
+  await net.submit(USERS.cmAdmin, TX.license.allocate, {
+    licenseId: 'L-ROOT',
+    machineId: cmMachine.machineId,
+    quantity: 2,
+    scrapAllowance: 0,
+  });
+  await net.submit(USERS.subAdmin, TX.license.allocate, {
+    licenseId: 'L-SUB',
+    machineId: subMachine.machineId,
+    quantity: 3,
+    scrapAllowance: 1,
+  });
   net.advance(60_000);
   return { net, cmMachine, subMachine };
 }

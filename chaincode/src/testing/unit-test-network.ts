@@ -1,18 +1,31 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { START_BUILD_REQUEST_TYPE, startBuildSigningBytes, type ParameterValue, type StartBuildInput, type StartBuildRequest, type TransactionName } from '@threadseal/ledger-model';
+import {
+  START_BUILD_REQUEST_TYPE,
+  startBuildSigningBytes,
+  type ParameterValue,
+  type StartBuildInput,
+  type StartBuildRequest,
+  type TransactionName,
+} from '@threadseal/ledger-model';
 import type { Context, Contract } from 'fabric-contract-api';
 import { BuildContract } from '../contracts/build-contract.js';
 import { DsiContract } from '../contracts/dsi-contract.js';
 import { LicenseContract } from '../contracts/license-contract.js';
 import { MachineContract } from '../contracts/machine-contract.js';
 import { TraceContract } from '../contracts/trace-contract.js';
-import { UnitTestIdentity, UnitTestLedger, UnitTestStub, unitTestContext, type UnitTestUser } from './unit-test-stub.js';
+import {
+  UnitTestIdentity,
+  UnitTestLedger,
+  UnitTestStub,
+  unitTestContext,
+  type UnitTestUser,
+} from './unit-test-stub.js';
 
 type TransactionFn = (ctx: Context, inputJson: string) => Promise<string>;
 
 /** Options of one unit-test submission. */
 export interface UnitTestCallOptions {
-  /** Transient fields, each JSON-encoded. */
+  /** Transient fields: byte arrays as given, anything else JSON-encoded. */
   readonly transient?: Readonly<Record<string, unknown>>;
   /** Collections the endorsing peer belongs to (default: every collection). */
   readonly peerCollections?: ReadonlySet<string>;
@@ -53,13 +66,24 @@ export class UnitTestNetwork {
     return `tx${String(this.#txCount + 1).padStart(4, '0')}`;
   }
 
-  async #run<T>(user: UnitTestUser, tx: TransactionName, input: unknown, commit: boolean, options: UnitTestCallOptions): Promise<T> {
+  async #run<T>(
+    user: UnitTestUser,
+    tx: TransactionName,
+    input: unknown,
+    commit: boolean,
+    options: UnitTestCallOptions,
+  ): Promise<T> {
     const [contractName, fnName] = tx.split(':') as [string, string];
     const contract = this.#contracts.get(contractName);
     const fn = (contract as unknown as Record<string, TransactionFn | undefined> | undefined)?.[fnName];
     if (contract === undefined || fn === undefined) throw new Error(`unknown transaction ${tx}`);
     this.#txCount += 1;
-    const transient = new Map<string, Uint8Array>(Object.entries(options.transient ?? {}).map(([key, value]) => [key, Buffer.from(JSON.stringify(value), 'utf8')]));
+    const transient = new Map<string, Uint8Array>(
+      Object.entries(options.transient ?? {}).map(([key, value]) => [
+        key,
+        value instanceof Uint8Array ? value : Buffer.from(JSON.stringify(value), 'utf8'),
+      ]),
+    );
     const stub = new UnitTestStub(this.ledger, {
       txId: `tx${String(this.#txCount).padStart(4, '0')}`,
       timestamp: this.now,
@@ -67,18 +91,32 @@ export class UnitTestNetwork {
       transient,
       ...(options.peerCollections === undefined ? {} : { peerCollections: options.peerCollections }),
     });
-    const result = await fn.call(contract, unitTestContext(stub, new UnitTestIdentity(user)), JSON.stringify(input));
+    const result = await fn.call(
+      contract,
+      unitTestContext(stub, new UnitTestIdentity(user)),
+      JSON.stringify(input),
+    );
     if (commit) this.ledger.commit(stub);
     return JSON.parse(result) as T;
   }
 
   /** Runs a transaction and commits its writes and event when it succeeds. */
-  public submit<T>(user: UnitTestUser, tx: TransactionName, input: unknown, options: UnitTestCallOptions = {}): Promise<T> {
+  public submit<T>(
+    user: UnitTestUser,
+    tx: TransactionName,
+    input: unknown,
+    options: UnitTestCallOptions = {},
+  ): Promise<T> {
     return this.#run<T>(user, tx, input, true, options);
   }
 
   /** Runs a transaction without committing anything. */
-  public evaluate<T>(user: UnitTestUser, tx: TransactionName, input: unknown, options: UnitTestCallOptions = {}): Promise<T> {
+  public evaluate<T>(
+    user: UnitTestUser,
+    tx: TransactionName,
+    input: unknown,
+    options: UnitTestCallOptions = {},
+  ): Promise<T> {
     return this.#run<T>(user, tx, input, false, options);
   }
 }
@@ -98,7 +136,12 @@ export class UnitTestMachine {
   }
 
   /** A signed request with a fresh nonce. */
-  public startBuild(licenseId: string, issuedAt: Date, parameters: Readonly<Record<string, ParameterValue>>, nonce?: string): StartBuildInput {
+  public startBuild(
+    licenseId: string,
+    issuedAt: Date,
+    parameters: Readonly<Record<string, ParameterValue>>,
+    nonce?: string,
+  ): StartBuildInput {
     this.#nonce += 1;
     const request: StartBuildRequest = {
       type: START_BUILD_REQUEST_TYPE,
@@ -108,6 +151,12 @@ export class UnitTestMachine {
       issuedAt: issuedAt.toISOString(),
       parameters,
     };
-    return { request, signature: sign('sha256', startBuildSigningBytes(request), { key: this.#privateKey, dsaEncoding: 'der' }).toString('base64') };
+    return {
+      request,
+      signature: sign('sha256', startBuildSigningBytes(request), {
+        key: this.#privateKey,
+        dsaEncoding: 'der',
+      }).toString('base64'),
+    };
   }
 }

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Context } from 'fabric-contract-api';
-import type { ChaincodeProposal, ChaincodeResponse, ChaincodeStub, ClientIdentity, Iterators, SerializedIdentity, SplitCompositekey, StateQueryResponse, Timestamp } from 'fabric-shim-api';
+import type {
+  ChaincodeProposal,
+  ChaincodeResponse,
+  ChaincodeStub,
+  ClientIdentity,
+  Iterators,
+  SerializedIdentity,
+  SplitCompositekey,
+  StateQueryResponse,
+  Timestamp,
+} from 'fabric-shim-api';
 
 /*
  * UNIT-TEST ONLY. An in-memory stand-in for the peer's ledger that implements fabric-shim's ChaincodeStub and
@@ -79,7 +89,12 @@ export class UnitTestLedger {
       for (const [key, value] of writes) store.set(key, value);
       this.#private.set(collection, store);
     }
-    if (stub.event !== null) this.#events.push({ txId: stub.getTxID(), name: stub.event.name, payload: JSON.parse(Buffer.from(stub.event.payload).toString('utf8')) as unknown });
+    if (stub.event !== null)
+      this.#events.push({
+        txId: stub.getTxID(),
+        name: stub.event.name,
+        payload: JSON.parse(Buffer.from(stub.event.payload).toString('utf8')) as unknown,
+      });
   }
 }
 
@@ -89,12 +104,17 @@ function iterator<T>(items: readonly T[]): Promise<Iterators.CommonIterator<T>> 
     close: () => Promise.resolve(),
     next: () => {
       const value = items[index++];
-      return Promise.resolve(value === undefined ? { value: undefined as unknown as T, done: true } : { value, done: false });
+      return Promise.resolve(
+        value === undefined ? { value: undefined as unknown as T, done: true } : { value, done: false },
+      );
     },
   };
   const promise = Promise.resolve(it) as Promise<Iterators.CommonIterator<T>> & AsyncIterable<T>;
-  promise[Symbol.asyncIterator] = async function* () {
-    yield* items;
+  promise[Symbol.asyncIterator] = function () {
+    return (async function* () {
+      await Promise.resolve();
+      yield* items;
+    })();
   };
   return promise;
 }
@@ -186,36 +206,53 @@ export class UnitTestStub implements ChaincodeStub {
   public getStateValidationParameter(key: string): Promise<Uint8Array> {
     return Promise.resolve(this.#ledger.validationParameter(key) ?? new Uint8Array());
   }
-  public getStateByRange(startKey: string, endKey: string): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
-    if (startKey === '' && endKey === '') unsupported('an unbounded getStateByRange (full scans are forbidden)');
+  public getStateByRange(
+    startKey: string,
+    endKey: string,
+  ): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
+    if (startKey === '' && endKey === '')
+      unsupported('an unbounded getStateByRange (full scans are forbidden)');
     const kvs = this.#ledger
       .keys()
       .filter((key) => key >= startKey && (endKey === '' || key < endKey))
       .map((key) => ({ namespace: 'threadseal', key, value: this.#ledger.get(key) }));
     return iterator(kvs);
   }
-  public getStateByRangeWithPagination(): Promise<StateQueryResponse<Iterators.StateQueryIterator>> & AsyncIterable<Iterators.KV> {
+  public getStateByRangeWithPagination(): Promise<StateQueryResponse<Iterators.StateQueryIterator>> &
+    AsyncIterable<Iterators.KV> {
     return unsupported('getStateByRangeWithPagination');
   }
-  public getStateByPartialCompositeKey(objectType: string, attributes: string[]): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
+  public getStateByPartialCompositeKey(
+    objectType: string,
+    attributes: string[],
+  ): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
     const prefix = this.createCompositeKey(objectType, attributes);
     return this.getStateByRange(prefix, prefix + MAX);
   }
-  public getStateByPartialCompositeKeyWithPagination(): Promise<StateQueryResponse<Iterators.StateQueryIterator>> & AsyncIterable<Iterators.KV> {
+  public getStateByPartialCompositeKeyWithPagination(): Promise<
+    StateQueryResponse<Iterators.StateQueryIterator>
+  > &
+    AsyncIterable<Iterators.KV> {
     return unsupported('getStateByPartialCompositeKeyWithPagination');
   }
   public getQueryResult(): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
     return unsupported('getQueryResult');
   }
-  public getQueryResultWithPagination(): Promise<StateQueryResponse<Iterators.StateQueryIterator>> & AsyncIterable<Iterators.KV> {
+  public getQueryResultWithPagination(): Promise<StateQueryResponse<Iterators.StateQueryIterator>> &
+    AsyncIterable<Iterators.KV> {
     return unsupported('getQueryResultWithPagination');
   }
-  public getHistoryForKey(key: string): Promise<Iterators.HistoryQueryIterator> & AsyncIterable<Iterators.KeyModification> {
+  public getHistoryForKey(
+    key: string,
+  ): Promise<Iterators.HistoryQueryIterator> & AsyncIterable<Iterators.KeyModification> {
     const mods = [...this.#ledger.versions(key)].reverse().map((version) => ({
       isDelete: version.value === null,
       value: version.value ?? new Uint8Array(),
       // Same shape fabric-shim produces at run time: protobuf toObject(), seconds as a plain number.
-      timestamp: { seconds: Math.floor(version.timestamp.getTime() / 1000), nanos: (version.timestamp.getTime() % 1000) * 1e6 } as unknown as Timestamp,
+      timestamp: {
+        seconds: Math.floor(version.timestamp.getTime() / 1000),
+        nanos: (version.timestamp.getTime() % 1000) * 1e6,
+      } as unknown as Timestamp,
       txId: version.txId,
     }));
     return iterator(mods);
@@ -227,7 +264,9 @@ export class UnitTestStub implements ChaincodeStub {
     this.event = { name, payload: Uint8Array.from(payload) };
   }
   public createCompositeKey(objectType: string, attributes: string[]): string {
-    for (const part of [objectType, ...attributes]) if (part.includes(NS) || part.includes(MAX)) throw new Error(`invalid composite key attribute ${JSON.stringify(part)}`);
+    for (const part of [objectType, ...attributes])
+      if (part.includes(NS) || part.includes(MAX))
+        throw new Error(`invalid composite key attribute ${JSON.stringify(part)}`);
     return `${NS}${objectType}${NS}${attributes.map((attribute) => `${attribute}${NS}`).join('')}`;
   }
   public splitCompositeKey(compositeKey: string): SplitCompositekey {
@@ -245,7 +284,7 @@ export class UnitTestStub implements ChaincodeStub {
     try {
       this.#privateReadable(collection);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return Promise.resolve(Uint8Array.from(this.#ledger.getPrivate(collection, key)));
   }
@@ -274,7 +313,8 @@ export class UnitTestStub implements ChaincodeStub {
   public getPrivateDataByRange(): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
     return unsupported('getPrivateDataByRange');
   }
-  public getPrivateDataByPartialCompositeKey(): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {
+  public getPrivateDataByPartialCompositeKey(): Promise<Iterators.StateQueryIterator> &
+    AsyncIterable<Iterators.KV> {
     return unsupported('getPrivateDataByPartialCompositeKey');
   }
   public getPrivateDataQueryResult(): Promise<Iterators.StateQueryIterator> & AsyncIterable<Iterators.KV> {

@@ -1,4 +1,339 @@
-import type { CliCommand } from '../command';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import {
+  DsiError,
+  Pkcs11Token,
+  inspect,
+  open,
+  protect,
+  softwareRecipientKey,
+  softwareSigner,
+  verify,
+  type ProtectFile,
+  type RecipientKey,
+  type Signer,
+} from '@threadseal/dsi-container';
+import { CliError, type CliCommand } from '../command';
 
-/** `threadseal protect | inspect | verify | open` (filled in by the DSI container work). */
-export const containerCommands: readonly CliCommand[] = [];
+/** Default PKCS#11 module for `pkcs11:` key references (override with THREADSEAL_PKCS11_LIB). */
+const DEFAULT_PKCS11_LIB = '/usr/lib/softhsm/libsofthsm2.so';
+
+const KEY_HELP = `Keys are PEM files, or token keys written pkcs11:token=<label>;object=<label>
+(module from THREADSEAL_PKCS11_LIB, default ${DEFAULT_PKCS11_LIB}; PIN from THREADSEAL_PKCS11_PIN).`;
+
+/** Runs `fn`, turning container errors and missing files into one-line CLI failures. */
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof DsiError) throw new CliError(err.message);
+    if (
+      err instanceof Error &&
+      'code' in err &&
+      (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')
+    ) {
+      throw new CliError(err.message);
+    }
+    throw err;
+  }
+}
+
+function parsePkcs11(ref: string): { token: Pkcs11Token; object: string } | undefined {
+  if (!ref.startsWith('pkcs11:')) return undefined;
+  const fields = new Map(
+    ref
+      .slice('pkcs11:'.length)
+      .split(';')
+      .map((kv) => kv.split('=', 2) as [string, string]),
+  );
+  const tokenLabel = fields.get('token');
+  const object = fields.get('object');
+  const pin = process.env.THREADSEAL_PKCS11_PIN;
+  if (!tokenLabel || !object)
+    throw new CliError(`key reference ${ref} needs token=<label> and object=<label>`);
+  if (!pin) throw new CliError('THREADSEAL_PKCS11_PIN must be set to use a pkcs11: key');
+  const token = Pkcs11Token.open({
+    library: process.env.THREADSEAL_PKCS11_LIB ?? DEFAULT_PKCS11_LIB,
+    tokenLabel,
+    pin,
+  });
+  return { token, object };
+}
+
+async function loadSigner(certFile: string, keyRef: string): Promise<{ signer: Signer; close: () => void }> {
+  const cert = await readFile(certFile);
+  const p11 = parsePkcs11(keyRef);
+  if (p11)
+    return {
+      signer: p11.token.signer(p11.object, cert),
+      close: () => {
+        p11.token.close();
+      },
+    };
+  return { signer: softwareSigner(cert, await readFile(keyRef)), close: () => undefined };
+}
+
+async function loadRecipientKey(keyRef: string): Promise<{ key: RecipientKey; close: () => void }> {
+  const p11 = parsePkcs11(keyRef);
+  if (p11)
+    return {
+      key: p11.token.recipientKey(p11.object),
+      close: () => {
+        p11.token.close();
+      },
+    };
+  return { key: softwareRecipientKey(await readFile(keyRef)), close: () => undefined };
+}
+
+/** Expands directories recursively; names inside the DSI are relative to the directory argument. */
+async function collectInputs(args: readonly string[]): Promise<ProtectFile[]> {
+  const files: ProtectFile[] = [];
+  for (const arg of args) {
+    const info = await stat(arg);
+    if (info.isDirectory()) {
+      const entries = await readdir(arg, { recursive: true, withFileTypes: true });
+      const names = entries
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(arg, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+        .sort();
+      for (const name of names) files.push({ name, source: path.join(arg, name) });
+    } else {
+      files.push({ name: path.basename(arg), source: arg });
+    }
+  }
+  if (files.length === 0) throw new CliError('no input files');
+  return files;
+}
+
+function multiple(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function required(v: string | undefined, flag: string): string {
+  if (v === undefined || v === '') throw new CliError(`missing ${flag}`, 2);
+  return v;
+}
+
+const protectCommand: CliCommand = {
+  path: ['protect'],
+  summary: 'seal files into a signed, encrypted DSI container',
+  usage: `usage: threadseal protect <dir|file>... --signer-cert <cert.pem> --signer-key <key.pem|pkcs11:…>
+       --recipient <cert-or-pubkey.pem>... -o <out.dsi>
+       [--title <t>] [--part-number <p>] [--revision <r>] [--production-rules <ref>] [--msp-id <id>]
+       [--confidential-names] [--chunk-size <bytes>]
+${KEY_HELP}`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'signer-cert': { type: 'string' },
+        'signer-key': { type: 'string' },
+        recipient: { type: 'string', multiple: true },
+        output: { type: 'string', short: 'o' },
+        title: { type: 'string' },
+        'part-number': { type: 'string' },
+        revision: { type: 'string' },
+        'production-rules': { type: 'string' },
+        'msp-id': { type: 'string' },
+        'confidential-names': { type: 'boolean' },
+        'chunk-size': { type: 'string' },
+      },
+    });
+    if (positionals.length === 0) throw new CliError('give at least one file or directory to protect', 2);
+    const output = required(values.output, '-o <out.dsi>');
+    const recipients = multiple(values.recipient);
+    if (recipients.length === 0) throw new CliError('give at least one --recipient', 2);
+    const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
+    return guarded(async () => {
+      const files = (await collectInputs(positionals)).map((f) => ({
+        ...f,
+        confidentialName: values['confidential-names'] === true,
+      }));
+      const { signer, close } = await loadSigner(
+        required(values['signer-cert'], '--signer-cert'),
+        required(values['signer-key'], '--signer-key'),
+      );
+      try {
+        const total = (
+          await Promise.all(files.map(async (f) => (await stat(f.source as string)).size))
+        ).reduce((a, b) => a + b, 0);
+        let lastReport = 0;
+        const progress = (done: number): void => {
+          const now = Date.now();
+          if (total >= 64 * 1024 * 1024 && (now - lastReport > 1000 || done === total)) {
+            lastReport = now;
+            process.stderr.write(
+              `protect: ${(done / 2 ** 20).toFixed(0)} / ${(total / 2 ** 20).toFixed(0)} MiB sealed\n`,
+            );
+          }
+        };
+        const sealed = await protect({
+          files,
+          signer,
+          recipients: await Promise.all(recipients.map((r) => readFile(r))),
+          title: values.title ?? path.basename(output, path.extname(output)),
+          partNumber: values['part-number'] ?? '',
+          revision: values.revision ?? '',
+          productionRules: values['production-rules'] ?? null,
+          mspId: values['msp-id'] ?? null,
+          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          onProgress: progress,
+        });
+        // Write next to the target and rename, so a failed run never leaves a partial .dsi.
+        const partial = `${output}.partial`;
+        try {
+          await pipeline(sealed.stream, createWriteStream(partial, { mode: 0o644 }));
+          await rename(partial, output);
+        } catch (err) {
+          await rm(partial, { force: true });
+          throw err;
+        }
+        process.stdout.write(
+          `${sealed.dsiId}  ${output}  (${sealed.manifest.files.length} files, ${sealed.size} bytes)\n`,
+        );
+        return 0;
+      } finally {
+        close();
+      }
+    });
+  },
+};
+
+const inspectCommand: CliCommand = {
+  path: ['inspect'],
+  summary: 'print the public manifest of a DSI (no key, not verified)',
+  usage: 'usage: threadseal inspect <file.dsi> [--json]',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: { json: { type: 'boolean' } },
+    });
+    const file = required(positionals[0], '<file.dsi>');
+    return guarded(async () => {
+      const info = await inspect(file);
+      if (values.json === true) {
+        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        return 0;
+      }
+      const m = info.manifest;
+      const lines = [
+        `dsi id:      ${info.dsiId}`,
+        `title:       ${m.title}`,
+        `part number: ${m.partNumber}  revision: ${m.revision}`,
+        `production rules: ${m.productionRules ?? '-'}`,
+        `created:     ${m.created}`,
+        `creator:     ${m.creator.subject.replace(/\n/g, ', ')}${m.creator.mspId ? ` (${m.creator.mspId})` : ''}`,
+        `chunks:      ${m.chunkSize} bytes, ${m.segmentChunks} per segment`,
+        `recipients:  ${info.recipients.length}`,
+        `files:`,
+        ...m.files.map(
+          (f) =>
+            `  ${String(f.size).padStart(12)}  ${f.mediaType.padEnd(26)}  ${f.name ?? '(confidential name)'}`,
+        ),
+        'not verified: run `threadseal verify` to check signature, signer and ciphertext',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return 0;
+    });
+  },
+};
+
+const verifyCommand: CliCommand = {
+  path: ['verify'],
+  summary: 'check a DSI signature, signer chain and ciphertext digests (no key)',
+  usage: 'usage: threadseal verify <file.dsi> --trust <ca.pem>... [--at <ISO time>]',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: { trust: { type: 'string', multiple: true }, at: { type: 'string' } },
+    });
+    const file = required(positionals[0], '<file.dsi>');
+    const trust = multiple(values.trust);
+    if (trust.length === 0) throw new CliError('give at least one --trust <ca.pem>', 2);
+    return guarded(async () => {
+      const v = await verify(file, {
+        trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+        ...(values.at ? { at: new Date(values.at) } : {}),
+      });
+      const signer = v.signerPath[0]?.subject.replace(/\n/g, ', ') ?? '';
+      process.stdout.write(`OK ${v.dsiId}  signed by ${signer}; ${v.manifest.files.length} files intact\n`);
+      return 0;
+    });
+  },
+};
+
+/** Resolves `name` under `dir`, refusing anything that would escape it. */
+function inside(dir: string, name: string): string {
+  const target = path.resolve(dir, ...name.split('/'));
+  if (!target.startsWith(path.resolve(dir) + path.sep))
+    throw new CliError(`refusing to write ${name} outside ${dir}`);
+  return target;
+}
+
+const openCommand: CliCommand = {
+  path: ['open'],
+  summary: 'verify, then decrypt a DSI into a directory (engineering mode)',
+  usage: `usage: threadseal open <file.dsi> --key <key.pem|pkcs11:…> --trust <ca.pem>... --to-dir <dir> [--force]
+Engineering mode: writes plaintext to disk. Machines use the library, which keeps plaintext in memory.
+${KEY_HELP}`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        key: { type: 'string' },
+        trust: { type: 'string', multiple: true },
+        'to-dir': { type: 'string' },
+        force: { type: 'boolean' },
+      },
+    });
+    const file = required(positionals[0], '<file.dsi>');
+    const toDir = required(values['to-dir'], '--to-dir <dir>');
+    const trust = multiple(values.trust);
+    if (trust.length === 0) throw new CliError('give at least one --trust <ca.pem>', 2);
+    return guarded(async () => {
+      const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+      try {
+        const opened = await open(file, key, {
+          trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+        });
+        try {
+          await mkdir(toDir, { recursive: true });
+          for (const f of opened.files) {
+            const target = inside(toDir, f.name);
+            await mkdir(path.dirname(target), { recursive: true });
+            await pipeline(
+              f.stream(),
+              createWriteStream(target, { flags: values.force === true ? 'w' : 'wx', mode: 0o600 }),
+            );
+            process.stdout.write(`${String(f.size).padStart(12)}  ${f.name}\n`);
+          }
+        } finally {
+          await opened.close();
+        }
+        process.stderr.write(`opened ${opened.dsiId} into ${toDir}\n`);
+        return 0;
+      } finally {
+        close();
+      }
+    });
+  },
+};
+
+/** `threadseal protect | inspect | verify | open`. */
+export const containerCommands: readonly CliCommand[] = [
+  protectCommand,
+  inspectCommand,
+  verifyCommand,
+  openCommand,
+];

@@ -59,7 +59,7 @@ const down: CliCommand = {
   async run(args) {
     const network = openNetwork(parse(args).values);
     const stopped = await guarded(() => network.down());
-    process.stdout.write(`stopped ${stopped} process(es) of network ${network.plan.description.name}\n`);
+    process.stdout.write(`stopped ${stopped} process(es) of network ${network.plan.description.name} (${network.plan.stateDir})\n`);
     return 0;
   },
 };

@@ -43,7 +43,8 @@ export async function addRecipients(
     const present = new Set(parsed.header.recipients.map((r) => r.keyId));
     const fresh = recipients.map((r) => recipientPublicKey(r)).filter((pk) => !present.has(keyId(pk)));
     const stanzas = [...parsed.header.recipients, ...wrapKeys(keys, fresh, verified.dsiId)];
-    if (stanzas.length > LIMITS.maxRecipients) throw new DsiError('INVALID_ARGUMENT', `a DSI holds at most ${LIMITS.maxRecipients} recipients`);
+    if (stanzas.length > LIMITS.maxRecipients)
+      throw new DsiError('INVALID_ARGUMENT', `a DSI holds at most ${LIMITS.maxRecipients} recipients`);
     const header = encodeHeader({ ...parsed.header, recipients: stanzas });
     const prefix = Buffer.concat([encodePreamble(header.length), header]);
     const payloadStart = PREAMBLE_LENGTH + parsed.headerLength;
@@ -57,7 +58,12 @@ export async function addRecipients(
         await ra.close();
       }
     }
-    return { dsiId: verified.dsiId, size: prefix.length + parsed.end - payloadStart, added: fresh.length, stream: Readable.from(emit()) };
+    return {
+      dsiId: verified.dsiId,
+      size: prefix.length + parsed.end - payloadStart,
+      added: fresh.length,
+      stream: Readable.from(emit()),
+    };
   } catch (err) {
     await ra.close();
     throw err;

@@ -18,12 +18,23 @@ export interface DsiInspection {
   /** Exact container size the manifest implies. */
   readonly containerSize: number;
   /** The signer certificate as included (unverified). */
-  readonly signer: { readonly subject: string; readonly issuer: string; readonly validFrom: string; readonly validTo: string; readonly fingerprint256: string };
+  readonly signer: {
+    readonly subject: string;
+    readonly issuer: string;
+    readonly validFrom: string;
+    readonly validTo: string;
+    readonly fingerprint256: string;
+  };
   /** Key ids (SHA-256 of SPKI) of the recipient stanzas. */
   readonly recipients: readonly string[];
 }
 
-async function readExactly(iter: AsyncIterator<Uint8Array>, carry: Buffer[], length: number, what: string): Promise<Buffer> {
+async function readExactly(
+  iter: AsyncIterator<Uint8Array>,
+  carry: Buffer[],
+  length: number,
+  what: string,
+): Promise<Buffer> {
   let have = carry.reduce((n, b) => n + b.length, 0);
   while (have < length) {
     const next = await iter.next();
@@ -54,7 +65,9 @@ export async function inspect(source: ContainerSource): Promise<DsiInspection> {
       await ra.close();
     }
   } else {
-    const iter = (source instanceof Readable ? source : Readable.from(source))[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    const iter = (source instanceof Readable ? source : Readable.from(source))[
+      Symbol.asyncIterator
+    ]() as AsyncIterator<Uint8Array>;
     const carry: Buffer[] = [];
     try {
       const preamble = await readExactly(iter, carry, PREAMBLE_LENGTH, 'preamble').catch((err: unknown) => {
@@ -76,7 +89,13 @@ export async function inspect(source: ContainerSource): Promise<DsiInspection> {
     manifest: header.manifest,
     headerLength,
     containerSize: placeFiles(header, PREAMBLE_LENGTH + headerLength).end,
-    signer: { subject: leaf.subject, issuer: leaf.issuer, validFrom: leaf.validFrom, validTo: leaf.validTo, fingerprint256: leaf.fingerprint256 },
+    signer: {
+      subject: leaf.subject,
+      issuer: leaf.issuer,
+      validFrom: leaf.validFrom,
+      validTo: leaf.validTo,
+      fingerprint256: leaf.fingerprint256,
+    },
     recipients: header.recipients.map((r) => r.keyId),
   };
 }

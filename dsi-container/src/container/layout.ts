@@ -51,9 +51,13 @@ export async function readHeader(ra: RandomAccess): Promise<{ header: Header; he
   const headerLength = decodePreamble(preamble);
   const available = ra.size - PREAMBLE_LENGTH;
   if (available < headerLength) {
-    throw new DsiError('TRUNCATED', `input ends inside the header: ${headerLength} bytes declared, ${available} present`, {
-      offset: ra.size,
-    });
+    throw new DsiError(
+      'TRUNCATED',
+      `input ends inside the header: ${headerLength} bytes declared, ${available} present`,
+      {
+        offset: ra.size,
+      },
+    );
   }
   const header = decodeHeader(await ra.read(PREAMBLE_LENGTH, headerLength));
   return { header, headerLength };
@@ -77,7 +81,11 @@ export async function parseContainer(ra: RandomAccess): Promise<ParsedContainer>
     );
   }
   if (ra.size > end) {
-    throw new DsiError('TRAILING_DATA', `${ra.size - end} bytes follow the end of the last file at offset ${end}`, { offset: end });
+    throw new DsiError(
+      'TRAILING_DATA',
+      `${ra.size - end} bytes follow the end of the last file at offset ${end}`,
+      { offset: end },
+    );
   }
   return { header, headerLength, dsiId: dsiIdOfManifest(header.manifestBytes), files, end };
 }

@@ -44,17 +44,42 @@ export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
  * Finds the stanza addressed to `key`, opens it and checks every file key against the signed
  * commitment. @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH
  */
-export async function unwrapFileKeys(recipients: readonly RecipientStanza[], manifest: Manifest, dsiId: string, key: RecipientKey): Promise<Buffer[]> {
+export async function unwrapFileKeys(
+  recipients: readonly RecipientStanza[],
+  manifest: Manifest,
+  dsiId: string,
+  key: RecipientKey,
+): Promise<Buffer[]> {
   const id = keyId(key.publicKey);
   const stanza = recipients.find((r) => r.keyId === id);
-  if (!stanza) throw new DsiError('NOT_A_RECIPIENT', `no recipient stanza for key ${id} (${recipients.length} stanzas present)`, { keyId: id });
+  if (!stanza)
+    throw new DsiError(
+      'NOT_A_RECIPIENT',
+      `no recipient stanza for key ${id} (${recipients.length} stanzas present)`,
+      { keyId: id },
+    );
   const { info, aad } = wrapContext(dsiId);
-  const plain = await openBase(AEAD.aes256gcm, (peer) => key.deriveSharedSecret(peer), key.publicKey, stanza.enc, info, aad, stanza.wrappedKeys);
-  if (!plain) throw new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, { keyId: id });
+  const plain = await openBase(
+    AEAD.aes256gcm,
+    (peer) => key.deriveSharedSecret(peer),
+    key.publicKey,
+    stanza.enc,
+    info,
+    aad,
+    stanza.wrappedKeys,
+  );
+  if (!plain)
+    throw new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
+      keyId: id,
+    });
   const keys = manifest.files.map((_, i) => plain.subarray(32 * i, 32 * (i + 1)));
   keys.forEach((k, i) => {
     if (keyCommitment(k) !== manifest.files[i]?.keyCommitment) {
-      throw new DsiError('WRAP_MISMATCH', `content key of file #${i} from stanza ${id} does not match the signed key commitment`, { keyId: id, file: i });
+      throw new DsiError(
+        'WRAP_MISMATCH',
+        `content key of file #${i} from stanza ${id} does not match the signed key commitment`,
+        { keyId: id, file: i },
+      );
     }
   });
   return keys;
@@ -65,27 +90,47 @@ function fileNames(manifest: Manifest, keys: readonly Buffer[]): string[] {
     if (f.name !== null) return f.name;
     const name = openName(keys[i] as Buffer, Buffer.from(f.sealedName ?? '', 'base64'));
     const problem = name === undefined ? 'does not decrypt' : fileNameProblem(name);
-    if (problem !== undefined || name === undefined) throw new DsiError('MALFORMED_MANIFEST', `sealed name of file #${i} ${problem ?? ''}`, { file: i });
+    if (problem !== undefined || name === undefined)
+      throw new DsiError('MALFORMED_MANIFEST', `sealed name of file #${i} ${problem ?? ''}`, { file: i });
     return name;
   });
-  if (new Set(names).size !== names.length) throw new DsiError('MALFORMED_MANIFEST', 'two files have the same name');
+  if (new Set(names).size !== names.length)
+    throw new DsiError('MALFORMED_MANIFEST', 'two files have the same name');
   return names;
 }
 
-function decryptStream(ra: RandomAccess, file: PlacedFile, manifest: Manifest, key: Buffer, name: string): Readable {
+function decryptStream(
+  ra: RandomAccess,
+  file: PlacedFile,
+  manifest: Manifest,
+  key: Buffer,
+  name: string,
+): Readable {
   const { chunkSize, segmentChunks } = manifest;
   async function* generate(): AsyncGenerator<Buffer> {
     const refs = [...segmentsOf(file, chunkSize, segmentChunks)];
     const results = pipelinedGenerator(refs, pipelineDepth(), async (ref) => {
       const ciphertext = await ra.read(ref.offset, ref.length);
       if (ciphertext.length !== ref.length) {
-        throw new DsiError('TRUNCATED', `input ended while decrypting ${describeSegment(ref)}`, { file: name, segment: ref.segment });
+        throw new DsiError('TRUNCATED', `input ended while decrypting ${describeSegment(ref)}`, {
+          file: name,
+          segment: ref.segment,
+        });
       }
-      return openSegmentAsync({ key, ciphertext, firstChunk: ref.firstChunk, chunkSize, lastSegment: ref.lastSegment });
+      return openSegmentAsync({
+        key,
+        ciphertext,
+        firstChunk: ref.firstChunk,
+        chunkSize,
+        lastSegment: ref.lastSegment,
+      });
     });
     for await (const { result } of results) {
       if (!Buffer.isBuffer(result)) {
-        throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, { file: name, chunk: result.badChunk });
+        throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, {
+          file: name,
+          chunk: result.badChunk,
+        });
       }
       if (result.length > 0) yield result;
     }
@@ -100,7 +145,11 @@ function decryptStream(ra: RandomAccess, file: PlacedFile, manifest: Manifest, k
  * by each file's `stream()`.
  * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with CORRUPTED_CHUNK
  */
-export async function open(source: ContainerSource, key: RecipientKey, options: VerifyOptions): Promise<OpenedDsi> {
+export async function open(
+  source: ContainerSource,
+  key: RecipientKey,
+  options: VerifyOptions,
+): Promise<OpenedDsi> {
   const ra = await openSource(source, options.tmpDir);
   try {
     const parsed = await parseContainer(ra);
@@ -110,7 +159,12 @@ export async function open(source: ContainerSource, key: RecipientKey, options: 
     const files = parsed.files.map((file, i): OpenedFile => {
       const name = names[i] as string;
       const pk = payloadKey(keys[i] as Buffer);
-      return { name, mediaType: file.entry.mediaType, size: file.entry.size, stream: () => decryptStream(ra, file, verified.manifest, pk, name) };
+      return {
+        name,
+        mediaType: file.entry.mediaType,
+        size: file.entry.size,
+        stream: () => decryptStream(ra, file, verified.manifest, pk, name),
+      };
     });
     return { ...verified, files, close: () => ra.close() };
   } catch (err) {

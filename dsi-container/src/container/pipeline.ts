@@ -27,7 +27,11 @@ export async function pipelined<T, R>(
 }
 
 /** Like {@link pipelined} but yields each finished result in order, for streaming consumers. */
-export async function* pipelinedGenerator<T, R>(items: Iterable<T>, depth: number, start: (item: T) => Promise<R>): AsyncGenerator<{ item: T; result: R }> {
+export async function* pipelinedGenerator<T, R>(
+  items: Iterable<T>,
+  depth: number,
+  start: (item: T) => Promise<R>,
+): AsyncGenerator<{ item: T; result: R }> {
   const queue: { item: T; result: Promise<R> }[] = [];
   for (const item of items) {
     const result = start(item);

@@ -1,6 +1,6 @@
 /** protect(): files or streams in, a signed and encrypted DSI container stream out. */
 import { randomBytes, verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
-import { mkdtemp, open as openFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open as openFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,9 +11,23 @@ import { AEAD, sealBase } from '../crypto/hpke';
 import { keyCommitment, payloadKey, sealName } from '../crypto/key-schedule';
 import { assertP256, keyId } from '../crypto/p256';
 import { encodeHeader, encodePreamble, type RecipientStanza } from '../format/header';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_SEGMENT_CHUNKS, LIMITS, MANIFEST_FORMAT, MANIFEST_PAYLOAD_TYPE, RECIPIENT_TYPE } from '../format/limits';
-import { encodeManifest, fileDigest, fileNameProblem, type Manifest, type ManifestFile } from '../format/manifest';
-import { pipelineDepth, sealSegmentAsync } from '../engine/pool';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_SEGMENT_CHUNKS,
+  LIMITS,
+  MANIFEST_FORMAT,
+  MANIFEST_PAYLOAD_TYPE,
+  RECIPIENT_TYPE,
+} from '../format/limits';
+import {
+  encodeManifest,
+  fileDigest,
+  fileLayout,
+  fileNameProblem,
+  type Manifest,
+  type ManifestFile,
+} from '../format/manifest';
+import { acquire, pipelineDepth, release, sealSegmentAsync } from '../engine/pool';
 import { recipientPublicKey } from '../keys/software';
 import type { Signer } from '../keys/types';
 import { dsiIdOfManifest } from './layout';
@@ -89,11 +103,20 @@ export function mediaTypeFor(name: string): string {
 }
 
 /** Yields `segmentBytes`-sized pieces with a flag on the final one; an empty input yields one empty final piece. */
-async function* segmentsFrom(source: ProtectFile['source'], segmentBytes: number, name: string): AsyncGenerator<{ data: Buffer; last: boolean }> {
+async function* segmentsFrom(
+  source: ProtectFile['source'],
+  segmentBytes: number,
+  name: string,
+): AsyncGenerator<{ data: Buffer; last: boolean }> {
   if (source instanceof Uint8Array) {
     const b = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     const count = Math.max(1, Math.ceil(b.length / segmentBytes));
-    for (let i = 0; i < count; i++) yield { data: Buffer.from(b.subarray(i * segmentBytes, (i + 1) * segmentBytes)), last: i === count - 1 };
+    for (let i = 0; i < count; i++) {
+      const part = b.subarray(i * segmentBytes, (i + 1) * segmentBytes);
+      const data = acquire(part.length);
+      part.copy(data);
+      yield { data, last: i === count - 1 };
+    }
     return;
   }
   if (typeof source === 'string') {
@@ -101,24 +124,33 @@ async function* segmentsFrom(source: ProtectFile['source'], segmentBytes: number
     try {
       fh = await openFile(source, 'r');
     } catch (err) {
-      throw new DsiError('INPUT_ERROR', `cannot open ${source} for file ${name}`, { file: name }, { cause: err });
+      throw new DsiError(
+        'INPUT_ERROR',
+        `cannot open ${source} for file ${name}`,
+        { file: name },
+        { cause: err },
+      );
     }
     try {
       const { size } = await fh.stat();
       const count = Math.max(1, Math.ceil(size / segmentBytes));
       for (let i = 0; i < count; i++) {
         const want = Math.min(segmentBytes, size - i * segmentBytes);
-        const buf = Buffer.allocUnsafeSlow(want);
+        const buf = acquire(want);
         let got = 0;
         while (got < want) {
           const { bytesRead } = await fh.read(buf, got, want - got, i * segmentBytes + got);
-          if (bytesRead === 0) throw new DsiError('INPUT_ERROR', `file ${name} (${source}) shrank while being read`, { file: name });
+          if (bytesRead === 0)
+            throw new DsiError('INPUT_ERROR', `file ${name} (${source}) shrank while being read`, {
+              file: name,
+            });
           got += bytesRead;
         }
         yield { data: buf, last: i === count - 1 };
       }
       const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, size);
-      if (bytesRead !== 0) throw new DsiError('INPUT_ERROR', `file ${name} (${source}) grew while being read`, { file: name });
+      if (bytesRead !== 0)
+        throw new DsiError('INPUT_ERROR', `file ${name} (${source}) grew while being read`, { file: name });
     } finally {
       await fh.close();
     }
@@ -129,7 +161,10 @@ async function* segmentsFrom(source: ProtectFile['source'], segmentBytes: number
   let held = 0;
   let pending: Buffer | undefined;
   for await (const piece of source as AsyncIterable<Uint8Array | string>) {
-    const p = typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const p =
+      typeof piece === 'string'
+        ? Buffer.from(piece)
+        : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     let off = 0;
     while (off < p.length) {
       if (pending) {
@@ -161,14 +196,28 @@ function checkOptions(o: ProtectOptions): { chunkSize: number; segmentChunks: nu
   };
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const segmentChunks = o.segmentChunks ?? DEFAULT_SEGMENT_CHUNKS;
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < LIMITS.minChunkSize || chunkSize > LIMITS.maxChunkSize) {
-    bad(`chunkSize must be an integer from ${LIMITS.minChunkSize} to ${LIMITS.maxChunkSize}, found ${chunkSize}`);
+  if (
+    !Number.isSafeInteger(chunkSize) ||
+    chunkSize < LIMITS.minChunkSize ||
+    chunkSize > LIMITS.maxChunkSize
+  ) {
+    bad(
+      `chunkSize must be an integer from ${LIMITS.minChunkSize} to ${LIMITS.maxChunkSize}, found ${chunkSize}`,
+    );
   }
-  if (!Number.isSafeInteger(segmentChunks) || segmentChunks < LIMITS.minSegmentChunks || segmentChunks > LIMITS.maxSegmentChunks) {
-    bad(`segmentChunks must be an integer from ${LIMITS.minSegmentChunks} to ${LIMITS.maxSegmentChunks}, found ${segmentChunks}`);
+  if (
+    !Number.isSafeInteger(segmentChunks) ||
+    segmentChunks < LIMITS.minSegmentChunks ||
+    segmentChunks > LIMITS.maxSegmentChunks
+  ) {
+    bad(
+      `segmentChunks must be an integer from ${LIMITS.minSegmentChunks} to ${LIMITS.maxSegmentChunks}, found ${segmentChunks}`,
+    );
   }
-  if (o.files.length === 0 || o.files.length > LIMITS.maxFiles) bad(`a DSI holds 1 to ${LIMITS.maxFiles} files, found ${o.files.length}`);
-  if (o.recipients.length === 0 || o.recipients.length > LIMITS.maxRecipients) bad(`a DSI needs 1 to ${LIMITS.maxRecipients} recipients`);
+  if (o.files.length === 0 || o.files.length > LIMITS.maxFiles)
+    bad(`a DSI holds 1 to ${LIMITS.maxFiles} files, found ${o.files.length}`);
+  if (o.recipients.length === 0 || o.recipients.length > LIMITS.maxRecipients)
+    bad(`a DSI needs 1 to ${LIMITS.maxRecipients} recipients`);
   const names = new Set<string>();
   for (const f of o.files) {
     const problem = fileNameProblem(f.name);
@@ -176,15 +225,25 @@ function checkOptions(o: ProtectOptions): { chunkSize: number; segmentChunks: nu
     if (names.has(f.name)) bad(`file name "${f.name}" appears twice`);
     names.add(f.name);
   }
-  for (const [field, value] of [['title', o.title], ['partNumber', o.partNumber], ['revision', o.revision]] as const) {
-    if (typeof value !== 'string' || value.length > LIMITS.maxTextLength) bad(`${field} must be a string of at most ${LIMITS.maxTextLength} characters`);
+  for (const [field, value] of [
+    ['title', o.title],
+    ['partNumber', o.partNumber],
+    ['revision', o.revision],
+  ] as const) {
+    if (typeof value !== 'string' || value.length > LIMITS.maxTextLength)
+      bad(`${field} must be a string of at most ${LIMITS.maxTextLength} characters`);
   }
-  if (o.contentKeysForTestVectors && o.contentKeysForTestVectors.length !== o.files.length) bad('one test content key per file is required');
+  if (o.contentKeysForTestVectors && o.contentKeysForTestVectors.length !== o.files.length)
+    bad('one test content key per file is required');
   return { chunkSize, segmentChunks };
 }
 
 /** Wraps the concatenated file keys to each recipient with HPKE, bound to the DSI id. */
-export function wrapKeys(keys: readonly Buffer[], recipients: readonly KeyObject[], dsiId: string): RecipientStanza[] {
+export function wrapKeys(
+  keys: readonly Buffer[],
+  recipients: readonly KeyObject[],
+  dsiId: string,
+): RecipientStanza[] {
   const { info, aad } = wrapContext(dsiId);
   const plaintext = Buffer.concat(keys);
   return recipients.map((pk) => {
@@ -193,11 +252,51 @@ export function wrapKeys(keys: readonly Buffer[], recipients: readonly KeyObject
   });
 }
 
+/** A plaintext segment with its place in the file. */
+interface PlainSegment {
+  readonly data: Buffer;
+  readonly last: boolean;
+  readonly firstChunk: number;
+  readonly plainLength: number;
+}
+
+/** Numbers the chunks of the segments of one file and enforces the file size limit. */
+async function* numbered(
+  file: ProtectFile,
+  chunkSize: number,
+  segmentChunks: number,
+): AsyncGenerator<PlainSegment> {
+  let size = 0;
+  let chunkIndex = 0;
+  for await (const s of segmentsFrom(file.source, chunkSize * segmentChunks, file.name)) {
+    const firstChunk = chunkIndex;
+    chunkIndex += Math.max(1, Math.ceil(s.data.length / chunkSize));
+    size += s.data.length;
+    if (size > LIMITS.maxFileBytes) {
+      throw new DsiError('INVALID_ARGUMENT', `file ${file.name} exceeds ${LIMITS.maxFileBytes} bytes`);
+    }
+    yield { ...s, firstChunk, plainLength: s.data.length };
+  }
+}
+
+/** Identity of an input file, to detect that it changed between the two passes. */
+async function fileStamp(source: string): Promise<string> {
+  const st = await stat(source);
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/** How each file's ciphertext is produced when the container is emitted. */
+type Emission =
+  | { readonly kind: 'reseal'; readonly file: ProtectFile; readonly key: Buffer; readonly stamp?: string }
+  | { readonly kind: 'spool'; readonly offset: number; readonly length: number };
+
 /**
  * Seals a technical data package into a DSI: per-file random content keys, STREAM AES-256-GCM
  * chunks, per-segment ciphertext digests, a DSSE-signed manifest and one HPKE stanza per
- * recipient. Ciphertext is spooled to `tmpDir` (the header, which carries the digests, precedes
- * the payload); plaintext never touches disk.
+ * recipient. The header (which carries the digests) precedes the payload, so files given as
+ * paths or bytes are sealed twice — once to compute the digests, once while the container is
+ * read — and nothing is written to disk; files given as streams can be read only once, so their
+ * ciphertext (never plaintext) is spooled to a private file in `tmpDir`.
  * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
  */
 export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
@@ -207,15 +306,19 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
   if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
   assertP256(leaf.publicKey, 'the signer certificate key');
 
-  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-'));
-  const spoolPath = path.join(dir, 'payload.bin');
-  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const needsSpool = options.files.some((f) => typeof f.source !== 'string' && !(f.source instanceof Uint8Array));
+  const dir = needsSpool ? await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-')) : undefined;
+  const spoolPath = dir ? path.join(dir, 'payload.bin') : '';
+  const cleanup = async (): Promise<void> => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
   try {
-    const spool = await openFile(spoolPath, 'w', 0o600);
+    const spool = dir ? await openFile(spoolPath, 'w', 0o600) : undefined;
     const contentKeys: Buffer[] = [];
     const entries: ManifestFile[] = [];
+    const emissions: Emission[] = [];
     let sealed = 0;
-    let payloadSize = 0;
+    let spoolSize = 0;
     try {
       for (const [i, file] of options.files.entries()) {
         const contentKey = options.contentKeysForTestVectors?.[i] ?? randomBytes(32);
@@ -223,27 +326,28 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         const key = payloadKey(contentKey);
         const segments: string[] = [];
         let size = 0;
-        let chunkIndex = 0;
-        const items = (async function* () {
-          for await (const s of segmentsFrom(file.source, chunkSize * segmentChunks, file.name)) {
-            const firstChunk = chunkIndex;
-            chunkIndex += Math.max(1, Math.ceil(s.data.length / chunkSize));
-            size += s.data.length;
-            if (size > LIMITS.maxFileBytes) throw new DsiError('INVALID_ARGUMENT', `file ${file.name} exceeds ${LIMITS.maxFileBytes} bytes`);
-            yield { ...s, firstChunk, plainLength: s.data.length };
-          }
-        })();
+        const stamp = typeof file.source === 'string' ? await fileStamp(file.source) : undefined;
+        const spoolStart = spoolSize;
         await pipelined(
-          items,
+          numbered(file, chunkSize, segmentChunks),
           pipelineDepth(),
           (s) => sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
           async (r, s) => {
-            await spool.write(r.ciphertext);
-            payloadSize += r.ciphertext.length;
+            if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
+              await spool.write(r.ciphertext);
+              spoolSize += r.ciphertext.length;
+            }
+            release(r.ciphertext);
             segments.push(r.digest);
+            size += s.plainLength;
             sealed += s.plainLength;
             options.onProgress?.(sealed);
           },
+        );
+        emissions.push(
+          spoolSize > spoolStart || (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
+            ? { kind: 'spool', offset: spoolStart, length: spoolSize - spoolStart }
+            : { kind: 'reseal', file, key, ...(stamp ? { stamp } : {}) },
         );
         entries.push({
           name: file.confidentialName ? null : file.name,
@@ -256,7 +360,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         });
       }
     } finally {
-      await spool.close();
+      await spool?.close();
     }
 
     const manifest: Manifest = {
@@ -277,6 +381,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
     try {
       signature = normaliseDer(await options.signer.sign(message));
     } catch (err) {
+      if (err instanceof DsiError) throw err;
       throw new DsiError('UNSUPPORTED_KEY', 'the signer returned an invalid ECDSA signature', {}, { cause: err });
     }
     if (!verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, signature)) {
@@ -290,30 +395,74 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
       recipients: wrapKeys(contentKeys, recipientKeys, dsiId),
     });
     if (header.length > LIMITS.maxHeaderBytes) {
-      throw new DsiError('INVALID_ARGUMENT', `header would be ${header.length} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit; use a larger chunk or segment size`);
+      throw new DsiError(
+        'INVALID_ARGUMENT',
+        `header would be ${header.length} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit; use a larger chunk or segment size`,
+      );
     }
     const prefix = Buffer.concat([encodePreamble(header.length), header]);
+    const payloadSize = entries.reduce((n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize, 0);
+
+    async function* resealed(e: Extract<Emission, { kind: 'reseal' }>): AsyncGenerator<Buffer> {
+      // Same key, same nonces: the second pass reproduces the signed ciphertext exactly, so it
+      // skips the digests; a file changed in between is caught by its stamp (and by verify).
+      const queue: Promise<{ ciphertext: Buffer }>[] = [];
+      const source = numbered(e.file, chunkSize, segmentChunks);
+      const next = async (): Promise<boolean> => {
+        const s = await source.next();
+        if (s.done) return false;
+        const p = sealSegmentAsync({
+          key: e.key,
+          data: s.value.data,
+          firstChunk: s.value.firstChunk,
+          chunkSize,
+          lastSegment: s.value.last,
+          skipDigest: true,
+        });
+        p.catch(() => undefined);
+        queue.push(p);
+        return true;
+      };
+      let more = true;
+      while (more && queue.length < pipelineDepth()) more = await next();
+      while (queue.length > 0) {
+        const r = await (queue.shift() as Promise<{ ciphertext: Buffer }>);
+        if (more) more = await next();
+        yield r.ciphertext;
+      }
+      if (e.stamp && typeof e.file.source === 'string' && (await fileStamp(e.file.source)) !== e.stamp) {
+        throw new DsiError('INPUT_ERROR', `file ${e.file.name} changed while the container was being written`, {
+          file: e.file.name,
+        });
+      }
+    }
 
     async function* emit(): AsyncGenerator<Buffer> {
       try {
         yield prefix;
-        const fh = await openFile(spoolPath, 'r');
+        const fh = dir ? await openFile(spoolPath, 'r') : undefined;
         try {
-          for (let pos = 0; pos < payloadSize; ) {
-            const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, payloadSize - pos));
-            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-            if (bytesRead === 0) throw new Error('ciphertext spool ended early');
-            pos += bytesRead;
-            yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+          for (const e of emissions) {
+            if (e.kind === 'reseal') {
+              yield* resealed(e);
+              continue;
+            }
+            for (let pos = e.offset; pos < e.offset + e.length; ) {
+              const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, e.offset + e.length - pos));
+              const { bytesRead } = await (fh as FileHandle).read(buf, 0, buf.length, pos);
+              if (bytesRead === 0) throw new Error('ciphertext spool ended early');
+              pos += bytesRead;
+              yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+            }
           }
         } finally {
-          await fh.close();
+          await fh?.close();
         }
       } finally {
         await cleanup();
       }
     }
-    const stream = Readable.from(emit(), { objectMode: false });
+    const stream = Readable.from(emit(), { objectMode: false, highWaterMark: 1 });
     // Also delete the spool if the stream is destroyed before it was ever read.
     stream.once('close', () => void cleanup());
     return { dsiId, manifest, size: prefix.length + payloadSize, stream };
@@ -322,4 +471,3 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
     throw err;
   }
 }
-

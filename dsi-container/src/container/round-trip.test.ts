@@ -50,12 +50,16 @@ describe('DSI round trips', function () {
 
   it('seals a multi-file technical data package from the shared corpus and opens every file', async function () {
     if (!corpusPresent()) this.skip(); // ../shared/corpus is absent: no real TDP to test with
-    const names = ['additive', 'cnc'].flatMap((d) => readdirSync(path.join(CORPUS_DIR, d)).map((f) => `${d}/${f}`));
+    const names = ['additive', 'cnc'].flatMap((d) =>
+      readdirSync(path.join(CORPUS_DIR, d)).map((f) => `${d}/${f}`),
+    );
     const files = names.map((name) => ({ name, source: path.join(CORPUS_DIR, name) }));
     const { bytes } = await protectBytes({ files, chunkSize: 4096, segmentChunks: 16 });
     const info = await inspect(bytes);
     expect(info.manifest.files.map((f) => f.name)).to.deep.equal(names);
-    expect(info.manifest.files.find((f) => f.name === 'additive/wormdrive.3mf')?.mediaType).to.equal('model/3mf');
+    expect(info.manifest.files.find((f) => f.name === 'additive/wormdrive.3mf')?.mediaType).to.equal(
+      'model/3mf',
+    );
     const opened = await openAndDrain(bytes);
     expect(opened.error).to.equal(undefined);
     for (const name of names) {
@@ -88,15 +92,24 @@ describe('DSI round trips', function () {
   });
 
   it('verifies a signer chained through an intermediate CA included in the container', async () => {
-    const { bytes } = await protectBytes({ files: [{ name: 'x.step', source: Buffer.from('x') }], signer: testSigner('chained-signer', ['intermediate-ca']) });
+    const { bytes } = await protectBytes({
+      files: [{ name: 'x.step', source: Buffer.from('x') }],
+      signer: testSigner('chained-signer', ['intermediate-ca']),
+    });
     const v = await verify(bytes, { trustedRoots: trustedRoots() });
-    expect(v.signerPath.map((c) => c.subject.split('\n').pop())).to.deep.equal(['CN=ip-owner@org2', 'CN=Test Intermediate CA', 'CN=Test Root CA']);
+    expect(v.signerPath.map((c) => c.subject.split('\n').pop())).to.deep.equal([
+      'CN=ip-owner@org2',
+      'CN=Test Intermediate CA',
+      'CN=Test Root CA',
+    ]);
   });
 
   it('adds a recipient after signing without changing the DSI id', async () => {
     const { bytes, dsiId: id } = await protectBytes({ files: [{ name: 'p.gcode', source: testBytes(500) }] });
     expectCode((await openAndDrain(bytes, recipientB())).error, 'NOT_A_RECIPIENT');
-    const rewrapped = await addRecipients(bytes, recipientA(), [pem('recipient-b.pub.pem')], { trustedRoots: trustedRoots() });
+    const rewrapped = await addRecipients(bytes, recipientA(), [pem('recipient-b.pub.pem')], {
+      trustedRoots: trustedRoots(),
+    });
     expect(rewrapped.dsiId).to.equal(id);
     expect(rewrapped.added).to.equal(1);
     const out = await collect(rewrapped.stream);
@@ -108,17 +121,33 @@ describe('DSI round trips', function () {
 
   it('streams a multi-segment file through the worker pool (segments above the inline threshold)', async () => {
     const data = testBytes(3 * 1024 * 1024 + 17, 5);
-    const { bytes } = await protectBytes({ files: [{ name: 'big.3mf', source: data }], chunkSize: 64 * 1024, segmentChunks: 16 });
+    const { bytes } = await protectBytes({
+      files: [{ name: 'big.3mf', source: data }],
+      chunkSize: 64 * 1024,
+      segmentChunks: 16,
+    });
     const opened = await openAndDrain(bytes);
     expect(opened.files.get('big.3mf')?.equals(data)).to.equal(true);
   });
 
   it('rejects bad arguments with INVALID_ARGUMENT', async () => {
-    const base = { signer: testSigner('signer'), recipients: [pem('recipient-a.pub.pem')], title: 't', partNumber: 'p', revision: 'r' };
+    const base = {
+      signer: testSigner('signer'),
+      recipients: [pem('recipient-a.pub.pem')],
+      title: 't',
+      partNumber: 'p',
+      revision: 'r',
+    };
     for (const bad of [
       { ...base, files: [] },
       { ...base, files: [{ name: '../escape.gcode', source: Buffer.alloc(1) }] },
-      { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }, { name: 'a', source: Buffer.alloc(1) }] },
+      {
+        ...base,
+        files: [
+          { name: 'a', source: Buffer.alloc(1) },
+          { name: 'a', source: Buffer.alloc(1) },
+        ],
+      },
       { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }], chunkSize: 10 },
       { ...base, files: [{ name: 'a', source: Buffer.alloc(1) }], recipients: [] },
     ]) {

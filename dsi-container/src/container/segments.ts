@@ -14,7 +14,11 @@ export interface SegmentRef {
 }
 
 /** The segments of `file`, in order. */
-export function* segmentsOf(file: PlacedFile, chunkSize: number, segmentChunks: number): Generator<SegmentRef> {
+export function* segmentsOf(
+  file: PlacedFile,
+  chunkSize: number,
+  segmentChunks: number,
+): Generator<SegmentRef> {
   const step = chunkSize + TAG_LENGTH;
   const fileEnd = file.offset + file.ciphertextSize;
   for (let s = 0; s < file.segmentCount; s++) {
@@ -22,12 +26,23 @@ export function* segmentsOf(file: PlacedFile, chunkSize: number, segmentChunks: 
     const lastChunk = Math.min(file.chunkCount, firstChunk + segmentChunks) - 1;
     const offset = file.offset + firstChunk * step;
     const end = Math.min(fileEnd, offset + segmentChunks * step);
-    yield { file, segment: s, firstChunk, lastChunk, offset, length: end - offset, lastSegment: s === file.segmentCount - 1 };
+    yield {
+      file,
+      segment: s,
+      firstChunk,
+      lastChunk,
+      offset,
+      length: end - offset,
+      lastSegment: s === file.segmentCount - 1,
+    };
   }
 }
 
 /** Human description of a segment for error messages. */
 export function describeSegment(ref: SegmentRef): string {
-  const chunks = ref.firstChunk === ref.lastChunk ? `chunk ${ref.firstChunk}` : `chunks ${ref.firstChunk}–${ref.lastChunk}`;
+  const chunks =
+    ref.firstChunk === ref.lastChunk
+      ? `chunk ${ref.firstChunk}`
+      : `chunks ${ref.firstChunk}–${ref.lastChunk}`;
   return `segment ${ref.segment} of ${ref.file.segmentCount} (${chunks}, offset ${ref.offset}) of file ${ref.file.label}`;
 }

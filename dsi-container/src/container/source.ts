@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { acquire } from '../engine/buffers';
 
 /** Where a container is read from: a file path, bytes, or a stream of bytes. */
 export type ContainerSource = string | Uint8Array | Readable | AsyncIterable<Uint8Array>;
@@ -29,7 +30,7 @@ class FileAccess implements RandomAccess {
   }
 
   async read(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafeSlow(length);
+    const buf = acquire(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await this.#fh.read(buf, got, length - got, position + got);
@@ -54,7 +55,10 @@ class MemoryAccess implements RandomAccess {
   }
   read(position: number, length: number): Promise<Buffer> {
     // Copy, so a consumer (or a worker transfer) never aliases the caller's bytes.
-    return Promise.resolve(Buffer.from(this.#bytes.subarray(position, position + length)));
+    const part = this.#bytes.subarray(position, position + length);
+    const copy = acquire(part.length);
+    part.copy(copy);
+    return Promise.resolve(copy);
   }
   close(): Promise<void> {
     return Promise.resolve();

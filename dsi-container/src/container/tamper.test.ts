@@ -12,7 +12,16 @@ import { AEAD, sealBase } from '../crypto/hpke';
 import { wrapContext } from './open';
 import { recipientPublicKey } from '../keys/software';
 import { keyId } from '../crypto/p256';
-import { expectCode, openAndDrain, pem, prng, protectBytes, recipientB, testBytes, testSigner } from '../testing/fixtures';
+import {
+  expectCode,
+  openAndDrain,
+  pem,
+  prng,
+  protectBytes,
+  recipientB,
+  testBytes,
+  testSigner,
+} from '../testing/fixtures';
 
 const CHUNK = 64;
 const STEP = CHUNK + TAG_LENGTH;
@@ -55,7 +64,10 @@ function flip(buf: Buffer, bit: number): Buffer {
 
 /** Decodes the header JSON, lets `edit` change it, and re-encodes a container around the same payload. */
 function rewriteHeader(s: Sample, edit: (h: Record<string, Json>) => void): Buffer {
-  const header = JSON.parse(s.bytes.subarray(PREAMBLE_LENGTH, s.headerEnd).toString()) as Record<string, Json>;
+  const header = JSON.parse(s.bytes.subarray(PREAMBLE_LENGTH, s.headerEnd).toString()) as Record<
+    string,
+    Json
+  >;
   edit(header);
   const hb = Buffer.from(canonicalJson(header));
   return Buffer.concat([encodePreamble(hb.length), hb, s.bytes.subarray(s.headerEnd)]);
@@ -99,7 +111,8 @@ describe('DSI tamper resistance', function () {
       [first, first + STEP],
       [last, s.bytes.length],
     ] as const) {
-      for (let bit = start * 8; bit < end * 8; bit++) await expectRejected(flip(s.bytes, bit), 'DIGEST_MISMATCH', `bit ${bit}`);
+      for (let bit = start * 8; bit < end * 8; bit++)
+        await expectRejected(flip(s.bytes, bit), 'DIGEST_MISMATCH', `bit ${bit}`);
     }
   });
 
@@ -115,7 +128,11 @@ describe('DSI tamper resistance', function () {
       const inPayload = [...bits].every((bit) => bit >> 3 >= s.headerEnd);
       // Recipient stanzas are not signed: a damaged stanza is found at unwrap, after the payload
       // digests, so a run that also hits the payload may fail on the payload first.
-      await expectRejected(b, inPayload ? 'DIGEST_MISMATCH' : [...HEADER_CODES, 'DIGEST_MISMATCH'], `run ${run} bits ${[...bits].join(',')}`);
+      await expectRejected(
+        b,
+        inPayload ? 'DIGEST_MISMATCH' : [...HEADER_CODES, 'DIGEST_MISMATCH'],
+        `run ${run} bits ${[...bits].join(',')}`,
+      );
     }
   });
 
@@ -131,33 +148,61 @@ describe('DSI tamper resistance', function () {
 
   it('rejects reordered chunks and a chunk replaced by a copy of another with DIGEST_MISMATCH', async () => {
     const at = (i: number): Buffer => s.bytes.subarray(s.headerEnd + i * STEP, s.headerEnd + (i + 1) * STEP);
-    const swapped = Buffer.concat([s.bytes.subarray(0, s.headerEnd), at(1), at(0), s.bytes.subarray(s.headerEnd + 2 * STEP)]);
+    const swapped = Buffer.concat([
+      s.bytes.subarray(0, s.headerEnd),
+      at(1),
+      at(0),
+      s.bytes.subarray(s.headerEnd + 2 * STEP),
+    ]);
     await expectRejected(swapped, 'DIGEST_MISMATCH', 'swap 0/1');
-    const duplicated = Buffer.concat([s.bytes.subarray(0, s.headerEnd), at(0), at(0), s.bytes.subarray(s.headerEnd + 2 * STEP)]);
+    const duplicated = Buffer.concat([
+      s.bytes.subarray(0, s.headerEnd),
+      at(0),
+      at(0),
+      s.bytes.subarray(s.headerEnd + 2 * STEP),
+    ]);
     await expectRejected(duplicated, 'DIGEST_MISMATCH', 'chunk 1 replaced by chunk 0');
   });
 
   it('rejects an inserted duplicate chunk with TRAILING_DATA and a deleted chunk with TRUNCATED', async () => {
     const chunk0 = s.bytes.subarray(s.headerEnd, s.headerEnd + STEP);
-    const inserted = Buffer.concat([s.bytes.subarray(0, s.headerEnd + STEP), chunk0, s.bytes.subarray(s.headerEnd + STEP)]);
+    const inserted = Buffer.concat([
+      s.bytes.subarray(0, s.headerEnd + STEP),
+      chunk0,
+      s.bytes.subarray(s.headerEnd + STEP),
+    ]);
     await expectRejected(inserted, 'TRAILING_DATA', 'duplicate chunk inserted');
-    const deleted = Buffer.concat([s.bytes.subarray(0, s.headerEnd + STEP), s.bytes.subarray(s.headerEnd + 2 * STEP)]);
+    const deleted = Buffer.concat([
+      s.bytes.subarray(0, s.headerEnd + STEP),
+      s.bytes.subarray(s.headerEnd + 2 * STEP),
+    ]);
     await expectRejected(deleted, 'TRUNCATED', 'chunk 1 deleted');
   });
 
   it('rejects appended bytes with TRAILING_DATA', async () => {
-    for (const extra of [Buffer.of(0), testBytes(1000)]) await expectRejected(Buffer.concat([s.bytes, extra]), 'TRAILING_DATA', 'appended');
+    for (const extra of [Buffer.of(0), testBytes(1000)])
+      await expectRejected(Buffer.concat([s.bytes, extra]), 'TRAILING_DATA', 'appended');
   });
 
   it('rejects a header swapped from another DSI with the same file sizes with DIGEST_MISMATCH', async () => {
     const other = await sample(2);
-    await expectRejected(Buffer.concat([other.bytes.subarray(0, other.headerEnd), s.bytes.subarray(s.headerEnd)]), 'DIGEST_MISMATCH', 'header swap');
-    await expectRejected(Buffer.concat([s.bytes.subarray(0, s.headerEnd), other.bytes.subarray(other.headerEnd)]), 'DIGEST_MISMATCH', 'payload swap');
+    await expectRejected(
+      Buffer.concat([other.bytes.subarray(0, other.headerEnd), s.bytes.subarray(s.headerEnd)]),
+      'DIGEST_MISMATCH',
+      'header swap',
+    );
+    await expectRejected(
+      Buffer.concat([s.bytes.subarray(0, s.headerEnd), other.bytes.subarray(other.headerEnd)]),
+      'DIGEST_MISMATCH',
+      'payload swap',
+    );
   });
 
   it('rejects a recipient wrap moved from another DSI with WRAP_MISMATCH', async () => {
     const other = await sample(3);
-    const theirs = JSON.parse(other.bytes.subarray(PREAMBLE_LENGTH, other.headerEnd).toString()) as { recipients: Json };
+    const theirs = JSON.parse(other.bytes.subarray(PREAMBLE_LENGTH, other.headerEnd).toString()) as {
+      recipients: Json;
+    };
     await expectRejected(
       rewriteHeader(s, (h) => {
         h.recipients = theirs.recipients;
@@ -173,7 +218,14 @@ describe('DSI tamper resistance', function () {
     const forged = sealBase(AEAD.aes256gcm, pk, info, aad, testBytes(64, 99));
     await expectRejected(
       rewriteHeader(s, (h) => {
-        h.recipients = [{ enc: forged.enc.toString('base64'), keyId: keyId(pk), type: 'hpke-p256-sha256-aes256gcm', wrappedKeys: forged.ciphertext.toString('base64') }];
+        h.recipients = [
+          {
+            enc: forged.enc.toString('base64'),
+            keyId: keyId(pk),
+            type: 'hpke-p256-sha256-aes256gcm',
+            wrappedKeys: forged.ciphertext.toString('base64'),
+          },
+        ];
       }),
       'WRAP_MISMATCH',
       'forged wrap',
@@ -218,12 +270,18 @@ describe('DSI tamper resistance', function () {
   });
 
   it('rejects a signer that does not chain to the trusted root with UNTRUSTED_SIGNER', async () => {
-    const { bytes } = await protectBytes({ files: [{ name: 'a.gcode', source: testBytes(100) }], signer: testSigner('rogue-signer') });
+    const { bytes } = await protectBytes({
+      files: [{ name: 'a.gcode', source: testBytes(100) }],
+      signer: testSigner('rogue-signer'),
+    });
     await expectRejected(bytes, 'UNTRUSTED_SIGNER', 'rogue signer');
   });
 
   it('rejects an expired signer certificate with SIGNER_EXPIRED', async () => {
-    const { bytes } = await protectBytes({ files: [{ name: 'a.gcode', source: testBytes(100) }], signer: testSigner('expired-signer') });
+    const { bytes } = await protectBytes({
+      files: [{ name: 'a.gcode', source: testBytes(100) }],
+      signer: testSigner('expired-signer'),
+    });
     await expectRejected(bytes, 'SIGNER_EXPIRED', 'expired signer');
   });
 
@@ -239,9 +297,17 @@ describe('DSI tamper resistance', function () {
 
   it('rejects a duplicate header field and non-canonical JSON with MALFORMED_HEADER', async () => {
     const raw = s.bytes.subarray(PREAMBLE_LENGTH, s.headerEnd).toString();
-    for (const text of [raw.replace('{"certificates":', '{"certificates":[],"certificates":'), ` ${raw}`, raw.replace('"recipients":', '"recipients" :')]) {
+    for (const text of [
+      raw.replace('{"certificates":', '{"certificates":[],"certificates":'),
+      ` ${raw}`,
+      raw.replace('"recipients":', '"recipients" :'),
+    ]) {
       const hb = Buffer.from(text);
-      await expectRejected(Buffer.concat([encodePreamble(hb.length), hb, s.bytes.subarray(s.headerEnd)]), 'MALFORMED_HEADER', text.slice(0, 40));
+      await expectRejected(
+        Buffer.concat([encodePreamble(hb.length), hb, s.bytes.subarray(s.headerEnd)]),
+        'MALFORMED_HEADER',
+        text.slice(0, 40),
+      );
     }
   });
 
@@ -253,6 +319,13 @@ describe('DSI tamper resistance', function () {
   });
 
   it('lists every error code in one closed set', () => {
-    expect(Object.keys(DsiErrorCode)).to.include.members(['BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'TRAILING_DATA', 'CORRUPTED_CHUNK', 'WRAP_MISMATCH']);
+    expect(Object.keys(DsiErrorCode)).to.include.members([
+      'BAD_MAGIC',
+      'UNSUPPORTED_VERSION',
+      'TRUNCATED',
+      'TRAILING_DATA',
+      'CORRUPTED_CHUNK',
+      'WRAP_MISMATCH',
+    ]);
   });
 });

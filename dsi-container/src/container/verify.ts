@@ -38,7 +38,11 @@ function roots(trusted: VerifyOptions['trustedRoots']): X509Certificate[] {
 }
 
 /** Checks signature, signer chain, creator and every segment digest of an already parsed container. */
-export async function verifyParsed(ra: RandomAccess, parsed: ParsedContainer, options: VerifyOptions): Promise<VerifiedDsi> {
+export async function verifyParsed(
+  ra: RandomAccess,
+  parsed: ParsedContainer,
+  options: VerifyOptions,
+): Promise<VerifiedDsi> {
   const { header } = parsed;
   // 4. The DSSE signature must verify under the signer certificate's key, with low S.
   const certs = parseDerCertificates(header.certificates);
@@ -47,18 +51,26 @@ export async function verifyParsed(ra: RandomAccess, parsed: ParsedContainer, op
   const message = pae(MANIFEST_PAYLOAD_TYPE, header.manifestBytes);
   let valid = false;
   try {
-    valid = isLowSDer(header.signature) && verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, header.signature);
+    valid =
+      isLowSDer(header.signature) &&
+      verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, header.signature);
   } catch {
     valid = false;
   }
   if (!valid) {
-    throw new DsiError('BAD_SIGNATURE', `manifest signature does not verify with signer certificate "${leaf.subject.replace(/\n/g, ', ')}"`);
+    throw new DsiError(
+      'BAD_SIGNATURE',
+      `manifest signature does not verify with signer certificate "${leaf.subject.replace(/\n/g, ', ')}"`,
+    );
   }
   // 5. The signer must chain to a trusted root and every certificate on the path must be valid.
   const signerPath = verifyChain(leaf, certs.slice(1), roots(options.trustedRoots), options.at ?? new Date());
   // 6. The manifest's creator must be the certificate's subject.
   if (header.manifest.creator.subject !== leaf.subject) {
-    throw new DsiError('CREATOR_MISMATCH', `manifest creator "${header.manifest.creator.subject}" is not the signer "${leaf.subject}"`);
+    throw new DsiError(
+      'CREATOR_MISMATCH',
+      `manifest creator "${header.manifest.creator.subject}" is not the signer "${leaf.subject}"`,
+    );
   }
   // 7. Every segment of ciphertext must match its signed digest.
   const { chunkSize, segmentChunks } = header.manifest;
@@ -69,17 +81,24 @@ export async function verifyParsed(ra: RandomAccess, parsed: ParsedContainer, op
     async (ref) => {
       const data = await ra.read(ref.offset, ref.length);
       if (data.length !== ref.length) {
-        throw new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, { file: ref.file.label, segment: ref.segment });
+        throw new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, {
+          file: ref.file.label,
+          segment: ref.segment,
+        });
       }
       return digestSegmentAsync(data);
     },
     (digest, ref) => {
       if (digest !== ref.file.entry.segments[ref.segment]) {
-        throw new DsiError('DIGEST_MISMATCH', `ciphertext of ${describeSegment(ref)} does not match the signed digest`, {
-          file: ref.file.label,
-          segment: ref.segment,
-          offset: ref.offset,
-        });
+        throw new DsiError(
+          'DIGEST_MISMATCH',
+          `ciphertext of ${describeSegment(ref)} does not match the signed digest`,
+          {
+            file: ref.file.label,
+            segment: ref.segment,
+            offset: ref.offset,
+          },
+        );
       }
     },
   );

@@ -30,7 +30,10 @@ describe('ECDSA P-256 low-S normalisation', () => {
 
   it('rejects non-minimal DER', () => {
     const der = normaliseDer(sign('sha256', msg, { key: privateKey, dsaEncoding: 'der' }));
-    const padded = Buffer.concat([Buffer.of(0x30, (der[1] ?? 0) + 1, 0x02, (der[3] ?? 0) + 1, 0x00), der.subarray(4)]);
+    const padded = Buffer.concat([
+      Buffer.of(0x30, (der[1] ?? 0) + 1, 0x02, (der[3] ?? 0) + 1, 0x00),
+      der.subarray(4),
+    ]);
     expect(parseDerSignature(padded)).to.equal(undefined);
   });
 });

@@ -51,20 +51,53 @@ describe('HPKE (RFC 9180) base mode with DHKEM(P-256, HKDF-SHA256)', () => {
   });
 
   it('opens the RFC 9180 A.3.1 ciphertext using only an ECDH callback', async () => {
-    const pt = await openBase(AEAD.aes128gcm, (peer) => Promise.resolve(diffieHellman({ privateKey: skR, publicKey: peer })), pkR, hex(A31.pkEm), hex(A31.info), hex(A31.aad), hex(A31.ct));
+    const pt = await openBase(
+      AEAD.aes128gcm,
+      (peer) => Promise.resolve(diffieHellman({ privateKey: skR, publicKey: peer })),
+      pkR,
+      hex(A31.pkEm),
+      hex(A31.info),
+      hex(A31.aad),
+      hex(A31.ct),
+    );
     expect(pt?.toString('hex')).to.equal(A31.pt);
   });
 
   it('round-trips with AES-256-GCM and fails closed on a different info', async () => {
     const sealed = sealBase(AEAD.aes256gcm, pkR, Buffer.from('a'), Buffer.alloc(0), Buffer.from('keys'));
-    const ecdh = (peer: KeyObject): Promise<Buffer> => Promise.resolve(diffieHellman({ privateKey: skR, publicKey: peer }));
-    expect((await openBase(AEAD.aes256gcm, ecdh, pkR, sealed.enc, Buffer.from('a'), Buffer.alloc(0), sealed.ciphertext))?.toString()).to.equal('keys');
-    expect(await openBase(AEAD.aes256gcm, ecdh, pkR, sealed.enc, Buffer.from('b'), Buffer.alloc(0), sealed.ciphertext)).to.equal(undefined);
+    const ecdh = (peer: KeyObject): Promise<Buffer> =>
+      Promise.resolve(diffieHellman({ privateKey: skR, publicKey: peer }));
+    expect(
+      (
+        await openBase(
+          AEAD.aes256gcm,
+          ecdh,
+          pkR,
+          sealed.enc,
+          Buffer.from('a'),
+          Buffer.alloc(0),
+          sealed.ciphertext,
+        )
+      )?.toString(),
+    ).to.equal('keys');
+    expect(
+      await openBase(
+        AEAD.aes256gcm,
+        ecdh,
+        pkR,
+        sealed.enc,
+        Buffer.from('b'),
+        Buffer.alloc(0),
+        sealed.ciphertext,
+      ),
+    ).to.equal(undefined);
   });
 
   it('rejects an encapsulated key that is not a point on P-256', async () => {
     const bad = Buffer.concat([Buffer.of(4), Buffer.alloc(64, 1)]);
     const ecdh = (): Promise<Buffer> => Promise.reject(new Error('must not be called'));
-    expect(await openBase(AEAD.aes256gcm, ecdh, pkR, bad, Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(48))).to.equal(undefined);
+    expect(
+      await openBase(AEAD.aes256gcm, ecdh, pkR, bad, Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(48)),
+    ).to.equal(undefined);
   });
 });

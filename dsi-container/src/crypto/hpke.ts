@@ -3,7 +3,14 @@
  * The recipient's only private-key operation is one plain ECDH, so the key may live in a
  * PKCS#11 token (CKM_ECDH1_DERIVE with CKD_NULL returns exactly the DH x-coordinate).
  */
-import { createCipheriv, createDecipheriv, createHmac, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  diffieHellman,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { decodePoint, encodePoint } from './p256';
 
 const KEM_ID = 0x0010;
@@ -18,10 +25,13 @@ const i2osp = (n: number, len: number): Buffer => {
   return b;
 };
 const KEM_SUITE = Buffer.concat([Buffer.from('KEM'), i2osp(KEM_ID, 2)]);
-const hpkeSuite = (aead: AeadId): Buffer => Buffer.concat([Buffer.from('HPKE'), i2osp(KEM_ID, 2), i2osp(KDF_ID, 2), i2osp(aead, 2)]);
+const hpkeSuite = (aead: AeadId): Buffer =>
+  Buffer.concat([Buffer.from('HPKE'), i2osp(KEM_ID, 2), i2osp(KDF_ID, 2), i2osp(aead, 2)]);
 
 function extract(salt: Buffer, ikm: Buffer): Buffer {
-  return createHmac('sha256', salt.length === 0 ? Buffer.alloc(32) : salt).update(ikm).digest();
+  return createHmac('sha256', salt.length === 0 ? Buffer.alloc(32) : salt)
+    .update(ikm)
+    .digest();
 }
 function expand(prk: Buffer, info: Buffer, length: number): Buffer {
   const out: Buffer[] = [];
@@ -46,7 +56,11 @@ function kemSharedSecret(dh: Buffer, enc: Buffer, pkRm: Buffer): Buffer {
 }
 
 /** Key schedule of RFC 9180 §5.1 for mode_base; returns the AEAD key and base nonce. */
-export function keySchedule(aead: AeadId, sharedSecret: Buffer, info: Buffer): { key: Buffer; baseNonce: Buffer } {
+export function keySchedule(
+  aead: AeadId,
+  sharedSecret: Buffer,
+  info: Buffer,
+): { key: Buffer; baseNonce: Buffer } {
   const suite = hpkeSuite(aead);
   const empty = Buffer.alloc(0);
   const pskIdHash = labeledExtract(suite, empty, 'psk_id_hash', empty);
@@ -59,7 +73,8 @@ export function keySchedule(aead: AeadId, sharedSecret: Buffer, info: Buffer): {
   };
 }
 
-const gcm = (aead: AeadId): 'aes-128-gcm' | 'aes-256-gcm' => (aead === AEAD.aes256gcm ? 'aes-256-gcm' : 'aes-128-gcm');
+const gcm = (aead: AeadId): 'aes-128-gcm' | 'aes-256-gcm' =>
+  aead === AEAD.aes256gcm ? 'aes-256-gcm' : 'aes-128-gcm';
 
 /** The result of a single-shot seal: encapsulated key and ciphertext (with tag). */
 export interface Sealed {
@@ -70,7 +85,14 @@ export interface Sealed {
 /**
  * SealBase(pkR, info, aad, pt) with sequence number 0. `ephemeral` is for test vectors only.
  */
-export function sealBase(aead: AeadId, recipient: KeyObject, info: Buffer, aad: Buffer, plaintext: Buffer, ephemeral?: KeyObject): Sealed {
+export function sealBase(
+  aead: AeadId,
+  recipient: KeyObject,
+  info: Buffer,
+  aad: Buffer,
+  plaintext: Buffer,
+  ephemeral?: KeyObject,
+): Sealed {
   const skE = ephemeral ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const enc = encodePoint(skE);
   const dh = diffieHellman({ privateKey: skE, publicKey: recipient });

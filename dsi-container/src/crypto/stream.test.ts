@@ -11,7 +11,8 @@ describe('STREAM chunked AES-256-GCM', () => {
   const data = randomBytes(5 * CHUNK + 9);
   const sealed = sealSegment({ key, data, firstChunk: 0, chunkSize: CHUNK, lastSegment: true });
   const chunks = Array.from({ length: 6 }, (_, i) => sealed.ciphertext.subarray(i * STEP, (i + 1) * STEP));
-  const openAll = (ct: Buffer, lastSegment = true): Buffer | { badChunk: number } => openSegment({ key, ciphertext: ct, firstChunk: 0, chunkSize: CHUNK, lastSegment });
+  const openAll = (ct: Buffer, lastSegment = true): Buffer | { badChunk: number } =>
+    openSegment({ key, ciphertext: ct, firstChunk: 0, chunkSize: CHUNK, lastSegment });
 
   it('encodes the chunk index as an 11-byte big-endian counter followed by the last-chunk flag', () => {
     expect(chunkNonce(0, false).toString('hex')).to.equal('000000000000000000000000');
@@ -41,7 +42,13 @@ describe('STREAM chunked AES-256-GCM', () => {
   });
 
   it('seals an empty file as one empty final chunk of 16 bytes', () => {
-    const empty = sealSegment({ key, data: Buffer.alloc(0), firstChunk: 0, chunkSize: CHUNK, lastSegment: true });
+    const empty = sealSegment({
+      key,
+      data: Buffer.alloc(0),
+      firstChunk: 0,
+      chunkSize: CHUNK,
+      lastSegment: true,
+    });
     expect(empty.ciphertext.length).to.equal(TAG_LENGTH);
     expect(openAll(empty.ciphertext)).to.deep.equal(Buffer.alloc(0));
   });

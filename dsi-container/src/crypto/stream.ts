@@ -28,21 +28,33 @@ export interface SegmentTask {
   readonly chunkSize: number;
   /** Whether the segment ends with the file's final chunk. */
   readonly lastSegment: boolean;
+  /** Skip the digest (returns an empty string): for re-sealing segments whose digest is known. */
+  readonly skipDigest?: boolean;
 }
 
 /** Seals a segment; returns its ciphertext (chunks with tags) and SHA-256 of that ciphertext (hex). */
-export function sealSegment(t: SegmentTask): { ciphertext: Buffer; digest: string } {
+export function sealSegment(t: SegmentTask, into?: Buffer): { ciphertext: Buffer; digest: string } {
   const chunks = t.data.length === 0 ? 1 : Math.ceil(t.data.length / t.chunkSize);
-  const out = Buffer.allocUnsafe(t.data.length + chunks * TAG_LENGTH);
+  const length = t.data.length + chunks * TAG_LENGTH;
+  const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  // Hash each chunk right after sealing it, while it is still in cache.
+  const hash = t.skipDigest ? undefined : createHash('sha256');
   let o = 0;
   for (let c = 0; c < chunks; c++) {
     const pt = t.data.subarray(c * t.chunkSize, (c + 1) * t.chunkSize);
-    const cipher = createCipheriv('aes-256-gcm', t.key, chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1));
-    o += cipher.update(pt).copy(out, o);
-    o += cipher.final().copy(out, o);
-    o += cipher.getAuthTag().copy(out, o);
+    const cipher = createCipheriv(
+      'aes-256-gcm',
+      t.key,
+      chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1),
+    );
+    const ct = cipher.update(pt);
+    cipher.final();
+    const tag = cipher.getAuthTag();
+    hash?.update(ct).update(tag);
+    o += ct.copy(out, o);
+    o += tag.copy(out, o);
   }
-  return { ciphertext: out, digest: createHash('sha256').update(out).digest('hex') };
+  return { ciphertext: out, digest: hash ? hash.digest('hex') : '' };
 }
 
 /** SHA-256 (hex) of a segment of ciphertext. */
@@ -52,17 +64,27 @@ export function digestSegment(ciphertext: Buffer): string {
 
 /**
  * Opens a segment. Returns the plaintext, or the index (within the file) of the first chunk
- * that fails authentication. No plaintext of a failing segment is returned.
+ * that fails authentication. No plaintext of a failing segment is returned. With `inPlace`
+ * the plaintext overwrites the ciphertext buffer (chunk c's plaintext starts at c·chunkSize,
+ * never past the start of chunk c+1's ciphertext, so nothing unread is overwritten).
  */
-export function openSegment(t: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer }): Buffer | { badChunk: number } {
+export function openSegment(
+  t: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
+  inPlace = false,
+): Buffer | { badChunk: number } {
   const step = t.chunkSize + TAG_LENGTH;
   const chunks = Math.max(1, Math.ceil(t.ciphertext.length / step));
-  const out = Buffer.allocUnsafe(Math.max(0, t.ciphertext.length - chunks * TAG_LENGTH));
+  const plainLength = Math.max(0, t.ciphertext.length - chunks * TAG_LENGTH);
+  const out = inPlace ? t.ciphertext.subarray(0, plainLength) : Buffer.allocUnsafe(plainLength);
   let o = 0;
   for (let c = 0; c < chunks; c++) {
     const ct = t.ciphertext.subarray(c * step, (c + 1) * step);
     if (ct.length < TAG_LENGTH) return { badChunk: t.firstChunk + c };
-    const d = createDecipheriv('aes-256-gcm', t.key, chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1));
+    const d = createDecipheriv(
+      'aes-256-gcm',
+      t.key,
+      chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1),
+    );
     d.setAuthTag(ct.subarray(ct.length - TAG_LENGTH));
     try {
       o += d.update(ct.subarray(0, ct.length - TAG_LENGTH)).copy(out, o);

@@ -1,26 +1,39 @@
 /**
  * A small pool of worker threads for segment crypto, so sealing, hashing and opening use every
  * core: segments are independent by construction (per-chunk nonces, per-segment digests).
- * Small jobs run inline, where a thread hop would cost more than it saves. Workers are unref'd
+ * Small jobs run inline, where a thread hop would cost more than it saves. Buffers are
+ * transferred to the worker and back and then recycled (engine/buffers.ts). Workers are unref'd
  * while idle so the pool never keeps a process alive.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { digestSegment, openSegment, sealSegment, type SegmentTask } from '../crypto/stream';
+import { TAG_LENGTH } from '../format/limits';
+import { acquire, release } from './buffers';
 
 export type Job =
-  | { readonly op: 'seal'; readonly task: SegmentTask }
+  | { readonly op: 'seal'; readonly task: SegmentTask; readonly out: Buffer }
   | { readonly op: 'open'; readonly task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer } }
   | { readonly op: 'digest'; readonly data: Buffer };
 
 export type JobResult =
-  | { readonly op: 'seal'; readonly ciphertext: Uint8Array; readonly digest: string }
-  | { readonly op: 'open'; readonly plaintext?: Uint8Array; readonly badChunk?: number }
-  | { readonly op: 'digest'; readonly digest: string };
+  | {
+      readonly op: 'seal';
+      readonly data: Uint8Array;
+      readonly ciphertext: Uint8Array;
+      readonly digest: string;
+    }
+  | {
+      readonly op: 'open';
+      readonly buffer: Uint8Array;
+      readonly plaintextLength?: number;
+      readonly badChunk?: number;
+    }
+  | { readonly op: 'digest'; readonly data: Uint8Array; readonly digest: string };
 
 /** Jobs smaller than this run on the calling thread. */
-const INLINE_BELOW = 512 * 1024;
+const INLINE_BELOW = 256 * 1024;
 
 interface Slot {
   readonly worker: Worker;
@@ -29,35 +42,35 @@ interface Slot {
 
 const toBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-/** Whether `b` owns its whole ArrayBuffer, so it can be transferred instead of copied. */
-const ownsBuffer = (b: Buffer): boolean => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+/** Whether `b` is the only view of its ArrayBuffer, so transferring it detaches nothing else. */
+const ownsBuffer = (b: Uint8Array): boolean =>
+  b.byteOffset === 0 && b.buffer.byteLength >= b.byteLength && b.buffer.byteLength >= 64 * 1024;
 
 class CryptoPool {
   readonly #size: number;
   readonly #slots: Slot[] = [];
-  readonly #pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: unknown) => void; slot: Slot }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (r: JobResult) => void; reject: (e: unknown) => void; slot: Slot }
+  >();
   #nextId = 0;
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  /** Number of worker threads (the useful number of jobs in flight). */
   get size(): number {
     return this.#size;
   }
 
-  run(job: Job): Promise<JobResult> {
+  run(job: Job, transferables: readonly Uint8Array[]): Promise<JobResult> {
     const slot = this.#pick();
     const id = this.#nextId++;
-    const transfer: ArrayBuffer[] = [];
-    if (job.op === 'seal' && ownsBuffer(job.task.data)) transfer.push(job.task.data.buffer as ArrayBuffer);
-    if (job.op === 'open' && ownsBuffer(job.task.ciphertext)) transfer.push(job.task.ciphertext.buffer as ArrayBuffer);
-    if (job.op === 'digest' && ownsBuffer(job.data)) transfer.push(job.data.buffer as ArrayBuffer);
+    const transfer = transferables.filter(ownsBuffer).map((b) => b.buffer as ArrayBuffer);
     return new Promise<JobResult>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();
-      slot.worker.postMessage({ id, job }, transfer);
+      slot.worker.postMessage({ id, job }, [...new Set(transfer)]);
     });
   }
 
@@ -100,26 +113,49 @@ export function pipelineDepth(): number {
   return pool().size * 2;
 }
 
-/** Seals a segment, in a worker when it is large. */
+/**
+ * Seals a segment, in a worker when it is large. `task.data` is consumed (recycled); the
+ * returned ciphertext should be handed back with `release` once written.
+ */
 export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext: Buffer; digest: string }> {
-  if (task.data.length < INLINE_BELOW) return sealSegment(task);
-  const r = await pool().run({ op: 'seal', task });
+  const chunks = task.data.length === 0 ? 1 : Math.ceil(task.data.length / task.chunkSize);
+  const out = acquire(task.data.length + chunks * TAG_LENGTH);
+  if (task.data.length < INLINE_BELOW) {
+    const r = sealSegment(task, out);
+    release(task.data);
+    return r;
+  }
+  const r = await pool().run({ op: 'seal', task, out }, [task.data, out]);
   if (r.op !== 'seal') throw new Error('crypto pool answered the wrong job');
+  release(r.data);
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
 
-/** Opens a segment, in a worker when it is large. */
-export async function openSegmentAsync(task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer }): Promise<Buffer | { badChunk: number }> {
-  if (task.ciphertext.length < INLINE_BELOW) return openSegment(task);
-  const r = await pool().run({ op: 'open', task });
+/** Opens a segment in place, in a worker when it is large. The ciphertext buffer is consumed. */
+export async function openSegmentAsync(
+  task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
+): Promise<Buffer | { badChunk: number }> {
+  if (task.ciphertext.length < INLINE_BELOW) return openSegment(task, true);
+  const r = await pool().run({ op: 'open', task }, [task.ciphertext]);
   if (r.op !== 'open') throw new Error('crypto pool answered the wrong job');
-  return r.plaintext ? toBuffer(r.plaintext) : { badChunk: r.badChunk ?? task.firstChunk };
+  if (r.badChunk !== undefined) {
+    release(r.buffer);
+    return { badChunk: r.badChunk };
+  }
+  return toBuffer(r.buffer).subarray(0, r.plaintextLength ?? 0);
 }
 
-/** SHA-256 (hex) of a segment, in a worker when it is large. */
+/** SHA-256 (hex) of a segment, in a worker when it is large. The buffer is consumed (recycled). */
 export async function digestSegmentAsync(data: Buffer): Promise<string> {
-  if (data.length < INLINE_BELOW) return digestSegment(data);
-  const r = await pool().run({ op: 'digest', data });
+  if (data.length < INLINE_BELOW) {
+    const d = digestSegment(data);
+    release(data);
+    return d;
+  }
+  const r = await pool().run({ op: 'digest', data }, [data]);
   if (r.op !== 'digest') throw new Error('crypto pool answered the wrong job');
+  release(r.data);
   return r.digest;
 }
+
+export { acquire, release };

@@ -20,6 +20,8 @@ describe('canonical JSON (RFC 8785 subset)', () => {
   }
 
   it('rejects invalid UTF-8', () => {
-    expect(parseCanonicalJson(Buffer.from([0x22, 0xc3, 0x28, 0x22]))).to.deep.equal({ problem: 'is not valid UTF-8' });
+    expect(parseCanonicalJson(Buffer.from([0x22, 0xc3, 0x28, 0x22]))).to.deep.equal({
+      problem: 'is not valid UTF-8',
+    });
   });
 });

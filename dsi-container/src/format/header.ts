@@ -2,7 +2,14 @@
 import { DsiError } from '../errors';
 import { canonicalJsonBytes, parseCanonicalJson, type Json } from './canonical-json';
 import * as f from './fields';
-import { FORMAT_VERSION, LIMITS, MAGIC, MANIFEST_PAYLOAD_TYPE, PREAMBLE_LENGTH, RECIPIENT_TYPE } from './limits';
+import {
+  FORMAT_VERSION,
+  LIMITS,
+  MAGIC,
+  MANIFEST_PAYLOAD_TYPE,
+  PREAMBLE_LENGTH,
+  RECIPIENT_TYPE,
+} from './limits';
 import { decodeManifest, type Manifest } from './manifest';
 
 /** One recipient stanza: the file keys sealed to one P-256 public key with HPKE. */
@@ -45,21 +52,37 @@ export function encodePreamble(headerLength: number): Buffer {
 export function decodePreamble(available: Buffer): number {
   const magicPart = available.subarray(0, MAGIC.length);
   if (!magicPart.equals(MAGIC.subarray(0, magicPart.length))) {
-    throw new DsiError('BAD_MAGIC', `input does not start with the DSI magic (found ${magicPart.toString('hex')})`, { offset: 0 });
+    throw new DsiError(
+      'BAD_MAGIC',
+      `input does not start with the DSI magic (found ${magicPart.toString('hex')})`,
+      { offset: 0 },
+    );
   }
   if (available.length > MAGIC.length && available[8] !== FORMAT_VERSION) {
-    throw new DsiError('UNSUPPORTED_VERSION', `format version ${available[8]} is not supported (this library reads version ${FORMAT_VERSION})`, {
-      offset: 8,
-    });
+    throw new DsiError(
+      'UNSUPPORTED_VERSION',
+      `format version ${available[8]} is not supported (this library reads version ${FORMAT_VERSION})`,
+      {
+        offset: 8,
+      },
+    );
   }
   if (available.length < PREAMBLE_LENGTH) {
-    throw new DsiError('TRUNCATED', `input ends after ${available.length} bytes, inside the ${PREAMBLE_LENGTH}-byte preamble`, {
-      offset: available.length,
-    });
+    throw new DsiError(
+      'TRUNCATED',
+      `input ends after ${available.length} bytes, inside the ${PREAMBLE_LENGTH}-byte preamble`,
+      {
+        offset: available.length,
+      },
+    );
   }
   const length = available.readUInt32BE(9);
   if (length > LIMITS.maxHeaderBytes) {
-    throw new DsiError('HEADER_TOO_LARGE', `header length ${length} exceeds the limit of ${LIMITS.maxHeaderBytes} bytes`, { offset: 9 });
+    throw new DsiError(
+      'HEADER_TOO_LARGE',
+      `header length ${length} exceeds the limit of ${LIMITS.maxHeaderBytes} bytes`,
+      { offset: 9 },
+    );
   }
   if (length === 0) throw new DsiError('MALFORMED_HEADER', 'header length is 0', { offset: 9 });
   return length;
@@ -74,9 +97,15 @@ export function decodeHeader(bytes: Uint8Array): Header {
   const fail = headerFail;
   const parsed = parseCanonicalJson(bytes);
   if ('problem' in parsed) fail(parsed.problem);
-  const o = f.object((parsed as { value: unknown }).value, 'header', ['certificates', 'envelope', 'recipients'], fail);
+  const o = f.object(
+    (parsed as { value: unknown }).value,
+    'header',
+    ['certificates', 'envelope', 'recipients'],
+    fail,
+  );
   const env = f.object(o.envelope, 'envelope', ['payload', 'payloadType', 'signatures'], fail);
-  if (env.payloadType !== MANIFEST_PAYLOAD_TYPE) fail(`envelope.payloadType must be "${MANIFEST_PAYLOAD_TYPE}"`);
+  if (env.payloadType !== MANIFEST_PAYLOAD_TYPE)
+    fail(`envelope.payloadType must be "${MANIFEST_PAYLOAD_TYPE}"`);
   const manifestBytes = f.base64(env.payload, 'envelope.payload', LIMITS.maxHeaderBytes, fail);
   const sigs = f.array(env.signatures, 'envelope.signatures', 1, 1, fail);
   const sigObj = f.object(sigs[0], 'envelope.signatures[0]', ['sig'], fail);
@@ -84,21 +113,25 @@ export function decodeHeader(bytes: Uint8Array): Header {
   const certificates = f
     .array(o.certificates, 'certificates', 1, LIMITS.maxCertificates, fail)
     .map((c, i) => f.base64(c, `certificates[${i}]`, 64 * 1024, fail));
-  const recipients = f.array(o.recipients, 'recipients', 1, LIMITS.maxRecipients, fail).map((r, i): RecipientStanza => {
-    const w = `recipients[${i}]`;
-    const ro = f.object(r, w, ['enc', 'keyId', 'type', 'wrappedKeys'], fail);
-    if (ro.type !== RECIPIENT_TYPE) fail(`${w}.type must be "${RECIPIENT_TYPE}", found ${JSON.stringify(ro.type)}`);
-    return {
-      type: RECIPIENT_TYPE,
-      keyId: f.hex32(ro.keyId, `${w}.keyId`, fail),
-      enc: f.base64(ro.enc, `${w}.enc`, 65, fail, 65),
-      wrappedKeys: f.base64(ro.wrappedKeys, `${w}.wrappedKeys`, 32 * LIMITS.maxFiles + 16, fail),
-    };
-  });
+  const recipients = f
+    .array(o.recipients, 'recipients', 1, LIMITS.maxRecipients, fail)
+    .map((r, i): RecipientStanza => {
+      const w = `recipients[${i}]`;
+      const ro = f.object(r, w, ['enc', 'keyId', 'type', 'wrappedKeys'], fail);
+      if (ro.type !== RECIPIENT_TYPE)
+        fail(`${w}.type must be "${RECIPIENT_TYPE}", found ${JSON.stringify(ro.type)}`);
+      return {
+        type: RECIPIENT_TYPE,
+        keyId: f.hex32(ro.keyId, `${w}.keyId`, fail),
+        enc: f.base64(ro.enc, `${w}.enc`, 65, fail, 65),
+        wrappedKeys: f.base64(ro.wrappedKeys, `${w}.wrappedKeys`, 32 * LIMITS.maxFiles + 16, fail),
+      };
+    });
   const manifest = decodeManifest(manifestBytes);
   const expectedWrap = 32 * manifest.files.length + 16;
   recipients.forEach((r, i) => {
-    if (r.wrappedKeys.length !== expectedWrap) fail(`recipients[${i}].wrappedKeys must be ${expectedWrap} bytes, found ${r.wrappedKeys.length}`);
+    if (r.wrappedKeys.length !== expectedWrap)
+      fail(`recipients[${i}].wrappedKeys must be ${expectedWrap} bytes, found ${r.wrappedKeys.length}`);
   });
   return { manifestBytes, manifest, signature, certificates, recipients };
 }

@@ -34,8 +34,8 @@ export const LIMITS = {
 
 /** Default plaintext bytes per chunk (64 KiB, as in age). */
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
-/** Default chunks per segment: 64 × 64 KiB = 4 MiB segments. */
-export const DEFAULT_SEGMENT_CHUNKS = 64;
+/** Default chunks per segment: 16 × 64 KiB = 1 MiB segments (parallel work units, bounded memory). */
+export const DEFAULT_SEGMENT_CHUNKS = 16;
 
 /** Domain-separation labels of the key schedule. */
 export const LABEL = {

@@ -89,9 +89,11 @@ export function displayName(file: ManifestFile, index: number): string {
  */
 export function fileNameProblem(name: string): string | undefined {
   if (name.length === 0 || name.length > LIMITS.maxTextLength) return 'must be 1 to 1024 characters';
-  if (/[\u0000-\u001f\u007f\\:]/u.test(name)) return 'must not contain control characters, backslash or colon';
+  if (/[\u0000-\u001f\u007f\\:]/u.test(name))
+    return 'must not contain control characters, backslash or colon';
   for (const part of name.split('/')) {
-    if (part === '' || part === '.' || part === '..') return 'must be a relative path without empty, "." or ".." segments';
+    if (part === '' || part === '.' || part === '..')
+      return 'must be a relative path without empty, "." or ".." segments';
   }
   return undefined;
 }
@@ -109,24 +111,53 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const o = f.object(
     v,
     'manifest',
-    ['chunkSize', 'created', 'creator', 'files', 'format', 'partNumber', 'productionRules', 'revision', 'segmentChunks', 'title'],
+    [
+      'chunkSize',
+      'created',
+      'creator',
+      'files',
+      'format',
+      'partNumber',
+      'productionRules',
+      'revision',
+      'segmentChunks',
+      'title',
+    ],
     fail,
   );
-  if (o.format !== MANIFEST_FORMAT) fail(`format must be "${MANIFEST_FORMAT}", found ${JSON.stringify(o.format)}`);
+  if (o.format !== MANIFEST_FORMAT)
+    fail(`format must be "${MANIFEST_FORMAT}", found ${JSON.stringify(o.format)}`);
   const max = LIMITS.maxTextLength;
   const creatorObj = f.object(o.creator, 'creator', ['mspId', 'subject'], fail);
   const chunkSize = f.integer(o.chunkSize, 'chunkSize', LIMITS.minChunkSize, LIMITS.maxChunkSize, fail);
-  const segmentChunks = f.integer(o.segmentChunks, 'segmentChunks', LIMITS.minSegmentChunks, LIMITS.maxSegmentChunks, fail);
+  const segmentChunks = f.integer(
+    o.segmentChunks,
+    'segmentChunks',
+    LIMITS.minSegmentChunks,
+    LIMITS.maxSegmentChunks,
+    fail,
+  );
   const filesRaw = f.array(o.files, 'files', 1, Number.MAX_SAFE_INTEGER, fail);
   if (filesRaw.length > LIMITS.maxFiles) {
-    throw new DsiError('LIMIT_EXCEEDED', `manifest lists ${filesRaw.length} files, the limit is ${LIMITS.maxFiles}`);
+    throw new DsiError(
+      'LIMIT_EXCEEDED',
+      `manifest lists ${filesRaw.length} files, the limit is ${LIMITS.maxFiles}`,
+    );
   }
   const names = new Set<string>();
   const files = filesRaw.map((raw, i): ManifestFile => {
     const w = `files[${i}]`;
-    const fo = f.object(raw, w, ['digest', 'keyCommitment', 'mediaType', 'name', 'sealedName', 'segments', 'size'], fail);
+    const fo = f.object(
+      raw,
+      w,
+      ['digest', 'keyCommitment', 'mediaType', 'name', 'sealedName', 'segments', 'size'],
+      fail,
+    );
     const name = f.nullableString(fo.name, `${w}.name`, max, fail);
-    const sealedName = fo.sealedName === null ? null : f.base64(fo.sealedName, `${w}.sealedName`, 4 * max + 16, fail).toString('base64');
+    const sealedName =
+      fo.sealedName === null
+        ? null
+        : f.base64(fo.sealedName, `${w}.sealedName`, 4 * max + 16, fail).toString('base64');
     if ((name === null) === (sealedName === null)) fail(`${w} must have exactly one of name and sealedName`);
     if (name !== null) {
       const problem = fileNameProblem(name);
@@ -140,7 +171,10 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     }
     const layout = fileLayout(size, chunkSize, segmentChunks);
     if (layout.chunkCount > LIMITS.maxChunksPerFile) {
-      throw new DsiError('LIMIT_EXCEEDED', `${w} has ${layout.chunkCount} chunks, the limit is ${LIMITS.maxChunksPerFile}`);
+      throw new DsiError(
+        'LIMIT_EXCEEDED',
+        `${w} has ${layout.chunkCount} chunks, the limit is ${LIMITS.maxChunksPerFile}`,
+      );
     }
     const segRaw = f.array(fo.segments, `${w}.segments`, layout.segmentCount, layout.segmentCount, fail);
     const segments = segRaw.map((s, j) => f.hex32(s, `${w}.segments[${j}]`, fail));

@@ -28,7 +28,11 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
     const conf = path.join(dir, 'softhsm2.conf');
     writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
     process.env.SOFTHSM2_CONF = conf;
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', LABEL, '--so-pin', '5678', '--pin', PIN], { stdio: 'ignore' });
+    execFileSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', LABEL, '--so-pin', '5678', '--pin', PIN],
+      { stdio: 'ignore' },
+    );
     token = Pkcs11Token.open({ library: LIBRARY, tokenLabel: LABEL, pin: PIN });
     token.generateKeyPair('signer');
     token.generateKeyPair('recipient');
@@ -59,13 +63,57 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
     writeFileSync(pub, t.keyPair('signer').publicKey.export({ type: 'spki', format: 'pem' }));
     const csr = path.join(dir, 'any.csr');
     const csrKey = path.join(dir, 'any.key');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', csrKey, '-subj', '/O=ThreadSeal Test/OU=client/CN=hsm-owner@org1', '-out', csr], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        csrKey,
+        '-subj',
+        '/O=ThreadSeal Test/OU=client/CN=hsm-owner@org1',
+        '-out',
+        csr,
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = path.join(dir, 'signer.cert.pem');
-    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(PKI_DIR, 'root-ca.cert.pem'), '-CAkey', path.join(PKI_DIR, 'root-ca.key.pem'), '-CAcreateserial', '-CAserial', path.join(dir, 'serial'), '-force_pubkey', pub, '-days', '30', '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        path.join(PKI_DIR, 'root-ca.cert.pem'),
+        '-CAkey',
+        path.join(PKI_DIR, 'root-ca.key.pem'),
+        '-CAcreateserial',
+        '-CAserial',
+        path.join(dir, 'serial'),
+        '-force_pubkey',
+        pub,
+        '-days',
+        '30',
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const signer = t.signer('signer', readFileSync(cert));
     const recipient = t.recipientKey('recipient');
     const data = testBytes(1000, 77);
-    const { bytes } = await protectBytes({ files: [{ name: 'hsm.gcode', source: data }], signer, recipients: [recipient.publicKey] });
+    const { bytes } = await protectBytes({
+      files: [{ name: 'hsm.gcode', source: data }],
+      signer,
+      recipients: [recipient.publicKey],
+    });
     const opened = await openAndDrain(bytes, recipient);
     expect(opened.error).to.equal(undefined);
     expect(opened.files.get('hsm.gcode')?.equals(data)).to.equal(true);

@@ -33,7 +33,12 @@ const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 const modules = new Map<string, { lib: pkcs11js.PKCS11; users: number }>();
 
 function tokenError(what: string, err: unknown): DsiError {
-  return new DsiError('TOKEN_ERROR', `PKCS#11 ${what} failed: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+  return new DsiError(
+    'TOKEN_ERROR',
+    `PKCS#11 ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+    {},
+    { cause: err },
+  );
 }
 
 /** A logged-in session on a PKCS#11 token. Close it when done. */
@@ -68,7 +73,9 @@ export class Pkcs11Token {
     }
     const { lib } = entry;
     try {
-      const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
+      const slot = lib
+        .C_GetSlotList(true)
+        .find((s) => lib.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
       if (!slot) throw new Error(`no token labelled "${options.tokenLabel}"`);
       const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
       try {
@@ -139,7 +146,11 @@ export class Pkcs11Token {
   signer(label: string, certificatePem: string | Buffer): Signer {
     const certificates = parseCertificates(certificatePem);
     const { publicKey } = this.keyPair(label);
-    if (!encodePoint(publicKey).equals(encodePoint((certificates[0] as (typeof certificates)[number]).publicKey))) {
+    if (
+      !encodePoint(publicKey).equals(
+        encodePoint((certificates[0] as (typeof certificates)[number]).publicKey),
+      )
+    ) {
       throw new DsiError('UNSUPPORTED_KEY', `token key "${label}" does not match the signer certificate`);
     }
     return {
@@ -148,7 +159,11 @@ export class Pkcs11Token {
         const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
         try {
           this.#lib.C_SignInit(this.#session, { mechanism: pkcs11js.CKM_ECDSA }, priv);
-          const raw = this.#lib.C_Sign(this.#session, createHash('sha256').update(message).digest(), Buffer.alloc(132));
+          const raw = this.#lib.C_Sign(
+            this.#session,
+            createHash('sha256').update(message).digest(),
+            Buffer.alloc(132),
+          );
           return Promise.resolve(rawToLowSDer(raw));
         } catch (err) {
           return Promise.reject(tokenError(`signing with "${label}"`, err));
@@ -169,7 +184,11 @@ export class Pkcs11Token {
             this.#session,
             {
               mechanism: pkcs11js.CKM_ECDH1_DERIVE,
-              parameter: { type: pkcs11js.CK_PARAMS_EC_DH, kdf: pkcs11js.CKD_NULL, publicData: encodePoint(peer) } as pkcs11js.ECDH1,
+              parameter: {
+                type: pkcs11js.CK_PARAMS_EC_DH,
+                kdf: pkcs11js.CKD_NULL,
+                publicData: encodePoint(peer),
+              } as pkcs11js.ECDH1,
             },
             priv,
             [
@@ -182,7 +201,9 @@ export class Pkcs11Token {
             ],
           );
           try {
-            const [value] = this.#lib.C_GetAttributeValue(this.#session, derived, [{ type: pkcs11js.CKA_VALUE }]);
+            const [value] = this.#lib.C_GetAttributeValue(this.#session, derived, [
+              { type: pkcs11js.CKA_VALUE },
+            ]);
             return Promise.resolve(Buffer.from(value?.value ?? Buffer.alloc(0)));
           } finally {
             this.#lib.C_DestroyObject(this.#session, derived);
@@ -211,7 +232,10 @@ export class Pkcs11Token {
   /** CKA_SENSITIVE and CKA_EXTRACTABLE of the private key `label`. */
   privateKeyFlags(label: string): { sensitive: boolean; extractable: boolean } {
     const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
-    const [s, e] = this.#lib.C_GetAttributeValue(this.#session, priv, [{ type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }]);
+    const [s, e] = this.#lib.C_GetAttributeValue(this.#session, priv, [
+      { type: pkcs11js.CKA_SENSITIVE },
+      { type: pkcs11js.CKA_EXTRACTABLE },
+    ]);
     return { sensitive: s?.value[0] === 1, extractable: e?.value[0] === 1 };
   }
 
@@ -240,7 +264,10 @@ export class Pkcs11Token {
       ]);
       const handle = this.#lib.C_FindObjects(this.#session);
       this.#lib.C_FindObjectsFinal(this.#session);
-      if (!handle) throw new Error(`no ${cls === pkcs11js.CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`);
+      if (!handle)
+        throw new Error(
+          `no ${cls === pkcs11js.CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`,
+        );
       return handle;
     } catch (err) {
       throw tokenError(`finding key "${label}"`, err);

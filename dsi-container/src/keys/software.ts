@@ -1,5 +1,12 @@
 /** Software keys from PEM files: a signer and a recipient key backed by node:crypto. */
-import { createPrivateKey, createPublicKey, diffieHellman, KeyObject, sign, X509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  KeyObject,
+  sign,
+  X509Certificate,
+} from 'node:crypto';
 import { DsiError } from '../errors';
 import { assertP256 } from '../crypto/p256';
 import type { RecipientKey, Signer } from './types';
@@ -34,11 +41,15 @@ function privateKey(pem: string | Buffer | KeyObject): KeyObject {
  * A signer from a PEM certificate (chain) and a PEM private key.
  * @throws DsiError UNSUPPORTED_KEY if the key is not P-256 or does not match the certificate
  */
-export function softwareSigner(certificatePem: string | Buffer, privateKeyPem: string | Buffer | KeyObject): Signer {
+export function softwareSigner(
+  certificatePem: string | Buffer,
+  privateKeyPem: string | Buffer | KeyObject,
+): Signer {
   const certificates = parseCertificates(certificatePem);
   const key = privateKey(privateKeyPem);
   const leaf = certificates[0] as X509Certificate;
-  if (!leaf.checkPrivateKey(key)) throw new DsiError('UNSUPPORTED_KEY', 'the private key does not match the signer certificate');
+  if (!leaf.checkPrivateKey(key))
+    throw new DsiError('UNSUPPORTED_KEY', 'the private key does not match the signer certificate');
   return {
     certificates,
     sign: (message) => Promise.resolve(sign('sha256', message, { key, dsaEncoding: 'der' })),
@@ -62,7 +73,8 @@ export function recipientPublicKey(pem: string | Buffer | KeyObject | X509Certif
   let key: KeyObject;
   if (pem instanceof X509Certificate) key = pem.publicKey;
   else if (pem instanceof KeyObject) key = pem.type === 'private' ? createPublicKey(pem) : pem;
-  else if (pem.toString().includes('BEGIN CERTIFICATE')) key = (parseCertificates(pem)[0] as X509Certificate).publicKey;
+  else if (pem.toString().includes('BEGIN CERTIFICATE'))
+    key = (parseCertificates(pem)[0] as X509Certificate).publicKey;
   else {
     try {
       key = createPublicKey(pem);

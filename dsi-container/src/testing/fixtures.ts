@@ -24,7 +24,10 @@ export const corpusPresent = (): boolean => existsSync(CORPUS_DIR);
 
 /** A signer from the test PKI, e.g. `signer`, `expired-signer`, `rogue-signer`. */
 export function testSigner(name: string, extraCerts: readonly string[] = []): Signer {
-  return softwareSigner([pem(`${name}.cert.pem`), ...extraCerts.map((c) => pem(`${c}.cert.pem`))].join('\n'), pem(`${name}.key.pem`));
+  return softwareSigner(
+    [pem(`${name}.cert.pem`), ...extraCerts.map((c) => pem(`${c}.cert.pem`))].join('\n'),
+    pem(`${name}.key.pem`),
+  );
 }
 export const recipientA = (): RecipientKey => softwareRecipientKey(pem('recipient-a.key.pem'));
 export const recipientB = (): RecipientKey => softwareRecipientKey(pem('recipient-b.key.pem'));
@@ -38,7 +41,9 @@ export async function collect(stream: Readable | AsyncIterable<Uint8Array>): Pro
 }
 
 /** Protect with test defaults (test signer, recipient A, small chunks) and return the container bytes. */
-export async function protectBytes(overrides: Partial<ProtectOptions> & Pick<ProtectOptions, 'files'>): Promise<{ bytes: Buffer; dsiId: string }> {
+export async function protectBytes(
+  overrides: Partial<ProtectOptions> & Pick<ProtectOptions, 'files'>,
+): Promise<{ bytes: Buffer; dsiId: string }> {
   const r = await protect({
     signer: testSigner('signer'),
     recipients: [pem('recipient-a.pub.pem')],
@@ -82,7 +87,11 @@ export async function openAndDrain(
 }
 
 /** Asserts `error` is a DsiError whose code is `code` (or one of `code`). */
-export function expectCode(error: unknown, code: DsiErrorCode | readonly DsiErrorCode[], context = ''): DsiError {
+export function expectCode(
+  error: unknown,
+  code: DsiErrorCode | readonly DsiErrorCode[],
+  context = '',
+): DsiError {
   expect(error, `expected a DsiError ${String(code)} ${context}`).to.be.instanceOf(DsiError);
   const e = error as DsiError;
   const allowed = typeof code === 'string' ? [code] : code;

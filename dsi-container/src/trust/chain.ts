@@ -10,15 +10,31 @@ export function parseDerCertificates(ders: readonly Buffer[]): X509Certificate[]
     try {
       cert = new X509Certificate(der);
     } catch (err) {
-      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not a DER X.509 certificate`, { certificate: i }, { cause: err });
+      throw new DsiError(
+        'MALFORMED_HEADER',
+        `certificates[${i}] is not a DER X.509 certificate`,
+        { certificate: i },
+        { cause: err },
+      );
     }
-    if (!cert.raw.equals(der)) throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not in DER form`, { certificate: i });
+    if (!cert.raw.equals(der))
+      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] is not in DER form`, { certificate: i });
+    // Decode the public key now: a damaged key must fail here, not deep inside a check.
+    let keyType: string | undefined;
     try {
-      // Decode the public key now: a damaged key must fail here, not deep inside a check.
-      void cert.publicKey.asymmetricKeyType;
+      keyType = cert.publicKey.asymmetricKeyType;
     } catch (err) {
-      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] has an undecodable public key`, { certificate: i }, { cause: err });
+      throw new DsiError(
+        'MALFORMED_HEADER',
+        `certificates[${i}] has an undecodable public key`,
+        { certificate: i },
+        { cause: err },
+      );
     }
+    if (keyType === undefined)
+      throw new DsiError('MALFORMED_HEADER', `certificates[${i}] has no asymmetric public key`, {
+        certificate: i,
+      });
     return cert;
   });
 }
@@ -39,7 +55,12 @@ const label = (c: X509Certificate): string => c.subject.replace(/\n/g, ', ');
  * next and every issuer is a CA, then checks each certificate on the path is valid at `at`.
  * @throws DsiError UNTRUSTED_SIGNER | SIGNER_EXPIRED | SIGNER_NOT_YET_VALID
  */
-export function verifyChain(leaf: X509Certificate, intermediates: readonly X509Certificate[], roots: readonly X509Certificate[], at: Date): X509Certificate[] {
+export function verifyChain(
+  leaf: X509Certificate,
+  intermediates: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  at: Date,
+): X509Certificate[] {
   if (roots.length === 0) throw new DsiError('UNTRUSTED_SIGNER', 'no trusted roots were supplied');
   const path: X509Certificate[] = [leaf];
   let current = leaf;
@@ -55,23 +76,35 @@ export function verifyChain(leaf: X509Certificate, intermediates: readonly X509C
     path.push(next);
     current = next;
   }
-  throw new DsiError('UNTRUSTED_SIGNER', `signer certificate "${label(leaf)}" does not chain to a trusted root (no trusted issuer for "${current.issuer.replace(/\n/g, ', ')}")`, {
-    subject: label(leaf),
-    issuer: current.issuer.replace(/\n/g, ', '),
-  });
+  throw new DsiError(
+    'UNTRUSTED_SIGNER',
+    `signer certificate "${label(leaf)}" does not chain to a trusted root (no trusted issuer for "${current.issuer.replace(/\n/g, ', ')}")`,
+    {
+      subject: label(leaf),
+      issuer: current.issuer.replace(/\n/g, ', '),
+    },
+  );
 }
 
 function checkValidity(cert: X509Certificate, at: Date, role: string): void {
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
   if (at.getTime() > to.getTime()) {
-    throw new DsiError('SIGNER_EXPIRED', `${role} certificate "${label(cert)}" expired on ${to.toISOString()} (checked at ${at.toISOString()})`, {
-      subject: label(cert),
-    });
+    throw new DsiError(
+      'SIGNER_EXPIRED',
+      `${role} certificate "${label(cert)}" expired on ${to.toISOString()} (checked at ${at.toISOString()})`,
+      {
+        subject: label(cert),
+      },
+    );
   }
   if (at.getTime() < from.getTime()) {
-    throw new DsiError('SIGNER_NOT_YET_VALID', `${role} certificate "${label(cert)}" is not valid before ${from.toISOString()} (checked at ${at.toISOString()})`, {
-      subject: label(cert),
-    });
+    throw new DsiError(
+      'SIGNER_NOT_YET_VALID',
+      `${role} certificate "${label(cert)}" is not valid before ${from.toISOString()} (checked at ${at.toISOString()})`,
+      {
+        subject: label(cert),
+      },
+    );
   }
 }

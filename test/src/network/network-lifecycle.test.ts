@@ -96,6 +96,15 @@ describe('network lifecycle: up, no-op up, port clash, redeploy, down, restart, 
     expect(await note(network, 'put', 'survives-restart', 'written before down')).to.equal('written before down');
   });
 
+  it('commits 40 more blocks before the restart (so Raft restarts from a snapshot plus a WAL tail)', async function () {
+    const c = LedgerConnection.open(network.connectionFile, { org: 'oem', user: 'admin' });
+    try {
+      for (let i = 0; i < 40; i++) await c.submit('system:PutNote', [`filler-${i}`, String(i)]);
+    } finally {
+      c.close();
+    }
+  });
+
   it('down stops every process it started and frees every port', async function () {
     const pids = readProcesses(stateDir).map((r) => r.pid);
     expect(pids.length).to.equal(network.expectedProcessCount);
