@@ -117,7 +117,11 @@ async function buildFabric(pins) {
     ].join(' ');
     log(`  building ${pins.fabricCommands.join(', ')} (first build takes a few minutes; later builds reuse the Go build cache)`);
     await go(['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + '/', ...packages], dir);
-    const moduleDir = (await go(['list', '-m', '-f', '{{.Dir}}', pin.module], dir)).trim().split('\n').pop();
+    const moduleDir = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', pin.module], { cwd: dir, encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .pop();
+    if (!moduleDir) throw new InstallError(`cannot locate ${pin.module} in the module cache`);
     mkdirSync(configDir, { recursive: true });
     for (const file of ['core.yaml', 'orderer.yaml', 'configtx.yaml']) {
       copyFileSync(join(moduleDir, 'sampleconfig', file), join(configDir, file));

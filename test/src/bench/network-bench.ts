@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     log: (l) => progress(l),
   });
   const marker = join(repoRoot(), 'chaincode', 'dist', 'redeploy-marker.js');
+  let keep = false;
   const stop = (): void => {
     void network.reset().finally(() => process.exit(130));
   };
@@ -74,14 +75,16 @@ async function main(): Promise<void> {
     progress(`restart up ${restart.totalMs} ms`);
     results.push(result('network_up_restart_to_chaincode_ready', restart.totalMs / 1000, 's', 45));
   } catch (err) {
-    if (process.env['BENCH_KEEP_ON_FAILURE']) {
-      await network.down();
-      progress(`kept ${network.plan.stateDir} for inspection`);
-    }
+    keep = Boolean(process.env['BENCH_KEEP_ON_FAILURE']);
     throw err;
   } finally {
     rmSync(marker, { force: true });
-    if (!process.env['BENCH_KEEP_ON_FAILURE']) await network.reset();
+    if (keep) {
+      await network.down();
+      progress(`kept ${network.plan.stateDir} for inspection`);
+    } else {
+      await network.reset();
+    }
   }
   printResults(results);
 }
