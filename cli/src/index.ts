@@ -1,1 +1,9 @@
-export {};
+export { main } from './main';
+export {
+  closeScenarioUsers,
+  formatTree,
+  openScenarioUsers,
+  runAerospaceScenario,
+  SCENARIO_PARAMETERS,
+} from './scenario/aerospace-scenario';
+export type { ScenarioReport, ScenarioUsers } from './scenario/aerospace-scenario';

@@ -4,3 +4,15 @@ export { ConnectionProfileError, loadConnectionProfile } from './ledger/connecti
 export type { ConnectionProfile, OrgConnection } from './ledger/connection-profile';
 export { runSmoke } from './ledger/smoke';
 export type { SmokeReport } from './ledger/smoke';
+export { DEFAULT_RETRY, LedgerClient, toLedgerError } from './client/ledger-client';
+export type { Committed, RetryPolicy, SubmitOptions } from './client/ledger-client';
+export {
+  BuildClient,
+  DsiClient,
+  LicenseClient,
+  MachineClient,
+  TraceClient,
+  signStartBuild,
+  threadsealLedger,
+} from './client/aggregates';
+export type { BuildRequestParams, ThreadsealLedger } from './client/aggregates';

@@ -31,7 +31,10 @@ export function startBuildSigningBytes(request: StartBuildRequest): Uint8Array {
   return new TextEncoder().encode(canonicalJson(request));
 }
 
-/** Input of `build:Start`. */
+/**
+ * Input of `build:Start`. Under a confidential license send it in the transient field `startBuild` and `{}` as
+ * the argument, so that the declared parameters never reach the block.
+ */
 export interface StartBuildInput {
   readonly request: StartBuildRequest;
   /** Base64 DER ECDSA signature over {@link startBuildSigningBytes}. */
@@ -80,7 +83,10 @@ export interface Build {
   /** Client identity (`getID()`) of the operator who started it. */
   readonly operatorId: string;
   readonly nonce: string;
-  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /** The parameters the machine declared, or `null` under a confidential license (they would reveal its envelope). */
+  readonly parameters: Readonly<Record<string, ParameterValue>> | null;
+  /** Hex SHA-256 of the canonical JSON of the declared parameters (always present). */
+  readonly parametersDigest: string;
   readonly status: BuildStatus;
   readonly startedAt: string;
   readonly endedAt: string | null;

@@ -69,7 +69,8 @@ export interface EventPayloads {
     machineId: string;
     operatorId: string;
     nonce: string;
-    parameters: Record<string, ParameterValue>;
+    parameters: Record<string, ParameterValue> | null;
+    parametersDigest: string;
     allocationRemaining: number;
   };
   BuildCompleted: {

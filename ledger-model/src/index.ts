@@ -70,3 +70,4 @@ export type {
   LicenseHistory,
   PartHistory,
 } from './trace.js';
+export { QUERY_TRANSACTIONS, type JsonTransactionName, type TransactionIo } from './transaction-io.js';

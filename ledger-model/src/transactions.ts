@@ -61,6 +61,8 @@ export const TRANSIENT = {
   terms: 'terms',
   /** Prefix of `terms.<licenseId>`: confidential terms of an existing license, checked against its hash. */
   termsOfPrefix: 'terms.',
+  /** The whole `StartBuildInput` (JSON) of a build under a confidential license; the argument is then `{}`. */
+  startBuild: 'startBuild',
 } as const;
 
 /** The transient field carrying the confidential terms of an existing license: `terms.<licenseId>`. */

@@ -91,7 +91,7 @@ function users(v: Json, path: string): UserSpec[] {
     if (type !== 'client' && type !== 'admin') fail(`${path}[${i}].type`, "'client' or 'admin'", type);
     const attrs: Record<string, string> = {};
     for (const [k, val] of Object.entries(obj(o['attrs'] ?? {}, `${path}[${i}].attrs`))) {
-      attrs[str(k, `${path}[${i}].attrs key`)] = str(val, `${path}[${i}].attrs.${k}`, /^[^,=:]+$/);
+      attrs[str(k, `${path}[${i}].attrs key`)] = str(val, `${path}[${i}].attrs.${k}`, /^[^=:"]+$/);
     }
     return { name: str(o['name'], `${path}[${i}].name`), type, attrs };
   });

@@ -97,7 +97,9 @@ export class OrgCa {
 
   /** Registers an identity; attributes are put into enrollment certificates (`:ecert`). */
   async register(name: string, secret: string, type: string, attrs: Readonly<Record<string, string>> = {}): Promise<void> {
-    const attrList = Object.entries(attrs).map(([k, v]) => `${k}=${v}:ecert`);
+    // fabric-ca-client splits --id.attrs on commas unless an attribute is double-quoted (lists such as
+    // qualification=nadcap-am,ti-powder).
+    const attrList = Object.entries(attrs).map(([k, v]) => (v.includes(',') ? `"${k}=${v}:ecert"` : `${k}=${v}:ecert`));
     await this.#client(
       [
         'register',

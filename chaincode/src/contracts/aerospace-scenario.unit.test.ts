@@ -41,7 +41,7 @@ const SUB_MACHINES = [
   { machine: new UnitTestMachine('sub-eos-m290-2'), make: 'EOS', model: 'M290' },
 ];
 
-describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', function () {
+describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with simulated endorsement validation)', function () {
   this.timeout(20_000);
   const net = new UnitTestNetwork(START);
   const keys = new LedgerKeys(new UnitTestStub(net.ledger, { txId: 'keys', timestamp: START, mspId: OEM }));
@@ -53,35 +53,48 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
     licenseId: string,
   ): Promise<Build> {
     net.advance(60_000);
+    // CM's shop-floor license is CM→CM: CM plus any second org; SUB's license is CM→SUB: both.
+    const endorsers = user.mspId === SUB ? [CM, SUB] : [CM, OEM];
     const started = await net.submit<Build>(
       user,
       TX.build.start,
       machine.startBuild(licenseId, net.now, GOOD_PARAMETERS),
+      { endorsers },
     );
     part += 1;
-    return net.submit<Build>(user, TX.build.complete, {
-      buildId: started.buildId,
-      partId: `SN-${String(part).padStart(4, '0')}`,
-      processRecordDigest: sha256(`log ${part}`),
-    });
+    return net.submit<Build>(
+      user,
+      TX.build.complete,
+      {
+        buildId: started.buildId,
+        partId: `SN-${String(part).padStart(4, '0')}`,
+        processRecordDigest: sha256(`log ${part}`),
+      },
+      { endorsers },
+    );
   }
 
   it('OEM registers the DSI and licenses 20 parts to the contract manufacturer', async () => {
-    const dsi = await net.submit<Dsi>(USERS.oemAdmin, TX.dsi.register, DSI);
+    const dsi = await net.submit<Dsi>(USERS.oemAdmin, TX.dsi.register, DSI, { endorsers: [OEM, CM] });
     expect(dsi).to.include({
       dsiId: DSI.dsiId,
       ownerMsp: OEM,
       status: 'active',
       registeredAt: START.toISOString(),
     });
-    const root = await net.submit<LicenseView>(USERS.oemAdmin, TX.license.issue, {
-      licenseId: 'L-ROOT',
-      dsiId: DSI.dsiId,
-      holderMsp: CM,
-      grant: ROOT_GRANT,
-      confidential: false,
-      terms: ROOT_TERMS,
-    });
+    const root = await net.submit<LicenseView>(
+      USERS.oemAdmin,
+      TX.license.issue,
+      {
+        licenseId: 'L-ROOT',
+        dsiId: DSI.dsiId,
+        holderMsp: CM,
+        grant: ROOT_GRANT,
+        confidential: false,
+        terms: ROOT_TERMS,
+      },
+      { endorsers: [OEM, CM] },
+    );
     expect(root.license).to.include({ grantorMsp: OEM, holderMsp: CM, parentId: null });
     expect(root.remaining).to.equal(20);
     expect(
@@ -94,46 +107,66 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
 
   it('both manufacturers register their machines', async () => {
     for (const { machine, make, model } of CM_MACHINES) {
-      const registered = await net.submit<Machine>(USERS.cmMachineAdmin, TX.machine.register, {
-        machineId: machine.machineId,
-        make,
-        model,
-        serial: `${machine.machineId}-SN`,
-        firmware: '4.2.1',
-        certifications: ['nadcap-am'],
-        publicKeyPem: machine.publicKeyPem,
-      });
+      const registered = await net.submit<Machine>(
+        USERS.cmMachineAdmin,
+        TX.machine.register,
+        {
+          machineId: machine.machineId,
+          make,
+          model,
+          serial: `${machine.machineId}-SN`,
+          firmware: '4.2.1',
+          certifications: ['nadcap-am'],
+          publicKeyPem: machine.publicKeyPem,
+        },
+        { endorsers: [CM, OEM] },
+      );
       expect(registered.ownerMsp).to.equal(CM);
     }
     for (const { machine, make, model } of SUB_MACHINES) {
-      await net.submit<Machine>(USERS.subMachineAdmin, TX.machine.register, {
-        machineId: machine.machineId,
-        make,
-        model,
-        serial: `${machine.machineId}-SN`,
-        firmware: '3.9.0',
-        certifications: ['nadcap-am', 'as9100'],
-        publicKeyPem: machine.publicKeyPem,
-      });
+      await net.submit<Machine>(
+        USERS.subMachineAdmin,
+        TX.machine.register,
+        {
+          machineId: machine.machineId,
+          make,
+          model,
+          serial: `${machine.machineId}-SN`,
+          firmware: '3.9.0',
+          certifications: ['nadcap-am', 'as9100'],
+          publicKeyPem: machine.publicKeyPem,
+        },
+        { endorsers: [SUB, CM] },
+      );
     }
   });
 
   it('the contract manufacturer keeps 12 for its shop floor and sub-licenses 8 to the subcontractor', async () => {
-    const floor = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, {
-      parentId: 'L-ROOT',
-      licenseId: 'L-CM-FLOOR',
-      holderMsp: CM,
-      grant: FLOOR_GRANT,
-      terms: ROOT_TERMS,
-    });
+    const floor = await net.submit<LicenseView>(
+      USERS.cmAdmin,
+      TX.license.split,
+      {
+        parentId: 'L-ROOT',
+        licenseId: 'L-CM-FLOOR',
+        holderMsp: CM,
+        grant: FLOOR_GRANT,
+        terms: ROOT_TERMS,
+      },
+      { endorsers: [OEM, CM] },
+    );
     expect(floor.license).to.include({ grantorMsp: CM, holderMsp: CM, parentId: 'L-ROOT' });
-    const sub = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, {
-      parentId: 'L-ROOT',
-      licenseId: 'L-SUB',
-      holderMsp: SUB,
-      grant: SUB_GRANT,
-      terms: SUB_TERMS,
-    });
+    const sub = await net.submit<LicenseView>(
+      USERS.cmAdmin,
+      TX.license.split,
+      {
+        parentId: 'L-ROOT',
+        licenseId: 'L-SUB',
+        holderMsp: SUB,
+        grant: SUB_GRANT,
+        terms: SUB_TERMS,
+      },
+      { endorsers: [OEM, CM, SUB] },
+    );
     expect(sub.license.ancestry).to.deep.equal(['L-ROOT']);
     expect(
       policyOrgs(net.ledger.validationParameter(keys.license('L-SUB')) ?? new Uint8Array()),
@@ -156,21 +189,31 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub)', func
 
   it('each manufacturer allocates 4 units to each of its machines', async () => {
     for (const { machine } of CM_MACHINES) {
-      const allocation = await net.submit<Allocation>(USERS.cmAdmin, TX.license.allocate, {
-        licenseId: 'L-CM-FLOOR',
-        machineId: machine.machineId,
-        quantity: 4,
-        scrapAllowance: 0,
-      });
+      const allocation = await net.submit<Allocation>(
+        USERS.cmAdmin,
+        TX.license.allocate,
+        {
+          licenseId: 'L-CM-FLOOR',
+          machineId: machine.machineId,
+          quantity: 4,
+          scrapAllowance: 0,
+        },
+        { endorsers: [CM, OEM] },
+      );
       expect(allocation).to.include({ quantity: 4, consumed: 0 });
     }
     for (const { machine } of SUB_MACHINES) {
-      await net.submit<Allocation>(USERS.subAdmin, TX.license.allocate, {
-        licenseId: 'L-SUB',
-        machineId: machine.machineId,
-        quantity: 4,
-        scrapAllowance: 0,
-      });
+      await net.submit<Allocation>(
+        USERS.subAdmin,
+        TX.license.allocate,
+        {
+          licenseId: 'L-SUB',
+          machineId: machine.machineId,
+          quantity: 4,
+          scrapAllowance: 0,
+        },
+        { endorsers: [CM, SUB] },
+      );
     }
     expect(
       policyOrgs(

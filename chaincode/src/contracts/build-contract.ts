@@ -1,4 +1,4 @@
-import { CONTRACT, TX } from '@threadseal/ledger-model';
+import { CONTRACT, LedgerError, TRANSIENT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertCanFinishBuild } from '../access/access-control.js';
 import { abortBuild, completeBuild, scrapBuild, startBuild } from '../domain/build-rules.js';
@@ -14,6 +14,9 @@ import {
   parseArgument,
 } from './inputs.js';
 import { openScope } from './transaction-scope.js';
+
+const isEmptyObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 
 /** Builds: consume one allocated unit per build, record the part, or record why there is none. */
 @Info({ title: 'BuildContract', description: 'Machine-signed builds consuming allocated units' })
@@ -34,8 +37,16 @@ export class BuildContract extends Contract {
   @Transaction()
   @Returns('string')
   public async Start(ctx: Context, inputJson: string): Promise<string> {
-    const { request, signature } = decodeStartBuild(parseArgument(inputJson, TX.build.start));
+    const argument = parseArgument(inputJson, TX.build.start);
     const scope = openScope(ctx, this.#peerNow);
+    const transported = scope.transientJson(TRANSIENT.startBuild);
+    if (transported !== undefined && !isEmptyObject(argument)) {
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        `input: expected {} when the StartBuild input travels in the transient field ${TRANSIENT.startBuild}`,
+      );
+    }
+    const { request, signature } = decodeStartBuild(transported ?? argument);
     const now = scope.checkedNow();
     const machine = await scope.repository.requireMachine(request.machineId);
     assertRequestAuthentic(machine, request, signature, now);
@@ -43,11 +54,17 @@ export class BuildContract extends Contract {
     const allocation = await scope.repository.requireAllocation(request.licenseId, machine.machineId);
     const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
     const dsi = await scope.repository.requireDsi(allocation.dsiId);
-    const result = startBuild(dsi, chain, allocation, machine, scope.actor, request, now, scope.txId);
-    const license =
+    const leaf =
       chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
+    if (leaf.confidential !== null && transported === undefined) {
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        `license ${leaf.licenseId} is confidential: send the StartBuild input in the transient field ${TRANSIENT.startBuild}, not in the argument that reaches the block`,
+      );
+    }
+    const result = startBuild(dsi, chain, allocation, machine, scope.actor, request, now, scope.txId);
     await scope.repository.putAllocation(result.allocation);
-    await scope.repository.createBuild(result.build, license);
+    await scope.repository.createBuild(result.build, leaf);
     scope.emit(result.event);
     return encodeText(result.build);
   }

@@ -1,6 +1,6 @@
 import { LedgerError } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { ROOT_GRANT, ROOT_TERMS } from '../testing/fixtures.js';
+import { DSI, ROOT_GRANT, ROOT_TERMS } from '../testing/fixtures.js';
 import {
   decodeIssueLicense,
   decodeProductionTerms,
@@ -23,7 +23,7 @@ describe('transaction input decoding', () => {
   it('returns a fresh object without unknown members', () => {
     const raw = {
       licenseId: 'L1',
-      dsiId: 'D1',
+      dsiId: DSI.dsiId,
       holderMsp: 'ManufacturerMSP',
       grant: { ...ROOT_GRANT, extra: 1 },
       confidential: false,
@@ -45,7 +45,7 @@ describe('transaction input decoding', () => {
       () =>
         decodeIssueLicense({
           licenseId: 'L1',
-          dsiId: 'D1',
+          dsiId: DSI.dsiId,
           holderMsp: 'M',
           grant: { ...ROOT_GRANT, quantity: 0 },
           confidential: false,
@@ -56,7 +56,7 @@ describe('transaction input decoding', () => {
       () =>
         decodeIssueLicense({
           licenseId: 'L1',
-          dsiId: 'D1',
+          dsiId: DSI.dsiId,
           holderMsp: 'M',
           grant: { ...ROOT_GRANT, validFrom: '2026-01-01' },
           confidential: false,
@@ -67,7 +67,7 @@ describe('transaction input decoding', () => {
       () =>
         decodeIssueLicense({
           licenseId: 'L1',
-          dsiId: 'D1',
+          dsiId: DSI.dsiId,
           holderMsp: 'M',
           grant: { ...ROOT_GRANT, validUntil: ROOT_GRANT.validFrom },
           confidential: false,
@@ -77,7 +77,7 @@ describe('transaction input decoding', () => {
     invalid(
       () =>
         decodeRegisterDsi({
-          dsiId: 'D1',
+          dsiId: DSI.dsiId,
           partNumber: 'P',
           revision: 'A',
           title: 't',

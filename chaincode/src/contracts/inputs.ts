@@ -151,7 +151,7 @@ export function decodeRegisterDsi(value: unknown, path = 'input'): RegisterDsiIn
   const fileDigests = list(o, 'fileDigests', path, fileDigest, 10_000);
   if (fileDigests.length === 0) invalid(`${path}.fileDigests`, 'at least one file digest', []);
   return {
-    dsiId: id(o, 'dsiId', path),
+    dsiId: hex64(o, 'dsiId', path),
     partNumber: text(o, 'partNumber', path, 128),
     revision: text(o, 'revision', path, 64),
     title: text(o, 'title', path),
@@ -163,18 +163,21 @@ export function decodeRegisterDsi(value: unknown, path = 'input'): RegisterDsiIn
 /** Decodes {@link SupersedeDsiInput}. */
 export function decodeSupersedeDsi(value: unknown): SupersedeDsiInput {
   const o = object(value, 'input');
-  return { dsiId: id(o, 'dsiId', 'input'), successor: decodeRegisterDsi(o['successor'], 'input.successor') };
+  return {
+    dsiId: hex64(o, 'dsiId', 'input'),
+    successor: decodeRegisterDsi(o['successor'], 'input.successor'),
+  };
 }
 
 /** Decodes {@link RevokeDsiInput}. */
 export function decodeRevokeDsi(value: unknown): RevokeDsiInput {
   const o = object(value, 'input');
-  return { dsiId: id(o, 'dsiId', 'input'), reason: text(o, 'reason', 'input', 1024) };
+  return { dsiId: hex64(o, 'dsiId', 'input'), reason: text(o, 'reason', 'input', 1024) };
 }
 
 /** Decodes {@link GetDsiInput} and {@link DsiTreeInput}. */
 export function decodeDsiRef(value: unknown): GetDsiInput & DsiTreeInput {
-  return { dsiId: id(object(value, 'input'), 'dsiId', 'input') };
+  return { dsiId: hex64(object(value, 'input'), 'dsiId', 'input') };
 }
 
 function grant(value: unknown, path: string): LicenseGrant {
@@ -256,7 +259,7 @@ export function decodeIssueLicense(value: unknown): IssueLicenseInput {
   const terms = optionalTerms(o, 'input');
   const base = {
     licenseId: id(o, 'licenseId', 'input'),
-    dsiId: id(o, 'dsiId', 'input'),
+    dsiId: hex64(o, 'dsiId', 'input'),
     holderMsp: id(o, 'holderMsp', 'input'),
     grant: grant(o['grant'], 'input.grant'),
     confidential: bool(o, 'confidential', 'input'),

@@ -44,7 +44,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       'ALREADY_EXISTS',
       `DSI ${DSI.dsiId} already exists`,
     );
-    const successor = { ...DSI, dsiId: `sha256-${sha256('rev D')}`, revision: 'D' };
+    const successor = { ...DSI, dsiId: sha256('rev D'), revision: 'D' };
     const cmIpAdmin = { ...USERS.cmAdmin, attributes: { role: 'ip-admin' } };
     await expectLedgerError(
       net.submit(cmIpAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor }),
@@ -299,19 +299,28 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         { transient: { 'terms.L-SUB': SUB_TERMS } },
       );
       net.advance(60_000);
+      const signed = machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS);
       await expectLedgerError(
-        net.submit(USERS.subOperator, TX.build.start, machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS)),
+        net.submit(USERS.subOperator, TX.build.start, {}, { transient: { startBuild: signed } }),
         'CONFIDENTIAL_TERMS_UNAVAILABLE',
         'terms of license L-SUB are confidential; pass them in the transient field terms.L-SUB',
+      );
+      await expectLedgerError(
+        net.submit(USERS.subOperator, TX.build.start, signed, { transient: { 'terms.L-SUB': SUB_TERMS } }),
+        'INVALID_ARGUMENT',
+        'license L-SUB is confidential: send the StartBuild input in the transient field startBuild, not in the argument that reaches the block',
       );
       // The subcontractor cannot read L-ROOT's terms; its own narrower terms are enough (narrowing was checked at split).
       const build = await net.submit<Build>(
         USERS.subOperator,
         TX.build.start,
-        machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS),
-        { transient: { 'terms.L-SUB': SUB_TERMS } },
+        {},
+        { transient: { startBuild: signed, 'terms.L-SUB': SUB_TERMS } },
       );
       expect(build.status).to.equal('running');
+      expect(build.parameters).to.equal(null);
+      expect(build.parametersDigest).to.match(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(net.ledger.events)).not.to.contain('laserPower');
     });
   });
 });
@@ -377,10 +386,10 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.dsi.supersede, {
         dsiId: DSI.dsiId,
-        successor: { ...DSI, dsiId: 'D-OTHER', partNumber: 'OTHER-1' },
+        successor: { ...DSI, dsiId: sha256('other part'), partNumber: 'OTHER-1' },
       }),
       'INVALID_ARGUMENT',
-      'successor D-OTHER has part number OTHER-1, expected BRKT-7731',
+      `successor ${sha256('other part')} has part number OTHER-1, expected BRKT-7731`,
     );
     const issueConfidential = {
       licenseId: 'L-C',

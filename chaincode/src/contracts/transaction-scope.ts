@@ -26,6 +26,8 @@ export interface TransactionScope {
   readonly checkedNow: () => TxTime;
   /** Confidential terms the client put in the transient map. */
   readonly transientTerms: TransientTerms;
+  /** The JSON value of a transient field, `undefined` when absent. @throws LedgerError INVALID_ARGUMENT when not JSON. */
+  readonly transientJson: (field: string) => unknown;
   /** Emits the transaction's single chaincode event. */
   readonly emit: (event: LedgerEvent) => void;
 }
@@ -40,6 +42,12 @@ export function openScope(ctx: Context, peerNow: () => number): TransactionScope
     now: () => transactionTime(stub),
     checkedNow: () => checkedTransactionTime(stub, peerNow),
     transientTerms: new TransientTerms(stub.getTransient()),
+    transientJson: (field) => {
+      const bytes = stub.getTransient().get(field);
+      return bytes === undefined || bytes.length === 0
+        ? undefined
+        : parseArgument(Buffer.from(bytes).toString('utf8'), `transient field ${field}`);
+    },
     emit: (event) => {
       stub.setEvent(event.name, encode(event.payload));
     },

@@ -16,6 +16,7 @@ import type { Actor } from './actor.js';
 import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
 import { allocationAvailable, requireLeafTerms } from './license-rules.js';
+import { canonicalDigest } from './terms-hash.js';
 import type { TxTime } from './time.js';
 
 /**
@@ -85,6 +86,9 @@ export function startBuild(
     );
   }
   const next: Allocation = { ...allocation, consumed: allocation.consumed + 1 };
+  // Under a confidential license the declared values would reveal the envelope: keep only their digest.
+  const parameters = license.confidential === null ? { ...request.parameters } : null;
+  const parametersDigest = canonicalDigest(request.parameters);
   const build: Build = {
     buildId,
     dsiId: license.dsiId,
@@ -93,7 +97,8 @@ export function startBuild(
     machineOwnerMsp: machine.ownerMsp,
     operatorId: actor.id,
     nonce: request.nonce,
-    parameters: request.parameters,
+    parameters,
+    parametersDigest,
     status: 'running',
     startedAt: now.iso,
     endedAt: null,
@@ -115,7 +120,8 @@ export function startBuild(
         machineId: build.machineId,
         operatorId: actor.id,
         nonce: request.nonce,
-        parameters: { ...request.parameters },
+        parameters,
+        parametersDigest,
         allocationRemaining: allocationAvailable(next),
       },
     },

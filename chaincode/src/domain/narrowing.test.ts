@@ -162,3 +162,21 @@ describe('narrowing rules', () => {
     );
   });
 });
+
+describe('narrowing of operator roles', () => {
+  const withRoles = (roles: string[]): GrantAndTerms => ({
+    grant: GRANT,
+    terms: { ...TERMS, operators: { roles, qualifications: ['nadcap-am'] } },
+  });
+
+  it('reads an empty role list as [operator] on both sides', () => {
+    expect(narrowingViolations(withRoles([]), withRoles(['operator']))).to.deep.equal([]);
+    expect(narrowingViolations(withRoles(['operator']), withRoles([]))).to.deep.equal([]);
+    expect(narrowingViolations(withRoles([]), withRoles(['license-admin']))).to.deep.equal([
+      'operator roles [license-admin] not allowed by parent [operator]',
+    ]);
+    expect(narrowingViolations(withRoles(['am-operator']), withRoles([]))).to.deep.equal([
+      'operator roles [operator] not allowed by parent [am-operator]',
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import {
   LICENSE_MODES,
   LedgerError,
+  ROLE,
   type LicenseGrant,
   type LicenseMode,
   type ParameterBound,
@@ -30,6 +31,18 @@ function anyListViolation(label: string, child: readonly string[], parent: reado
   return extra.length === 0
     ? []
     : [`${label} [${extra.join(', ')}] not allowed by parent [${parent.join(', ')}]`];
+}
+
+/** A license naming no operator roles requires the role `operator` (see eligibility). */
+const effectiveRoles = (roles: readonly string[]): readonly string[] =>
+  roles.length > 0 ? roles : [ROLE.operator];
+
+function roleViolation(child: readonly string[], parent: readonly string[]): string[] {
+  const allowed = effectiveRoles(parent);
+  const extra = effectiveRoles(child).filter((role) => !allowed.includes(role));
+  return extra.length === 0
+    ? []
+    : [`operator roles [${extra.join(', ')}] not allowed by parent [${allowed.join(', ')}]`];
 }
 
 /** "Must hold all of" lists: the child must require at least what the parent requires. */
@@ -85,7 +98,7 @@ export function narrowingViolations(parent: GrantAndTerms, child: GrantAndTerms)
       ct.machines.requiredCertifications,
       pt.machines.requiredCertifications,
     ),
-    ...anyListViolation('operator roles', ct.operators.roles, pt.operators.roles),
+    ...roleViolation(ct.operators.roles, pt.operators.roles),
     ...allOfViolation('operator qualifications', ct.operators.qualifications, pt.operators.qualifications),
   );
   if (!isSubset(ct.workstations, pt.workstations))

@@ -31,7 +31,8 @@ export const sha256 = (text: string): string => createHash('sha256').update(text
 export const START = new Date('2026-03-01T08:00:00.000Z');
 
 export const DSI: RegisterDsiInput = {
-  dsiId: `sha256-${sha256('manifest: bracket rev C')}`,
+  // DSI id = SHA-256 (lower-case hex) of the signed manifest bytes (docs/container-format.md).
+  dsiId: sha256('manifest: bracket rev C'),
   partNumber: 'BRKT-7731',
   revision: 'C',
   title: 'Titanium engine mount bracket',

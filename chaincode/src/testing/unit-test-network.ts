@@ -21,12 +21,33 @@ import {
   type UnitTestUser,
 } from './unit-test-stub.js';
 
+/** The chaincode-level policy of `chaincode/deployment.json`: 2 of the 3 orgs' peers. */
+export const CHAINCODE_POLICY = { n: 2, orgs: ['OemMSP', 'ManufacturerMSP', 'SubcontractorMSP'] } as const;
+
+/** UNIT-TEST ONLY: the simulated validation refused a transaction (Fabric's ENDORSEMENT_POLICY_FAILURE). */
+export class EndorsementPolicyFailure extends Error {
+  public readonly unmet: readonly string[];
+
+  public constructor(tx: string, endorsers: readonly string[], unmet: readonly string[]) {
+    super(
+      `ENDORSEMENT_POLICY_FAILURE (simulated): ${tx} endorsed by [${endorsers.join(', ')}]: ${unmet.join('; ')}`,
+    );
+    this.name = 'EndorsementPolicyFailure';
+    this.unmet = unmet;
+  }
+}
+
 type TransactionFn = (ctx: Context, inputJson: string) => Promise<string>;
 
 /** Options of one unit-test submission. */
 export interface UnitTestCallOptions {
   /** Transient fields: byte arrays as given, anything else JSON-encoded. */
   readonly transient?: Readonly<Record<string, unknown>>;
+  /**
+   * Orgs whose peers endorse. When given, the commit is refused unless the simulated validation policies
+   * (key-level, collection, chaincode-level 2 of 3) are met — see `UnitTestLedger.unmetEndorsements`.
+   */
+  readonly endorsers?: readonly string[];
   /** Collections the endorsing peer belongs to (default: every collection). */
   readonly peerCollections?: ReadonlySet<string>;
 }
@@ -96,6 +117,10 @@ export class UnitTestNetwork {
       unitTestContext(stub, new UnitTestIdentity(user)),
       JSON.stringify(input),
     );
+    if (commit && options.endorsers !== undefined) {
+      const unmet = this.ledger.unmetEndorsements(stub, options.endorsers, CHAINCODE_POLICY);
+      if (unmet.length > 0) throw new EndorsementPolicyFailure(tx, options.endorsers, unmet);
+    }
     if (commit) this.ledger.commit(stub);
     return JSON.parse(result) as T;
   }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
+import { printableKey } from '../ledger/codec.js';
 import type {
   ChaincodeProposal,
   ChaincodeResponse,
@@ -72,6 +74,39 @@ export class UnitTestLedger {
   /** Committed versions of a key, oldest first. */
   public versions(key: string): readonly Version[] {
     return this.#history.get(key) ?? [];
+  }
+
+  /**
+   * Simulates Fabric's validation-time policy check for a transaction endorsed by peers of `endorsers`:
+   * a key with a committed key-level policy needs every org of that policy, a private write needs every
+   * member of its collection (`terms-<A>-<B>` → A and B), any other key needs the chaincode-level policy
+   * (`chaincodePolicy`: n of the listed orgs). Returns the unmet requirements (empty when valid).
+   */
+  public unmetEndorsements(
+    stub: UnitTestStub,
+    endorsers: readonly string[],
+    chaincodePolicy: { readonly n: number; readonly orgs: readonly string[] },
+  ): string[] {
+    const unmet: string[] = [];
+    const endorsing = new Set(endorsers);
+    const requireAll = (what: string, orgs: readonly string[]): void => {
+      const missing = orgs.filter((org) => !endorsing.has(org));
+      if (missing.length > 0) unmet.push(`${what} needs ${missing.join(', ')}`);
+    };
+    const writtenKeys = new Set([...stub.writes.keys(), ...stub.validationWrites.keys()]);
+    for (const key of writtenKeys) {
+      const policy = this.#validation.get(key);
+      if (policy !== undefined) {
+        requireAll(`key ${printableKey(key)}`, new KeyEndorsementPolicy(policy).listOrgs());
+      } else if (chaincodePolicy.orgs.filter((org) => endorsing.has(org)).length < chaincodePolicy.n) {
+        unmet.push(
+          `key ${printableKey(key)} needs ${chaincodePolicy.n} of ${chaincodePolicy.orgs.join(', ')}`,
+        );
+      }
+    }
+    for (const collection of stub.privateWrites.keys())
+      requireAll(`collection ${collection}`, collection.replace(/^terms-/, '').split('-'));
+    return [...new Set(unmet)];
   }
 
   /** Applies a successful transaction's writes. */

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import {
   DsiError,
+  addRecipients,
   Pkcs11Token,
   inspect,
   open,
@@ -33,7 +34,7 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (
       err instanceof Error &&
       'code' in err &&
-      (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')
+      ['ENOENT', 'EACCES', 'EISDIR', 'EEXIST', 'ENOTDIR'].includes(String(err.code))
     ) {
       throw new CliError(err.message);
     }
@@ -330,10 +331,60 @@ ${KEY_HELP}`,
   },
 };
 
-/** `threadseal protect | inspect | verify | open`. */
+const addRecipientCommand: CliCommand = {
+  path: ['add-recipient'],
+  summary: 'wrap the keys of a DSI to more recipients (same DSI id); needs a recipient key',
+  usage: `usage: threadseal add-recipient <file.dsi> --key <key.pem|pkcs11:…> --trust <ca.pem>...
+       --recipient <cert-or-pubkey.pem>... -o <out.dsi>
+${KEY_HELP}`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        key: { type: 'string' },
+        trust: { type: 'string', multiple: true },
+        recipient: { type: 'string', multiple: true },
+        output: { type: 'string', short: 'o' },
+      },
+    });
+    const file = required(positionals[0], '<file.dsi>');
+    const output = required(values.output, '-o <out.dsi>');
+    const trust = multiple(values.trust);
+    const recipients = multiple(values.recipient);
+    if (trust.length === 0) throw new CliError('give at least one --trust <ca.pem>', 2);
+    if (recipients.length === 0) throw new CliError('give at least one --recipient', 2);
+    if (path.resolve(output) === path.resolve(file))
+      throw new CliError('-o must differ from the input file', 2);
+    return guarded(async () => {
+      const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+      try {
+        const r = await addRecipients(file, key, await Promise.all(recipients.map((p) => readFile(p))), {
+          trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+        });
+        const partial = `${output}.partial`;
+        try {
+          await pipeline(r.stream, createWriteStream(partial, { mode: 0o644 }));
+          await rename(partial, output);
+        } catch (err) {
+          await rm(partial, { force: true });
+          throw err;
+        }
+        process.stdout.write(`${r.dsiId}  ${output}  (${r.added} recipient(s) added)\n`);
+        return 0;
+      } finally {
+        close();
+      }
+    });
+  },
+};
+
+/** `threadseal protect | inspect | verify | open | add-recipient`. */
 export const containerCommands: readonly CliCommand[] = [
   protectCommand,
   inspectCommand,
   verifyCommand,
   openCommand,
+  addRecipientCommand,
 ];

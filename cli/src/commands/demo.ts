@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runSmoke } from '@threadseal/gateway';
+import { closeScenarioUsers, formatTree, openScenarioUsers, runAerospaceScenario } from '../scenario/aerospace-scenario';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
 import { describeEndpoints } from './network';
@@ -21,6 +22,20 @@ const demo: CliCommand = {
       out(`tx ${report.transactionId} VALID in block ${report.blockNumber}, endorsed by ${report.endorserMspIds.join(' + ')}`);
       out(`read back by ${report.readBackBy}: "${report.value}"`);
       out(`chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`);
+
+      out('\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)');
+      const users = openScenarioUsers(network.connectionFile);
+      try {
+        const started = Date.now();
+        const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`));
+        out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
+        for (const o of scenario.overAllocation) out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
+        out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
+        out(formatTree(scenario.tree));
+      } finally {
+        closeScenarioUsers(users);
+      }
     } catch (err) {
       throw toCliError(err);
     }

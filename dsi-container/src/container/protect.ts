@@ -1,6 +1,6 @@
 /** protect(): files or streams in, a signed and encrypted DSI container stream out. */
 import { randomBytes, verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
-import { mkdtemp, open as openFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open as openFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import {
   LIMITS,
   MANIFEST_FORMAT,
   MANIFEST_PAYLOAD_TYPE,
+  PREAMBLE_LENGTH,
   RECIPIENT_TYPE,
 } from '../format/limits';
 import {
@@ -252,6 +253,61 @@ export function wrapKeys(
   });
 }
 
+/**
+ * Builds the manifest, signs it (low-S) and wraps the content keys. With `exactLength` the
+ * signature is redrawn until the header has exactly that length: a DER ECDSA signature is 70
+ * or 71 bytes (base64: 96 characters) except in about 1 case in 170, so a few draws suffice.
+ */
+async function signedHeader(
+  options: ProtectOptions,
+  chunkSize: number,
+  segmentChunks: number,
+  entries: readonly ManifestFile[],
+  contentKeys: readonly Buffer[],
+  recipientKeys: readonly KeyObject[],
+  exactLength?: number,
+): Promise<{ manifest: Manifest; dsiId: string; header: Buffer }> {
+  const leaf = options.signer.certificates[0] as X509Certificate;
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    title: options.title,
+    partNumber: options.partNumber,
+    revision: options.revision,
+    productionRules: options.productionRules ?? null,
+    created: (options.created ?? new Date()).toISOString(),
+    creator: { mspId: options.mspId ?? null, subject: leaf.subject },
+    chunkSize,
+    segmentChunks,
+    files: entries,
+  };
+  const manifestBytes = encodeManifest(manifest);
+  const message = pae(MANIFEST_PAYLOAD_TYPE, manifestBytes);
+  const dsiId = dsiIdOfManifest(manifestBytes);
+  const recipients = wrapKeys(contentKeys, recipientKeys, dsiId);
+  const certificates = options.signer.certificates.map((c) => c.raw);
+  for (let attempt = 0; attempt < 64; attempt++) {
+    let signature: Buffer;
+    try {
+      signature = normaliseDer(await options.signer.sign(message));
+    } catch (err) {
+      if (err instanceof DsiError) throw err;
+      throw new DsiError('UNSUPPORTED_KEY', 'the signer returned an invalid ECDSA signature', {}, { cause: err });
+    }
+    if (!verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, signature)) {
+      throw new DsiError('UNSUPPORTED_KEY', 'the signer key does not match the signer certificate');
+    }
+    const header = encodeHeader({ manifestBytes, signature, certificates, recipients });
+    if (header.length > LIMITS.maxHeaderBytes) {
+      throw new DsiError(
+        'INVALID_ARGUMENT',
+        `header would be ${header.length} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit; use a larger chunk or segment size`,
+      );
+    }
+    if (exactLength === undefined || header.length === exactLength) return { manifest, dsiId, header };
+  }
+  throw new DsiError('UNSUPPORTED_KEY', 'the signer keeps returning signatures of unusual length');
+}
+
 /** A plaintext segment with its place in the file. */
 interface PlainSegment {
   readonly data: Buffer;
@@ -306,7 +362,9 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
   if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
   assertP256(leaf.publicKey, 'the signer certificate key');
 
-  const needsSpool = options.files.some((f) => typeof f.source !== 'string' && !(f.source instanceof Uint8Array));
+  const needsSpool = options.files.some(
+    (f) => typeof f.source !== 'string' && !(f.source instanceof Uint8Array),
+  );
   const dir = needsSpool ? await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-')) : undefined;
   const spoolPath = dir ? path.join(dir, 'payload.bin') : '';
   const cleanup = async (): Promise<void> => {
@@ -331,7 +389,8 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         await pipelined(
           numbered(file, chunkSize, segmentChunks),
           pipelineDepth(),
-          (s) => sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
+          (s) =>
+            sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
           async (r, s) => {
             if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
               await spool.write(r.ciphertext);
@@ -345,7 +404,8 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
           },
         );
         emissions.push(
-          spoolSize > spoolStart || (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
+          spoolSize > spoolStart ||
+            (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
             ? { kind: 'spool', offset: spoolStart, length: spoolSize - spoolStart }
             : { kind: 'reseal', file, key, ...(stamp ? { stamp } : {}) },
         );
@@ -363,45 +423,12 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
       await spool?.close();
     }
 
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      title: options.title,
-      partNumber: options.partNumber,
-      revision: options.revision,
-      productionRules: options.productionRules ?? null,
-      created: (options.created ?? new Date()).toISOString(),
-      creator: { mspId: options.mspId ?? null, subject: leaf.subject },
-      chunkSize,
-      segmentChunks,
-      files: entries,
-    };
-    const manifestBytes = encodeManifest(manifest);
-    const message = pae(MANIFEST_PAYLOAD_TYPE, manifestBytes);
-    let signature: Buffer;
-    try {
-      signature = normaliseDer(await options.signer.sign(message));
-    } catch (err) {
-      if (err instanceof DsiError) throw err;
-      throw new DsiError('UNSUPPORTED_KEY', 'the signer returned an invalid ECDSA signature', {}, { cause: err });
-    }
-    if (!verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, signature)) {
-      throw new DsiError('UNSUPPORTED_KEY', 'the signer key does not match the signer certificate');
-    }
-    const dsiId = dsiIdOfManifest(manifestBytes);
-    const header = encodeHeader({
-      manifestBytes,
-      signature,
-      certificates: options.signer.certificates.map((c: X509Certificate) => c.raw),
-      recipients: wrapKeys(contentKeys, recipientKeys, dsiId),
-    });
-    if (header.length > LIMITS.maxHeaderBytes) {
-      throw new DsiError(
-        'INVALID_ARGUMENT',
-        `header would be ${header.length} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit; use a larger chunk or segment size`,
-      );
-    }
+    const { manifest, dsiId, header } = await signedHeader(options, chunkSize, segmentChunks, entries, contentKeys, recipientKeys);
     const prefix = Buffer.concat([encodePreamble(header.length), header]);
-    const payloadSize = entries.reduce((n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize, 0);
+    const payloadSize = entries.reduce(
+      (n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize,
+      0,
+    );
 
     async function* resealed(e: Extract<Emission, { kind: 'reseal' }>): AsyncGenerator<Buffer> {
       // Same key, same nonces: the second pass reproduces the signed ciphertext exactly, so it
@@ -431,9 +458,13 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         yield r.ciphertext;
       }
       if (e.stamp && typeof e.file.source === 'string' && (await fileStamp(e.file.source)) !== e.stamp) {
-        throw new DsiError('INPUT_ERROR', `file ${e.file.name} changed while the container was being written`, {
-          file: e.file.name,
-        });
+        throw new DsiError(
+          'INPUT_ERROR',
+          `file ${e.file.name} changed while the container was being written`,
+          {
+            file: e.file.name,
+          },
+        );
       }
     }
 
@@ -447,7 +478,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
               yield* resealed(e);
               continue;
             }
-            for (let pos = e.offset; pos < e.offset + e.length; ) {
+            for (let pos = e.offset; pos < e.offset + e.length;) {
               const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, e.offset + e.length - pos));
               const { bytesRead } = await (fh as FileHandle).read(buf, 0, buf.length, pos);
               if (bytesRead === 0) throw new Error('ciphertext spool ended early');
@@ -468,6 +499,135 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
     return { dsiId, manifest, size: prefix.length + payloadSize, stream };
   } catch (err) {
     await cleanup();
+    throw err;
+  }
+}
+
+/** Where {@link protectToFile} wrote the DSI. */
+export interface ProtectedFile {
+  readonly dsiId: string;
+  readonly manifest: Manifest;
+  /** Container size in bytes. */
+  readonly size: number;
+}
+
+/**
+ * Seals a package of files given as paths or bytes straight into the file `output`, in one
+ * pass: every header length is known before encryption (digests, keys and stanzas have fixed
+ * sizes, and the signature is drawn to the expected length), so the payload is written at its
+ * final offset and the header is written last. The container is built in `output.partial` and
+ * renamed; nothing else touches disk. Streams as inputs need {@link protect}.
+ * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
+ */
+export async function protectToFile(options: ProtectOptions, output: string): Promise<ProtectedFile> {
+  const { chunkSize, segmentChunks } = checkOptions(options);
+  const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
+  const leaf = options.signer.certificates[0];
+  if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
+  assertP256(leaf.publicKey, 'the signer certificate key');
+  const sizes = await Promise.all(
+    options.files.map(async (f) => {
+      if (f.source instanceof Uint8Array) return f.source.byteLength;
+      if (typeof f.source === 'string') {
+        try {
+          return (await stat(f.source)).size;
+        } catch (err) {
+          throw new DsiError('INPUT_ERROR', `cannot read ${f.source} for file ${f.name}`, { file: f.name }, { cause: err });
+        }
+      }
+      throw new DsiError('INVALID_ARGUMENT', `file ${f.name} is a stream; protectToFile needs paths or bytes (use protect)`);
+    }),
+  );
+  const contentKeys = options.files.map((_, i) => options.contentKeysForTestVectors?.[i] ?? randomBytes(32));
+  const zero = '0'.repeat(64);
+  const placeholder = (size: number, i: number): ManifestFile => {
+    const file = options.files[i] as ProtectFile;
+    const key = contentKeys[i] as Buffer;
+    const segments = Array.from({ length: fileLayout(size, chunkSize, segmentChunks).segmentCount }, () => zero);
+    return {
+      name: file.confidentialName ? null : file.name,
+      sealedName: file.confidentialName ? sealName(key, file.name).toString('base64') : null,
+      mediaType: file.mediaType ?? mediaTypeFor(file.name),
+      size,
+      keyCommitment: keyCommitment(key),
+      digest: zero,
+      segments,
+    };
+  };
+  const created = options.created ?? new Date();
+  const fixed: ProtectOptions = { ...options, created };
+  // The header length follows from sizes alone; a 71-byte DER placeholder has the usual base64 length.
+  const headerLength = encodeHeader({
+    manifestBytes: encodeManifest({
+      format: MANIFEST_FORMAT,
+      title: options.title,
+      partNumber: options.partNumber,
+      revision: options.revision,
+      productionRules: options.productionRules ?? null,
+      created: created.toISOString(),
+      creator: { mspId: options.mspId ?? null, subject: leaf.subject },
+      chunkSize,
+      segmentChunks,
+      files: sizes.map(placeholder),
+    }),
+    signature: Buffer.alloc(71),
+    certificates: options.signer.certificates.map((c) => c.raw),
+    recipients: recipientKeys.map(() => ({
+      type: RECIPIENT_TYPE,
+      keyId: zero,
+      enc: Buffer.alloc(65),
+      wrappedKeys: Buffer.alloc(32 * options.files.length + 16),
+    })),
+  }).length;
+  if (headerLength > LIMITS.maxHeaderBytes) {
+    throw new DsiError('INVALID_ARGUMENT', `header would be ${headerLength} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit`);
+  }
+
+  const partial = `${output}.partial`;
+  const fh = await openFile(partial, 'w', 0o644);
+  try {
+    let offset = PREAMBLE_LENGTH + headerLength;
+    let sealed = 0;
+    const entries: ManifestFile[] = [];
+    for (const [i, file] of options.files.entries()) {
+      const key = payloadKey(contentKeys[i] as Buffer);
+      const segments: string[] = [];
+      let size = 0;
+      await pipelined(
+        numbered(file, chunkSize, segmentChunks),
+        pipelineDepth(),
+        (s) => sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
+        async (r, s) => {
+          await fh.write(r.ciphertext, 0, r.ciphertext.length, offset);
+          offset += r.ciphertext.length;
+          release(r.ciphertext);
+          segments.push(r.digest);
+          size += s.plainLength;
+          sealed += s.plainLength;
+          options.onProgress?.(sealed);
+        },
+      );
+      if (size !== sizes[i]) {
+        throw new DsiError('INPUT_ERROR', `file ${file.name} changed size while being sealed`, { file: file.name });
+      }
+      entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
+    }
+    const { manifest, dsiId, header } = await signedHeader(
+      fixed,
+      chunkSize,
+      segmentChunks,
+      entries,
+      contentKeys,
+      recipientKeys,
+      headerLength,
+    );
+    await fh.write(Buffer.concat([encodePreamble(header.length), header]), 0, PREAMBLE_LENGTH + header.length, 0);
+    await fh.close();
+    await rename(partial, output);
+    return { dsiId, manifest, size: offset };
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(partial, { force: true });
     throw err;
   }
 }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
@@ -128,6 +129,70 @@ describe('DSI round trips', function () {
     });
     const opened = await openAndDrain(bytes);
     expect(opened.files.get('big.3mf')?.equals(data)).to.equal(true);
+  });
+
+  it('seals path, bytes and stream inputs together, spooling only ciphertext of the stream and deleting it after', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsi-rt-'));
+    const spoolDir = mkdtempSync(path.join(tmpdir(), 'dsi-spool-'));
+    try {
+      const onDisk = testBytes(70_000, 3);
+      writeFileSync(path.join(dir, 'a.step'), onDisk);
+      const sealed = await protect({
+        files: [
+          { name: 'a.step', source: path.join(dir, 'a.step') },
+          { name: 'b.3mf', source: testBytes(5000, 4) },
+          { name: 'c.gcode', source: Readable.from([testBytes(3000, 5)]) },
+        ],
+        signer: testSigner('signer'),
+        recipients: [pem('recipient-a.pub.pem')],
+        title: 't',
+        partNumber: 'p',
+        revision: 'r',
+        chunkSize: 1024,
+        segmentChunks: 8,
+        tmpDir: spoolDir,
+      });
+      const spooled = readdirSync(spoolDir).flatMap((d) => readdirSync(path.join(spoolDir, d)));
+      expect(spooled).to.deep.equal(['payload.bin']);
+      const stored = readFileSync(path.join(spoolDir, readdirSync(spoolDir)[0] ?? '', 'payload.bin'));
+      expect(stored.length).to.equal(3000 + 3 * 16);
+      expect(stored.includes(testBytes(3000, 5).subarray(0, 32))).to.equal(false);
+      const bytes = await collect(sealed.stream);
+      expect(bytes.length).to.equal(sealed.size);
+      expect(readdirSync(spoolDir)).to.deep.equal([]);
+      const opened = await openAndDrain(bytes);
+      expect(opened.files.get('a.step')?.equals(onDisk)).to.equal(true);
+      expect(opened.files.get('b.3mf')?.equals(testBytes(5000, 4))).to.equal(true);
+      expect(opened.files.get('c.gcode')?.equals(testBytes(3000, 5))).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the container stream with INPUT_ERROR when an input file changes before it is emitted', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsi-rt-'));
+    try {
+      const file = path.join(dir, 'part.gcode');
+      writeFileSync(file, testBytes(4000, 1));
+      const sealed = await protect({
+        files: [{ name: 'part.gcode', source: file }],
+        signer: testSigner('signer'),
+        recipients: [pem('recipient-a.pub.pem')],
+        title: 't',
+        partNumber: 'p',
+        revision: 'r',
+        chunkSize: 1024,
+      });
+      writeFileSync(file, testBytes(4001, 2));
+      const err = await collect(sealed.stream).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expectCode(err, 'INPUT_ERROR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad arguments with INVALID_ARGUMENT', async () => {

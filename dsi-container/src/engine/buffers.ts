@@ -4,7 +4,7 @@
  * and peak memory stays at the pipeline depth times the segment size.
  */
 const free: ArrayBuffer[] = [];
-const MAX_FREE = 16;
+const MAX_FREE = 8;
 
 /** A buffer of exactly `size` bytes, backed by a whole (transferable) ArrayBuffer. */
 export function acquire(size: number): Buffer {

@@ -9,12 +9,12 @@ const toBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, 
 const whole = (u: Uint8Array): ArrayBuffer => u.buffer as ArrayBuffer;
 
 // Node allocates a fresh buffer for every cipher.update(); V8 collects that external memory
-// only after ~64 MiB of it has piled up per isolate. Collecting every 16 MiB of work keeps the
+// only after ~64 MiB of it has piled up per isolate. Collecting every 4 MiB of work keeps the
 // worker's resident memory flat (a full GC of this tiny heap costs well under a millisecond).
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as (() => void) | undefined;
 let sinceCollect = 0;
-const COLLECT_EVERY = 16 * 1024 * 1024;
+const COLLECT_EVERY = 4 * 1024 * 1024;
 
 parentPort?.on('message', (msg: { id: number; job: Job }) => {
   const { id, job } = msg;

@@ -4,7 +4,8 @@
  * happen inside the token, and only signatures and per-message shared secrets leave it.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import type * as Pkcs11Js from 'pkcs11js';
+import type { ECDH1, PKCS11 } from 'pkcs11js';
 import { DsiError } from '../errors';
 import { rawToLowSDer } from '../crypto/ecdsa';
 import { decodePoint, encodePoint } from '../crypto/p256';
@@ -30,7 +31,31 @@ export interface Pkcs11KeyPair {
 /** DER OID of prime256v1 (1.2.840.10045.3.1.7), the CKA_EC_PARAMS of P-256. */
 const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
-const modules = new Map<string, { lib: pkcs11js.PKCS11; users: number }>();
+type Pkcs11Module = typeof Pkcs11Js;
+let loaded: Pkcs11Module | undefined;
+
+/**
+ * Loads the native pkcs11js binding on first use, so the rest of the library works on machines
+ * where it is not built (npm skips its install script unless allowed).
+ */
+function p11(): Pkcs11Module {
+  if (!loaded) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require('pkcs11js') as Pkcs11Module;
+    } catch (err) {
+      throw new DsiError(
+        'TOKEN_ERROR',
+        'the pkcs11js native module is not available (was its install script allowed?)',
+        {},
+        { cause: err },
+      );
+    }
+  }
+  return loaded;
+}
+
+const modules = new Map<string, { lib: PKCS11; users: number }>();
 
 function tokenError(what: string, err: unknown): DsiError {
   return new DsiError(
@@ -44,11 +69,11 @@ function tokenError(what: string, err: unknown): DsiError {
 /** A logged-in session on a PKCS#11 token. Close it when done. */
 export class Pkcs11Token {
   readonly #library: string;
-  readonly #lib: pkcs11js.PKCS11;
+  readonly #lib: PKCS11;
   readonly #session: Buffer;
   #closed = false;
 
-  private constructor(library: string, lib: pkcs11js.PKCS11, session: Buffer) {
+  private constructor(library: string, lib: PKCS11, session: Buffer) {
     this.#library = library;
     this.#lib = lib;
     this.#session = session;
@@ -61,7 +86,7 @@ export class Pkcs11Token {
   static open(options: Pkcs11TokenOptions): Pkcs11Token {
     let entry = modules.get(options.library);
     if (!entry) {
-      const lib = new pkcs11js.PKCS11();
+      const lib = new (p11().PKCS11)();
       try {
         lib.load(options.library);
         lib.C_Initialize();
@@ -77,9 +102,9 @@ export class Pkcs11Token {
         .C_GetSlotList(true)
         .find((s) => lib.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
       if (!slot) throw new Error(`no token labelled "${options.tokenLabel}"`);
-      const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      const session = lib.C_OpenSession(slot, p11().CKF_SERIAL_SESSION | p11().CKF_RW_SESSION);
       try {
-        lib.C_Login(session, pkcs11js.CKU_USER, options.pin);
+        lib.C_Login(session, p11().CKU_USER, options.pin);
       } catch (err) {
         lib.C_CloseSession(session);
         throw err;
@@ -105,23 +130,23 @@ export class Pkcs11Token {
     try {
       this.#lib.C_GenerateKeyPair(
         this.#session,
-        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+        { mechanism: p11().CKM_EC_KEY_PAIR_GEN },
         [
-          { type: pkcs11js.CKA_TOKEN, value: true },
-          { type: pkcs11js.CKA_LABEL, value: label },
-          { type: pkcs11js.CKA_ID, value: id },
-          { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS },
-          { type: pkcs11js.CKA_VERIFY, value: true },
+          { type: p11().CKA_TOKEN, value: true },
+          { type: p11().CKA_LABEL, value: label },
+          { type: p11().CKA_ID, value: id },
+          { type: p11().CKA_EC_PARAMS, value: P256_PARAMS },
+          { type: p11().CKA_VERIFY, value: true },
         ],
         [
-          { type: pkcs11js.CKA_TOKEN, value: true },
-          { type: pkcs11js.CKA_PRIVATE, value: true },
-          { type: pkcs11js.CKA_LABEL, value: label },
-          { type: pkcs11js.CKA_ID, value: id },
-          { type: pkcs11js.CKA_SENSITIVE, value: true },
-          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-          { type: pkcs11js.CKA_SIGN, value: true },
-          { type: pkcs11js.CKA_DERIVE, value: true },
+          { type: p11().CKA_TOKEN, value: true },
+          { type: p11().CKA_PRIVATE, value: true },
+          { type: p11().CKA_LABEL, value: label },
+          { type: p11().CKA_ID, value: id },
+          { type: p11().CKA_SENSITIVE, value: true },
+          { type: p11().CKA_EXTRACTABLE, value: false },
+          { type: p11().CKA_SIGN, value: true },
+          { type: p11().CKA_DERIVE, value: true },
         ],
       );
     } catch (err) {
@@ -132,8 +157,8 @@ export class Pkcs11Token {
 
   /** The key pair with CKA_LABEL `label`. @throws DsiError TOKEN_ERROR if absent */
   keyPair(label: string): Pkcs11KeyPair {
-    const pub = this.#find(pkcs11js.CKO_PUBLIC_KEY, label);
-    const [attr] = this.#lib.C_GetAttributeValue(this.#session, pub, [{ type: pkcs11js.CKA_EC_POINT }]);
+    const pub = this.#find(p11().CKO_PUBLIC_KEY, label);
+    const [attr] = this.#lib.C_GetAttributeValue(this.#session, pub, [{ type: p11().CKA_EC_POINT }]);
     let point = attr?.value ?? Buffer.alloc(0);
     // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point.
     if (point.length === 67 && point[0] === 0x04 && point[1] === 0x41) point = point.subarray(2);
@@ -156,9 +181,9 @@ export class Pkcs11Token {
     return {
       certificates,
       sign: (message) => {
-        const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
+        const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
         try {
-          this.#lib.C_SignInit(this.#session, { mechanism: pkcs11js.CKM_ECDSA }, priv);
+          this.#lib.C_SignInit(this.#session, { mechanism: p11().CKM_ECDSA }, priv);
           const raw = this.#lib.C_Sign(
             this.#session,
             createHash('sha256').update(message).digest(),
@@ -178,31 +203,31 @@ export class Pkcs11Token {
     return {
       publicKey,
       deriveSharedSecret: (peer) => {
-        const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
+        const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
         try {
           const derived = this.#lib.C_DeriveKey(
             this.#session,
             {
-              mechanism: pkcs11js.CKM_ECDH1_DERIVE,
+              mechanism: p11().CKM_ECDH1_DERIVE,
               parameter: {
-                type: pkcs11js.CK_PARAMS_EC_DH,
-                kdf: pkcs11js.CKD_NULL,
+                type: p11().CK_PARAMS_EC_DH,
+                kdf: p11().CKD_NULL,
                 publicData: encodePoint(peer),
-              } as pkcs11js.ECDH1,
+              } as ECDH1,
             },
             priv,
             [
-              { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-              { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-              { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
-              { type: pkcs11js.CKA_TOKEN, value: false },
-              { type: pkcs11js.CKA_SENSITIVE, value: false },
-              { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+              { type: p11().CKA_CLASS, value: p11().CKO_SECRET_KEY },
+              { type: p11().CKA_KEY_TYPE, value: p11().CKK_GENERIC_SECRET },
+              { type: p11().CKA_VALUE_LEN, value: 32 },
+              { type: p11().CKA_TOKEN, value: false },
+              { type: p11().CKA_SENSITIVE, value: false },
+              { type: p11().CKA_EXTRACTABLE, value: true },
             ],
           );
           try {
             const [value] = this.#lib.C_GetAttributeValue(this.#session, derived, [
-              { type: pkcs11js.CKA_VALUE },
+              { type: p11().CKA_VALUE },
             ]);
             return Promise.resolve(Buffer.from(value?.value ?? Buffer.alloc(0)));
           } finally {
@@ -220,9 +245,9 @@ export class Pkcs11Token {
    * {@link generateKeyPair} cannot leave the token. @throws DsiError TOKEN_ERROR
    */
   readPrivateKeyValue(label: string): Buffer {
-    const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
+    const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
     try {
-      const [value] = this.#lib.C_GetAttributeValue(this.#session, priv, [{ type: pkcs11js.CKA_VALUE }]);
+      const [value] = this.#lib.C_GetAttributeValue(this.#session, priv, [{ type: p11().CKA_VALUE }]);
       return Buffer.from(value?.value ?? Buffer.alloc(0));
     } catch (err) {
       throw tokenError(`reading the private value of "${label}"`, err);
@@ -231,10 +256,10 @@ export class Pkcs11Token {
 
   /** CKA_SENSITIVE and CKA_EXTRACTABLE of the private key `label`. */
   privateKeyFlags(label: string): { sensitive: boolean; extractable: boolean } {
-    const priv = this.#find(pkcs11js.CKO_PRIVATE_KEY, label);
+    const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
     const [s, e] = this.#lib.C_GetAttributeValue(this.#session, priv, [
-      { type: pkcs11js.CKA_SENSITIVE },
-      { type: pkcs11js.CKA_EXTRACTABLE },
+      { type: p11().CKA_SENSITIVE },
+      { type: p11().CKA_EXTRACTABLE },
     ]);
     return { sensitive: s?.value[0] === 1, extractable: e?.value[0] === 1 };
   }
@@ -259,15 +284,13 @@ export class Pkcs11Token {
   #find(cls: number, label: string): Buffer {
     try {
       this.#lib.C_FindObjectsInit(this.#session, [
-        { type: pkcs11js.CKA_CLASS, value: cls },
-        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: p11().CKA_CLASS, value: cls },
+        { type: p11().CKA_LABEL, value: label },
       ]);
       const handle = this.#lib.C_FindObjects(this.#session);
       this.#lib.C_FindObjectsFinal(this.#session);
       if (!handle)
-        throw new Error(
-          `no ${cls === pkcs11js.CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`,
-        );
+        throw new Error(`no ${cls === p11().CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`);
       return handle;
     } catch (err) {
       throw tokenError(`finding key "${label}"`, err);

@@ -61,6 +61,8 @@ export function verifyChain(
   roots: readonly X509Certificate[],
   at: Date,
 ): X509Certificate[] {
+  if (Number.isNaN(at.getTime()))
+    throw new DsiError('INVALID_ARGUMENT', 'the verification time is not a valid date');
   if (roots.length === 0) throw new DsiError('UNTRUSTED_SIGNER', 'no trusted roots were supplied');
   const path: X509Certificate[] = [leaf];
   let current = leaf;
