@@ -3,6 +3,7 @@
  * streamable package of a technical data package. Format: docs/container-format.md.
  *
  * - {@link protect}: files or streams in → container stream out.
+ * - {@link protectToFile}: files in → container file out, in one pass.
  * - {@link inspect} / {@link dsiId}: the public manifest, no key, no verification.
  * - {@link verify}: signature, signer chain, ciphertext digests; no key.
  * - {@link open}: verify, then unwrap with a recipient key, then per-file plaintext streams (memory only).
@@ -17,10 +18,12 @@ export { Pkcs11Token, type Pkcs11TokenOptions, type Pkcs11KeyPair } from './keys
 export type { ContainerSource } from './container/source';
 export {
   protect,
+  protectToFile,
   mediaTypeFor,
   type ProtectFile,
   type ProtectOptions,
   type ProtectedDsi,
+  type ProtectedFile,
 } from './container/protect';
 export { inspect, dsiId, type DsiInspection } from './container/inspect';
 export { verify, type VerifyOptions, type VerifiedDsi } from './container/verify';

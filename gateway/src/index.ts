@@ -4,7 +4,7 @@ export { ConnectionProfileError, loadConnectionProfile } from './ledger/connecti
 export type { ConnectionProfile, OrgConnection } from './ledger/connection-profile';
 export { runSmoke } from './ledger/smoke';
 export type { SmokeReport } from './ledger/smoke';
-export { DEFAULT_RETRY, LedgerClient, toLedgerError } from './client/ledger-client';
+export { DEFAULT_RETRY, isTransientConflict, LedgerClient, toLedgerError } from './client/ledger-client';
 export type { Committed, RetryPolicy, SubmitOptions } from './client/ledger-client';
 export {
   BuildClient,

@@ -98,3 +98,23 @@ export interface EventPayloads {
 export type LedgerEvent = {
   [N in EventName]: { readonly name: N; readonly payload: EventPayloads[N] };
 }[EventName];
+
+const EVENT_NAMES: ReadonlySet<string> = new Set(Object.values(EVENT));
+
+/** Returns true when `name` is one of {@link EVENT}. */
+export function isEventName(name: string): name is EventName {
+  return EVENT_NAMES.has(name);
+}
+
+/**
+ * Decodes a chaincode event as delivered to clients (name + payload bytes). Returns `undefined` for events
+ * this package does not know (e.g. from a newer chaincode), so listeners can skip them.
+ * @throws SyntaxError when a known event's payload is not JSON.
+ */
+export function parseLedgerEvent(name: string, payload: Uint8Array): LedgerEvent | undefined {
+  if (!isEventName(name)) return undefined;
+  return {
+    name,
+    payload: JSON.parse(new TextDecoder().decode(payload)) as EventPayloads[typeof name],
+  } as LedgerEvent;
+}

@@ -12,7 +12,14 @@ export {
   type ParsedLedgerError,
 } from './errors.js';
 export { CONTRACT, TRANSIENT, TX, transientTermsField, type TransactionName } from './transactions.js';
-export { EVENT, type EventName, type EventPayloads, type LedgerEvent } from './events.js';
+export {
+  EVENT,
+  isEventName,
+  parseLedgerEvent,
+  type EventName,
+  type EventPayloads,
+  type LedgerEvent,
+} from './events.js';
 export { IDENTITY_ATTRIBUTE, ROLE, type Role } from './roles.js';
 export type {
   Dsi,

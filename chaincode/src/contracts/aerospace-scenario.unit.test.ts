@@ -1,6 +1,7 @@
 import '../testing/quiet-logs.js';
 import {
   EVENT,
+  isEventName,
   TX,
   type Allocation,
   type Build,
@@ -277,6 +278,7 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
 
   it('every state change emitted exactly one typed event', () => {
     const names = net.ledger.events.map((event) => event.name);
+    expect(names.every(isEventName), 'every event name is an EVENT constant').to.equal(true);
     expect(names.filter((name) => name === EVENT.buildStarted)).to.have.length(20);
     expect(names.filter((name) => name === EVENT.buildCompleted)).to.have.length(20);
     expect(names.filter((name) => name === EVENT.unitsAllocated)).to.have.length(5);

@@ -41,3 +41,19 @@ describe('served contracts match the model package', () => {
     expect(evaluated.sort()).to.deep.equal([...QUERY_TRANSACTIONS].sort());
   });
 });
+
+describe('docs/ledger-model.md "Calling the chaincode"', () => {
+  it('documents every JSON transaction of TX, and only those', async () => {
+    const fs = await import('node:fs/promises');
+    const path = await import('node:path');
+    const doc = await fs.readFile(path.join(__dirname, '..', '..', '..', 'docs', 'ledger-model.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## 8. Calling the chaincode'));
+    const documented = [...section.matchAll(/^\| `([a-z]+:[A-Za-z]+)` +\|/gm)]
+      .map((m) => m[1] ?? '')
+      .filter((name) => !name.startsWith('system:'));
+    const modelled = Object.entries(TX)
+      .filter(([contract]) => contract !== 'system')
+      .flatMap(([, names]) => Object.values(names) as string[]);
+    expect(documented.sort()).to.deep.equal(modelled.sort());
+  });
+});

@@ -12,6 +12,7 @@ import {
   type ProductionTerms,
   type SplitLicenseInput,
   type LedgerEvent,
+  transientTermsField,
 } from '@threadseal/ledger-model';
 import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible } from './eligibility.js';
@@ -33,7 +34,7 @@ export function requireLeafTerms(leaf: ChainNode): ProductionTerms {
   if (leaf.terms === null) {
     throw new LedgerError(
       'CONFIDENTIAL_TERMS_UNAVAILABLE',
-      `terms of license ${leaf.license.licenseId} are confidential; pass them in the transient field terms.${leaf.license.licenseId}`,
+      `terms of license ${leaf.license.licenseId} are confidential; pass them in the transient field ${transientTermsField(leaf.license.licenseId)}`,
     );
   }
   return leaf.terms;
@@ -44,7 +45,7 @@ export function allocationAvailable(allocation: Allocation): number {
   return allocation.quantity - allocation.consumed + allocation.scrapCredited;
 }
 
-/** The three records a new license is stored as, plus the event announcing it. */
+/** The three records a new license is stored as. */
 export interface NewLicense {
   readonly license: License;
   readonly balance: LicenseBalance;

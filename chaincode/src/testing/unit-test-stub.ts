@@ -109,8 +109,13 @@ export class UnitTestLedger {
     return [...new Set(unmet)];
   }
 
-  /** Applies a successful transaction's writes. */
+  /**
+   * Applies a successful transaction's writes. Refuses (throws) a transaction that changed state without
+   * emitting an event, so every contract test also checks "one event per state change".
+   */
   public commit(stub: UnitTestStub): void {
+    if (stub.writes.size > 0 && stub.event === null)
+      throw new Error(`transaction ${stub.getTxID()} changed state without an event`);
     for (const [key, value] of stub.writes) {
       if (value === null) this.#state.delete(key);
       else this.#state.set(key, value);

@@ -9,7 +9,7 @@ import {
   Pkcs11Token,
   inspect,
   open,
-  protect,
+  protectToFile,
   softwareRecipientKey,
   softwareSigner,
   verify,
@@ -173,27 +173,22 @@ ${KEY_HELP}`,
             );
           }
         };
-        const sealed = await protect({
-          files,
-          signer,
-          recipients: await Promise.all(recipients.map((r) => readFile(r))),
-          title: values.title ?? path.basename(output, path.extname(output)),
-          partNumber: values['part-number'] ?? '',
-          revision: values.revision ?? '',
-          productionRules: values['production-rules'] ?? null,
-          mspId: values['msp-id'] ?? null,
-          ...(chunkSize !== undefined ? { chunkSize } : {}),
-          onProgress: progress,
-        });
-        // Write next to the target and rename, so a failed run never leaves a partial .dsi.
-        const partial = `${output}.partial`;
-        try {
-          await pipeline(sealed.stream, createWriteStream(partial, { mode: 0o644 }));
-          await rename(partial, output);
-        } catch (err) {
-          await rm(partial, { force: true });
-          throw err;
-        }
+        // Inputs are files, so the container is written in one pass straight to its place.
+        const sealed = await protectToFile(
+          {
+            files,
+            signer,
+            recipients: await Promise.all(recipients.map((r) => readFile(r))),
+            title: values.title ?? path.basename(output, path.extname(output)),
+            partNumber: values['part-number'] ?? '',
+            revision: values.revision ?? '',
+            productionRules: values['production-rules'] ?? null,
+            mspId: values['msp-id'] ?? null,
+            ...(chunkSize !== undefined ? { chunkSize } : {}),
+            onProgress: progress,
+          },
+          output,
+        );
         process.stdout.write(
           `${sealed.dsiId}  ${output}  (${sealed.manifest.files.length} files, ${sealed.size} bytes)\n`,
         );

@@ -291,7 +291,12 @@ async function signedHeader(
       signature = normaliseDer(await options.signer.sign(message));
     } catch (err) {
       if (err instanceof DsiError) throw err;
-      throw new DsiError('UNSUPPORTED_KEY', 'the signer returned an invalid ECDSA signature', {}, { cause: err });
+      throw new DsiError(
+        'UNSUPPORTED_KEY',
+        'the signer returned an invalid ECDSA signature',
+        {},
+        { cause: err },
+      );
     }
     if (!verifySignature('sha256', message, { key: leaf.publicKey, dsaEncoding: 'der' }, signature)) {
       throw new DsiError('UNSUPPORTED_KEY', 'the signer key does not match the signer certificate');
@@ -423,7 +428,14 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
       await spool?.close();
     }
 
-    const { manifest, dsiId, header } = await signedHeader(options, chunkSize, segmentChunks, entries, contentKeys, recipientKeys);
+    const { manifest, dsiId, header } = await signedHeader(
+      options,
+      chunkSize,
+      segmentChunks,
+      entries,
+      contentKeys,
+      recipientKeys,
+    );
     const prefix = Buffer.concat([encodePreamble(header.length), header]);
     const payloadSize = entries.reduce(
       (n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize,
@@ -532,10 +544,18 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
         try {
           return (await stat(f.source)).size;
         } catch (err) {
-          throw new DsiError('INPUT_ERROR', `cannot read ${f.source} for file ${f.name}`, { file: f.name }, { cause: err });
+          throw new DsiError(
+            'INPUT_ERROR',
+            `cannot read ${f.source} for file ${f.name}`,
+            { file: f.name },
+            { cause: err },
+          );
         }
       }
-      throw new DsiError('INVALID_ARGUMENT', `file ${f.name} is a stream; protectToFile needs paths or bytes (use protect)`);
+      throw new DsiError(
+        'INVALID_ARGUMENT',
+        `file ${f.name} is a stream; protectToFile needs paths or bytes (use protect)`,
+      );
     }),
   );
   const contentKeys = options.files.map((_, i) => options.contentKeysForTestVectors?.[i] ?? randomBytes(32));
@@ -543,7 +563,10 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
   const placeholder = (size: number, i: number): ManifestFile => {
     const file = options.files[i] as ProtectFile;
     const key = contentKeys[i] as Buffer;
-    const segments = Array.from({ length: fileLayout(size, chunkSize, segmentChunks).segmentCount }, () => zero);
+    const segments = Array.from(
+      { length: fileLayout(size, chunkSize, segmentChunks).segmentCount },
+      () => zero,
+    );
     return {
       name: file.confidentialName ? null : file.name,
       sealedName: file.confidentialName ? sealName(key, file.name).toString('base64') : null,
@@ -580,7 +603,10 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
     })),
   }).length;
   if (headerLength > LIMITS.maxHeaderBytes) {
-    throw new DsiError('INVALID_ARGUMENT', `header would be ${headerLength} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit`);
+    throw new DsiError(
+      'INVALID_ARGUMENT',
+      `header would be ${headerLength} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit`,
+    );
   }
 
   const partial = `${output}.partial`;
@@ -588,6 +614,7 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
   try {
     let offset = PREAMBLE_LENGTH + headerLength;
     let sealed = 0;
+    let pendingWrite: Promise<void> = Promise.resolve();
     const entries: ManifestFile[] = [];
     for (const [i, file] of options.files.entries()) {
       const key = payloadKey(contentKeys[i] as Buffer);
@@ -596,19 +623,28 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
       await pipelined(
         numbered(file, chunkSize, segmentChunks),
         pipelineDepth(),
-        (s) => sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
+        (s) =>
+          sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
         async (r, s) => {
-          await fh.write(r.ciphertext, 0, r.ciphertext.length, offset);
+          // Keep one write in flight so writing overlaps reading and sealing the next segments.
+          await pendingWrite;
+          const at = offset;
+          pendingWrite = fh.write(r.ciphertext, 0, r.ciphertext.length, at).then(() => {
+            release(r.ciphertext);
+          });
+          pendingWrite.catch(() => undefined);
           offset += r.ciphertext.length;
-          release(r.ciphertext);
           segments.push(r.digest);
           size += s.plainLength;
           sealed += s.plainLength;
           options.onProgress?.(sealed);
         },
       );
+      await pendingWrite;
       if (size !== sizes[i]) {
-        throw new DsiError('INPUT_ERROR', `file ${file.name} changed size while being sealed`, { file: file.name });
+        throw new DsiError('INPUT_ERROR', `file ${file.name} changed size while being sealed`, {
+          file: file.name,
+        });
       }
       entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
     }
@@ -621,7 +657,12 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
       recipientKeys,
       headerLength,
     );
-    await fh.write(Buffer.concat([encodePreamble(header.length), header]), 0, PREAMBLE_LENGTH + header.length, 0);
+    await fh.write(
+      Buffer.concat([encodePreamble(header.length), header]),
+      0,
+      PREAMBLE_LENGTH + header.length,
+      0,
+    );
     await fh.close();
     await rename(partial, output);
     return { dsiId, manifest, size: offset };

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { inspect, dsiId } from './inspect';
 import { verify } from './verify';
 import { addRecipients } from './add-recipients';
-import { protect } from './protect';
+import { protect, protectToFile } from './protect';
 import {
   CORPUS_DIR,
   collect,
@@ -190,6 +190,46 @@ describe('DSI round trips', function () {
         (e: unknown) => e,
       );
       expectCode(err, 'INPUT_ERROR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the same container in one pass with protectToFile (header sized before encryption)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsi-rt-'));
+    try {
+      for (const [n, sizes] of [
+        [0, [0]],
+        [1, [1, 100_000, 4097]],
+        [2, [65_536 * 3]],
+      ] as const) {
+        const files = sizes.map((size, i) => ({
+          name: `d${i}/f${i}.gcode`,
+          source: testBytes(size, 10 * n + i),
+          confidentialName: i === 1,
+        }));
+        const out = path.join(dir, `p${n}.dsi`);
+        const r = await protectToFile(
+          {
+            files,
+            signer: testSigner('signer'),
+            recipients: [pem('recipient-a.pub.pem'), pem('recipient-b.pub.pem')],
+            title: 'T',
+            partNumber: 'P',
+            revision: 'R',
+            productionRules: 'rules/1',
+            mspId: 'Org1MSP',
+            chunkSize: 4096,
+          },
+          out,
+        );
+        expect(statSync(out).size).to.equal(r.size);
+        expect((await inspect(out)).dsiId).to.equal(r.dsiId);
+        const opened = await openAndDrain(out, recipientB());
+        expect(opened.error).to.equal(undefined);
+        files.forEach((f) => expect(opened.files.get(f.name)?.equals(f.source)).to.equal(true));
+      }
+      expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).to.deep.equal([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -102,15 +102,29 @@ class CryptoPool {
   }
 }
 
+/**
+ * Worker threads: one fewer than the cores (the main thread reads, writes and collects garbage),
+ * at least one, at most eight. `THREADSEAL_CRYPTO_THREADS` overrides it; 0 runs everything
+ * on the calling thread (smallest memory footprint).
+ */
+export function cryptoThreads(): number {
+  const configured = process.env.THREADSEAL_CRYPTO_THREADS;
+  if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 64);
+  return Math.max(1, Math.min(availableParallelism() - 1, 8));
+}
+
 let shared: CryptoPool | undefined;
 function pool(): CryptoPool {
-  shared ??= new CryptoPool(Math.max(1, Math.min(availableParallelism(), 8)));
+  shared ??= new CryptoPool(Math.max(1, cryptoThreads()));
   return shared;
 }
 
+/** Whether jobs of `bytes` run on the calling thread. */
+const inline = (bytes: number): boolean => bytes < INLINE_BELOW || cryptoThreads() === 0;
+
 /** How many segment jobs a pipeline should keep in flight. */
 export function pipelineDepth(): number {
-  return pool().size * 2;
+  return cryptoThreads() === 0 ? 1 : pool().size * 2 + 1;
 }
 
 /**
@@ -120,7 +134,7 @@ export function pipelineDepth(): number {
 export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext: Buffer; digest: string }> {
   const chunks = task.data.length === 0 ? 1 : Math.ceil(task.data.length / task.chunkSize);
   const out = acquire(task.data.length + chunks * TAG_LENGTH);
-  if (task.data.length < INLINE_BELOW) {
+  if (inline(task.data.length)) {
     const r = sealSegment(task, out);
     release(task.data);
     return r;
@@ -135,7 +149,7 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
 export async function openSegmentAsync(
   task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
 ): Promise<Buffer | { badChunk: number }> {
-  if (task.ciphertext.length < INLINE_BELOW) return openSegment(task, true);
+  if (inline(task.ciphertext.length)) return openSegment(task, true);
   const r = await pool().run({ op: 'open', task }, [task.ciphertext]);
   if (r.op !== 'open') throw new Error('crypto pool answered the wrong job');
   if (r.badChunk !== undefined) {
@@ -147,7 +161,7 @@ export async function openSegmentAsync(
 
 /** SHA-256 (hex) of a segment, in a worker when it is large. The buffer is consumed (recycled). */
 export async function digestSegmentAsync(data: Buffer): Promise<string> {
-  if (data.length < INLINE_BELOW) {
+  if (inline(data.length)) {
     const d = digestSegment(data);
     release(data);
     return d;

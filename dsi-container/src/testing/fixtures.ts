@@ -1,5 +1,6 @@
 /** Test fixtures: the committed TEST-ONLY PKI, a seeded PRNG and helpers to run the API end to end. */
 import { readFileSync, existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { expect } from 'chai';
@@ -19,7 +20,16 @@ export const CORPUS_DIR = path.resolve(REPO_ROOT, '../shared/corpus');
 export const PKI_DIR = path.join(PACKAGE_DIR, 'test-pki');
 export const VECTORS_DIR = path.join(PACKAGE_DIR, 'vectors');
 
-export const pem = (name: string): string => readFileSync(path.join(PKI_DIR, name), 'utf8');
+const pemCache = new Map<string, string>();
+/** A PEM file of the test PKI (cached). */
+export function pem(name: string): string {
+  let text = pemCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(path.join(PKI_DIR, name), 'utf8');
+    pemCache.set(name, text);
+  }
+  return text;
+}
 export const corpusPresent = (): boolean => existsSync(CORPUS_DIR);
 
 /** A signer from the test PKI, e.g. `signer`, `expired-signer`, `rogue-signer`. */
@@ -29,9 +39,13 @@ export function testSigner(name: string, extraCerts: readonly string[] = []): Si
     pem(`${name}.key.pem`),
   );
 }
-export const recipientA = (): RecipientKey => softwareRecipientKey(pem('recipient-a.key.pem'));
+let keyA: RecipientKey | undefined;
+export const recipientA = (): RecipientKey => (keyA ??= softwareRecipientKey(pem('recipient-a.key.pem')));
 export const recipientB = (): RecipientKey => softwareRecipientKey(pem('recipient-b.key.pem'));
-export const trustedRoots = (): string[] => [pem('root-ca.cert.pem')];
+let roots: X509Certificate[] | undefined;
+/** The trusted test root, parsed once. */
+export const trustedRoots = (): X509Certificate[] =>
+  (roots ??= [new X509Certificate(pem('root-ca.cert.pem'))]);
 
 /** Collects a stream into one buffer. */
 export async function collect(stream: Readable | AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -39,6 +39,19 @@ export interface Committed<T> {
 }
 
 /**
+ * True for the two ways concurrent writers of one key lose a race: an MVCC conflict at commit, or
+ * endorsing peers at different heights returning different read sets ("ProposalResponsePayloads do not
+ * match") at endorsement. Endorsing again on fresh state resolves both.
+ */
+export function isTransientConflict(err: unknown): boolean {
+  if (err instanceof TransactionInvalidError) return RETRYABLE.has(err.validationCode);
+  if (err instanceof GatewayError && err.details.length > 0) {
+    return err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'));
+  }
+  return false;
+}
+
+/**
  * Turns what a peer said into a LedgerError when the chaincode refused with one of our codes.
  * Chaincode messages reach the client inside the gateway error's details, one per endorsing peer.
  */
@@ -108,8 +121,7 @@ export class LedgerClient {
           attempts: attempt,
         };
       } catch (err) {
-        const retryable = err instanceof TransactionInvalidError && RETRYABLE.has(err.validationCode);
-        if (!retryable || attempt >= retry.maxAttempts) throw toLedgerError(err);
+        if (!isTransientConflict(err) || attempt >= retry.maxAttempts) throw toLedgerError(err);
         const wait = retry.backoffMs * 2 ** (attempt - 1);
         await new Promise((r) => setTimeout(r, wait + Math.random() * wait * 0.5));
       }

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { closeScenarioUsers, openScenarioUsers, runAerospaceScenario, type ScenarioReport, type ScenarioUsers } from '@threadseal/cli';
+import { testNetwork } from '../fixtures/network-fixture';
+
+describe('the aerospace scenario end to end on the real network (typed client)', function () {
+  let users: ScenarioUsers;
+  let report: ScenarioReport;
+
+  before(async function () {
+    users = openScenarioUsers(testNetwork().connectionFile);
+    report = await runAerospaceScenario(users);
+  });
+  after(function () {
+    if (users) closeScenarioUsers(users);
+  });
+
+  it('the sub-license to the subcontractor is endorsed by the subcontractor peer', function () {
+    expect(report.subLicenseEndorsers).to.include('SubcontractorMSP');
+  });
+
+  it('splits OEM 20 → manufacturer 12 + subcontractor 8, and uses every unit', function () {
+    const byId = new Map(report.tree.licenses.map((l) => [l.license.licenseId, l]));
+    const root = byId.get(report.licenses.root);
+    const floor = byId.get(report.licenses.floor);
+    const sub = byId.get(report.licenses.sub);
+    expect(root?.license.grant.quantity).to.equal(20);
+    expect(root?.license.holderMsp).to.equal('ManufacturerMSP');
+    expect(floor?.license.grant.quantity).to.equal(12);
+    expect(floor?.license.parentId).to.equal(report.licenses.root);
+    expect(sub?.license.grant.quantity).to.equal(8);
+    expect(sub?.license.holderMsp).to.equal('SubcontractorMSP');
+    expect([root, floor, sub].map((l) => l?.remaining)).to.deep.equal([0, 0, 0]);
+  });
+
+  it('built 4 parts on each of the 5 machines and recorded every part with its build', function () {
+    expect(report.partsBuilt).to.equal(20);
+    expect(report.tree.builds).to.have.length(20);
+    expect(report.tree.builds.every((b) => b.status === 'completed')).to.equal(true);
+    expect(report.tree.parts).to.have.length(20);
+    for (const part of report.tree.parts) {
+      const build = report.tree.builds.find((b) => b.buildId === part.buildId);
+      expect(build?.machineId, part.partId).to.equal(part.machineId);
+      expect(part.processRecordDigest).to.match(/^[0-9a-f]{64}$/);
+    }
+    for (const a of report.tree.allocations) expect([a.machineId, a.consumed, a.quantity]).to.deep.equal([a.machineId, 4, 4]);
+  });
+
+  it("refuses every build beyond a machine's allocation with ALLOCATION_EXHAUSTED", function () {
+    expect(report.overAllocation).to.have.length(5);
+    for (const o of report.overAllocation) {
+      expect(o.code, o.message).to.equal('ALLOCATION_EXHAUSTED');
+      expect(o.message).to.match(new RegExp(`^ALLOCATION_EXHAUSTED: allocation of license L-.* to machine ${o.machineId} has 0 of 4 units left$`));
+    }
+  });
+
+  it("shows the subcontractor's machines and parts in the OEM's tree", function () {
+    const subMachines = report.tree.machines.filter((m) => m.ownerMsp === 'SubcontractorMSP').map((m) => m.machineId);
+    expect(subMachines.sort()).to.deep.equal(report.machines.filter((m) => m.org === 'subcontractor').map((m) => m.machineId).sort());
+    expect(report.tree.parts.filter((p) => p.producerMsp === 'SubcontractorMSP')).to.have.length(8);
+    expect(report.tree.parts.filter((p) => p.producerMsp === 'ManufacturerMSP')).to.have.length(12);
+  });
+
+  it('lets an auditor replay a part back to its build and the license history', async function () {
+    const part = report.tree.parts.find((p) => p.producerMsp === 'SubcontractorMSP');
+    if (!part) throw new Error('no subcontractor part');
+    const history = await users.oemAdmin.trace.partHistory(part.partId);
+    expect(history.part[0]?.value?.buildId).to.equal(part.buildId);
+    // Newest first: completed, then running (the StartBuild write).
+    expect(history.build.map((h) => h.value?.status)).to.deep.equal(['completed', 'running']);
+    expect(history.build.every((h) => /^[0-9a-f]{64}$/.test(h.txId))).to.equal(true);
+    const licenseHistory = await users.oemAdmin.trace.licenseHistory(report.licenses.sub);
+    expect(licenseHistory.license[0]?.value?.licenseId).to.equal(report.licenses.sub);
+    // The balance of the sub-license changed with each of its 2 allocations.
+    expect(licenseHistory.balance.length).to.be.at.least(3);
+  });
+});
