@@ -149,7 +149,9 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
 export async function openSegmentAsync(
   task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
 ): Promise<Buffer | { badChunk: number }> {
-  if (inline(task.ciphertext.length)) return openSegment(task, true);
+  // With a single worker the calling thread would only wait for it, and plaintext made on
+  // another thread's heap lingers in its malloc arena: decrypt here instead.
+  if (inline(task.ciphertext.length) || cryptoThreads() <= 1) return openSegment(task, true);
   const r = await pool().run({ op: 'open', task }, [task.ciphertext]);
   if (r.op !== 'open') throw new Error('crypto pool answered the wrong job');
   if (r.badChunk !== undefined) {

@@ -1,0 +1,312 @@
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { expect } from 'chai';
+import { LedgerClient, signStartBuild, threadsealLedger, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/gateway';
+import { LedgerError, type DsiTree, type LicenseGrant, type LicenseMode, type ProductionTerms } from '@threadseal/ledger-model';
+import { SCENARIO_PARAMETERS } from '@threadseal/cli';
+import { testNetwork } from '../fixtures/network-fixture';
+
+const DAY = 86_400_000;
+const NOW = Date.now();
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const run = randomBytes(3).toString('hex');
+
+const terms: ProductionTerms = {
+  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: ['nadcap-am'] },
+  envelope: [
+    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
+    { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
+    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
+  ],
+  operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
+  workstations: [],
+};
+
+function grant(quantity: number, extra: Partial<LicenseGrant> = {}): LicenseGrant {
+  return {
+    quantity,
+    mode: 'manufacturing',
+    validFrom: new Date(NOW - DAY).toISOString(),
+    validUntil: new Date(NOW + 30 * DAY).toISOString(),
+    maySublicense: true,
+    scrapAllowance: 0,
+    ...extra,
+  };
+}
+
+interface Machine {
+  readonly id: string;
+  readonly key: KeyObject;
+}
+
+/** Resolves to the refusal: a LedgerError (business rule) or a TransactionInvalidError (policy at commit). */
+async function refusal(p: Promise<unknown>): Promise<LedgerError | TransactionInvalidError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof LedgerError || err instanceof TransactionInvalidError) return err;
+    throw err;
+  }
+  throw new Error('the forbidden action was accepted');
+}
+
+describe('forbidden actions: each is refused with its code and changes no state (real network)', function () {
+  const dsiId = sha256(`forbidden ${run}`);
+  const rootId = `L-F-ROOT-${run}`;
+  const floorId = `L-F-FLOOR-${run}`;
+  let oem: ThreadsealLedger;
+  let cmAdmin: ThreadsealLedger;
+  let cmMachines: ThreadsealLedger;
+  let cmOperator: ThreadsealLedger;
+  let subAdmin: ThreadsealLedger;
+  const machines: Machine[] = [];
+  const opened: ThreadsealLedger[] = [];
+
+  const open = (org: string, user: string): ThreadsealLedger => {
+    const l = threadsealLedger(LedgerClient.open(testNetwork().connectionFile, { org, user }));
+    opened.push(l);
+    return l;
+  };
+
+  async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<Machine> {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const m = { id: `f-${model.toLowerCase()}-${machines.length}-${run}`, key: privateKey };
+    await cmMachines.machines.register({
+      machineId: m.id,
+      make: 'EOS',
+      model,
+      serial: `${m.id}-SN`,
+      firmware: '1.0',
+      certifications,
+      publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    machines.push(m);
+    return m;
+  }
+
+  /** Runs the forbidden action and checks the DSI's whole tree is the same before and after. */
+  async function refusedWithoutChange(action: () => Promise<unknown>, tree = dsiId): Promise<LedgerError | TransactionInvalidError> {
+    const before: DsiTree = await oem.trace.dsiTree(tree);
+    const err = await refusal(action());
+    const after: DsiTree = await oem.trace.dsiTree(tree);
+    expect(after, 'state changed').to.deep.equal(before);
+    return err;
+  }
+
+  function expectCode(err: LedgerError | TransactionInvalidError, code: string, message?: RegExp): void {
+    if (err instanceof LedgerError) {
+      expect(err.code, err.message).to.equal(code);
+      expect(err.message.startsWith(`${code}: `)).to.equal(true);
+      if (message) expect(err.message).to.match(message);
+    } else {
+      expect(err.validationCode, err.message).to.equal(code);
+    }
+  }
+
+  before(async function () {
+    oem = open('oem', 'ip-admin');
+    cmAdmin = open('manufacturer', 'license-admin');
+    cmMachines = open('manufacturer', 'machine-admin');
+    cmOperator = open('manufacturer', 'operator');
+    subAdmin = open('subcontractor', 'license-admin');
+    await oem.dsi.register({
+      dsiId,
+      partNumber: 'FORBID-1',
+      revision: 'A',
+      title: 'forbidden actions fixture',
+      fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
+      ownerCertFingerprint: sha256('oem'),
+    });
+    await oem.licenses.issue({ licenseId: rootId, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(10), confidential: false, terms });
+    await cmAdmin.licenses.split({ parentId: rootId, licenseId: floorId, holderMsp: 'ManufacturerMSP', grant: grant(4, { maySublicense: false }), terms });
+    const m = await registerMachine('M400');
+    await cmAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 4, scrapAllowance: 0 });
+  });
+
+  after(function () {
+    for (const l of opened) l.close();
+  });
+
+  it('NARROWING_VIOLATION: a sub-license may not widen a parameter range', async function () {
+    const wider = { ...terms, envelope: terms.envelope.map((p) => (p.name === 'laserPower' && p.kind === 'range' ? { ...p, max: 450 } : p)) };
+    const err = await refusedWithoutChange(() =>
+      cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W1-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(1), terms: wider }),
+    );
+    expectCode(err, 'NARROWING_VIOLATION', /laserPower/);
+  });
+
+  it('NARROWING_VIOLATION: a sub-license may not outlive its parent or add a machine model', async function () {
+    const later = grant(1, { validUntil: new Date(NOW + 60 * DAY).toISOString() });
+    expectCode(
+      await refusedWithoutChange(() => cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W2-${run}`, holderMsp: 'SubcontractorMSP', grant: later, terms })),
+      'NARROWING_VIOLATION',
+      /validUntil/,
+    );
+    const moreModels = { ...terms, machines: { ...terms.machines, models: ['M400', 'M290'] } };
+    expectCode(
+      await refusedWithoutChange(() =>
+        cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W3-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(1), terms: moreModels }),
+      ),
+      'NARROWING_VIOLATION',
+    );
+  });
+
+  it('LICENSE_EXHAUSTED: splitting more than remains', async function () {
+    const err = await refusedWithoutChange(() =>
+      cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-BIG-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(7), terms }),
+    );
+    expectCode(err, 'LICENSE_EXHAUSTED', new RegExp(`license ${rootId} has 6 of 10 units left`));
+  });
+
+  for (const mode of ['distribution', 'engineering'] as LicenseMode[]) {
+    it(`MODE_NOT_PERMITTED: no production under a ${mode} license`, async function () {
+      const id = `L-F-${mode}-${run}`;
+      // Distribution ranks above manufacturing (it may sub-license), so the OEM issues it directly.
+      if (mode === 'distribution') {
+        await oem.licenses.issue({ licenseId: id, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(1, { mode }), confidential: false, terms });
+      } else {
+        await cmAdmin.licenses.split({ parentId: rootId, licenseId: id, holderMsp: 'ManufacturerMSP', grant: grant(1, { mode, maySublicense: false }), terms });
+      }
+      const m = machines[0];
+      if (!m) throw new Error('no machine');
+      const err = await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: id, machineId: m.id, quantity: 1, scrapAllowance: 0 }));
+      expectCode(err, 'MODE_NOT_PERMITTED', new RegExp(id));
+    });
+  }
+
+  it('MACHINE_NOT_ELIGIBLE: allocating to a machine outside the constraints', async function () {
+    const wrongModel = await registerMachine('M290');
+    expectCode(
+      await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: floorId, machineId: wrongModel.id, quantity: 1, scrapAllowance: 0 })),
+      'MACHINE_NOT_ELIGIBLE',
+      new RegExp(wrongModel.id),
+    );
+    const uncertified = await registerMachine('M400', []);
+    expectCode(
+      await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: floorId, machineId: uncertified.id, quantity: 1, scrapAllowance: 0 })),
+      'MACHINE_NOT_ELIGIBLE',
+      /nadcap-am/,
+    );
+  });
+
+  it('OPERATOR_NOT_QUALIFIED: an operator without the required qualification cannot start a build', async function () {
+    const user = `trainee-${run}`;
+    await testNetwork().registerUser('manufacturer', user, { role: 'am-operator', qualification: 'ndt-2' });
+    const trainee = open('manufacturer', user);
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    const err = await refusedWithoutChange(() =>
+      trainee.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+    );
+    expectCode(err, 'OPERATOR_NOT_QUALIFIED', /nadcap-am/);
+  });
+
+  it('PARAMETER_OUT_OF_ENVELOPE: a program outside the licensed laser power', async function () {
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    const err = await refusedWithoutChange(() =>
+      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 } }, m.key)),
+    );
+    expectCode(err, 'PARAMETER_OUT_OF_ENVELOPE', /laserPower/);
+  });
+
+  it('BAD_SIGNATURE: a request not signed by the machine registered key', async function () {
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    const impostor = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const err = await refusedWithoutChange(() =>
+      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, impostor)),
+    );
+    expectCode(err, 'BAD_SIGNATURE');
+    const signed = signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key);
+    const unsigned = await refusedWithoutChange(() => cmOperator.builds.start({ request: signed.request, signature: '' }));
+    expect(unsigned instanceof LedgerError && ['BAD_SIGNATURE', 'INVALID_ARGUMENT'].includes(unsigned.code), unsigned.message).to.equal(true);
+  });
+
+  it('REPLAYED_REQUEST: the same signed request cannot start a second build', async function () {
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    const signed = signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key);
+    await cmOperator.builds.start(signed);
+    const err = await refusedWithoutChange(() => cmOperator.builds.start(signed));
+    expectCode(err, 'REPLAYED_REQUEST', new RegExp(signed.request.nonce));
+  });
+
+  it('FORBIDDEN: a non-owner registering a DSI, revoking a license, or allocating', async function () {
+    const user = `plain-${run}`;
+    await testNetwork().registerUser('manufacturer', user, { role: 'operator' });
+    const plain = open('manufacturer', user);
+    const otherDsi = sha256(`not yours ${run}`);
+    expectCode(
+      await refusal(
+        plain.dsi.register({
+          dsiId: otherDsi,
+          partNumber: 'X',
+          revision: 'A',
+          title: 'x',
+          fileDigests: [{ path: 'x.step', sha256: sha256('x') }],
+          ownerCertFingerprint: sha256('x'),
+        }),
+      ),
+      'FORBIDDEN',
+    );
+    expectCode(await refusal(oem.dsi.get(otherDsi)), 'NOT_FOUND');
+    // The holder cannot revoke what its grantor issued.
+    expectCode(await refusedWithoutChange(() => cmAdmin.licenses.revoke(rootId, 'not mine to revoke')), 'FORBIDDEN', new RegExp(rootId));
+    // Another org cannot allocate the manufacturer's units.
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    expectCode(
+      await refusedWithoutChange(() => subAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 1, scrapAllowance: 0 })),
+      'FORBIDDEN',
+    );
+  });
+
+  it('ENDORSEMENT_POLICY_FAILURE: one org endorsing alone what needs two', async function () {
+    const err = await refusedWithoutChange(() =>
+      cmAdmin.client.submit(
+        'license:Split',
+        { parentId: rootId, licenseId: `L-F-ALONE-${run}`, holderMsp: 'ManufacturerMSP', grant: grant(1, { maySublicense: false }), terms },
+        { endorsingOrgs: ['ManufacturerMSP'], retry: { maxAttempts: 1, backoffMs: 0 } },
+      ),
+    );
+    expectCode(err, 'ENDORSEMENT_POLICY_FAILURE');
+  });
+
+  it('LICENSE_REVOKED: no build starts under a license whose ancestor was revoked', async function () {
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    await oem.licenses.revoke(rootId, 'supplier audit failed');
+    const err = await refusedWithoutChange(() =>
+      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+    );
+    expectCode(err, 'LICENSE_REVOKED', new RegExp(rootId));
+  });
+
+  it('LICENSE_EXPIRED: no build starts once a license up the chain has expired', async function () {
+    const expDsi = sha256(`expiring ${run}`);
+    await oem.dsi.register({
+      dsiId: expDsi,
+      partNumber: 'EXP-1',
+      revision: 'A',
+      title: 'expiring',
+      fileDigests: [{ path: 'e.gcode', sha256: sha256('e') }],
+      ownerCertFingerprint: sha256('oem'),
+    });
+    const validUntil = new Date(Date.now() + 6000);
+    const short = grant(2, { validUntil: validUntil.toISOString() });
+    const rootExp = `L-F-EXP-${run}`;
+    const floorExp = `L-F-EXP-FLOOR-${run}`;
+    await oem.licenses.issue({ licenseId: rootExp, dsiId: expDsi, holderMsp: 'ManufacturerMSP', grant: short, confidential: false, terms });
+    await cmAdmin.licenses.split({ parentId: rootExp, licenseId: floorExp, holderMsp: 'ManufacturerMSP', grant: { ...short, quantity: 1, maySublicense: false }, terms });
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    await cmAdmin.licenses.allocate({ licenseId: floorExp, machineId: m.id, quantity: 1, scrapAllowance: 0 });
+    // Expiry is a matter of time: wait until the ledger's clock has passed validUntil.
+    await new Promise((r) => setTimeout(r, Math.max(0, validUntil.getTime() - Date.now()) + 1500));
+    const err = await refusedWithoutChange(
+      () => cmOperator.builds.start(signStartBuild({ licenseId: floorExp, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+      expDsi,
+    );
+    expectCode(err, 'LICENSE_EXPIRED');
+  });
+});
