@@ -4,12 +4,14 @@ import { containerCommands } from './commands/container';
 import { networkCommands } from './commands/network';
 import { identityCommands } from './commands/identity';
 import { demoCommands } from './commands/demo';
+import { ledgerCommands } from './commands/ledger';
 
 const commands: readonly CliCommand[] = [
   ...demoCommands,
   ...networkCommands,
   ...identityCommands,
   ...containerCommands,
+  ...ledgerCommands,
 ];
 
 function help(): string {

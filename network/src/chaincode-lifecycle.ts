@@ -150,7 +150,13 @@ async function ensureServer(plan: NetworkPlan, peer: PeerNode, build: ChaincodeB
       '--module-path',
       build.dir,
     ],
-    env: { CORE_PEER_LOCALMSPID: peer.mspId, CHAINCODE_ID: packageId },
+    env: {
+      CORE_PEER_LOCALMSPID: peer.mspId,
+      CHAINCODE_ID: packageId,
+      // fabric-shim logs two INFO lines per transaction; refusals still log as errors.
+      CORE_CHAINCODE_LOGGING_LEVEL: 'warning',
+      CORE_CHAINCODE_LOGGING_SHIM: 'warning',
+    },
     cwd: build.dir,
     logsDir: plan.logsDir,
     stateDir: plan.stateDir,

@@ -50,7 +50,10 @@ describe('DSI round trips', function () {
   });
 
   it('seals a multi-file technical data package from the shared corpus and opens every file', async function () {
-    if (!corpusPresent()) this.skip(); // ../shared/corpus is absent: no real TDP to test with
+    if (!corpusPresent()) {
+      console.log(`      (skipped: ${CORPUS_DIR} is absent, no real TDP to seal)`);
+      this.skip();
+    }
     const names = ['additive', 'cnc'].flatMap((d) =>
       readdirSync(path.join(CORPUS_DIR, d)).map((f) => `${d}/${f}`),
     );

@@ -2,12 +2,14 @@
  * Tamper suite: every modification of a container must be rejected with a specific error code
  * and must release zero plaintext bytes to the consumer.
  */
+import { sign } from 'node:crypto';
 import { expect } from 'chai';
 import { canonicalJson, type Json } from '../format/canonical-json';
 import { encodePreamble } from '../format/header';
 import { DsiErrorCode, type DsiErrorCode as Code } from '../errors';
-import { PREAMBLE_LENGTH, TAG_LENGTH } from '../format/limits';
-import { lowSDer, parseDerSignature } from '../crypto/ecdsa';
+import { MANIFEST_PAYLOAD_TYPE, PREAMBLE_LENGTH, TAG_LENGTH } from '../format/limits';
+import { lowSDer, normaliseDer, parseDerSignature } from '../crypto/ecdsa';
+import { pae } from '../crypto/dsse';
 import { AEAD, sealBase } from '../crypto/hpke';
 import { wrapContext } from './open';
 import { recipientPublicKey } from '../keys/software';
@@ -315,6 +317,58 @@ describe('DSI tamper resistance', function () {
     const r = await openAndDrain(flip(s.bytes, (s.bytes.length - 1) * 8));
     expect((r.error as Error).message).to.equal(
       `DIGEST_MISMATCH: ciphertext of segment 0 of 1 (chunks 0–2, offset ${s.headerEnd + 5 * CHUNK + 7 + 6 * TAG_LENGTH}) of file file-1.gcode does not match the signed digest`,
+    );
+  });
+
+  it('rejects a signer chain that is not yet valid with SIGNER_NOT_YET_VALID', async () => {
+    const r = await openAndDrain(s.bytes, undefined, new Date('2024-06-01T00:00:00Z'));
+    expect(r.released).to.equal(0);
+    const e = expectCode(r.error, 'SIGNER_NOT_YET_VALID');
+    expect(e.message).to.equal(
+      'SIGNER_NOT_YET_VALID: signer certificate "O=ThreadSeal Test, OU=client, CN=ip-owner@org1" is not valid before 2025-01-01T00:00:00.000Z (checked at 2024-06-01T00:00:00.000Z)',
+    );
+  });
+
+  it('rejects a validly signed manifest whose creator is not the signer with CREATOR_MISMATCH', async () => {
+    const header = JSON.parse(s.bytes.subarray(PREAMBLE_LENGTH, s.headerEnd).toString()) as {
+      envelope: { payload: string };
+    };
+    const manifest = JSON.parse(Buffer.from(header.envelope.payload, 'base64').toString()) as Record<
+      string,
+      Json
+    >;
+    manifest.creator = { mspId: 'Org1MSP', subject: 'CN=someone else' };
+    const manifestBytes = Buffer.from(canonicalJson(manifest));
+    const signature = normaliseDer(
+      sign('sha256', pae(MANIFEST_PAYLOAD_TYPE, manifestBytes), {
+        key: pem('signer.key.pem'),
+        dsaEncoding: 'der',
+      }),
+    );
+    const forged = rewriteHeader(s, (h) => {
+      h.envelope = {
+        payload: manifestBytes.toString('base64'),
+        payloadType: MANIFEST_PAYLOAD_TYPE,
+        signatures: [{ sig: signature.toString('base64') }],
+      };
+    });
+    const r = await openAndDrain(forged);
+    expect(r.released).to.equal(0);
+    expectCode(r.error, 'CREATOR_MISMATCH');
+  });
+
+  it('states what was expected and found for truncation, trailing data and a foreign key', async () => {
+    const cut = await openAndDrain(s.bytes.subarray(0, s.bytes.length - 10));
+    expect((cut.error as Error).message).to.equal(
+      `TRUNCATED: input ends at offset ${s.bytes.length - 10}, in chunk 2 of 3 of file file-1.gcode; the manifest declares ${s.bytes.length} bytes`,
+    );
+    const extra = await openAndDrain(Buffer.concat([s.bytes, Buffer.from('xyz')]));
+    expect((extra.error as Error).message).to.equal(
+      `TRAILING_DATA: 3 bytes follow the end of the last file at offset ${s.bytes.length}`,
+    );
+    const foreign = await openAndDrain(s.bytes, recipientB());
+    expect((foreign.error as Error).message).to.equal(
+      `NOT_A_RECIPIENT: no recipient stanza for key ${keyId(recipientB().publicKey)} (1 stanzas present)`,
     );
   });
 

@@ -1,7 +1,9 @@
 /** Strict field readers used by the header and manifest decoders. Each returns or throws `fail(message)`. */
 
+/** Reports a problem with a field; never returns. */
 export type Fail = (message: string) => never;
 
+/** A decoded JSON object. */
 export type Obj = Readonly<Record<string, unknown>>;
 
 /** Checks `v` is a plain object with exactly the `required` keys plus any of `optional`. */
@@ -17,6 +19,7 @@ export function object(v: unknown, where: string, required: readonly string[], f
   return o;
 }
 
+/** A string of at most `maxLength` UTF-16 code units. */
 export function string(v: unknown, where: string, maxLength: number, fail: Fail): string {
   if (typeof v !== 'string') fail(`${where} must be a string`);
   const s = v;
@@ -24,10 +27,12 @@ export function string(v: unknown, where: string, maxLength: number, fail: Fail)
   return s;
 }
 
+/** A string as {@link string}, or null. */
 export function nullableString(v: unknown, where: string, maxLength: number, fail: Fail): string | null {
   return v === null ? null : string(v, where, maxLength, fail);
 }
 
+/** A safe integer within [min, max]. */
 export function integer(v: unknown, where: string, min: number, max: number, fail: Fail): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(`${where} must be an integer`);
   const n = v;
@@ -35,6 +40,7 @@ export function integer(v: unknown, where: string, min: number, max: number, fai
   return n;
 }
 
+/** An array with min…max entries. */
 export function array(v: unknown, where: string, min: number, max: number, fail: Fail): readonly unknown[] {
   if (!Array.isArray(v)) fail(`${where} must be an array`);
   const a = v as readonly unknown[];

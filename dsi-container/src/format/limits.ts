@@ -9,6 +9,7 @@ export const PREAMBLE_LENGTH = 13;
 /** GCM tag bytes appended to every chunk. */
 export const TAG_LENGTH = 16;
 
+/** Hostile-input limits; every one is checked before memory proportional to it is allocated. */
 export const LIMITS = {
   /** Largest header accepted; checked on the length field before any allocation. */
   maxHeaderBytes: 16 * 1024 * 1024,

@@ -39,14 +39,17 @@ export interface Committed<T> {
 }
 
 /**
- * True for the two ways concurrent writers of one key lose a race: an MVCC conflict at commit, or
- * endorsing peers at different heights returning different read sets ("ProposalResponsePayloads do not
- * match") at endorsement. Endorsing again on fresh state resolves both.
+ * True for the ways a transaction loses a race that endorsing again on fresh state resolves: an MVCC
+ * conflict at commit; endorsing peers at different heights returning different read sets
+ * ("ProposalResponsePayloads do not match"); or, given `ownMspId`, only other orgs' peers refusing while
+ * our own peer (the one that confirmed our previous commit) accepted: those peers have not yet committed
+ * the block we just saw committed, and answer from stale state.
  */
-export function isTransientConflict(err: unknown): boolean {
+export function isTransientConflict(err: unknown, ownMspId?: string): boolean {
   if (err instanceof TransactionInvalidError) return RETRYABLE.has(err.validationCode);
   if (err instanceof GatewayError && err.details.length > 0) {
-    return err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'));
+    if (err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'))) return true;
+    return ownMspId !== undefined && err.details.every((d) => d.mspId !== ownMspId);
   }
   return false;
 }
@@ -121,7 +124,7 @@ export class LedgerClient {
           attempts: attempt,
         };
       } catch (err) {
-        if (!isTransientConflict(err) || attempt >= retry.maxAttempts) throw toLedgerError(err);
+        if (!isTransientConflict(err, this.mspId) || attempt >= retry.maxAttempts) throw toLedgerError(err);
         const wait = retry.backoffMs * 2 ** (attempt - 1);
         await new Promise((r) => setTimeout(r, wait + Math.random() * wait * 0.5));
       }

@@ -1,0 +1,557 @@
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  LedgerClient,
+  signStartBuild,
+  threadsealLedger,
+  TransactionInvalidError,
+  type Committed,
+  type ThreadsealLedger,
+} from '@threadseal/gateway';
+import {
+  LedgerError,
+  type AbortBuildInput,
+  type AllocateInput,
+  type CompleteBuildInput,
+  type IssueLicenseInput,
+  type ParameterValue,
+  type ProductionTerms,
+  type RegisterDsiInput,
+  type RegisterMachineInput,
+  type RevokeDsiInput,
+  type RevokeLicenseInput,
+  type ScrapBuildInput,
+  type SplitLicenseInput,
+  type StartBuildInput,
+  type SupersedeDsiInput,
+} from '@threadseal/ledger-model';
+import { CliError, type CliCommand } from '../command';
+import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
+import { formatTree } from '../scenario/aerospace-scenario';
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type Values<O extends OptionSpec> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
+
+/** Flags every ledger verb takes: who acts, and which network. */
+const commonOptions = { ...networkOptionSpec, as: { type: 'string' } } as const;
+/** Flags of every mutating verb: its whole input DTO as a file or inline JSON. */
+const dtoOptions = { input: { type: 'string' }, json: { type: 'string' } } as const;
+const dtoUsage = `--input <file.json> | --json '<json>'`;
+
+// ---------------------------------------------------------------------------------------------- parsing
+
+/** A usage error: one line, exit code 2, before anything touches the network. */
+function usage(message: string): CliError {
+  return new CliError(message, 2);
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw usage(`--${flag} is required`);
+  return value;
+}
+
+/** `operator@manufacturer` → the user to connect as. */
+export function parseUser(text: string | undefined): { user: string; org: string } {
+  if (text === undefined) throw usage('--as <user>@<org> is required');
+  const m = /^([^@\s]+)@([^@\s]+)$/.exec(text);
+  if (!m?.[1] || !m[2]) throw usage(`--as must be <user>@<org>, e.g. operator@manufacturer, got '${text}'`);
+  return { user: m[1], org: m[2] };
+}
+
+/**
+ * `laserPower=300` → ['laserPower', 300]. A value written as a JSON number becomes a number; anything
+ * else, `007` included, stays a string so that identifiers keep their leading zeros.
+ */
+export function parseParam(text: string): [string, ParameterValue] {
+  const m = /^([A-Za-z][A-Za-z0-9._-]*)=(.*)$/.exec(text);
+  if (!m?.[1] || m[2] === undefined || m[2] === '') throw usage(`--param must be name=value, got '${text}'`);
+  const value = m[2];
+  return [m[1], /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(value) ? Number(value) : value];
+}
+
+function parseParams(texts: readonly string[]): Record<string, ParameterValue> {
+  const params: Record<string, ParameterValue> = {};
+  for (const [name, value] of texts.map(parseParam)) {
+    if (name in params) throw usage(`--param ${name} is given twice`);
+    params[name] = value;
+  }
+  return params;
+}
+
+function integer(text: string | undefined, flag: string, min: number): number {
+  const value = required(text, flag);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw usage(`--${flag} must be an integer ≥ ${min}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function readFileBytes(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw usage(`--${flag} ${file}: cannot read: ${(err as Error).message}`);
+  }
+}
+
+function readText(file: string, flag: string): string {
+  return readFileBytes(file, flag).toString('utf8');
+}
+
+function parseJsonObject(text: string, where: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw usage(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw usage(`${where} must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The input DTO of a mutating verb: from `--input`/`--json` when given, otherwise built from the verb's
+ * field flags by `fromFlags`. Mixing the two is refused so that no flag is silently ignored.
+ * The chaincode validates the DTO's fields; this only guarantees it is a JSON object.
+ */
+export function readDto<T>(
+  values: { input?: string | undefined; json?: string | undefined } & Record<string, unknown>,
+  fieldFlags: readonly string[],
+  fromFlags?: () => T,
+): T {
+  const { input, json } = values;
+  if (input !== undefined && json !== undefined) throw usage('give the input as --input <file> or as --json <text>, not both');
+  if (input !== undefined || json !== undefined) {
+    const mixed = fieldFlags.find((f) => values[f] !== undefined);
+    if (mixed) throw usage(`--${mixed} cannot be combined with ${input !== undefined ? '--input' : '--json'}`);
+    return (input !== undefined ? parseJsonObject(readText(input, 'input'), `--input ${input}`) : parseJsonObject(json ?? '', '--json')) as T;
+  }
+  if (!fromFlags) throw usage("give the input as --input <file.json> or --json '<json>'");
+  return fromFlags();
+}
+
+/** Production terms from a file: a `ProductionTerms` object or the output of `license terms`. */
+function readTerms(file: string, flag: string): ProductionTerms {
+  const value = parseJsonObject(readText(file, flag), `--${flag} ${file}`);
+  return ('termsHash' in value && typeof value['terms'] === 'object' ? value['terms'] : value) as ProductionTerms;
+}
+
+function readPrivateKey(file: string): KeyObject {
+  try {
+    return createPrivateKey(readText(file, 'machine-key'));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw usage(`--machine-key ${file}: not a private key: ${(err as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- calling
+
+/** Turns what a ledger call threw into one line `<CODE>: message` with exit code 1. */
+export function ledgerFailure(err: unknown): unknown {
+  if (err instanceof CliError) return err;
+  // The chaincode's own refusal, printed exactly as the chaincode wrote it.
+  if (err instanceof LedgerError) return new CliError(err.message, 1);
+  if (err instanceof TransactionInvalidError) {
+    return new CliError(`${err.validationCode}: transaction ${err.transactionId} committed INVALID in block ${err.blockNumber}`, 1);
+  }
+  if (err instanceof Error) {
+    const details = 'details' in err && Array.isArray(err.details) ? err.details.map((d: { message?: unknown }) => String(d.message)) : [];
+    const text = [err.message, ...details].join('; ').replace(/\s*\n\s*/g, ' ');
+    return new CliError(`GATEWAY_ERROR: ${text}`, 1);
+  }
+  return new CliError(`GATEWAY_ERROR: ${String(err)}`, 1);
+}
+
+/** Opens the ledger as `who` on the network the options name, runs `fn`, and always closes it. */
+async function withLedger<T>(
+  values: Values<typeof networkOptionSpec>,
+  who: { user: string; org: string },
+  fn: (ledger: ThreadsealLedger) => Promise<T>,
+): Promise<T> {
+  const network = openNetwork(values);
+  let ledger: ThreadsealLedger;
+  try {
+    ledger = threadsealLedger(LedgerClient.open(network.connectionFile, who));
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    const why = missing ? `${who.user}@${who.org} is not enrolled (${(err as NodeJS.ErrnoException).path} is missing)` : (err as Error).message;
+    throw new CliError(`CONNECTION_FAILED: ${why}`, 1);
+  }
+  try {
+    return await fn(ledger);
+  } catch (err) {
+    throw ledgerFailure(err);
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Where a submit landed goes to stderr, so that stdout stays the output DTO alone. */
+async function committed<T>(pending: Promise<Committed<T>>): Promise<T> {
+  const c = await pending;
+  process.stderr.write(`committed ${c.transactionId} in block ${c.blockNumber}${c.attempts > 1 ? ` after ${c.attempts} attempts` : ''}\n`);
+  return c.value;
+}
+
+// ---------------------------------------------------------------------------------------------- verbs
+
+interface LedgerVerb<O extends OptionSpec, I> {
+  readonly path: readonly [string, string];
+  readonly summary: string;
+  /** The verb's own flags, for its usage line. */
+  readonly flags: string;
+  readonly options: O;
+  /** Validates the flags into the call's input; reads local files only. Throws usage errors (exit 2). */
+  readonly parse: (values: Values<O>) => I;
+  /** The ledger call as the `--as` user; resolves to what is printed as JSON. */
+  readonly call: (ledger: ThreadsealLedger, input: I) => Promise<unknown>;
+  /** Prints the result as text instead of JSON when it returns a string. */
+  readonly render?: (result: never, input: I) => string | undefined;
+}
+
+function ledgerVerb<const O extends OptionSpec, I>(verb: LedgerVerb<O, I>): CliCommand {
+  return {
+    path: verb.path,
+    summary: verb.summary,
+    usage: `usage: threadseal ${verb.path.join(' ')} --as <user>@<org> ${verb.flags}\n${networkOptionUsage}`,
+    async run(args) {
+      const options = { ...commonOptions, ...verb.options };
+      const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+      const who = parseUser((values as { as?: string }).as);
+      const input = verb.parse(values);
+      const result = await withLedger(values as Values<typeof networkOptionSpec>, who, (ledger) => verb.call(ledger, input));
+      const text = verb.render?.(result as never, input);
+      process.stdout.write(text !== undefined ? `${text}\n` : `${JSON.stringify(result, null, 2)}\n`);
+      return 0;
+    },
+  };
+}
+
+const dsiVerbs = [
+  ledgerVerb({
+    path: ['dsi', 'register'],
+    summary: 'register a DSI (its id is the SHA-256 of the signed manifest)',
+    flags: dtoUsage,
+    options: dtoOptions,
+    parse: (v) => readDto<RegisterDsiInput>(v, []),
+    call: (l, input) => committed(l.dsi.register(input)),
+  }),
+  ledgerVerb({
+    path: ['dsi', 'supersede'],
+    summary: 'replace a DSI by a successor revision',
+    flags: dtoUsage,
+    options: dtoOptions,
+    parse: (v) => readDto<SupersedeDsiInput>(v, []),
+    call: (l, input) => committed(l.dsi.supersede(input)),
+  }),
+  ledgerVerb({
+    path: ['dsi', 'revoke'],
+    summary: 'revoke a DSI',
+    flags: `--dsi <id> --reason <text> | ${dtoUsage}`,
+    options: { ...dtoOptions, dsi: { type: 'string' }, reason: { type: 'string' } },
+    parse: (v) =>
+      readDto<RevokeDsiInput>(v, ['dsi', 'reason'], () => ({ dsiId: required(v.dsi, 'dsi'), reason: required(v.reason, 'reason') })),
+    call: (l, input) => committed(l.dsi.revoke(input.dsiId, input.reason)),
+  }),
+  ledgerVerb({
+    path: ['dsi', 'get'],
+    summary: 'read a DSI',
+    flags: '--dsi <id>',
+    options: { dsi: { type: 'string' } },
+    parse: (v) => required(v.dsi, 'dsi'),
+    call: (l, dsiId) => l.dsi.get(dsiId),
+  }),
+];
+
+const licenseVerbs = [
+  ledgerVerb({
+    path: ['license', 'issue'],
+    summary: 'issue a root license on a DSI (confidential: the terms travel as transient data)',
+    flags: dtoUsage,
+    options: dtoOptions,
+    parse: (v) => readDto<IssueLicenseInput>(v, []),
+    call: (l, input) => {
+      if (!input.confidential || !input.terms) return committed(l.licenses.issue(input));
+      const { terms, ...argument } = input;
+      return committed(l.licenses.issue(argument, { confidentialTerms: terms }));
+    },
+  }),
+  ledgerVerb({
+    path: ['license', 'split'],
+    summary: 'grant part of a license to an org (--parent-terms for a confidential tree)',
+    flags: `${dtoUsage} [--parent-terms <file>]`,
+    options: { ...dtoOptions, 'parent-terms': { type: 'string' } },
+    parse: (v) => ({
+      input: readDto<SplitLicenseInput>(v, []),
+      parentTerms: v['parent-terms'] === undefined ? undefined : readTerms(v['parent-terms'], 'parent-terms'),
+    }),
+    call: (l, { input, parentTerms }) => {
+      if (!parentTerms) return committed(l.licenses.split(input));
+      // In a confidential tree both the child's and the parent's terms travel as transient data only.
+      const { terms, ...argument } = input;
+      return committed(l.licenses.split(argument, { parentTerms, ...(terms ? { confidentialTerms: terms } : {}) }));
+    },
+  }),
+  ledgerVerb({
+    path: ['license', 'allocate'],
+    summary: 'allocate units of a license to a machine',
+    flags: `--license <id> --machine <id> --quantity <n> [--scrap-allowance <n>] | ${dtoUsage}; [--terms <file>] for a confidential license`,
+    options: {
+      ...dtoOptions,
+      license: { type: 'string' },
+      machine: { type: 'string' },
+      quantity: { type: 'string' },
+      'scrap-allowance': { type: 'string' },
+      terms: { type: 'string' },
+    },
+    parse: (v) => ({
+      input: readDto<AllocateInput>(v, ['license', 'machine', 'quantity', 'scrap-allowance'], () => ({
+        licenseId: required(v.license, 'license'),
+        machineId: required(v.machine, 'machine'),
+        quantity: integer(v.quantity, 'quantity', 1),
+        scrapAllowance: v['scrap-allowance'] === undefined ? 0 : integer(v['scrap-allowance'], 'scrap-allowance', 0),
+      })),
+      terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
+    }),
+    call: (l, { input, terms }) => committed(l.licenses.allocate(input, terms ? { licenseTerms: terms } : {})),
+  }),
+  ledgerVerb({
+    path: ['license', 'revoke'],
+    summary: 'revoke a license',
+    flags: `--license <id> --reason <text> | ${dtoUsage}`,
+    options: { ...dtoOptions, license: { type: 'string' }, reason: { type: 'string' } },
+    parse: (v) =>
+      readDto<RevokeLicenseInput>(v, ['license', 'reason'], () => ({
+        licenseId: required(v.license, 'license'),
+        reason: required(v.reason, 'reason'),
+      })),
+    call: (l, input) => committed(l.licenses.revoke(input.licenseId, input.reason)),
+  }),
+  ledgerVerb({
+    path: ['license', 'get'],
+    summary: 'read a license with its balance and revocation',
+    flags: '--license <id>',
+    options: { license: { type: 'string' } },
+    parse: (v) => required(v.license, 'license'),
+    call: (l, licenseId) => l.licenses.get(licenseId),
+  }),
+  ledgerVerb({
+    path: ['license', 'terms'],
+    summary: "read a license's production terms (confidential ones on the grantor's or holder's peer)",
+    flags: '--license <id>',
+    options: { license: { type: 'string' } },
+    parse: (v) => required(v.license, 'license'),
+    call: (l, licenseId) => l.licenses.terms(licenseId),
+  }),
+];
+
+const machineVerbs = [
+  ledgerVerb({
+    path: ['machine', 'register'],
+    summary: "register a machine with its StartBuild signing key (see 'machine keygen')",
+    flags: `--id <id> --make <make> --model <model> --serial <s> --firmware <v> [--cert <name>]… --public-key <pem file> | ${dtoUsage}`,
+    options: {
+      ...dtoOptions,
+      id: { type: 'string' },
+      make: { type: 'string' },
+      model: { type: 'string' },
+      serial: { type: 'string' },
+      firmware: { type: 'string' },
+      cert: { type: 'string', multiple: true },
+      'public-key': { type: 'string' },
+    },
+    parse: (v) =>
+      readDto<RegisterMachineInput>(v, ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key'], () => ({
+        machineId: required(v.id, 'id'),
+        make: required(v.make, 'make'),
+        model: required(v.model, 'model'),
+        serial: required(v.serial, 'serial'),
+        firmware: required(v.firmware, 'firmware'),
+        certifications: v.cert ?? [],
+        publicKeyPem: readText(required(v['public-key'], 'public-key'), 'public-key'),
+      })),
+    call: (l, input) => committed(l.machines.register(input)),
+  }),
+  ledgerVerb({
+    path: ['machine', 'get'],
+    summary: 'read a machine',
+    flags: '--machine <id>',
+    options: { machine: { type: 'string' } },
+    parse: (v) => required(v.machine, 'machine'),
+    call: (l, machineId) => l.machines.get(machineId),
+  }),
+];
+
+const buildVerbs = [
+  ledgerVerb({
+    path: ['build', 'start'],
+    summary: "sign a StartBuild request with the machine's key and submit it (consumes one unit)",
+    flags:
+      `--license <id> --machine <id> --machine-key <pkcs8 pem file> [--param name=value]… [--nonce <n>] | ${dtoUsage} (signed); ` +
+      '[--terms <file>] for a confidential license',
+    options: {
+      ...dtoOptions,
+      license: { type: 'string' },
+      machine: { type: 'string' },
+      'machine-key': { type: 'string' },
+      param: { type: 'string', multiple: true },
+      nonce: { type: 'string' },
+      terms: { type: 'string' },
+    },
+    parse: (v) => ({
+      signed: readDto<StartBuildInput>(v, ['license', 'machine', 'machine-key', 'param', 'nonce'], () =>
+        signStartBuild(
+          {
+            licenseId: required(v.license, 'license'),
+            machineId: required(v.machine, 'machine'),
+            parameters: parseParams(v.param ?? []),
+            ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
+          },
+          readPrivateKey(required(v['machine-key'], 'machine-key')),
+        ),
+      ),
+      terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
+    }),
+    call: (l, { signed, terms }) => committed(l.builds.start(signed, terms ? { licenseTerms: terms } : {})),
+  }),
+  ledgerVerb({
+    path: ['build', 'complete'],
+    summary: 'complete a running build with the part it produced',
+    flags: `--build <id> --part <id> (--digest <sha256 hex> | --process-record <file>) | ${dtoUsage}`,
+    options: {
+      ...dtoOptions,
+      build: { type: 'string' },
+      part: { type: 'string' },
+      digest: { type: 'string' },
+      'process-record': { type: 'string' },
+    },
+    parse: (v) =>
+      readDto<CompleteBuildInput>(v, ['build', 'part', 'digest', 'process-record'], () => {
+        if (v.digest !== undefined && v['process-record'] !== undefined) throw usage('give --digest or --process-record, not both');
+        const record = v['process-record'];
+        return {
+          buildId: required(v.build, 'build'),
+          partId: required(v.part, 'part'),
+          processRecordDigest:
+            record !== undefined ? createHash('sha256').update(readFileBytes(record, 'process-record')).digest('hex') : required(v.digest, 'digest'),
+        };
+      }),
+    call: (l, input) => committed(l.builds.complete(input)),
+  }),
+  ledgerVerb({
+    path: ['build', 'abort'],
+    summary: 'abort a running build',
+    flags: `--build <id> --reason <text> | ${dtoUsage}`,
+    options: { ...dtoOptions, build: { type: 'string' }, reason: { type: 'string' } },
+    parse: (v) =>
+      readDto<AbortBuildInput>(v, ['build', 'reason'], () => ({ buildId: required(v.build, 'build'), reason: required(v.reason, 'reason') })),
+    call: (l, input) => committed(l.builds.abort(input)),
+  }),
+  ledgerVerb({
+    path: ['build', 'scrap'],
+    summary: 'scrap a build, optionally asking for the unit back from the scrap allowance',
+    flags: `--build <id> --reason <text> [--evidence <sha256 hex>] [--request-credit] | ${dtoUsage}`,
+    options: {
+      ...dtoOptions,
+      build: { type: 'string' },
+      reason: { type: 'string' },
+      evidence: { type: 'string' },
+      'request-credit': { type: 'boolean' },
+    },
+    parse: (v) =>
+      readDto<ScrapBuildInput>(v, ['build', 'reason', 'evidence', 'request-credit'], () => ({
+        buildId: required(v.build, 'build'),
+        reason: required(v.reason, 'reason'),
+        evidenceDigest: v.evidence ?? null,
+        requestCredit: v['request-credit'] ?? false,
+      })),
+    call: (l, input) => committed(l.builds.scrap(input)),
+  }),
+  ledgerVerb({
+    path: ['build', 'get'],
+    summary: 'read a build',
+    flags: '--build <id>',
+    options: { build: { type: 'string' } },
+    parse: (v) => required(v.build, 'build'),
+    call: (l, buildId) => l.builds.get(buildId),
+  }),
+];
+
+const traceVerbs = [
+  ledgerVerb({
+    path: ['trace', 'tree'],
+    summary: "the DSI's whole tree: licenses, allocations, machines, builds, parts (--text: indented)",
+    flags: '--dsi <id> [--text]',
+    options: { dsi: { type: 'string' }, text: { type: 'boolean' } },
+    parse: (v) => ({ dsiId: required(v.dsi, 'dsi'), text: v.text ?? false }),
+    call: (l, { dsiId }) => l.trace.dsiTree(dsiId),
+    render: (tree: Parameters<typeof formatTree>[0], { text }) => (text ? formatTree(tree) : undefined),
+  }),
+  ledgerVerb({
+    path: ['trace', 'part'],
+    summary: 'a part and the build that made it',
+    flags: '--part <id>',
+    options: { part: { type: 'string' } },
+    parse: (v) => required(v.part, 'part'),
+    call: (l, partId) => l.trace.part(partId),
+  }),
+  ledgerVerb({
+    path: ['trace', 'part-history'],
+    summary: "a part with its build's history, newest first",
+    flags: '--part <id>',
+    options: { part: { type: 'string' } },
+    parse: (v) => required(v.part, 'part'),
+    call: (l, partId) => l.trace.partHistory(partId),
+  }),
+  ledgerVerb({
+    path: ['trace', 'license-history'],
+    summary: "a license with its balance's and revocation's history, newest first",
+    flags: '--license <id>',
+    options: { license: { type: 'string' } },
+    parse: (v) => required(v.license, 'license'),
+    call: (l, licenseId) => l.trace.licenseHistory(licenseId),
+  }),
+  ledgerVerb({
+    path: ['trace', 'allocation-history'],
+    summary: "the history of a license's allocation to a machine, newest first",
+    flags: '--license <id> --machine <id>',
+    options: { license: { type: 'string' }, machine: { type: 'string' } },
+    parse: (v) => ({ licenseId: required(v.license, 'license'), machineId: required(v.machine, 'machine') }),
+    call: (l, { licenseId, machineId }) => l.trace.allocationHistory(licenseId, machineId),
+  }),
+];
+
+/** File names `machine keygen` writes into its `--out` directory. */
+export const MACHINE_KEY_FILES = { privateKey: 'machine.key.pem', publicKey: 'machine.pub.pem' } as const;
+
+const keygen: CliCommand = {
+  path: ['machine', 'keygen'],
+  summary: "create a machine's P-256 StartBuild signing key pair (no network)",
+  usage: `usage: threadseal machine keygen --out <dir>
+  writes <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI);
+  never overwrites an existing key`,
+  run(args) {
+    const { values } = parseArgs({ args: [...args], options: { out: { type: 'string' } }, strict: true, allowPositionals: false });
+    const dir = required(values.out, 'out');
+    const files = { privateKey: join(dir, MACHINE_KEY_FILES.privateKey), publicKey: join(dir, MACHINE_KEY_FILES.publicKey) };
+    for (const file of Object.values(files)) {
+      if (existsSync(file)) throw new CliError(`${file} already exists: not overwriting a machine key`, 1);
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    mkdirSync(dir, { recursive: true });
+    // The private key is created owner-only from the start, never world-readable for a moment.
+    writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.publicKey, publicKeyPem, { flag: 'wx' });
+    process.stdout.write(`${JSON.stringify({ privateKeyFile: files.privateKey, publicKeyFile: files.publicKey, publicKeyPem }, null, 2)}\n`);
+    return Promise.resolve(0);
+  },
+};
+
+/** Every ledger operation as a `threadseal <noun> <verb>` command, acting as the `--as` user. */
+export const ledgerCommands: readonly CliCommand[] = [...dsiVerbs, ...licenseVerbs, ...machineVerbs, keygen, ...buildVerbs, ...traceVerbs];

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench -- ledger`: on its own network (state .threadseal/bench-ledger, ports 37300+):
+ * - license-check evaluate latency: the pre-build check an edge agent runs (evaluate build:Start —
+ *   the whole chain, machine, operator, signature and envelope checks, nothing committed) and license:Get;
+ * - build:Start submit→commit latency at low load (one machine, sequential);
+ * - sustained part registration (Start + Complete) with many machines, against a minimal one-key write
+ *   (system:PutNote) at the same concurrency in the same run: the ratio is builds' tx/s ÷ notes' tx/s.
+ * Baselines: the issue's targets for the latencies (ratio ≤ 1 meets them); the one-key write for throughput.
+ */
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import { FabricNetwork, repoRoot } from '@threadseal/network';
+import type { LicenseGrant, ProductionTerms } from '@threadseal/ledger-model';
+import { percentile, printResults, progress, result, type BenchResult } from './report';
+
+const MACHINES = Number(process.env['BENCH_MACHINES'] ?? 8);
+const PARTS_PER_MACHINE = Number(process.env['BENCH_PARTS'] ?? 25);
+const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
+const PARAMS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' };
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const DAY = 86_400_000;
+
+const terms: ProductionTerms = {
+  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: [] },
+  envelope: [
+    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
+    { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
+    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
+  ],
+  operators: { roles: ['am-operator'], qualifications: [] },
+  workstations: [],
+};
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const results: BenchResult[] = [];
+  const network = FabricNetwork.open({
+    stateDir: join(repoRoot(), '.threadseal', 'bench-ledger'),
+    basePort: Number(process.env['BENCH_BASE_PORT'] ?? 37300),
+    log: (l) => progress(l),
+  });
+  process.once('SIGINT', () => void network.reset().finally(() => process.exit(130)));
+  const opened: ThreadsealLedger[] = [];
+  try {
+    await network.reset();
+    await network.up();
+    const open = (org: string, user: string): ThreadsealLedger => {
+      const l = threadsealLedger(LedgerClient.open(network.connectionFile, { org, user }));
+      opened.push(l);
+      return l;
+    };
+    const oem = open('oem', 'ip-admin');
+    const cmAdmin = open('manufacturer', 'license-admin');
+    const cmMachines = open('manufacturer', 'machine-admin');
+    const operator = open('manufacturer', 'operator');
+    const run = randomBytes(3).toString('hex');
+    const now = Date.now();
+    const grant = (quantity: number, maySublicense: boolean): LicenseGrant => ({
+      quantity,
+      mode: 'manufacturing',
+      validFrom: new Date(now - DAY).toISOString(),
+      validUntil: new Date(now + 30 * DAY).toISOString(),
+      maySublicense,
+      scrapAllowance: 0,
+    });
+    const dsiId = sha256(`bench ${run}`);
+    const total = MACHINES * PARTS_PER_MACHINE + SAMPLES + 10;
+    progress(`setup: DSI, licenses, ${MACHINES} machines`);
+    await oem.dsi.register({ dsiId, partNumber: 'BENCH-1', revision: 'A', title: 'bench', fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }], ownerCertFingerprint: sha256('oem') });
+    await oem.licenses.issue({ licenseId: `L-B-ROOT-${run}`, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(total, true), confidential: false, terms });
+    const floor = `L-B-FLOOR-${run}`;
+    await cmAdmin.licenses.split({ parentId: `L-B-ROOT-${run}`, licenseId: floor, holderMsp: 'ManufacturerMSP', grant: grant(total, false), terms });
+    const machines: { id: string; key: KeyObject }[] = [];
+    for (let i = 0; i <= MACHINES; i++) {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      machines.push({ id: `bench-m${i}-${run}`, key: privateKey });
+    }
+    await Promise.all(
+      machines.map((m) =>
+        cmMachines.machines.register({
+          machineId: m.id,
+          make: 'EOS',
+          model: 'M400',
+          serial: `${m.id}-SN`,
+          firmware: '1',
+          certifications: [],
+          publicKeyPem: createPublicKey(m.key).export({ type: 'spki', format: 'pem' }).toString(),
+        }),
+      ),
+    );
+    // machines[0] serves the latency measurements; the others the throughput run.
+    // Allocations all write the license's balance key: one after the other.
+    for (const [i, m] of machines.entries()) {
+      await cmAdmin.licenses.allocate({ licenseId: floor, machineId: m.id, quantity: i === 0 ? SAMPLES + 10 : PARTS_PER_MACHINE, scrapAllowance: 0 });
+    }
+    const [latencyMachine, ...fleet] = machines;
+    if (!latencyMachine) throw new Error('no machine');
+
+    progress(`license-check evaluate latency over ${SAMPLES} samples`);
+    const checkMs: number[] = [];
+    const getMs: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const signed = signStartBuild({ licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS }, latencyMachine.key);
+      checkMs.push(await timed(() => operator.client.connection.evaluate('build:Start', [JSON.stringify(signed)])));
+      getMs.push(await timed(() => operator.licenses.get(floor)));
+    }
+    checkMs.sort((a, b) => a - b);
+    getMs.sort((a, b) => a - b);
+    results.push(result('license_check_evaluate_p50', percentile(checkMs, 50), 'ms', 5));
+    results.push(result('license_check_evaluate_p99', percentile(checkMs, 99), 'ms', 20));
+    results.push(result('license_get_evaluate_p50', percentile(getMs, 50), 'ms', 5));
+    results.push(result('license_get_evaluate_p99', percentile(getMs, 99), 'ms', 20));
+
+    progress(`build:Start submit→commit at low load over ${Math.min(SAMPLES, 100)} builds`);
+    const startMs: number[] = [];
+    for (let i = 0; i < Math.min(SAMPLES, 100); i++) {
+      let buildId = '';
+      startMs.push(
+        await timed(async () => {
+          buildId = (await operator.builds.start(signStartBuild({ licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS }, latencyMachine.key))).value.buildId;
+        }),
+      );
+      await operator.builds.complete({ buildId, partId: `LAT-${run}-${i}`, processRecordDigest: sha256(`lat ${i}`) });
+    }
+    startMs.sort((a, b) => a - b);
+    results.push(result('start_build_submit_to_commit_p50', percentile(startMs, 50), 'ms', 250));
+    results.push(result('start_build_submit_to_commit_p99', percentile(startMs, 99), 'ms', 500));
+
+    progress(`baseline: ${fleet.length} concurrent writers × ${PARTS_PER_MACHINE * 2} one-key writes (system:PutNote)`);
+    const notes = open('manufacturer', 'admin');
+    const baselineStart = Date.now();
+    await Promise.all(
+      fleet.map(async (m) => {
+        for (let i = 0; i < PARTS_PER_MACHINE * 2; i++) await notes.client.connection.submit('system:PutNote', [`${m.id}-${i}`, 'x']);
+      }),
+    );
+    const baselineTps = (fleet.length * PARTS_PER_MACHINE * 2) / ((Date.now() - baselineStart) / 1000);
+
+    progress(`part registration: ${fleet.length} machines × ${PARTS_PER_MACHINE} parts (Start + Complete)`);
+    const partsStart = Date.now();
+    await Promise.all(
+      fleet.map(async (m) => {
+        for (let i = 0; i < PARTS_PER_MACHINE; i++) {
+          const started = await operator.builds.start(signStartBuild({ licenseId: floor, machineId: m.id, parameters: PARAMS }, m.key));
+          await operator.builds.complete({ buildId: started.value.buildId, partId: `P-${m.id}-${i}`, processRecordDigest: sha256(`${m.id} ${i}`) });
+        }
+      }),
+    );
+    const seconds = (Date.now() - partsStart) / 1000;
+    const partTps = (fleet.length * PARTS_PER_MACHINE * 2) / seconds;
+    results.push(result('part_registration_tx_per_s', partTps, 'tx/s', baselineTps));
+    results.push(result('parts_per_s', (fleet.length * PARTS_PER_MACHINE) / seconds, 'parts/s', baselineTps / 2));
+  } finally {
+    for (const l of opened) l.close();
+    await network.reset();
+  }
+  printResults(results);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench ledger: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { repoRoot } from '@threadseal/network';
+import type { Allocation, Build, Dsi, DsiTree, IssueLicenseInput, LicenseGrant, LicenseView, Machine, ProductionTerms, SplitLicenseInput } from '@threadseal/ledger-model';
+import { TEST_BASE_PORT, testNetwork } from '../fixtures/network-fixture';
+
+const DAY = 86_400_000;
+const NOW = Date.now();
+const run = randomBytes(3).toString('hex');
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the `threadseal` binary against the test network, as a shell user would. */
+function threadseal(...args: string[]): Promise<CliRun> {
+  const bin = join(repoRoot(), 'cli', 'bin', 'threadseal.js');
+  const network = ['--state-dir', testNetwork().plan.stateDir, '--base-port', String(TEST_BASE_PORT)];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args, ...network], { timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs the binary, expects success, and decodes the JSON it printed. */
+async function ok<T>(...args: string[]): Promise<T> {
+  const r = await threadseal(...args);
+  expect(r.code, `threadseal ${args.join(' ')}\n${r.stderr}`).to.equal(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+const terms: ProductionTerms = {
+  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: ['nadcap-am'] },
+  envelope: [
+    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
+    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
+  ],
+  operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
+  workstations: [],
+};
+
+function grant(quantity: number): LicenseGrant {
+  return {
+    quantity,
+    mode: 'manufacturing',
+    validFrom: new Date(NOW - DAY).toISOString(),
+    validUntil: new Date(NOW + 30 * DAY).toISOString(),
+    maySublicense: true,
+    scrapAllowance: 0,
+  };
+}
+
+describe('the licensing flow driven only through the threadseal CLI (real network)', function () {
+  const dsiId = sha256(`cli flow ${run}`);
+  const rootId = `L-CLI-ROOT-${run}`;
+  const floorId = `L-CLI-FLOOR-${run}`;
+  const machineId = `cli-eos-m400-${run}`;
+  const partIds = [`P-CLI-${run}-a`, `P-CLI-${run}-b`];
+  let dir: string;
+
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'threadseal-cli-flow-'));
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('machine keygen writes the machine key pair', async function () {
+    const keys = await ok<{ privateKeyFile: string; publicKeyFile: string }>('machine', 'keygen', '--out', join(dir, 'machine'));
+    expect(keys.privateKeyFile).to.equal(join(dir, 'machine', 'machine.key.pem'));
+    expect(keys.publicKeyFile).to.equal(join(dir, 'machine', 'machine.pub.pem'));
+  });
+
+  it('the OEM registers a DSI (--json) and issues a license to the manufacturer (--input)', async function () {
+    const register = {
+      dsiId,
+      partNumber: 'BRKT-CLI',
+      revision: 'A',
+      title: 'bracket driven from a shell',
+      fileDigests: [{ path: 'build/bracket.3mf', sha256: sha256(`3mf ${run}`) }],
+      ownerCertFingerprint: sha256(`oem signer ${run}`),
+    };
+    const dsi = await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--json', JSON.stringify(register));
+    expect([dsi.dsiId, dsi.ownerMsp, dsi.status]).to.deep.equal([dsiId, 'OemMSP', 'active']);
+
+    const issue: IssueLicenseInput = { licenseId: rootId, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(10), confidential: false, terms };
+    writeFileSync(join(dir, 'issue.json'), JSON.stringify(issue));
+    const root = await ok<LicenseView>('license', 'issue', '--as', 'ip-admin@oem', '--input', join(dir, 'issue.json'));
+    expect([root.license.licenseId, root.license.holderMsp, root.remaining]).to.deep.equal([rootId, 'ManufacturerMSP', 10]);
+  });
+
+  it('the manufacturer registers the machine, splits to its shop floor and allocates 2 units', async function () {
+    const machine = await ok<Machine>(
+      'machine', 'register', '--as', 'machine-admin@manufacturer',
+      '--id', machineId, '--make', 'EOS', '--model', 'M400', '--serial', `SN-${run}`, '--firmware', '4.2.1',
+      '--cert', 'nadcap-am', '--public-key', join(dir, 'machine', 'machine.pub.pem'),
+    );
+    expect([machine.machineId, machine.ownerMsp, machine.certifications]).to.deep.equal([machineId, 'ManufacturerMSP', ['nadcap-am']]);
+
+    const split: SplitLicenseInput = { parentId: rootId, licenseId: floorId, holderMsp: 'ManufacturerMSP', grant: grant(5), terms };
+    const floor = await ok<LicenseView>('license', 'split', '--as', 'license-admin@manufacturer', '--json', JSON.stringify(split));
+    expect([floor.license.parentId, floor.remaining]).to.deep.equal([rootId, 5]);
+
+    const allocation = await ok<Allocation>(
+      'license', 'allocate', '--as', 'license-admin@manufacturer', '--license', floorId, '--machine', machineId, '--quantity', '2',
+    );
+    expect([allocation.licenseId, allocation.machineId, allocation.quantity, allocation.consumed]).to.deep.equal([floorId, machineId, 2, 0]);
+  });
+
+  it('the operator builds 2 parts; the third start is refused with ALLOCATION_EXHAUSTED and exit code 1', async function () {
+    const start = [
+      'build', 'start', '--as', 'operator@manufacturer', '--license', floorId, '--machine', machineId,
+      '--machine-key', join(dir, 'machine', 'machine.key.pem'), '--param', 'laserPower=300', '--param', 'material=Ti-6Al-4V',
+    ];
+    for (const partId of partIds) {
+      const started = await ok<Build>(...start);
+      expect([started.status, started.licenseId, started.parameters]).to.deep.equal(['running', floorId, { laserPower: 300, material: 'Ti-6Al-4V' }]);
+      const completed = await ok<Build>(
+        'build', 'complete', '--as', 'operator@manufacturer', '--build', started.buildId, '--part', partId, '--digest', sha256(`record ${partId}`),
+      );
+      expect([completed.buildId, completed.status, completed.partId]).to.deep.equal([started.buildId, 'completed', partId]);
+    }
+    const third = await threadseal(...start);
+    expect({ code: third.code, stdout: third.stdout, stderr: third.stderr }).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `threadseal build start: ALLOCATION_EXHAUSTED: allocation of license ${floorId} to machine ${machineId} has 0 of 2 units left\n`,
+    });
+  });
+
+  it('trace tree shows the licenses, the machine and its part ids (JSON and --text)', async function () {
+    const tree = await ok<DsiTree>('trace', 'tree', '--as', 'ip-admin@oem', '--dsi', dsiId);
+    expect(tree.licenses.map((l) => l.license.licenseId)).to.deep.equal([rootId, floorId]);
+    expect(tree.parts.map((p) => p.partId).sort()).to.deep.equal(partIds);
+
+    const text = await threadseal('trace', 'tree', '--as', 'ip-admin@oem', '--dsi', dsiId, '--text');
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stdout).to.contain(`license ${rootId}: OemMSP → ManufacturerMSP, 10 manufacturing, 5 left`);
+    expect(text.stdout).to.contain(`license ${floorId}: ManufacturerMSP → ManufacturerMSP, 5 manufacturing, 3 left`);
+    expect(text.stdout).to.contain(`machine ${machineId} (EOS M400): 2/2 used, parts ${partIds.join(' ')}`);
+  });
+
+  it('a read of something that does not exist prints the NOT_FOUND refusal with exit code 1', async function () {
+    const r = await threadseal('license', 'get', '--as', 'ip-admin@oem', '--license', `L-CLI-NONE-${run}`);
+    expect(r).to.deep.equal({ code: 1, stdout: '', stderr: `threadseal license get: NOT_FOUND: license L-CLI-NONE-${run} does not exist\n` });
+  });
+});
