@@ -34,7 +34,9 @@ async function usageError(path: string, args: readonly string[], message: string
 }
 
 /** Captures what `fn` writes to stdout and stderr. */
-async function captured(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function captured(
+  fn: () => Promise<number>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const realOut = process.stdout.write.bind(process.stdout);
@@ -96,6 +98,8 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     ]);
     for (const c of ledgerCommands.filter((x) => x.path.join(' ') !== 'machine keygen')) {
       expect(c.usage, c.path.join(' ')).to.contain(`usage: threadseal ${c.path.join(' ')} --as <user>@<org>`);
+      const mutating = !['get', 'terms'].includes(c.path[1] ?? '') && c.path[0] !== 'trace';
+      expect(c.usage.includes('--endorse <MSP id>'), c.path.join(' ')).to.equal(mutating);
     }
   });
 
@@ -105,33 +109,75 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
 
     it('must be user@org', async function () {
-      await usageError('license get', ['--as', 'operator', '--license', 'L1'], "--as must be <user>@<org>, e.g. operator@manufacturer, got 'operator'");
-      expect(() => parseUser('a@b@c')).to.throw(CliError, "--as must be <user>@<org>, e.g. operator@manufacturer, got 'a@b@c'");
-      expect(parseUser('license-admin@manufacturer')).to.deep.equal({ user: 'license-admin', org: 'manufacturer' });
+      await usageError(
+        'license get',
+        ['--as', 'operator', '--license', 'L1'],
+        "--as must be <user>@<org>, e.g. operator@manufacturer, got 'operator'",
+      );
+      expect(() => parseUser('a@b@c')).to.throw(
+        CliError,
+        "--as must be <user>@<org>, e.g. operator@manufacturer, got 'a@b@c'",
+      );
+      expect(parseUser('license-admin@manufacturer')).to.deep.equal({
+        user: 'license-admin',
+        org: 'manufacturer',
+      });
     });
   });
 
   describe('flags', function () {
     it('names the first missing flag', async function () {
       await usageError('license get', AS, '--license is required');
-      await usageError('license allocate', [...AS, '--license', 'L1', '--quantity', '2'], '--machine is required');
+      await usageError(
+        'license allocate',
+        [...AS, '--license', 'L1', '--quantity', '2'],
+        '--machine is required',
+      );
       await usageError('dsi revoke', [...AS, '--dsi', 'd1'], '--reason is required');
       await usageError('trace allocation-history', [...AS, '--license', 'L1'], '--machine is required');
-      await usageError('build start', [...AS, '--license', 'L1', '--machine', 'm1'], '--machine-key is required');
-      await usageError('machine register', [...AS, '--id', 'm1', '--make', 'EOS', '--model', 'M400', '--serial', 's', '--firmware', '1'], '--public-key is required');
+      await usageError(
+        'build start',
+        [...AS, '--license', 'L1', '--machine', 'm1'],
+        '--machine-key is required',
+      );
+      await usageError(
+        'machine register',
+        [...AS, '--id', 'm1', '--make', 'EOS', '--model', 'M400', '--serial', 's', '--firmware', '1'],
+        '--public-key is required',
+      );
     });
 
     it('accepts only whole quantities', async function () {
       const base = [...AS, '--license', 'L1', '--machine', 'm1'];
-      await usageError('license allocate', [...base, '--quantity', 'four'], "--quantity must be an integer ≥ 1, got 'four'");
-      await usageError('license allocate', [...base, '--quantity', '0'], "--quantity must be an integer ≥ 1, got '0'");
-      await usageError('license allocate', [...base, '--quantity', '2.5'], "--quantity must be an integer ≥ 1, got '2.5'");
-      await usageError('license allocate', [...base, '--quantity', '2', '--scrap-allowance=-1'], "--scrap-allowance must be an integer ≥ 0, got '-1'");
+      await usageError(
+        'license allocate',
+        [...base, '--quantity', 'four'],
+        "--quantity must be an integer ≥ 1, got 'four'",
+      );
+      await usageError(
+        'license allocate',
+        [...base, '--quantity', '0'],
+        "--quantity must be an integer ≥ 1, got '0'",
+      );
+      await usageError(
+        'license allocate',
+        [...base, '--quantity', '2.5'],
+        "--quantity must be an integer ≥ 1, got '2.5'",
+      );
+      await usageError(
+        'license allocate',
+        [...base, '--quantity', '2', '--scrap-allowance=-1'],
+        "--scrap-allowance must be an integer ≥ 0, got '-1'",
+      );
     });
 
     it('asks for one of --digest and --process-record', async function () {
       await usageError('build complete', [...AS, '--build', 'b1', '--part', 'p1'], '--digest is required');
-      await usageError('build complete', [...AS, '--build', 'b1', '--part', 'p1', '--digest', 'ab', '--process-record', 'r'], 'give --digest or --process-record, not both');
+      await usageError(
+        'build complete',
+        [...AS, '--build', 'b1', '--part', 'p1', '--digest', 'ab', '--process-record', 'r'],
+        'give --digest or --process-record, not both',
+      );
     });
 
     it('names an unreadable machine key', async function () {
@@ -143,7 +189,11 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
       } catch (err) {
         cryptoMessage = (err as Error).message;
       }
-      await usageError('build start', [...AS, '--license', 'L1', '--machine', 'm1', '--machine-key', file], `--machine-key ${file}: not a private key: ${cryptoMessage}`);
+      await usageError(
+        'build start',
+        [...AS, '--license', 'L1', '--machine', 'm1', '--machine-key', file],
+        `--machine-key ${file}: not a private key: ${cryptoMessage}`,
+      );
     });
   });
 
@@ -158,12 +208,30 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
 
     it('refuses malformed and repeated parameters', async function () {
-      expect(() => parseParam('laserPower')).to.throw(CliError, "--param must be name=value, got 'laserPower'");
-      expect(() => parseParam('laserPower=')).to.throw(CliError, "--param must be name=value, got 'laserPower='");
+      expect(() => parseParam('laserPower')).to.throw(
+        CliError,
+        "--param must be name=value, got 'laserPower'",
+      );
+      expect(() => parseParam('laserPower=')).to.throw(
+        CliError,
+        "--param must be name=value, got 'laserPower='",
+      );
       const key = join(dir, 'unused.key.pem');
       await usageError(
         'build start',
-        [...AS, '--license', 'L1', '--machine', 'm1', '--machine-key', key, '--param', 'a=1', '--param', 'a=2'],
+        [
+          ...AS,
+          '--license',
+          'L1',
+          '--machine',
+          'm1',
+          '--machine-key',
+          key,
+          '--param',
+          'a=1',
+          '--param',
+          'a=2',
+        ],
         '--param a is given twice',
       );
     });
@@ -176,33 +244,66 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
 
     it('must be JSON', async function () {
-      await usageError('license issue', [...AS, '--json', '{licenseId: L1}'], `--json is not valid JSON: ${jsonParseMessage('{licenseId: L1}')}`);
+      await usageError(
+        'license issue',
+        [...AS, '--json', '{licenseId: L1}'],
+        `--json is not valid JSON: ${jsonParseMessage('{licenseId: L1}')}`,
+      );
       const file = join(dir, 'broken.json');
       writeFileSync(file, '{"licenseId": ');
-      await usageError('license issue', [...AS, '--input', file], `--input ${file} is not valid JSON: ${jsonParseMessage('{"licenseId": ')}`);
+      await usageError(
+        'license issue',
+        [...AS, '--input', file],
+        `--input ${file} is not valid JSON: ${jsonParseMessage('{"licenseId": ')}`,
+      );
     });
 
     it('must be a JSON object', async function () {
-      await usageError('dsi register', [...AS, '--json', '[1]'], '--json must be a JSON object, got an array');
+      await usageError(
+        'dsi register',
+        [...AS, '--json', '[1]'],
+        '--json must be a JSON object, got an array',
+      );
       await usageError('dsi register', [...AS, '--json', 'null'], '--json must be a JSON object, got null');
       await usageError('dsi register', [...AS, '--json', '"x"'], '--json must be a JSON object, got string');
     });
 
     it('names a file it cannot read', async function () {
       const file = join(dir, 'missing.json');
-      await usageError('dsi register', [...AS, '--input', file], `--input ${file}: cannot read: ENOENT: no such file or directory, open '${file}'`);
+      await usageError(
+        'dsi register',
+        [...AS, '--input', file],
+        `--input ${file}: cannot read: ENOENT: no such file or directory, open '${file}'`,
+      );
     });
 
     it('comes from one place: --input or --json, never mixed with field flags', async function () {
-      await usageError('dsi register', [...AS, '--input', 'a.json', '--json', '{}'], 'give the input as --input <file> or as --json <text>, not both');
-      await usageError('license allocate', [...AS, '--json', '{}', '--license', 'L1'], '--license cannot be combined with --json');
-      await usageError('build start', [...AS, '--input', 'a.json', '--param', 'a=1'], '--param cannot be combined with --input');
+      await usageError(
+        'dsi register',
+        [...AS, '--input', 'a.json', '--json', '{}'],
+        'give the input as --input <file> or as --json <text>, not both',
+      );
+      await usageError(
+        'license allocate',
+        [...AS, '--json', '{}', '--license', 'L1'],
+        '--license cannot be combined with --json',
+      );
+      await usageError(
+        'build start',
+        [...AS, '--input', 'a.json', '--param', 'a=1'],
+        '--param cannot be combined with --input',
+      );
     });
   });
 
   describe('failures of ledger calls', function () {
-    it("print a chaincode refusal exactly as the chaincode wrote it, with exit code 1", function () {
-      const err = ledgerFailure(new LedgerError('ALLOCATION_EXHAUSTED', 'allocation of license L1 to machine m1 has 0 of 2 units left'));
+    it('print a chaincode refusal exactly as the chaincode wrote it, with exit code 1', function () {
+      const err = ledgerFailure(
+        new LedgerError(
+          'ALLOCATION_EXHAUSTED',
+          'allocation of license L1 to machine m1 has 0 of 2 units left',
+        ),
+      );
       expect(err).to.be.instanceOf(CliError);
       expect({ message: (err as CliError).message, exitCode: (err as CliError).exitCode }).to.deep.equal({
         message: 'ALLOCATION_EXHAUSTED: allocation of license L1 to machine m1 has 0 of 2 units left',
@@ -211,7 +312,9 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
 
     it('lead an invalid commit with its validation code', function () {
-      const err = ledgerFailure(new TransactionInvalidError('tx1', 'ENDORSEMENT_POLICY_FAILURE', 7n)) as CliError;
+      const err = ledgerFailure(
+        new TransactionInvalidError('tx1', 'ENDORSEMENT_POLICY_FAILURE', 7n),
+      ) as CliError;
       expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
         message: 'ENDORSEMENT_POLICY_FAILURE: transaction tx1 committed INVALID in block 7',
         exitCode: 1,
@@ -219,7 +322,9 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
 
     it('keep anything else on one line', function () {
-      const gatewayLike = Object.assign(new Error('10 ABORTED: failed to endorse\ntransaction'), { details: [{ message: 'peer0: boom' }] });
+      const gatewayLike = Object.assign(new Error('10 ABORTED: failed to endorse\ntransaction'), {
+        details: [{ message: 'peer0: boom' }],
+      });
       const err = ledgerFailure(gatewayLike) as CliError;
       expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
         message: 'GATEWAY_ERROR: 10 ABORTED: failed to endorse transaction; peer0: boom',
@@ -234,7 +339,8 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
       expect(r).to.deep.equal({
         code: 2,
         stdout: '',
-        stderr: "threadseal license allocate: --as must be <user>@<org>, e.g. operator@manufacturer, got 'operator'\n",
+        stderr:
+          "threadseal license allocate: --as must be <user>@<org>, e.g. operator@manufacturer, got 'operator'\n",
       });
     });
 
@@ -252,7 +358,11 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
       const privateFile = join(out, MACHINE_KEY_FILES.privateKey);
       const publicFile = join(out, MACHINE_KEY_FILES.publicKey);
       expect(r.code).to.equal(0);
-      const printed = JSON.parse(r.stdout) as { privateKeyFile: string; publicKeyFile: string; publicKeyPem: string };
+      const printed = JSON.parse(r.stdout) as {
+        privateKeyFile: string;
+        publicKeyFile: string;
+        publicKeyPem: string;
+      };
       expect(printed.privateKeyFile).to.equal(privateFile);
       expect(printed.publicKeyFile).to.equal(publicFile);
       expect(printed.publicKeyPem).to.equal(readFileSync(publicFile, 'utf8'));

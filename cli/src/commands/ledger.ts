@@ -32,12 +32,23 @@ import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-o
 import { formatTree } from '../scenario/aerospace-scenario';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
-type Values<O extends OptionSpec> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
+type Values<O extends OptionSpec> = ReturnType<
+  typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>
+>['values'];
 
 /** Flags every ledger verb takes: who acts, and which network. */
 const commonOptions = { ...networkOptionSpec, as: { type: 'string' } } as const;
-/** Flags of every mutating verb: its whole input DTO as a file or inline JSON. */
-const dtoOptions = { input: { type: 'string' }, json: { type: 'string' } } as const;
+/** Flags of every mutating verb: its whole input DTO as a file or inline JSON, and who must endorse. */
+const dtoOptions = {
+  input: { type: 'string' },
+  json: { type: 'string' },
+  endorse: { type: 'string', multiple: true },
+} as const;
+const endorseUsage = `  --endorse <MSP id>   an org whose peer must endorse (repeat it); by default the gateway derives them from
+                       the endorsement policies, but transient terms need them named (see docs/cli.md)`;
+
+/** Who must endorse a submit, from `--endorse`. */
+type Endorsement = { readonly endorsingOrgs?: readonly string[] };
 const dtoUsage = `--input <file.json> | --json '<json>'`;
 
 // ---------------------------------------------------------------------------------------------- parsing
@@ -108,7 +119,9 @@ function parseJsonObject(text: string, where: string): Record<string, unknown> {
     throw usage(`${where} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw usage(`${where} must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    throw usage(
+      `${where} must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -124,11 +137,17 @@ export function readDto<T>(
   fromFlags?: () => T,
 ): T {
   const { input, json } = values;
-  if (input !== undefined && json !== undefined) throw usage('give the input as --input <file> or as --json <text>, not both');
+  if (input !== undefined && json !== undefined)
+    throw usage('give the input as --input <file> or as --json <text>, not both');
   if (input !== undefined || json !== undefined) {
     const mixed = fieldFlags.find((f) => values[f] !== undefined);
-    if (mixed) throw usage(`--${mixed} cannot be combined with ${input !== undefined ? '--input' : '--json'}`);
-    return (input !== undefined ? parseJsonObject(readText(input, 'input'), `--input ${input}`) : parseJsonObject(json ?? '', '--json')) as T;
+    if (mixed)
+      throw usage(`--${mixed} cannot be combined with ${input !== undefined ? '--input' : '--json'}`);
+    return (
+      input !== undefined
+        ? parseJsonObject(readText(input, 'input'), `--input ${input}`)
+        : parseJsonObject(json ?? '', '--json')
+    ) as T;
   }
   if (!fromFlags) throw usage("give the input as --input <file.json> or --json '<json>'");
   return fromFlags();
@@ -137,7 +156,9 @@ export function readDto<T>(
 /** Production terms from a file: a `ProductionTerms` object or the output of `license terms`. */
 function readTerms(file: string, flag: string): ProductionTerms {
   const value = parseJsonObject(readText(file, flag), `--${flag} ${file}`);
-  return ('termsHash' in value && typeof value['terms'] === 'object' ? value['terms'] : value) as ProductionTerms;
+  return (
+    'termsHash' in value && typeof value['terms'] === 'object' ? value['terms'] : value
+  ) as ProductionTerms;
 }
 
 function readPrivateKey(file: string): KeyObject {
@@ -157,10 +178,16 @@ export function ledgerFailure(err: unknown): unknown {
   // The chaincode's own refusal, printed exactly as the chaincode wrote it.
   if (err instanceof LedgerError) return new CliError(err.message, 1);
   if (err instanceof TransactionInvalidError) {
-    return new CliError(`${err.validationCode}: transaction ${err.transactionId} committed INVALID in block ${err.blockNumber}`, 1);
+    return new CliError(
+      `${err.validationCode}: transaction ${err.transactionId} committed INVALID in block ${err.blockNumber}`,
+      1,
+    );
   }
   if (err instanceof Error) {
-    const details = 'details' in err && Array.isArray(err.details) ? err.details.map((d: { message?: unknown }) => String(d.message)) : [];
+    const details =
+      'details' in err && Array.isArray(err.details)
+        ? err.details.map((d: { message?: unknown }) => String(d.message))
+        : [];
     const text = [err.message, ...details].join('; ').replace(/\s*\n\s*/g, ' ');
     return new CliError(`GATEWAY_ERROR: ${text}`, 1);
   }
@@ -179,7 +206,9 @@ async function withLedger<T>(
     ledger = threadsealLedger(LedgerClient.open(network.connectionFile, who));
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    const why = missing ? `${who.user}@${who.org} is not enrolled (${(err as NodeJS.ErrnoException).path} is missing)` : (err as Error).message;
+    const why = missing
+      ? `${who.user}@${who.org} is not enrolled (${(err as NodeJS.ErrnoException).path} is missing)`
+      : (err as Error).message;
     throw new CliError(`CONNECTION_FAILED: ${why}`, 1);
   }
   try {
@@ -194,13 +223,15 @@ async function withLedger<T>(
 /** Where a submit landed goes to stderr, so that stdout stays the output DTO alone. */
 async function committed<T>(pending: Promise<Committed<T>>): Promise<T> {
   const c = await pending;
-  process.stderr.write(`committed ${c.transactionId} in block ${c.blockNumber}${c.attempts > 1 ? ` after ${c.attempts} attempts` : ''}\n`);
+  process.stderr.write(
+    `committed ${c.transactionId} in block ${c.blockNumber}${c.attempts > 1 ? ` after ${c.attempts} attempts` : ''}\n`,
+  );
   return c.value;
 }
 
 // ---------------------------------------------------------------------------------------------- verbs
 
-interface LedgerVerb<O extends OptionSpec, I> {
+interface LedgerVerb<O extends OptionSpec, I, R> {
   readonly path: readonly [string, string];
   readonly summary: string;
   /** The verb's own flags, for its usage line. */
@@ -209,23 +240,31 @@ interface LedgerVerb<O extends OptionSpec, I> {
   /** Validates the flags into the call's input; reads local files only. Throws usage errors (exit 2). */
   readonly parse: (values: Values<O>) => I;
   /** The ledger call as the `--as` user; resolves to what is printed as JSON. */
-  readonly call: (ledger: ThreadsealLedger, input: I) => Promise<unknown>;
+  readonly call: (ledger: ThreadsealLedger, input: I, endorsement: Endorsement) => Promise<R>;
   /** Prints the result as text instead of JSON when it returns a string. */
-  readonly render?: (result: never, input: I) => string | undefined;
+  readonly render?: (result: R, input: I) => string | undefined;
 }
 
-function ledgerVerb<const O extends OptionSpec, I>(verb: LedgerVerb<O, I>): CliCommand {
+function ledgerVerb<const O extends OptionSpec, I, R>(verb: LedgerVerb<O, I, R>): CliCommand {
   return {
     path: verb.path,
     summary: verb.summary,
-    usage: `usage: threadseal ${verb.path.join(' ')} --as <user>@<org> ${verb.flags}\n${networkOptionUsage}`,
+    usage: [
+      `usage: threadseal ${verb.path.join(' ')} --as <user>@<org> ${verb.flags}`,
+      ...('endorse' in verb.options ? [endorseUsage] : []),
+      networkOptionUsage,
+    ].join('\n'),
     async run(args) {
       const options = { ...commonOptions, ...verb.options };
       const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
       const who = parseUser((values as { as?: string }).as);
       const input = verb.parse(values);
-      const result = await withLedger(values as Values<typeof networkOptionSpec>, who, (ledger) => verb.call(ledger, input));
-      const text = verb.render?.(result as never, input);
+      const endorse = (values as { endorse?: string[] }).endorse;
+      const endorsement: Endorsement = endorse ? { endorsingOrgs: endorse } : {};
+      const result = await withLedger(values as Values<typeof networkOptionSpec>, who, (ledger) =>
+        verb.call(ledger, input, endorsement),
+      );
+      const text = verb.render?.(result, input);
       process.stdout.write(text !== undefined ? `${text}\n` : `${JSON.stringify(result, null, 2)}\n`);
       return 0;
     },
@@ -239,7 +278,7 @@ const dsiVerbs = [
     flags: dtoUsage,
     options: dtoOptions,
     parse: (v) => readDto<RegisterDsiInput>(v, []),
-    call: (l, input) => committed(l.dsi.register(input)),
+    call: (l, input, e) => committed(l.dsi.register(input, e)),
   }),
   ledgerVerb({
     path: ['dsi', 'supersede'],
@@ -247,7 +286,7 @@ const dsiVerbs = [
     flags: dtoUsage,
     options: dtoOptions,
     parse: (v) => readDto<SupersedeDsiInput>(v, []),
-    call: (l, input) => committed(l.dsi.supersede(input)),
+    call: (l, input, e) => committed(l.dsi.supersede(input, e)),
   }),
   ledgerVerb({
     path: ['dsi', 'revoke'],
@@ -255,8 +294,11 @@ const dsiVerbs = [
     flags: `--dsi <id> --reason <text> | ${dtoUsage}`,
     options: { ...dtoOptions, dsi: { type: 'string' }, reason: { type: 'string' } },
     parse: (v) =>
-      readDto<RevokeDsiInput>(v, ['dsi', 'reason'], () => ({ dsiId: required(v.dsi, 'dsi'), reason: required(v.reason, 'reason') })),
-    call: (l, input) => committed(l.dsi.revoke(input.dsiId, input.reason)),
+      readDto<RevokeDsiInput>(v, ['dsi', 'reason'], () => ({
+        dsiId: required(v.dsi, 'dsi'),
+        reason: required(v.reason, 'reason'),
+      })),
+    call: (l, input, e) => committed(l.dsi.revoke(input.dsiId, input.reason, e)),
   }),
   ledgerVerb({
     path: ['dsi', 'get'],
@@ -275,10 +317,10 @@ const licenseVerbs = [
     flags: dtoUsage,
     options: dtoOptions,
     parse: (v) => readDto<IssueLicenseInput>(v, []),
-    call: (l, input) => {
-      if (!input.confidential || !input.terms) return committed(l.licenses.issue(input));
+    call: (l, input, e) => {
+      if (!input.confidential || !input.terms) return committed(l.licenses.issue(input, e));
       const { terms, ...argument } = input;
-      return committed(l.licenses.issue(argument, { confidentialTerms: terms }));
+      return committed(l.licenses.issue(argument, { ...e, confidentialTerms: terms }));
     },
   }),
   ledgerVerb({
@@ -290,11 +332,13 @@ const licenseVerbs = [
       input: readDto<SplitLicenseInput>(v, []),
       parentTerms: v['parent-terms'] === undefined ? undefined : readTerms(v['parent-terms'], 'parent-terms'),
     }),
-    call: (l, { input, parentTerms }) => {
-      if (!parentTerms) return committed(l.licenses.split(input));
+    call: (l, { input, parentTerms }, e) => {
+      if (!parentTerms) return committed(l.licenses.split(input, e));
       // In a confidential tree both the child's and the parent's terms travel as transient data only.
       const { terms, ...argument } = input;
-      return committed(l.licenses.split(argument, { parentTerms, ...(terms ? { confidentialTerms: terms } : {}) }));
+      return committed(
+        l.licenses.split(argument, { ...e, parentTerms, ...(terms ? { confidentialTerms: terms } : {}) }),
+      );
     },
   }),
   ledgerVerb({
@@ -314,11 +358,13 @@ const licenseVerbs = [
         licenseId: required(v.license, 'license'),
         machineId: required(v.machine, 'machine'),
         quantity: integer(v.quantity, 'quantity', 1),
-        scrapAllowance: v['scrap-allowance'] === undefined ? 0 : integer(v['scrap-allowance'], 'scrap-allowance', 0),
+        scrapAllowance:
+          v['scrap-allowance'] === undefined ? 0 : integer(v['scrap-allowance'], 'scrap-allowance', 0),
       })),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
-    call: (l, { input, terms }) => committed(l.licenses.allocate(input, terms ? { licenseTerms: terms } : {})),
+    call: (l, { input, terms }, e) =>
+      committed(l.licenses.allocate(input, { ...e, ...(terms ? { licenseTerms: terms } : {}) })),
   }),
   ledgerVerb({
     path: ['license', 'revoke'],
@@ -330,7 +376,7 @@ const licenseVerbs = [
         licenseId: required(v.license, 'license'),
         reason: required(v.reason, 'reason'),
       })),
-    call: (l, input) => committed(l.licenses.revoke(input.licenseId, input.reason)),
+    call: (l, input, e) => committed(l.licenses.revoke(input.licenseId, input.reason, e)),
   }),
   ledgerVerb({
     path: ['license', 'get'],
@@ -366,16 +412,20 @@ const machineVerbs = [
       'public-key': { type: 'string' },
     },
     parse: (v) =>
-      readDto<RegisterMachineInput>(v, ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key'], () => ({
-        machineId: required(v.id, 'id'),
-        make: required(v.make, 'make'),
-        model: required(v.model, 'model'),
-        serial: required(v.serial, 'serial'),
-        firmware: required(v.firmware, 'firmware'),
-        certifications: v.cert ?? [],
-        publicKeyPem: readText(required(v['public-key'], 'public-key'), 'public-key'),
-      })),
-    call: (l, input) => committed(l.machines.register(input)),
+      readDto<RegisterMachineInput>(
+        v,
+        ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key'],
+        () => ({
+          machineId: required(v.id, 'id'),
+          make: required(v.make, 'make'),
+          model: required(v.model, 'model'),
+          serial: required(v.serial, 'serial'),
+          firmware: required(v.firmware, 'firmware'),
+          certifications: v.cert ?? [],
+          publicKeyPem: readText(required(v['public-key'], 'public-key'), 'public-key'),
+        }),
+      ),
+    call: (l, input, e) => committed(l.machines.register(input, e)),
   }),
   ledgerVerb({
     path: ['machine', 'get'],
@@ -417,7 +467,8 @@ const buildVerbs = [
       ),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
-    call: (l, { signed, terms }) => committed(l.builds.start(signed, terms ? { licenseTerms: terms } : {})),
+    call: (l, { signed, terms }, e) =>
+      committed(l.builds.start(signed, { ...e, ...(terms ? { licenseTerms: terms } : {}) })),
   }),
   ledgerVerb({
     path: ['build', 'complete'],
@@ -432,16 +483,19 @@ const buildVerbs = [
     },
     parse: (v) =>
       readDto<CompleteBuildInput>(v, ['build', 'part', 'digest', 'process-record'], () => {
-        if (v.digest !== undefined && v['process-record'] !== undefined) throw usage('give --digest or --process-record, not both');
+        if (v.digest !== undefined && v['process-record'] !== undefined)
+          throw usage('give --digest or --process-record, not both');
         const record = v['process-record'];
         return {
           buildId: required(v.build, 'build'),
           partId: required(v.part, 'part'),
           processRecordDigest:
-            record !== undefined ? createHash('sha256').update(readFileBytes(record, 'process-record')).digest('hex') : required(v.digest, 'digest'),
+            record !== undefined
+              ? createHash('sha256').update(readFileBytes(record, 'process-record')).digest('hex')
+              : required(v.digest, 'digest'),
         };
       }),
-    call: (l, input) => committed(l.builds.complete(input)),
+    call: (l, input, e) => committed(l.builds.complete(input, e)),
   }),
   ledgerVerb({
     path: ['build', 'abort'],
@@ -449,8 +503,11 @@ const buildVerbs = [
     flags: `--build <id> --reason <text> | ${dtoUsage}`,
     options: { ...dtoOptions, build: { type: 'string' }, reason: { type: 'string' } },
     parse: (v) =>
-      readDto<AbortBuildInput>(v, ['build', 'reason'], () => ({ buildId: required(v.build, 'build'), reason: required(v.reason, 'reason') })),
-    call: (l, input) => committed(l.builds.abort(input)),
+      readDto<AbortBuildInput>(v, ['build', 'reason'], () => ({
+        buildId: required(v.build, 'build'),
+        reason: required(v.reason, 'reason'),
+      })),
+    call: (l, input, e) => committed(l.builds.abort(input, e)),
   }),
   ledgerVerb({
     path: ['build', 'scrap'],
@@ -470,7 +527,7 @@ const buildVerbs = [
         evidenceDigest: v.evidence ?? null,
         requestCredit: v['request-credit'] ?? false,
       })),
-    call: (l, input) => committed(l.builds.scrap(input)),
+    call: (l, input, e) => committed(l.builds.scrap(input, e)),
   }),
   ledgerVerb({
     path: ['build', 'get'],
@@ -490,7 +547,7 @@ const traceVerbs = [
     options: { dsi: { type: 'string' }, text: { type: 'boolean' } },
     parse: (v) => ({ dsiId: required(v.dsi, 'dsi'), text: v.text ?? false }),
     call: (l, { dsiId }) => l.trace.dsiTree(dsiId),
-    render: (tree: Parameters<typeof formatTree>[0], { text }) => (text ? formatTree(tree) : undefined),
+    render: (tree, { text }) => (text ? formatTree(tree) : undefined),
   }),
   ledgerVerb({
     path: ['trace', 'part'],
@@ -536,9 +593,17 @@ const keygen: CliCommand = {
   writes <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI);
   never overwrites an existing key`,
   run(args) {
-    const { values } = parseArgs({ args: [...args], options: { out: { type: 'string' } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: [...args],
+      options: { out: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
     const dir = required(values.out, 'out');
-    const files = { privateKey: join(dir, MACHINE_KEY_FILES.privateKey), publicKey: join(dir, MACHINE_KEY_FILES.publicKey) };
+    const files = {
+      privateKey: join(dir, MACHINE_KEY_FILES.privateKey),
+      publicKey: join(dir, MACHINE_KEY_FILES.publicKey),
+    };
     for (const file of Object.values(files)) {
       if (existsSync(file)) throw new CliError(`${file} already exists: not overwriting a machine key`, 1);
     }
@@ -546,12 +611,24 @@ const keygen: CliCommand = {
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     mkdirSync(dir, { recursive: true });
     // The private key is created owner-only from the start, never world-readable for a moment.
-    writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+      flag: 'wx',
+    });
     writeFileSync(files.publicKey, publicKeyPem, { flag: 'wx' });
-    process.stdout.write(`${JSON.stringify({ privateKeyFile: files.privateKey, publicKeyFile: files.publicKey, publicKeyPem }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ privateKeyFile: files.privateKey, publicKeyFile: files.publicKey, publicKeyPem }, null, 2)}\n`,
+    );
     return Promise.resolve(0);
   },
 };
 
 /** Every ledger operation as a `threadseal <noun> <verb>` command, acting as the `--as` user. */
-export const ledgerCommands: readonly CliCommand[] = [...dsiVerbs, ...licenseVerbs, ...machineVerbs, keygen, ...buildVerbs, ...traceVerbs];
+export const ledgerCommands: readonly CliCommand[] = [
+  ...dsiVerbs,
+  ...licenseVerbs,
+  ...machineVerbs,
+  keygen,
+  ...buildVerbs,
+  ...traceVerbs,
+];
