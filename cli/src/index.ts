@@ -7,3 +7,5 @@ export {
   SCENARIO_PARAMETERS,
 } from './scenario/aerospace-scenario';
 export type { ScenarioReport, ScenarioUsers } from './scenario/aerospace-scenario';
+export { openInMemory, protectDemoTdp } from './scenario/demo-tdp';
+export type { DemoDsi } from './scenario/demo-tdp';

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { runSmoke } from '@threadseal/gateway';
+import { randomBytes } from 'node:crypto';
 import { closeScenarioUsers, formatTree, openScenarioUsers, runAerospaceScenario } from '../scenario/aerospace-scenario';
+import { openInMemory, protectDemoTdp } from '../scenario/demo-tdp';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
 import { describeEndpoints } from './network';
@@ -23,16 +25,28 @@ const demo: CliCommand = {
       out(`read back by ${report.readBackBy}: "${report.value}"`);
       out(`chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`);
 
+      out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
+      const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
+      out(`  ${dsi.register.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
+      out(`  → ${dsi.file}`);
+      out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
+
       out('\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)');
       const users = openScenarioUsers(network.connectionFile);
       try {
         const started = Date.now();
-        const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`));
+        const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register);
         out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
         for (const o of scenario.overAllocation) out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
         out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
         out(formatTree(scenario.tree));
+        const opened = await openInMemory(network, dsi, 'subcontractor');
+        out(
+          `\n== the subcontractor's operator opens the DSI in memory (verify, then decrypt): ${opened.files} files, ${opened.bytes} bytes, ` +
+            (opened.allMatch ? 'identical to the originals' : 'MISMATCH'),
+        );
+        if (!opened.allMatch) throw new Error('the opened DSI does not match the protected files');
       } finally {
         closeScenarioUsers(users);
       }

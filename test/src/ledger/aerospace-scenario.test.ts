@@ -1,17 +1,41 @@
 import { expect } from 'chai';
-import { closeScenarioUsers, openScenarioUsers, runAerospaceScenario, type ScenarioReport, type ScenarioUsers } from '@threadseal/cli';
+import { randomBytes } from 'node:crypto';
+import {
+  closeScenarioUsers,
+  openInMemory,
+  openScenarioUsers,
+  protectDemoTdp,
+  runAerospaceScenario,
+  type DemoDsi,
+  type ScenarioReport,
+  type ScenarioUsers,
+} from '@threadseal/cli';
 import { testNetwork } from '../fixtures/network-fixture';
 
 describe('the aerospace scenario end to end on the real network (typed client)', function () {
   let users: ScenarioUsers;
   let report: ScenarioReport;
+  let dsi: DemoDsi;
 
   before(async function () {
     users = openScenarioUsers(testNetwork().connectionFile);
-    report = await runAerospaceScenario(users);
+    dsi = await protectDemoTdp(testNetwork(), randomBytes(3).toString('hex'));
+    report = await runAerospaceScenario(users, undefined, dsi.register);
   });
   after(function () {
     if (users) closeScenarioUsers(users);
+  });
+
+  it('registers the DSI sealed by the OEM under the digest of its signed manifest', function () {
+    expect(report.tree.dsi.dsiId).to.equal(dsi.dsiId);
+    expect(report.tree.dsi.ownerMsp).to.equal('OemMSP');
+    expect(report.tree.dsi.fileDigests.map((f) => f.sha256)).to.deep.equal(dsi.register.fileDigests.map((f) => f.sha256));
+  });
+
+  it("the subcontractor's operator opens the registered DSI in memory and gets the original bytes", async function () {
+    const opened = await openInMemory(testNetwork(), dsi, 'subcontractor');
+    expect(opened.allMatch).to.equal(true);
+    expect(opened.files).to.equal(dsi.plaintextDigests.size);
   });
 
   it('the sub-license to the subcontractor is endorsed by the subcontractor peer', function () {

@@ -1,0 +1,105 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { mediaTypeFor, open, protectToFile, softwareRecipientKey, softwareSigner, type ProtectFile } from '@threadseal/dsi-container';
+import { identityFiles, type FabricNetwork } from '@threadseal/network';
+import type { RegisterDsiInput } from '@threadseal/ledger-model';
+
+/** The real corpus TDP when the shared corpus is beside the repository. */
+const CORPUS_FILES = ['additive/wormdrive.step', 'additive/wormdrive.3mf', 'additive/hook_plate_1.gcode'];
+
+/** A sealed demo TDP: where it is, its ledger registration, and how to check it. */
+export interface DemoDsi {
+  readonly file: string;
+  readonly dsiId: string;
+  readonly source: string;
+  readonly register: RegisterDsiInput;
+  readonly trustedRoot: string;
+  /** SHA-256 of each plaintext file, kept in memory only to show that `open` gives back the same bytes. */
+  readonly plaintextDigests: ReadonlyMap<string, string>;
+}
+
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+function tdpFiles(repoRoot: string): { files: { name: string; bytes: Buffer }[]; source: string } {
+  const corpus = resolve(repoRoot, '..', 'shared', 'corpus');
+  if (CORPUS_FILES.every((f) => existsSync(join(corpus, f)))) {
+    return { files: CORPUS_FILES.map((f) => ({ name: basename(f), bytes: readFileSync(join(corpus, f)) })), source: corpus };
+  }
+  // No corpus beside this clone: a small generated TDP keeps the demo self-contained.
+  const gcode = ['G21 G90', 'M104 S215', 'M140 S60', ...Array.from({ length: 400 }, (_, i) => `G1 X${i % 50} Y${(i * 7) % 50} E${(i * 0.05).toFixed(2)} F1800`), 'M104 S0', 'M30'].join('\n');
+  const step = ['ISO-10303-21;', 'HEADER;', "FILE_NAME('bracket.step');", 'ENDSEC;', 'DATA;', '#1=CARTESIAN_POINT((0.,0.,0.));', 'ENDSEC;', 'END-ISO-10303-21;'].join('\n');
+  return { files: [{ name: 'bracket.step', bytes: Buffer.from(step) }, { name: 'bracket.gcode', bytes: Buffer.from(gcode) }], source: 'generated sample TDP' };
+}
+
+/**
+ * The OEM's ip-admin seals the TDP with its Fabric CA identity (signature) for the contract manufacturer's
+ * and the subcontractor's operators (recipients); the DSI id that goes on the ledger is the digest of the
+ * signed manifest, and the registered file digests are ciphertext digests (no plaintext hashes leave).
+ */
+export async function protectDemoTdp(network: FabricNetwork, runId: string): Promise<DemoDsi> {
+  const { plan } = network;
+  const oem = plan.orgs.find((o) => o.name === 'oem');
+  if (!oem) throw new Error('the network has no oem org');
+  const signerFiles = identityFiles(network.userDir('oem', 'ip-admin'));
+  const certPem = readFileSync(signerFiles.cert);
+  const recipients = ['manufacturer', 'subcontractor'].map((org) => readFileSync(identityFiles(network.userDir(org, 'operator')).cert));
+  const { files, source } = tdpFiles(plan.repoRoot);
+  const protectFiles: ProtectFile[] = files.map((f) => ({ name: f.name, source: f.bytes, mediaType: mediaTypeFor(f.name) }));
+  const dir = join(plan.stateDir, 'dsi');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `wormdrive-${runId}.dsi`);
+  const sealed = await protectToFile(
+    {
+      files: protectFiles,
+      signer: softwareSigner(certPem, readFileSync(signerFiles.key)),
+      recipients,
+      title: 'Worm drive housing',
+      partNumber: `WD-${runId}`,
+      revision: 'A',
+      mspId: oem.mspId,
+    },
+    file,
+  );
+  const register: RegisterDsiInput = {
+    dsiId: sealed.dsiId,
+    partNumber: sealed.manifest.partNumber,
+    revision: sealed.manifest.revision,
+    title: sealed.manifest.title,
+    fileDigests: sealed.manifest.files.map((f, i) => ({ path: f.name ?? `file-${i}`, sha256: f.digest })),
+    ownerCertFingerprint: sha256(new X509Certificate(certPem).raw),
+  };
+  return {
+    file,
+    dsiId: sealed.dsiId,
+    source,
+    register,
+    trustedRoot: readFileSync(oem.caCert, 'utf8'),
+    plaintextDigests: new Map(files.map((f) => [f.name, sha256(f.bytes)])),
+  };
+}
+
+/** Opens the DSI in memory as an org's operator: verify first, then decrypt; returns what came out. */
+export async function openInMemory(
+  network: FabricNetwork,
+  dsi: DemoDsi,
+  org: string,
+): Promise<{ files: number; bytes: number; allMatch: boolean }> {
+  const key = softwareRecipientKey(readFileSync(identityFiles(network.userDir(org, 'operator')).key));
+  const opened = await open(dsi.file, key, { trustedRoots: [dsi.trustedRoot] });
+  try {
+    let bytes = 0;
+    let allMatch = opened.dsiId === dsi.dsiId;
+    for (const f of opened.files) {
+      const hash = createHash('sha256');
+      for await (const chunk of f.stream()) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+      allMatch &&= hash.digest('hex') === dsi.plaintextDigests.get(f.name);
+    }
+    return { files: opened.files.length, bytes, allMatch };
+  } finally {
+    await opened.close();
+  }
+}
