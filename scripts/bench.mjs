@@ -19,7 +19,9 @@ if (!area || !(area in areas)) {
 }
 const script = join(root, areas[area]);
 if (!existsSync(script)) {
-  process.stderr.write(`bench: ${areas[area]} is missing: the ${area} benchmark is not built (run \`npm run build\`)\n`);
+  process.stderr.write(
+    `bench: ${areas[area]} is missing: the ${area} benchmark is not built (run \`npm run build\`)\n`,
+  );
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--expose-gc', script, ...rest], { cwd: root, stdio: 'inherit' });

@@ -15,7 +15,9 @@ function run(cmd, args, what) {
   const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.error || r.status !== 0) {
-    process.stderr.write(`bootstrap: ${what} failed (${cmd} ${args.join(' ')} exited ${r.status ?? r.error?.message})\n`);
+    process.stderr.write(
+      `bootstrap: ${what} failed (${cmd} ${args.join(' ')} exited ${r.status ?? r.error?.message})\n`,
+    );
     process.exit(1);
   }
   return Date.now() - started;
@@ -45,7 +47,9 @@ function debian() {
   const missing = debianPackages.filter((p) => !p.present()).map((p) => p.pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version']).status !== 0) {
-    log(`WARNING: missing Debian packages ${missing.join(', ')} and no root apt-get: PKCS#11 tests will skip`);
+    log(
+      `WARNING: missing Debian packages ${missing.join(', ')} and no root apt-get: PKCS#11 tests will skip`,
+    );
     return;
   }
   log(`installing Debian packages: ${missing.join(', ')}`);

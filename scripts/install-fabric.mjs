@@ -75,14 +75,21 @@ function go(args, cwd, env = {}) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new InstallError(output.trim().split('\n').slice(-3).join(' | ')))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new InstallError(output.trim().split('\n').slice(-3).join(' | '))),
+    );
   });
 }
 
 function writeBuildModule(dir, module, moduleVersion, packages) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'go.mod'), `module threadseal.local/build\n\ngo 1.22\n\nrequire ${module} ${moduleVersion}\n`);
+  writeFileSync(
+    join(dir, 'go.mod'),
+    `module threadseal.local/build\n\ngo 1.22\n\nrequire ${module} ${moduleVersion}\n`,
+  );
   // A tools file keeps the commands' packages in the module graph so `go mod tidy` resolves their dependencies.
   const imports = packages.map((p) => `\t_ "${p}"`).join('\n');
   writeFileSync(join(dir, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
@@ -115,9 +122,14 @@ async function buildFabric(pins) {
       `-X ${pin.module}/common/metadata.Version=${pin.release}`,
       `-X ${pin.module}/common/metadata.CommitSHA=${pin.commit.slice(0, 12)}`,
     ].join(' ');
-    log(`  building ${pins.fabricCommands.join(', ')} (first build takes a few minutes; later builds reuse the Go build cache)`);
+    log(
+      `  building ${pins.fabricCommands.join(', ')} (first build takes a few minutes; later builds reuse the Go build cache)`,
+    );
     await go(['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + '/', ...packages], dir);
-    const moduleDir = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', pin.module], { cwd: dir, encoding: 'utf8' })
+    const moduleDir = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', pin.module], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
       .stdout.trim()
       .split('\n')
       .pop();
@@ -127,11 +139,15 @@ async function buildFabric(pins) {
       copyFileSync(join(moduleDir, 'sampleconfig', file), join(configDir, file));
     }
     if (pin !== pins.fabric[0]) {
-      log(`WARNING: built Fabric ${pin.release} because the preferred pin was not available (${failures.join('; ')})`);
+      log(
+        `WARNING: built Fabric ${pin.release} because the preferred pin was not available (${failures.join('; ')})`,
+      );
     }
     return { pin, failures };
   }
-  throw new InstallError(`no pinned Fabric build could be fetched from the Go module proxy: ${failures.join('; ')}`);
+  throw new InstallError(
+    `no pinned Fabric build could be fetched from the Go module proxy: ${failures.join('; ')}`,
+  );
 }
 
 async function buildFabricCa(pins) {
@@ -143,7 +159,9 @@ async function buildFabricCa(pins) {
   await go(['mod', 'tidy'], dir);
   log(`  building ${ca.commands.join(', ')} (cgo, for SQLite)`);
   const ldflags = `-X ${ca.module}/lib/metadata.Version=${ca.release}`;
-  await go(['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + '/', ...packages], dir, { CGO_ENABLED: '1' });
+  await go(['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + '/', ...packages], dir, {
+    CGO_ENABLED: '1',
+  });
 }
 
 async function main() {
@@ -151,7 +169,9 @@ async function main() {
   const pins = readJson(pinsFile);
   if (!process.argv.includes('--force') && alreadyInstalled(pins)) {
     const stamp = readJson(stampFile);
-    log(`Fabric ${stamp.fabric.release} and Fabric CA ${stamp.fabricCa.release} already installed in .fabric/bin`);
+    log(
+      `Fabric ${stamp.fabric.release} and Fabric CA ${stamp.fabricCa.release} already installed in .fabric/bin`,
+    );
     return;
   }
   const goVersion = requireGo();

@@ -13,7 +13,15 @@ const args = process.argv.slice(2);
 const only = args.find((a) => a === '--unit' || a === '--integration');
 const extra = args.filter((a) => a !== only);
 
-const unitWorkspaces = ['ledger-model', 'dsi-container', 'chaincode', 'network', 'gateway', 'enforce-agent', 'cli'];
+const unitWorkspaces = [
+  'ledger-model',
+  'dsi-container',
+  'chaincode',
+  'network',
+  'gateway',
+  'enforce-agent',
+  'cli',
+];
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -63,26 +71,41 @@ if (only !== '--integration') {
 }
 if (only !== '--unit') {
   const stateDir = join(root, '.threadseal', 'test');
-  const files = testFiles(join(root, 'test', 'dist')).filter((f) => !f.includes(`${join('dist', 'fixtures')}`));
+  const files = testFiles(join(root, 'test', 'dist')).filter(
+    (f) => !f.includes(`${join('dist', 'fixtures')}`),
+  );
   try {
     results.push(
-      mocha('integration (real Fabric network)', files, [
-        '--require',
-        join(root, 'test', 'dist', 'fixtures', 'network-fixture.js'),
-        '--timeout',
-        '180000',
-        '--exit',
-      ], { THREADSEAL_TEST_STATE_DIR: stateDir }),
+      mocha(
+        'integration (real Fabric network)',
+        files,
+        [
+          '--require',
+          join(root, 'test', 'dist', 'fixtures', 'network-fixture.js'),
+          '--timeout',
+          '180000',
+          '--exit',
+        ],
+        { THREADSEAL_TEST_STATE_DIR: stateDir },
+      ),
     );
   } finally {
     // Backstop: whatever happened inside mocha, no process of the test network outlives the run.
-    spawnSync(process.execPath, [join(root, 'cli', 'bin', 'threadseal.js'), 'network', 'down', '--state-dir', stateDir], {
-      stdio: 'inherit',
-    });
+    spawnSync(
+      process.execPath,
+      [join(root, 'cli', 'bin', 'threadseal.js'), 'network', 'down', '--state-dir', stateDir],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
 }
 const total = results.reduce(
-  (acc, r) => ({ passes: acc.passes + r.passes, failures: acc.failures + r.failures, pending: acc.pending + r.pending }),
+  (acc, r) => ({
+    passes: acc.passes + r.passes,
+    failures: acc.failures + r.failures,
+    pending: acc.pending + r.pending,
+  }),
   { passes: 0, failures: 0, pending: 0 },
 );
 const failed = total.failures > 0 || total.passes === 0 || results.some((r) => r.exit !== 0);

@@ -13,7 +13,11 @@ export const networkOptionUsage = `  --profile <file>     network description (d
   --base-port <port>   first port handed out (default from the description, env THREADSEAL_BASE_PORT)`;
 
 /** Opens the network the options point at; prints progress on stderr. */
-export function openNetwork(values: { profile?: string; 'state-dir'?: string; 'base-port'?: string }): FabricNetwork {
+export function openNetwork(values: {
+  profile?: string;
+  'state-dir'?: string;
+  'base-port'?: string;
+}): FabricNetwork {
   const profile = values.profile ?? process.env['THREADSEAL_PROFILE'];
   const stateDir = values['state-dir'] ?? process.env['THREADSEAL_STATE_DIR'];
   const basePortText = values['base-port'] ?? process.env['THREADSEAL_BASE_PORT'];

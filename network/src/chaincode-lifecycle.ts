@@ -32,7 +32,8 @@ function listFiles(dir: string): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...listFiles(path));
-    else if (!entry.endsWith('.map') && !entry.endsWith('.d.ts') && !entry.endsWith('.tsbuildinfo')) out.push(path);
+    else if (!entry.endsWith('.map') && !entry.endsWith('.d.ts') && !entry.endsWith('.tsbuildinfo'))
+      out.push(path);
   }
   return out.sort();
 }
@@ -43,10 +44,15 @@ export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
   const dir = join(plan.repoRoot, path);
   const dist = join(dir, 'dist');
   if (!existsSync(join(dist, 'index.js'))) {
-    throw new NetworkError('CHAINCODE_BUILD_FAILED', `chaincode is not built (${join(dist, 'index.js')} missing): run \`npm run build\``);
+    throw new NetworkError(
+      'CHAINCODE_BUILD_FAILED',
+      `chaincode is not built (${join(dist, 'index.js')} missing): run \`npm run build\``,
+    );
   }
   const hash = createHash('sha256');
-  const definitionFiles = ['package.json', 'deployment.json', 'collections.json'].map((f) => join(dir, f)).filter(existsSync);
+  const definitionFiles = ['package.json', 'deployment.json', 'collections.json']
+    .map((f) => join(dir, f))
+    .filter(existsSync);
   for (const file of [...listFiles(dist).filter((f) => !/\.test\.js$/.test(f)), ...definitionFiles]) {
     hash.update(relative(dir, file)).update('\0').update(readFileSync(file));
   }
@@ -72,7 +78,11 @@ export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
 }
 
 /** Builds the ccaas package for one peer (its connection.json points at that org's chaincode server). */
-function writePackage(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild): { file: string; packageId: string } {
+function writePackage(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  build: ChaincodeBuild,
+): { file: string; packageId: string } {
   const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
   if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
   const connection = {
@@ -82,7 +92,9 @@ function writePackage(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild):
     client_auth_required: false,
     root_cert: readFileSync(tls.ca, 'utf8'),
   };
-  const code = tarGz([{ name: 'connection.json', content: Buffer.from(JSON.stringify(connection, null, 2)) }]);
+  const code = tarGz([
+    { name: 'connection.json', content: Buffer.from(JSON.stringify(connection, null, 2)) },
+  ]);
   const pkg = tarGz([
     { name: 'metadata.json', content: Buffer.from(JSON.stringify({ type: 'ccaas', label: build.label })) },
     { name: 'code.tar.gz', content: code },
@@ -94,8 +106,18 @@ function writePackage(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild):
   return { file, packageId: `${build.label}:${createHash('sha256').update(pkg).digest('hex')}` };
 }
 
-async function installIfMissing(plan: NetworkPlan, peer: PeerNode, file: string, packageId: string): Promise<void> {
-  const installed = await peerCli(plan, peer, ['lifecycle', 'chaincode', 'queryinstalled', '-O', 'json'], 'queryinstalled');
+async function installIfMissing(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  file: string,
+  packageId: string,
+): Promise<void> {
+  const installed = await peerCli(
+    plan,
+    peer,
+    ['lifecycle', 'chaincode', 'queryinstalled', '-O', 'json'],
+    'queryinstalled',
+  );
   if (installed.includes(packageId)) return;
   await peerCli(plan, peer, ['lifecycle', 'chaincode', 'install', file], 'chaincode install');
 }
@@ -106,7 +128,9 @@ function tcpReady(host: string, port: number): Promise<true | undefined> {
       socket.destroy();
       resolve(true);
     });
-    socket.on('error', () => resolve(undefined));
+    socket.on('error', () => {
+      resolve(undefined);
+    });
   });
 }
 
@@ -116,11 +140,17 @@ const serverName = (peer: PeerNode): string => `chaincode.${peer.id}`;
  * Starts the org's chaincode server (fabric-chaincode-node server, under the restarting supervisor) for
  * `packageId`, replacing a running one that serves another package. Returns true when it (re)started.
  */
-async function ensureServer(plan: NetworkPlan, peer: PeerNode, build: ChaincodeBuild, packageId: string): Promise<boolean> {
+async function ensureServer(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  build: ChaincodeBuild,
+  packageId: string,
+): Promise<boolean> {
   const name = serverName(peer);
   const idFile = join(plan.chaincodeDir, peer.id, 'running-package-id');
   const current = readProcesses(plan.stateDir).find((r) => r.name === name);
-  if (current && isAlive(current.pid) && existsSync(idFile) && readFileSync(idFile, 'utf8') === packageId) return false;
+  if (current && isAlive(current.pid) && existsSync(idFile) && readFileSync(idFile, 'utf8') === packageId)
+    return false;
   if (current) await stopProcesses(plan.stateDir, [name]);
   const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
   if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
@@ -128,7 +158,10 @@ async function ensureServer(plan: NetworkPlan, peer: PeerNode, build: ChaincodeB
   try {
     shimCli = require.resolve('fabric-shim/cli.js', { paths: [build.dir] });
   } catch {
-    throw new NetworkError('CHAINCODE_BUILD_FAILED', 'fabric-shim is not installed for the chaincode: run `npm install`');
+    throw new NetworkError(
+      'CHAINCODE_BUILD_FAILED',
+      'fabric-shim is not installed for the chaincode: run `npm install`',
+    );
   }
   const record = startProcess({
     name,
@@ -167,7 +200,11 @@ async function ensureServer(plan: NetworkPlan, peer: PeerNode, build: ChaincodeB
     timeoutMs: 30_000,
     process: record,
   }).catch((err: unknown) => {
-    throw new NetworkError('CHAINCODE_BUILD_FAILED', `chaincode server for ${peer.id} did not start: ${(err as Error).message}`, (err as NetworkError).details);
+    throw new NetworkError(
+      'CHAINCODE_BUILD_FAILED',
+      `chaincode server for ${peer.id} did not start: ${(err as Error).message}`,
+      (err as NetworkError).details,
+    );
   });
   return true;
 }
@@ -177,12 +214,26 @@ interface CommittedDefinition {
   readonly version: string;
 }
 
-async function queryCommitted(plan: NetworkPlan, peer: PeerNode, name: string): Promise<CommittedDefinition | undefined> {
+async function queryCommitted(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  name: string,
+): Promise<CommittedDefinition | undefined> {
   try {
     const out = await peerCli(
       plan,
       peer,
-      ['lifecycle', 'chaincode', 'querycommitted', '-C', plan.description.channel.name, '-n', name, '-O', 'json'],
+      [
+        'lifecycle',
+        'chaincode',
+        'querycommitted',
+        '-C',
+        plan.description.channel.name,
+        '-n',
+        name,
+        '-O',
+        'json',
+      ],
       'querycommitted',
     );
     const parsed = JSON.parse(out) as { sequence: number; version: string };
@@ -213,7 +264,16 @@ async function pings(plan: NetworkPlan, peer: PeerNode, name: string): Promise<t
     const out = await peerCli(
       plan,
       peer,
-      ['chaincode', 'query', '-C', plan.description.channel.name, '-n', name, '-c', '{"Args":["system:Ping"]}'],
+      [
+        'chaincode',
+        'query',
+        '-C',
+        plan.description.channel.name,
+        '-n',
+        name,
+        '-c',
+        '{"Args":["system:Ping"]}',
+      ],
       'chaincode ping',
     );
     return out.trim() === 'pong' ? true : undefined;
@@ -246,7 +306,15 @@ export async function deployChaincode(plan: NetworkPlan, log: (line: string) => 
         peerCli(
           plan,
           p.peer,
-          ['lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(plan), ...definitionFlags(plan, build, sequence), '--package-id', p.packageId],
+          [
+            'lifecycle',
+            'chaincode',
+            'approveformyorg',
+            ...ordererFlags(plan),
+            ...definitionFlags(plan, build, sequence),
+            '--package-id',
+            p.packageId,
+          ],
           'approveformyorg',
         ),
       ),
@@ -258,7 +326,14 @@ export async function deployChaincode(plan: NetworkPlan, log: (line: string) => 
     await peerCli(
       plan,
       first,
-      ['lifecycle', 'chaincode', 'commit', ...ordererFlags(plan), ...definitionFlags(plan, build, sequence), ...peerFlags],
+      [
+        'lifecycle',
+        'chaincode',
+        'commit',
+        ...ordererFlags(plan),
+        ...definitionFlags(plan, build, sequence),
+        ...peerFlags,
+      ],
       'chaincode commit',
     );
   }

@@ -37,7 +37,9 @@ function start(cmd: string): void {
     }
     if (now - startedAt > 60_000) backoffMs = 500;
     restarts.push(now);
-    setTimeout(() => start(cmd), backoffMs);
+    setTimeout(() => {
+      start(cmd);
+    }, backoffMs);
     backoffMs = Math.min(backoffMs * 2, 8000);
   });
 }

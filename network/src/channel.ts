@@ -17,14 +17,29 @@ export function createGenesisBlock(plan: NetworkPlan): void {
   if (existsSync(block)) return;
   runCommand(
     join(plan.binDir, 'configtxgen'),
-    ['-profile', 'ThreadChannel', '-outputBlock', block, '-channelID', plan.description.channel.name, '-configPath', plan.channelDir],
+    [
+      '-profile',
+      'ThreadChannel',
+      '-outputBlock',
+      block,
+      '-channelID',
+      plan.description.channel.name,
+      '-configPath',
+      plan.channelDir,
+    ],
     { what: 'configtxgen genesis block', env: { FABRIC_CFG_PATH: plan.channelDir } },
   );
 }
 
-function osnadmin(plan: NetworkPlan, orderer: OrdererNode, args: readonly string[], what: string): Promise<string> {
+function osnadmin(
+  plan: NetworkPlan,
+  orderer: OrdererNode,
+  args: readonly string[],
+  what: string,
+): Promise<string> {
   const admin = identityFiles(identityDir(plan.ordererOrg, 'admin'));
-  if (!admin.tls) throw new NetworkError('IDENTITY_FAILED', 'the ordering org admin has no TLS client certificate');
+  if (!admin.tls)
+    throw new NetworkError('IDENTITY_FAILED', 'the ordering org admin has no TLS client certificate');
   return runCommandAsync(
     join(plan.binDir, 'osnadmin'),
     [
@@ -66,7 +81,10 @@ export async function joinOrderers(plan: NetworkPlan, processes: readonly Proces
 }
 
 /** Waits until one orderer reports itself Raft leader of the channel (from its Prometheus metrics). */
-export async function waitForRaftLeader(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<string> {
+export async function waitForRaftLeader(
+  plan: NetworkPlan,
+  processes: readonly ProcessRecord[],
+): Promise<string> {
   const channel = plan.description.channel.name;
   // /metrics asks for a client certificate; the ordering org admin's TLS pair is one the orderers trust.
   const admin = identityFiles(identityDir(plan.ordererOrg, 'admin')).tls;
@@ -76,19 +94,33 @@ export async function waitForRaftLeader(plan: NetworkPlan, processes: readonly P
         const res = await httpGet(`https://${o.host}:${o.opsPort}/metrics`, plan.ordererOrg.caCert, admin);
         const leader = res?.body
           .split('\n')
-          .some((l) => l.startsWith('consensus_etcdraft_is_leader') && l.includes(`channel="${channel}"`) && / 1$/.test(l));
+          .some(
+            (l) =>
+              l.startsWith('consensus_etcdraft_is_leader') &&
+              l.includes(`channel="${channel}"`) &&
+              / 1$/.test(l),
+          );
         if (leader) return o.id;
       }
       return undefined;
     },
-    { what: `a Raft leader of channel ${channel}`, timeoutMs: 30_000, ...(processes[0] ? { process: processes[0] } : {}) },
+    {
+      what: `a Raft leader of channel ${channel}`,
+      timeoutMs: 30_000,
+      ...(processes[0] ? { process: processes[0] } : {}),
+    },
   );
 }
 
 /** Channel height as seen by a peer, or undefined when it has not joined. */
 export async function peerHeight(plan: NetworkPlan, peer: PeerNode): Promise<number | undefined> {
   try {
-    const out = await peerCli(plan, peer, ['channel', 'getinfo', '-c', plan.description.channel.name], 'peer channel getinfo');
+    const out = await peerCli(
+      plan,
+      peer,
+      ['channel', 'getinfo', '-c', plan.description.channel.name],
+      'peer channel getinfo',
+    );
     const m = /"height":(\d+)/.exec(out);
     return m ? Number(m[1]) : undefined;
   } catch {
@@ -132,11 +164,19 @@ export async function waitForGossip(plan: NetworkPlan, processes: readonly Proce
           const res = await httpGet(`https://${peer.host}:${peer.opsPort}/metrics`, org.caCert, admin);
           const line = res?.body
             .split('\n')
-            .find((l) => l.startsWith('gossip_membership_total_peers_known') && l.includes(`channel="${channel}"`));
+            .find(
+              (l) =>
+                l.startsWith('gossip_membership_total_peers_known') && l.includes(`channel="${channel}"`),
+            );
           const known = line ? Number(line.split(' ').pop()) : 0;
           return known >= others ? true : undefined;
         },
-        { what: `${peer.id} to know the other ${others} peers of ${channel} (gossip)`, timeoutMs: 60_000, intervalMs: 250, ...(proc ? { process: proc } : {}) },
+        {
+          what: `${peer.id} to know the other ${others} peers of ${channel} (gossip)`,
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          ...(proc ? { process: proc } : {}),
+        },
       );
     }),
   );

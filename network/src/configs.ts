@@ -53,7 +53,10 @@ export function writePeerConfig(plan: NetworkPlan, peer: PeerNode): string {
     ['peer.gateway.enabled', true],
     // Fabric v3 looks for a Docker daemon unless the endpoint is empty; chaincode runs as a service here.
     ['vm.endpoint', ''],
-    ['chaincode.externalBuilders', [{ name: 'ccaas', path: ccaasBuilderDir(plan), propagateEnvironment: ['PATH', 'HOME'] }]],
+    [
+      'chaincode.externalBuilders',
+      [{ name: 'ccaas', path: ccaasBuilderDir(plan), propagateEnvironment: ['PATH', 'HOME'] }],
+    ],
     // shim 2.5.x chaincode servers do not answer peer keepalive pings: keep them off.
     ['chaincode.keepalive', 0],
     ['ledger.state.stateDatabase', 'goleveldb'],
@@ -143,7 +146,11 @@ function orgSection(org: OrgLayout, extra: Record<string, unknown>): Record<stri
 }
 
 /** Capabilities exactly as the installed release's sampleconfig declares them, so they match the binaries. */
-function releaseCapabilities(plan: NetworkPlan): { Channel: unknown; Orderer: unknown; Application: unknown } {
+function releaseCapabilities(plan: NetworkPlan): {
+  Channel: unknown;
+  Orderer: unknown;
+  Application: unknown;
+} {
   const sample = parse(readFileSync(join(plan.fabricConfigDir, 'configtx.yaml'), 'utf8')) as {
     Capabilities: { Channel: unknown; Orderer: unknown; Application: unknown };
   };
@@ -176,7 +183,11 @@ export function writeConfigtx(plan: NetworkPlan): string {
         Orderer: {
           OrdererType: 'etcdraft',
           BatchTimeout: channel.batchTimeout,
-          BatchSize: { MaxMessageCount: channel.maxMessageCount, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
+          BatchSize: {
+            MaxMessageCount: channel.maxMessageCount,
+            AbsoluteMaxBytes: '10 MB',
+            PreferredMaxBytes: '2 MB',
+          },
           EtcdRaft: {
             Consenters: plan.orderers.map((o) => {
               const tls = nodeTls(o);

@@ -28,16 +28,24 @@ describe('network description', function () {
   it('names the field, the expectation and what it found when a field is wrong', function () {
     const err = errorOf(() => parseDescription(referenceText.replace('mspId: OemMSP', 'mspId: 42')));
     expect(err.code).to.equal('INVALID_DESCRIPTION');
-    expect(err.message).to.equal('INVALID_DESCRIPTION: orgs[0].mspId: expected a string matching /^[A-Za-z][A-Za-z0-9]*$/, found 42');
+    expect(err.message).to.equal(
+      'INVALID_DESCRIPTION: orgs[0].mspId: expected a string matching /^[A-Za-z][A-Za-z0-9]*$/, found 42',
+    );
   });
 
   it('rejects a batch timeout above 250 ms', function () {
-    const err = errorOf(() => parseDescription(referenceText.replace('batchTimeout: 100ms', 'batchTimeout: 2s')));
-    expect(err.message).to.equal('INVALID_DESCRIPTION: channel.batchTimeout: expected at most 250ms, found "2s"');
+    const err = errorOf(() =>
+      parseDescription(referenceText.replace('batchTimeout: 100ms', 'batchTimeout: 2s')),
+    );
+    expect(err.message).to.equal(
+      'INVALID_DESCRIPTION: channel.batchTimeout: expected at most 250ms, found "2s"',
+    );
   });
 
   it('rejects two orgs with the same MSP id', function () {
-    const err = errorOf(() => parseDescription(referenceText.replace('mspId: SubcontractorMSP', 'mspId: OemMSP')));
+    const err = errorOf(() =>
+      parseDescription(referenceText.replace('mspId: SubcontractorMSP', 'mspId: OemMSP')),
+    );
     expect(err.message).to.equal('INVALID_DESCRIPTION: orgs: expected unique MSP ids, found "OemMSP"');
   });
 });

@@ -41,7 +41,11 @@ export interface NetworkDescription {
     readonly name: string;
     readonly batchTimeout: string;
     readonly maxMessageCount: number;
-    readonly raft: { readonly tickInterval: string; readonly electionTicks: number; readonly heartbeatTicks: number };
+    readonly raft: {
+      readonly tickInterval: string;
+      readonly electionTicks: number;
+      readonly heartbeatTicks: number;
+    };
   };
   readonly chaincode: { readonly name: string; readonly path: string };
   readonly orgs: readonly PeerOrgSpec[];
@@ -51,7 +55,10 @@ export interface NetworkDescription {
 type Json = unknown;
 
 function fail(path: string, expected: string, found: Json): never {
-  throw new NetworkError('INVALID_DESCRIPTION', `${path}: expected ${expected}, found ${JSON.stringify(found)}`);
+  throw new NetworkError(
+    'INVALID_DESCRIPTION',
+    `${path}: expected ${expected}, found ${JSON.stringify(found)}`,
+  );
 }
 
 function obj(v: Json, path: string): Record<string, Json> {
@@ -65,7 +72,8 @@ function str(v: Json, path: string, pattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/): s
 }
 
 function int(v: Json, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `an integer in ${min}..${max}`, v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    fail(path, `an integer in ${min}..${max}`, v);
   return v;
 }
 
@@ -137,7 +145,10 @@ export function parseDescription(text: string): NetworkDescription {
         heartbeatTicks: int(raft['heartbeatTicks'], 'channel.raft.heartbeatTicks', 1, 10),
       },
     },
-    chaincode: { name: str(chaincode['name'], 'chaincode.name'), path: str(chaincode['path'], 'chaincode.path') },
+    chaincode: {
+      name: str(chaincode['name'], 'chaincode.name'),
+      path: str(chaincode['path'], 'chaincode.path'),
+    },
     orgs,
     ordererOrg: { ...orgBase(ord, 'ordererOrg'), orderers: nodes(ord['orderers'], 'ordererOrg.orderers') },
   };
@@ -156,7 +167,10 @@ export function loadDescription(file: string): NetworkDescription {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new NetworkError('INVALID_DESCRIPTION', `cannot read network description ${file}: ${(err as Error).message}`);
+    throw new NetworkError(
+      'INVALID_DESCRIPTION',
+      `cannot read network description ${file}: ${(err as Error).message}`,
+    );
   }
   return parseDescription(text);
 }

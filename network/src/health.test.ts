@@ -42,7 +42,13 @@ describe('readiness and failure reporting', function () {
       stateDir: dir,
     });
     const started = Date.now();
-    const err = await rejection(waitFor(() => Promise.resolve(undefined), { what: 'dying-node /healthz', timeoutMs: 20_000, process: proc }));
+    const err = await rejection(
+      waitFor(() => Promise.resolve(undefined), {
+        what: 'dying-node /healthz',
+        timeoutMs: 20_000,
+        process: proc,
+      }),
+    );
     expect(Date.now() - started).to.be.below(5000);
     expect(err.code).to.equal('NODE_UNHEALTHY');
     expect(err.message).to.match(/dying-node exited while waiting for dying-node \/healthz/);
@@ -50,13 +56,19 @@ describe('readiness and failure reporting', function () {
   });
 
   it('times out naming what it waited for', async function () {
-    const err = await rejection(waitFor(() => Promise.resolve(undefined), { what: 'a Raft leader', timeoutMs: 300, intervalMs: 50 }));
+    const err = await rejection(
+      waitFor(() => Promise.resolve(undefined), { what: 'a Raft leader', timeoutMs: 300, intervalMs: 50 }),
+    );
     expect(err.message).to.equal('NODE_UNHEALTHY: timed out after 0.3 s waiting for a Raft leader');
   });
 
   it('names the port and its owner when a port is taken', async function () {
     const server: Server = createServer();
-    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    await new Promise<void>((r) =>
+      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+        r();
+      }),
+    );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
@@ -98,6 +110,9 @@ describe('readiness and failure reporting', function () {
   it('refuses to deploy chaincode that is not built, saying how to build it', function () {
     const text = readFileSync(join(__dirname, '..', 'profiles', 'reference.yaml'), 'utf8');
     const plan = planNetwork(parseDescription(text), { stateDir: join(dir, 'state'), repoRoot: dir });
-    expect(() => readChaincodeBuild(plan)).to.throw(NetworkError, /^CHAINCODE_BUILD_FAILED: chaincode is not built .*run `npm run build`$/);
+    expect(() => readChaincodeBuild(plan)).to.throw(
+      NetworkError,
+      /^CHAINCODE_BUILD_FAILED: chaincode is not built .*run `npm run build`$/,
+    );
   });
 });

@@ -17,7 +17,11 @@ export function assertPortFree(host: string, port: number, owner: string): Promi
         ),
       );
     });
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+    server.listen({ host, port, exclusive: true }, () =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   });
 }
 
@@ -37,10 +41,14 @@ export function httpGet(
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, options, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    req.on('error', () => {
+      resolve(undefined);
+    });
     req.end();
   });
 }

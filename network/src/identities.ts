@@ -1,9 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { NetworkError } from './errors';
 import { runCommandAsync } from './processes';
-import { identityDir, nodeIdentityDir, type NetworkPlan, type OrdererNode, type OrgLayout, type PeerNode } from './plan';
+import {
+  identityDir,
+  nodeIdentityDir,
+  type NetworkPlan,
+  type OrdererNode,
+  type OrgLayout,
+  type PeerNode,
+} from './plan';
 
 /** Paths of an enrolled identity's signing certificate and private key (and its TLS pair when enrolled). */
 export interface IdentityFiles {
@@ -75,7 +90,9 @@ export class OrgCa {
 
   #url(user?: string, secret?: string): string {
     const { host, port } = this.#org.ca;
-    return user && secret ? `https://${user}:${encodeURIComponent(secret)}@${host}:${port}` : `https://${host}:${port}`;
+    return user && secret
+      ? `https://${user}:${encodeURIComponent(secret)}@${host}:${port}`
+      : `https://${host}:${port}`;
   }
 
   #client(args: readonly string[], what: string): Promise<string> {
@@ -96,10 +113,17 @@ export class OrgCa {
   }
 
   /** Registers an identity; attributes are put into enrollment certificates (`:ecert`). */
-  async register(name: string, secret: string, type: string, attrs: Readonly<Record<string, string>> = {}): Promise<void> {
+  async register(
+    name: string,
+    secret: string,
+    type: string,
+    attrs: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     // fabric-ca-client splits --id.attrs on commas unless an attribute is double-quoted (lists such as
     // qualification=nadcap-am,ti-powder).
-    const attrList = Object.entries(attrs).map(([k, v]) => (v.includes(',') ? `"${k}=${v}:ecert"` : `${k}=${v}:ecert`));
+    const attrList = Object.entries(attrs).map(([k, v]) =>
+      v.includes(',') ? `"${k}=${v}:ecert"` : `${k}=${v}:ecert`,
+    );
     await this.#client(
       [
         'register',
@@ -120,9 +144,17 @@ export class OrgCa {
   }
 
   /** Enrolls `name` into `dir/msp` (and `dir/tls` with the TLS profile when `tlsHosts` is given). */
-  async enroll(name: string, secret: string, dir: string, tlsHosts?: readonly string[]): Promise<IdentityFiles> {
+  async enroll(
+    name: string,
+    secret: string,
+    dir: string,
+    tlsHosts?: readonly string[],
+  ): Promise<IdentityFiles> {
     await this.#client(['enroll', '-u', this.#url(name, secret), '-M', join(dir, 'msp')], `enroll ${name}`);
-    writeFileSync(join(dir, 'msp', 'config.yaml'), NODE_OU_CONFIG.replaceAll('cacerts/ca.pem', caCertRelative(dir)));
+    writeFileSync(
+      join(dir, 'msp', 'config.yaml'),
+      NODE_OU_CONFIG.replaceAll('cacerts/ca.pem', caCertRelative(dir)),
+    );
     if (tlsHosts) {
       await this.#client(
         [

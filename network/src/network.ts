@@ -7,8 +7,22 @@ import { loadDescription } from './description';
 import { NetworkError } from './errors';
 import { assertPortFree, httpGet, waitFor, waitHealthy } from './health';
 import { bootstrapSecret, enrollOrg, OrgCa, type IdentityFiles } from './identities';
-import { identityDir, planNetwork, type CaNode, type NetworkPlan, type OrdererNode, type PeerNode } from './plan';
-import { isAlive, readProcesses, startProcess, stopProcesses, tailLog, type ProcessRecord } from './processes';
+import {
+  identityDir,
+  planNetwork,
+  type CaNode,
+  type NetworkPlan,
+  type OrdererNode,
+  type PeerNode,
+} from './plan';
+import {
+  isAlive,
+  readProcesses,
+  startProcess,
+  stopProcesses,
+  tailLog,
+  type ProcessRecord,
+} from './processes';
 
 /** How to find a network: its description, where its state lives, and which ports it takes. */
 export interface NetworkOptions {
@@ -32,7 +46,11 @@ export interface ConnectionProfile {
       string,
       {
         readonly mspId: string;
-        readonly peers: readonly { readonly id: string; readonly endpoint: string; readonly hostAlias: string }[];
+        readonly peers: readonly {
+          readonly id: string;
+          readonly endpoint: string;
+          readonly hostAlias: string;
+        }[];
         readonly tlsCaCert: string;
         readonly usersDir: string;
         readonly users: readonly string[];
@@ -121,7 +139,9 @@ export class FabricNetwork {
       }
     }
     if (running.length > 0) {
-      this.#log(`network partly running (${running.length} of ${this.expectedProcessCount} processes): restarting it`);
+      this.#log(
+        `network partly running (${running.length} of ${this.expectedProcessCount} processes): restarting it`,
+      );
       await stopProcesses(this.plan.stateDir);
     }
     this.#checkBinaries();
@@ -130,7 +150,9 @@ export class FabricNetwork {
     try {
       await stage('checking ports', () => this.#checkPorts());
       await stage('starting certificate authorities', () => this.#startCas());
-      await stage('enrolling identities', () => Promise.all([...this.plan.orgs, this.plan.ordererOrg].map((o) => enrollOrg(this.plan, o))));
+      await stage('enrolling identities', () =>
+        Promise.all([...this.plan.orgs, this.plan.ordererOrg].map((o) => enrollOrg(this.plan, o))),
+      );
       await stage('generating node configuration', () => {
         for (const p of this.plan.peers) writePeerConfig(this.plan, p);
         for (const o of this.plan.orderers) writeOrdererConfig(this.plan, o);
@@ -194,7 +216,9 @@ export class FabricNetwork {
   logs(name?: string, lines = 40): string {
     const records = readProcesses(this.plan.stateDir).filter((r) => !name || r.name === name);
     if (name && records.length === 0) {
-      const known = readProcesses(this.plan.stateDir).map((r) => r.name).join(', ');
+      const known = readProcesses(this.plan.stateDir)
+        .map((r) => r.name)
+        .join(', ');
       throw new NetworkError('NOT_RUNNING', `no process named ${name} (known: ${known || 'none'})`);
     }
     return records.map((r) => `==> ${r.name} (${r.logFile})\n${tailLog(r.logFile, lines)}`).join('\n\n');
@@ -218,20 +242,38 @@ export class FabricNetwork {
   }
 
   /** Registers a user with CA attributes and enrolls it into the org's users folder. */
-  async registerUser(orgName: string, user: string, attrs: Readonly<Record<string, string>>, type = 'client'): Promise<IdentityFiles> {
+  async registerUser(
+    orgName: string,
+    user: string,
+    attrs: Readonly<Record<string, string>>,
+    type = 'client',
+  ): Promise<IdentityFiles> {
     await this.#requireRunning();
     return this.ca(orgName).registerAndEnroll(user, type, this.userDir(orgName, user), attrs);
   }
 
   #checkBinaries(): void {
-    for (const bin of ['peer', 'orderer', 'configtxgen', 'osnadmin', 'fabric-ca-server', 'fabric-ca-client']) {
+    for (const bin of [
+      'peer',
+      'orderer',
+      'configtxgen',
+      'osnadmin',
+      'fabric-ca-server',
+      'fabric-ca-client',
+    ]) {
       if (!existsSync(join(this.plan.binDir, bin))) {
-        throw new NetworkError('BINARIES_MISSING', `${join(this.plan.binDir, bin)} is missing: run \`npm run bootstrap\``);
+        throw new NetworkError(
+          'BINARIES_MISSING',
+          `${join(this.plan.binDir, bin)} is missing: run \`npm run bootstrap\``,
+        );
       }
     }
     for (const cfg of ['core.yaml', 'orderer.yaml', 'configtx.yaml']) {
       if (!existsSync(join(this.plan.fabricConfigDir, cfg))) {
-        throw new NetworkError('BINARIES_MISSING', `${join(this.plan.fabricConfigDir, cfg)} is missing: run \`npm run bootstrap\``);
+        throw new NetworkError(
+          'BINARIES_MISSING',
+          `${join(this.plan.fabricConfigDir, cfg)} is missing: run \`npm run bootstrap\``,
+        );
       }
     }
   }
@@ -243,7 +285,10 @@ export class FabricNetwork {
   async #requireRunning(): Promise<void> {
     const status = await this.status();
     if (status.length === 0 || !status.every((s) => s.alive)) {
-      throw new NetworkError('NOT_RUNNING', `network ${this.plan.description.name} is not running: run \`threadseal network up\``);
+      throw new NetworkError(
+        'NOT_RUNNING',
+        `network ${this.plan.description.name} is not running: run \`threadseal network up\``,
+      );
     }
   }
 
@@ -290,7 +335,9 @@ export class FabricNetwork {
           what: `${r.name} health`,
           timeoutMs: 30_000,
           process: r,
-        }).then(() => waitForFile(join(this.plan.stateDir, 'ca', r.name.replace(/^ca\./, ''), 'ca-cert.pem'), r));
+        }).then(() =>
+          waitForFile(join(this.plan.stateDir, 'ca', r.name.replace(/^ca\./, ''), 'ca-cert.pem'), r),
+        );
       }),
     );
     return records;
@@ -307,7 +354,8 @@ export class FabricNetwork {
           FABRIC_CFG_PATH: node.dir,
           CORE_VM_ENDPOINT: '',
           // Per-request INFO lines (every gRPC call, every endorsement) cost CPU on the hot path.
-          FABRIC_LOGGING_SPEC: 'INFO:comm.grpc.server=WARNING:endorser=WARNING:gateway=WARNING:chaincode=WARNING',
+          FABRIC_LOGGING_SPEC:
+            'INFO:comm.grpc.server=WARNING:endorser=WARNING:gateway=WARNING:chaincode=WARNING',
         },
         cwd: node.dir,
         logsDir: this.plan.logsDir,
@@ -319,7 +367,11 @@ export class FabricNetwork {
         const node = nodes[i];
         if (!node) throw new Error('node index out of range');
         const [url, ca] = this.#healthUrl(node);
-        return waitHealthy(url.replace(/\/healthz$/, ''), ca, { what: `${node.id} /healthz`, timeoutMs: 30_000, process: r });
+        return waitHealthy(url.replace(/\/healthz$/, ''), ca, {
+          what: `${node.id} /healthz`,
+          timeoutMs: 30_000,
+          process: r,
+        });
       }),
     );
     return records;
@@ -331,7 +383,8 @@ export class FabricNetwork {
 
   #healthUrl(node: CaNode | PeerNode | OrdererNode): [string, string | undefined] {
     if (node.kind === 'ca') return [`http://${node.host}:${node.opsPort}/healthz`, undefined];
-    const org = node.kind === 'orderer' ? this.plan.ordererOrg : this.plan.orgs.find((o) => o.name === node.org);
+    const org =
+      node.kind === 'orderer' ? this.plan.ordererOrg : this.plan.orgs.find((o) => o.name === node.org);
     return [`https://${node.host}:${node.opsPort}/healthz`, org?.caCert];
   }
 
@@ -359,6 +412,9 @@ export class FabricNetwork {
 }
 
 async function waitForFile(file: string, proc: ProcessRecord): Promise<void> {
-  await waitFor(async () => (existsSync(file) ? true : undefined), { what: file, timeoutMs: 10_000, process: proc });
+  await waitFor(() => Promise.resolve(existsSync(file) ? true : undefined), {
+    what: file,
+    timeoutMs: 10_000,
+    process: proc,
+  });
 }
-

@@ -26,6 +26,14 @@ export function ordererFlags(plan: NetworkPlan): string[] {
 }
 
 /** Runs the `peer` CLI as the org admin of `peer`. */
-export function peerCli(plan: NetworkPlan, peer: PeerNode, args: readonly string[], what: string): Promise<string> {
-  return runCommandAsync(join(plan.binDir, 'peer'), args, { env: peerCliEnv(plan, peer), what: `${what} (${peer.id})` });
+export function peerCli(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  args: readonly string[],
+  what: string,
+): Promise<string> {
+  return runCommandAsync(join(plan.binDir, 'peer'), args, {
+    env: peerCliEnv(plan, peer),
+    what: `${what} (${peer.id})`,
+  });
 }

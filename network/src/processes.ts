@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { NetworkError } from './errors';
 
@@ -65,7 +73,12 @@ export function startProcess(options: StartOptions): ProcessRecord {
   try {
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...options.env, [STATE_DIR_MARKER]: options.stateDir },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: process.env['HOME'] ?? '/tmp',
+        ...options.env,
+        [STATE_DIR_MARKER]: options.stateDir,
+      },
       detached: true,
       stdio: ['ignore', fd, fd],
     });
@@ -117,7 +130,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * Stops the named recorded processes (all when `names` is omitted): SIGTERM to each process group,
  * SIGKILL for whatever is left after `graceMs`. Resolves once none of them is alive.
  */
-export async function stopProcesses(stateDir: string, names?: readonly string[], graceMs = 8000): Promise<number> {
+export async function stopProcesses(
+  stateDir: string,
+  names?: readonly string[],
+  graceMs = 8000,
+): Promise<number> {
   const records = readProcesses(stateDir);
   const targets = records.filter((r) => !names || names.includes(r.name));
   const pids = new Set(targets.map((r) => r.pid));
@@ -167,7 +184,11 @@ export function runCommand(
   if (r.error) throw new NetworkError('COMMAND_FAILED', `${options.what}: ${r.error.message}`);
   if (r.status !== 0) {
     const out = `${r.stderr}\n${r.stdout}`.trim();
-    const last = out.split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+    const last = out
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-3)
+      .join(' | ');
     throw new NetworkError('COMMAND_FAILED', `${options.what} failed: ${last}`, out);
   }
   return r.stdout;
@@ -194,7 +215,11 @@ export function runCommandAsync(
         return;
       }
       const out = `${stderr}\n${stdout}`.trim();
-      const last = out.split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+      const last = out
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-3)
+        .join(' | ');
       reject(new NetworkError('COMMAND_FAILED', `${options.what} failed: ${last}`, out));
     });
   });

@@ -29,7 +29,11 @@ function header(name: string, size: number): Buffer {
 export function tarGz(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
-    parts.push(header(e.name, e.content.length), e.content, Buffer.alloc((512 - (e.content.length % 512)) % 512));
+    parts.push(
+      header(e.name, e.content.length),
+      e.content,
+      Buffer.alloc((512 - (e.content.length % 512)) % 512),
+    );
   }
   parts.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(parts), { level: 9 });

@@ -33,14 +33,19 @@ export class SystemContract extends Contract {
   public WhoAmI(ctx: Context): Promise<string> {
     const attributes: Record<string, string | null> = {};
     for (const name of IDENTITY_ATTRIBUTES) attributes[name] = ctx.clientIdentity.getAttributeValue(name);
-    const view: ClientIdentityView = { mspId: ctx.clientIdentity.getMSPID(), id: ctx.clientIdentity.getID(), attributes };
+    const view: ClientIdentityView = {
+      mspId: ctx.clientIdentity.getMSPID(),
+      id: ctx.clientIdentity.getID(),
+      attributes,
+    };
     return Promise.resolve(JSON.stringify(view));
   }
 
   /** Writes one key (`note~<key>`); the minimal write used as the throughput baseline. */
   @Transaction()
   public async PutNote(ctx: Context, key: string, value: string): Promise<void> {
-    if (key.length === 0 || key.length > 128) throw new Error(`INVALID_ARGUMENT: note key must be 1..128 characters, got ${key.length}`);
+    if (key.length === 0 || key.length > 128)
+      throw new Error(`INVALID_ARGUMENT: note key must be 1..128 characters, got ${key.length}`);
     await ctx.stub.putState(ctx.stub.createCompositeKey('note', [key]), Buffer.from(value, 'utf8'));
   }
 

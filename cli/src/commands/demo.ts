@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import { runSmoke } from '@threadseal/gateway';
 import { randomBytes } from 'node:crypto';
-import { closeScenarioUsers, formatTree, openScenarioUsers, runAerospaceScenario } from '../scenario/aerospace-scenario';
+import {
+  closeScenarioUsers,
+  formatTree,
+  openScenarioUsers,
+  runAerospaceScenario,
+} from '../scenario/aerospace-scenario';
 import { openInMemory, protectDemoTdp } from '../scenario/demo-tdp';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
@@ -19,11 +24,21 @@ const demo: CliCommand = {
       out('== network');
       const up = await network.up();
       out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
-      out('\n== gateway smoke: a transaction endorsed by two orgs, committed VALID, read back by the other org');
-      const report = await runSmoke(network.connectionFile, { org: 'oem', user: 'ip-admin' }, { org: 'manufacturer', user: 'operator' });
-      out(`tx ${report.transactionId} VALID in block ${report.blockNumber}, endorsed by ${report.endorserMspIds.join(' + ')}`);
+      out(
+        '\n== gateway smoke: a transaction endorsed by two orgs, committed VALID, read back by the other org',
+      );
+      const report = await runSmoke(
+        network.connectionFile,
+        { org: 'oem', user: 'ip-admin' },
+        { org: 'manufacturer', user: 'operator' },
+      );
+      out(
+        `tx ${report.transactionId} VALID in block ${report.blockNumber}, endorsed by ${report.endorserMspIds.join(' + ')}`,
+      );
       out(`read back by ${report.readBackBy}: "${report.value}"`);
-      out(`chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`);
+      out(
+        `chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`,
+      );
 
       out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
       const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
@@ -31,13 +46,16 @@ const demo: CliCommand = {
       out(`  → ${dsi.file}`);
       out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
 
-      out('\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)');
+      out(
+        '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
+      );
       const users = openScenarioUsers(network.connectionFile);
       try {
         const started = Date.now();
         const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register);
         out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
-        for (const o of scenario.overAllocation) out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
+        for (const o of scenario.overAllocation)
+          out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
         out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
         out(formatTree(scenario.tree));

@@ -19,7 +19,8 @@ function required(value: string | undefined, flag: string): string {
 /** `role=operator` → ['role', 'operator']; attribute names and values may not carry CA separators. */
 export function parseAttr(text: string): [string, string] {
   const m = /^([A-Za-z][A-Za-z0-9._-]*)=([^=:"]+)$/.exec(text);
-  if (!m?.[1] || !m[2]) throw new CliError(`--attr must be name=value (value without ':', '=' or '"'), got '${text}'`, 2);
+  if (!m?.[1] || !m[2])
+    throw new CliError(`--attr must be name=value (value without ':', '=' or '"'), got '${text}'`, 2);
   return [m[1], m[2]];
 }
 

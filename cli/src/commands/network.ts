@@ -27,9 +27,16 @@ export function describeEndpoints(network: FabricNetwork): string {
     `  logs:   ${plan.logsDir}`,
     `  client connection profile: ${network.connectionFile}`,
   ];
-  for (const ca of plan.cas) lines.push(`  ${ca.id.padEnd(26)} https://${ca.host}:${ca.port}  (operations http://${ca.host}:${ca.opsPort})`);
-  for (const o of plan.orderers) lines.push(`  ${o.id.padEnd(26)} ${o.host}:${o.port}  (admin ${o.adminPort}, operations ${o.opsPort})`);
-  for (const p of plan.peers) lines.push(`  ${p.id.padEnd(26)} ${p.host}:${p.port}  (operations ${p.opsPort}, chaincode server ${p.ccaasPort})`);
+  for (const ca of plan.cas)
+    lines.push(
+      `  ${ca.id.padEnd(26)} https://${ca.host}:${ca.port}  (operations http://${ca.host}:${ca.opsPort})`,
+    );
+  for (const o of plan.orderers)
+    lines.push(`  ${o.id.padEnd(26)} ${o.host}:${o.port}  (admin ${o.adminPort}, operations ${o.opsPort})`);
+  for (const p of plan.peers)
+    lines.push(
+      `  ${p.id.padEnd(26)} ${p.host}:${p.port}  (operations ${p.opsPort}, chaincode server ${p.ccaasPort})`,
+    );
   return lines.join('\n');
 }
 
@@ -42,11 +49,16 @@ const up: CliCommand = {
     const network = openNetwork(values);
     const result = await guarded(() => network.up());
     if (result.alreadyRunning) {
-      process.stdout.write(`network ${network.plan.description.name} is already up and healthy: nothing to do\n`);
+      process.stdout.write(
+        `network ${network.plan.description.name} is already up and healthy: nothing to do\n`,
+      );
       return 0;
     }
-    for (const s of result.stages) process.stderr.write(`  ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.stage}\n`);
-    process.stdout.write(`network up in ${(result.totalMs / 1000).toFixed(1)} s (${result.fresh ? 'fresh' : 'existing'} state)\n`);
+    for (const s of result.stages)
+      process.stderr.write(`  ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.stage}\n`);
+    process.stdout.write(
+      `network up in ${(result.totalMs / 1000).toFixed(1)} s (${result.fresh ? 'fresh' : 'existing'} state)\n`,
+    );
     process.stdout.write(`${describeEndpoints(network)}\n`);
     return 0;
   },
@@ -59,7 +71,9 @@ const down: CliCommand = {
   async run(args) {
     const network = openNetwork(parse(args).values);
     const stopped = await guarded(() => network.down());
-    process.stdout.write(`stopped ${stopped} process(es) of network ${network.plan.description.name} (${network.plan.stateDir})\n`);
+    process.stdout.write(
+      `stopped ${stopped} process(es) of network ${network.plan.description.name} (${network.plan.stateDir})\n`,
+    );
     return 0;
   },
 };
@@ -71,7 +85,9 @@ const reset: CliCommand = {
   async run(args) {
     const network = openNetwork(parse(args).values);
     await guarded(() => network.reset());
-    process.stdout.write(`network ${network.plan.description.name} reset: ${network.plan.stateDir} removed\n`);
+    process.stdout.write(
+      `network ${network.plan.description.name} reset: ${network.plan.stateDir} removed\n`,
+    );
     return 0;
   },
 };
@@ -104,10 +120,16 @@ const logs: CliCommand = {
   summary: 'show the last log lines of one node (or all)',
   usage: `usage: threadseal network logs [node] [--lines N] [options]\n${networkOptionUsage}`,
   run(args) {
-    const { values, positionals } = parseArgs({ args: [...args], options: logsOptions, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: logsOptions,
+      allowPositionals: true,
+      strict: true,
+    });
     const network = openNetwork(values);
     const lines = values.lines ? Number(values.lines) : 40;
-    if (!Number.isInteger(lines) || lines <= 0) throw new CliError(`--lines must be a positive integer, got '${values.lines ?? ''}'`, 2);
+    if (!Number.isInteger(lines) || lines <= 0)
+      throw new CliError(`--lines must be a positive integer, got '${values.lines ?? ''}'`, 2);
     try {
       process.stdout.write(network.logs(positionals[0], lines) + '\n');
     } catch (err) {

@@ -1,10 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import {
-  LedgerClient,
-  signStartBuild,
-  threadsealLedger,
-  type ThreadsealLedger,
-} from '@threadseal/gateway';
+import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
 import {
   LedgerError,
   type DsiTree,
@@ -33,7 +28,11 @@ export interface ScenarioReport {
   readonly machines: readonly { readonly machineId: string; readonly org: string }[];
   readonly partsBuilt: number;
   /** The refusal each machine got when it tried one build beyond its allocation. */
-  readonly overAllocation: readonly { readonly machineId: string; readonly code: string; readonly message: string }[];
+  readonly overAllocation: readonly {
+    readonly machineId: string;
+    readonly code: string;
+    readonly message: string;
+  }[];
   readonly tree: DsiTree;
 }
 
@@ -45,7 +44,12 @@ export const SCENARIO_PARAMETERS = { laserPower: 300, bedTemperature: 180, mater
 
 function rootTerms(): ProductionTerms {
   return {
-    machines: { makes: ['EOS', 'SLM'], models: ['M400', 'M290', 'SLM500'], serials: [], requiredCertifications: ['nadcap-am'] },
+    machines: {
+      makes: ['EOS', 'SLM'],
+      models: ['M400', 'M290', 'SLM500'],
+      serials: [],
+      requiredCertifications: ['nadcap-am'],
+    },
     envelope: [
       { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
       { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
@@ -58,7 +62,12 @@ function rootTerms(): ProductionTerms {
 
 function subTerms(): ProductionTerms {
   return {
-    machines: { makes: ['EOS'], models: ['M290'], serials: [], requiredCertifications: ['nadcap-am', 'as9100'] },
+    machines: {
+      makes: ['EOS'],
+      models: ['M290'],
+      serials: [],
+      requiredCertifications: ['nadcap-am', 'as9100'],
+    },
     envelope: [
       { name: 'laserPower', unit: 'W', kind: 'range', min: 250, max: 350 },
       { name: 'bedTemperature', unit: 'degC', kind: 'exact', value: 180 },
@@ -69,9 +78,23 @@ function subTerms(): ProductionTerms {
   };
 }
 
-function machine(machineId: string, org: ScenarioMachine['org'], make: string, model: string, certifications: string[]): ScenarioMachine {
+function machine(
+  machineId: string,
+  org: ScenarioMachine['org'],
+  make: string,
+  model: string,
+  certifications: string[],
+): ScenarioMachine {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { machineId, org, make, model, certifications, key: privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    machineId,
+    org,
+    make,
+    model,
+    certifications,
+    key: privateKey,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 /** Connections as the users of the reference network that the scenario needs. */
@@ -87,7 +110,8 @@ export interface ScenarioUsers {
 
 /** Opens one typed ledger client per scenario user; close them with `closeScenarioUsers`. */
 export function openScenarioUsers(profileFile: string): ScenarioUsers {
-  const as = (org: string, user: string): ThreadsealLedger => threadsealLedger(LedgerClient.open(profileFile, { org, user }));
+  const as = (org: string, user: string): ThreadsealLedger =>
+    threadsealLedger(LedgerClient.open(profileFile, { org, user }));
   return {
     oemAdmin: as('oem', 'ip-admin'),
     cmLicenseAdmin: as('manufacturer', 'license-admin'),
@@ -100,7 +124,7 @@ export function openScenarioUsers(profileFile: string): ScenarioUsers {
 }
 
 export function closeScenarioUsers(users: ScenarioUsers): void {
-  for (const u of Object.values(users)) u.close();
+  for (const u of Object.values(users) as ThreadsealLedger[]) u.close();
 }
 
 /**
@@ -170,7 +194,13 @@ export async function runAerospaceScenario(
   );
 
   log(`manufacturer keeps 12 for its shop floor (${ids.floor})`);
-  await users.cmLicenseAdmin.licenses.split({ parentId: ids.root, licenseId: ids.floor, holderMsp: 'ManufacturerMSP', grant: grant(12), terms: rootTerms() });
+  await users.cmLicenseAdmin.licenses.split({
+    parentId: ids.root,
+    licenseId: ids.floor,
+    holderMsp: 'ManufacturerMSP',
+    grant: grant(12),
+    terms: rootTerms(),
+  });
   log(`manufacturer sub-licenses 8 to the subcontractor (${ids.sub}); the subcontractor's peer endorses it`);
   const sub = await users.cmLicenseAdmin.licenses.split({
     parentId: ids.root,
@@ -193,7 +223,9 @@ export async function runAerospaceScenario(
     ),
   );
 
-  log('each machine builds 4 parts (start = one unit consumed in a VALID block, then complete with the part id)');
+  log(
+    'each machine builds 4 parts (start = one unit consumed in a VALID block, then complete with the part id)',
+  );
   let partsBuilt = 0;
   const overAllocation: { machineId: string; code: string; message: string }[] = [];
   await Promise.all(
@@ -201,7 +233,9 @@ export async function runAerospaceScenario(
       const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
       const licenseId = m.org === 'manufacturer' ? ids.floor : ids.sub;
       for (let i = 1; i <= 4; i++) {
-        const started = await operator.builds.start(signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key));
+        const started = await operator.builds.start(
+          signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key),
+        );
         await operator.builds.complete({
           buildId: started.value.buildId,
           partId: `SN-${m.machineId}-${i}`,
@@ -210,7 +244,9 @@ export async function runAerospaceScenario(
         partsBuilt++;
       }
       try {
-        await operator.builds.start(signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key));
+        await operator.builds.start(
+          signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key),
+        );
         overAllocation.push({ machineId: m.machineId, code: 'NONE', message: 'a fifth build was accepted' });
       } catch (err) {
         if (!(err instanceof LedgerError)) throw err;
@@ -235,21 +271,29 @@ export async function runAerospaceScenario(
 
 /** The OEM's tree as indented text: licenses, their machines, and the parts each machine made. */
 export function formatTree(tree: DsiTree): string {
-  const lines = [`DSI ${tree.dsi.dsiId.slice(0, 16)}…  ${tree.dsi.partNumber} rev ${tree.dsi.revision}  "${tree.dsi.title}"  owner ${tree.dsi.ownerMsp}`];
+  const lines = [
+    `DSI ${tree.dsi.dsiId.slice(0, 16)}…  ${tree.dsi.partNumber} rev ${tree.dsi.revision}  "${tree.dsi.title}"  owner ${tree.dsi.ownerMsp}`,
+  ];
   const children = (parentId: string | null, depth: number): void => {
     for (const view of tree.licenses.filter((l) => l.license.parentId === parentId)) {
       const l = view.license;
       const pad = '  '.repeat(depth);
-      lines.push(`${pad}license ${l.licenseId}: ${l.grantorMsp} → ${l.holderMsp}, ${l.grant.quantity} ${l.grant.mode}, ${view.remaining} left`);
+      lines.push(
+        `${pad}license ${l.licenseId}: ${l.grantorMsp} → ${l.holderMsp}, ${l.grant.quantity} ${l.grant.mode}, ${view.remaining} left`,
+      );
       for (const a of tree.allocations.filter((x) => x.licenseId === l.licenseId)) {
         const m = tree.machines.find((x) => x.machineId === a.machineId);
         const parts = tree.parts.filter((p) => p.machineId === a.machineId && p.licenseId === l.licenseId);
-        lines.push(`${pad}  machine ${a.machineId} (${m?.make ?? '?'} ${m?.model ?? '?'}): ${a.consumed}/${a.quantity} used, parts ${parts.map((p) => p.partId.replace(/^SN-.*-(\d+)$/, '#$1')).join(' ')}`);
+        lines.push(
+          `${pad}  machine ${a.machineId} (${m?.make ?? '?'} ${m?.model ?? '?'}): ${a.consumed}/${a.quantity} used, parts ${parts.map((p) => p.partId.replace(/^SN-.*-(\d+)$/, '#$1')).join(' ')}`,
+        );
       }
       children(l.licenseId, depth + 1);
     }
   };
   children(null, 1);
-  lines.push(`  totals: ${tree.licenses.length} licenses, ${tree.machines.length} machines, ${tree.builds.length} builds, ${tree.parts.length} parts`);
+  lines.push(
+    `  totals: ${tree.licenses.length} licenses, ${tree.machines.length} machines, ${tree.builds.length} builds, ${tree.parts.length} parts`,
+  );
   return lines.join('\n');
 }

@@ -1,7 +1,14 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { mediaTypeFor, open, protectToFile, softwareRecipientKey, softwareSigner, type ProtectFile } from '@threadseal/dsi-container';
+import {
+  mediaTypeFor,
+  open,
+  protectToFile,
+  softwareRecipientKey,
+  softwareSigner,
+  type ProtectFile,
+} from '@threadseal/dsi-container';
 import { identityFiles, type FabricNetwork } from '@threadseal/network';
 import type { RegisterDsiInput } from '@threadseal/ledger-model';
 
@@ -24,12 +31,40 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
 function tdpFiles(repoRoot: string): { files: { name: string; bytes: Buffer }[]; source: string } {
   const corpus = resolve(repoRoot, '..', 'shared', 'corpus');
   if (CORPUS_FILES.every((f) => existsSync(join(corpus, f)))) {
-    return { files: CORPUS_FILES.map((f) => ({ name: basename(f), bytes: readFileSync(join(corpus, f)) })), source: corpus };
+    return {
+      files: CORPUS_FILES.map((f) => ({ name: basename(f), bytes: readFileSync(join(corpus, f)) })),
+      source: corpus,
+    };
   }
   // No corpus beside this clone: a small generated TDP keeps the demo self-contained.
-  const gcode = ['G21 G90', 'M104 S215', 'M140 S60', ...Array.from({ length: 400 }, (_, i) => `G1 X${i % 50} Y${(i * 7) % 50} E${(i * 0.05).toFixed(2)} F1800`), 'M104 S0', 'M30'].join('\n');
-  const step = ['ISO-10303-21;', 'HEADER;', "FILE_NAME('bracket.step');", 'ENDSEC;', 'DATA;', '#1=CARTESIAN_POINT((0.,0.,0.));', 'ENDSEC;', 'END-ISO-10303-21;'].join('\n');
-  return { files: [{ name: 'bracket.step', bytes: Buffer.from(step) }, { name: 'bracket.gcode', bytes: Buffer.from(gcode) }], source: 'generated sample TDP' };
+  const gcode = [
+    'G21 G90',
+    'M104 S215',
+    'M140 S60',
+    ...Array.from(
+      { length: 400 },
+      (_, i) => `G1 X${i % 50} Y${(i * 7) % 50} E${(i * 0.05).toFixed(2)} F1800`,
+    ),
+    'M104 S0',
+    'M30',
+  ].join('\n');
+  const step = [
+    'ISO-10303-21;',
+    'HEADER;',
+    "FILE_NAME('bracket.step');",
+    'ENDSEC;',
+    'DATA;',
+    '#1=CARTESIAN_POINT((0.,0.,0.));',
+    'ENDSEC;',
+    'END-ISO-10303-21;',
+  ].join('\n');
+  return {
+    files: [
+      { name: 'bracket.step', bytes: Buffer.from(step) },
+      { name: 'bracket.gcode', bytes: Buffer.from(gcode) },
+    ],
+    source: 'generated sample TDP',
+  };
 }
 
 /**
@@ -43,9 +78,15 @@ export async function protectDemoTdp(network: FabricNetwork, runId: string): Pro
   if (!oem) throw new Error('the network has no oem org');
   const signerFiles = identityFiles(network.userDir('oem', 'ip-admin'));
   const certPem = readFileSync(signerFiles.cert);
-  const recipients = ['manufacturer', 'subcontractor'].map((org) => readFileSync(identityFiles(network.userDir(org, 'operator')).cert));
+  const recipients = ['manufacturer', 'subcontractor'].map((org) =>
+    readFileSync(identityFiles(network.userDir(org, 'operator')).cert),
+  );
   const { files, source } = tdpFiles(plan.repoRoot);
-  const protectFiles: ProtectFile[] = files.map((f) => ({ name: f.name, source: f.bytes, mediaType: mediaTypeFor(f.name) }));
+  const protectFiles: ProtectFile[] = files.map((f) => ({
+    name: f.name,
+    source: f.bytes,
+    mediaType: mediaTypeFor(f.name),
+  }));
   const dir = join(plan.stateDir, 'dsi');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `wormdrive-${runId}.dsi`);

@@ -59,8 +59,13 @@ export class LicenseClient {
     this.#client = client;
   }
   /** Issues a root license; confidential terms travel in the transient map, never in the transaction. */
-  issue(input: IssueLicenseInput, options: Endorse & { confidentialTerms?: ProductionTerms } = {}): Promise<Committed<LicenseView>> {
-    const transient = options.confidentialTerms ? { terms: JSON.stringify(options.confidentialTerms) } : undefined;
+  issue(
+    input: IssueLicenseInput,
+    options: Endorse & { confidentialTerms?: ProductionTerms } = {},
+  ): Promise<Committed<LicenseView>> {
+    const transient = options.confidentialTerms
+      ? { terms: JSON.stringify(options.confidentialTerms) }
+      : undefined;
     return this.#client.submit(TX.license.issue, input, { ...options, ...(transient ? { transient } : {}) });
   }
   /** Grants part of a license's remaining quantity to an org, with terms no wider than the parent's. */
@@ -70,12 +75,24 @@ export class LicenseClient {
   ): Promise<Committed<LicenseView>> {
     const transient: Record<string, string> = {};
     if (options.confidentialTerms) transient['terms'] = JSON.stringify(options.confidentialTerms);
-    if (options.parentTerms) transient[transientTermsField(input.parentId)] = JSON.stringify(options.parentTerms);
-    return this.#client.submit(TX.license.split, input, { ...options, ...(Object.keys(transient).length ? { transient } : {}) });
+    if (options.parentTerms)
+      transient[transientTermsField(input.parentId)] = JSON.stringify(options.parentTerms);
+    return this.#client.submit(TX.license.split, input, {
+      ...options,
+      ...(Object.keys(transient).length ? { transient } : {}),
+    });
   }
-  allocate(input: AllocateInput, options: Endorse & { licenseTerms?: ProductionTerms } = {}): Promise<Committed<Allocation>> {
-    const transient = options.licenseTerms ? { [transientTermsField(input.licenseId)]: JSON.stringify(options.licenseTerms) } : undefined;
-    return this.#client.submit(TX.license.allocate, input, { ...options, ...(transient ? { transient } : {}) });
+  allocate(
+    input: AllocateInput,
+    options: Endorse & { licenseTerms?: ProductionTerms } = {},
+  ): Promise<Committed<Allocation>> {
+    const transient = options.licenseTerms
+      ? { [transientTermsField(input.licenseId)]: JSON.stringify(options.licenseTerms) }
+      : undefined;
+    return this.#client.submit(TX.license.allocate, input, {
+      ...options,
+      ...(transient ? { transient } : {}),
+    });
   }
   revoke(licenseId: string, reason: string, options: Endorse = {}): Promise<Committed<LicenseView>> {
     return this.#client.submit(TX.license.revoke, { licenseId, reason }, options);
@@ -114,7 +131,10 @@ export interface BuildRequestParams {
 }
 
 /** Signs a StartBuild request with a machine's P-256 key (DER ECDSA over the canonical JSON). */
-export function signStartBuild(params: BuildRequestParams, machineKey: KeyObject): { request: StartBuildRequest; signature: string } {
+export function signStartBuild(
+  params: BuildRequestParams,
+  machineKey: KeyObject,
+): { request: StartBuildRequest; signature: string } {
   const request: StartBuildRequest = {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: params.licenseId,
@@ -123,7 +143,10 @@ export function signStartBuild(params: BuildRequestParams, machineKey: KeyObject
     issuedAt: params.issuedAt ?? new Date().toISOString(),
     parameters: params.parameters,
   };
-  const signature = sign('sha256', startBuildSigningBytes(request), { key: machineKey, dsaEncoding: 'der' }).toString('base64');
+  const signature = sign('sha256', startBuildSigningBytes(request), {
+    key: machineKey,
+    dsaEncoding: 'der',
+  }).toString('base64');
   return { request, signature };
 }
 
@@ -200,6 +223,8 @@ export function threadsealLedger(client: LedgerClient): ThreadsealLedger {
     builds: new BuildClient(client),
     trace: new TraceClient(client),
     client,
-    close: () => client.close(),
+    close: () => {
+      client.close();
+    },
   };
 }

@@ -135,7 +135,10 @@ export class LedgerClient {
    * Evaluates a read-only transaction on the org's peer.
    * @throws LedgerError when the chaincode refuses (NOT_FOUND, FORBIDDEN, …).
    */
-  async evaluate<N extends JsonTransactionName>(name: N, input: TransactionIo[N]['input']): Promise<TransactionIo[N]['output']> {
+  async evaluate<N extends JsonTransactionName>(
+    name: N,
+    input: TransactionIo[N]['input'],
+  ): Promise<TransactionIo[N]['output']> {
     try {
       const bytes = await this.#connection.evaluate(name, [JSON.stringify(input)]);
       return JSON.parse(Buffer.from(bytes).toString('utf8')) as TransactionIo[N]['output'];

@@ -35,18 +35,30 @@ export function loadConnectionProfile(file: string): ConnectionProfile {
   } catch (err) {
     throw new ConnectionProfileError(`cannot read connection profile ${file}: ${(err as Error).message}`);
   }
-  const p = raw as Partial<ConnectionProfile>;
-  need(typeof p.channel === 'string' && typeof p.chaincode === 'string', file, 'channel and chaincode must be strings');
+  // Checked field by field: the file is input, whatever its declared type.
+  const p = raw as { channel?: unknown; chaincode?: unknown; orgs?: unknown };
+  need(
+    typeof p.channel === 'string' && typeof p.chaincode === 'string',
+    file,
+    'channel and chaincode must be strings',
+  );
   need(typeof p.orgs === 'object' && p.orgs !== null, file, 'orgs must be a mapping');
-  for (const [name, org] of Object.entries(p.orgs)) {
+  for (const [name, org] of Object.entries(p.orgs as Record<string, { mspId?: unknown; peers?: unknown }>)) {
     need(typeof org.mspId === 'string', file, `orgs.${name}.mspId must be a string`);
-    need(Array.isArray(org.peers) && org.peers.length > 0, file, `orgs.${name}.peers must be a non-empty list`);
+    need(
+      Array.isArray(org.peers) && org.peers.length > 0,
+      file,
+      `orgs.${name}.peers must be a non-empty list`,
+    );
   }
-  return p as ConnectionProfile;
+  return raw as ConnectionProfile;
 }
 
 /** Where an enrolled user's certificate and key are. */
-export function userCredentialPaths(org: OrgConnection, user: string): { certFile: string; keystoreDir: string } {
+export function userCredentialPaths(
+  org: OrgConnection,
+  user: string,
+): { certFile: string; keystoreDir: string } {
   const dir = join(org.usersDir, user, 'msp');
   return { certFile: join(dir, 'signcerts', 'cert.pem'), keystoreDir: join(dir, 'keystore') };
 }

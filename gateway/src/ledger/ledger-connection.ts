@@ -2,15 +2,14 @@ import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  connect,
-  signers,
-  type Contract,
-  type Gateway,
-  type Network,
-} from '@hyperledger/fabric-gateway';
+import { connect, signers, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { loadConnectionProfile, userCredentialPaths, type ConnectionProfile, type OrgConnection } from './connection-profile';
+import {
+  loadConnectionProfile,
+  userCredentialPaths,
+  type ConnectionProfile,
+  type OrgConnection,
+} from './connection-profile';
 
 /** Which enrolled user of which org a connection acts as. */
 export interface LedgerUser {
@@ -129,9 +128,17 @@ export class LedgerConnection {
     const submitted = await endorsed.submit();
     const status = await submitted.getStatus();
     if (!status.successful || status.code !== peer.TxValidationCode.VALID) {
-      throw new TransactionInvalidError(status.transactionId, validationCodeName(status.code), status.blockNumber);
+      throw new TransactionInvalidError(
+        status.transactionId,
+        validationCodeName(status.code),
+        status.blockNumber,
+      );
     }
-    return { transactionId: status.transactionId, blockNumber: status.blockNumber, result: submitted.getResult() };
+    return {
+      transactionId: status.transactionId,
+      blockNumber: status.blockNumber,
+      result: submitted.getResult(),
+    };
   }
 
   /** Reads back a committed transaction through the peer's query system chaincode (qscc). */
@@ -144,7 +151,9 @@ export class LedgerConnection {
     if (!envelope) throw new Error(`transaction ${transactionId} has no envelope`);
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const header = payload.getHeader();
-    const signatureHeader = common.SignatureHeader.deserializeBinary(header?.getSignatureHeader_asU8() ?? new Uint8Array());
+    const signatureHeader = common.SignatureHeader.deserializeBinary(
+      header?.getSignatureHeader_asU8() ?? new Uint8Array(),
+    );
     const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
     const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
     const endorserMspIds = tx.getActionsList().flatMap((action) => {

@@ -31,12 +31,16 @@ export async function runSmoke(
     const record = await w.transactionRecord(committed.transactionId);
     for (const msp of endorsingOrgs) {
       if (!record.endorserMspIds.includes(msp)) {
-        throw new Error(`transaction ${committed.transactionId} lacks an endorsement from ${msp}: ${record.endorserMspIds.join(', ')}`);
+        throw new Error(
+          `transaction ${committed.transactionId} lacks an endorsement from ${msp}: ${record.endorserMspIds.join(', ')}`,
+        );
       }
     }
     const readBack = Buffer.from(await r.evaluate('system:GetNote', [key])).toString('utf8');
     if (readBack !== value) throw new Error(`read back '${readBack}', expected '${value}'`);
-    const identity = JSON.parse(Buffer.from(await r.evaluate('system:WhoAmI')).toString('utf8')) as SmokeReport['identity'];
+    const identity = JSON.parse(
+      Buffer.from(await r.evaluate('system:WhoAmI')).toString('utf8'),
+    ) as SmokeReport['identity'];
     return {
       transactionId: committed.transactionId,
       blockNumber: committed.blockNumber,

@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const network = FabricNetwork.open({
     stateDir: join(repoRoot(), '.threadseal', 'bench-ledger'),
     basePort: Number(process.env['BENCH_BASE_PORT'] ?? 37300),
-    log: (l) => progress(l),
+    log: (l) => {
+      progress(l);
+    },
   });
   process.once('SIGINT', () => void network.reset().finally(() => process.exit(130)));
   const opened: ThreadsealLedger[] = [];
@@ -72,10 +74,30 @@ async function main(): Promise<void> {
     const dsiId = sha256(`bench ${run}`);
     const total = MACHINES * PARTS_PER_MACHINE + SAMPLES + 10;
     progress(`setup: DSI, licenses, ${MACHINES} machines`);
-    await oem.dsi.register({ dsiId, partNumber: 'BENCH-1', revision: 'A', title: 'bench', fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }], ownerCertFingerprint: sha256('oem') });
-    await oem.licenses.issue({ licenseId: `L-B-ROOT-${run}`, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(total, true), confidential: false, terms });
+    await oem.dsi.register({
+      dsiId,
+      partNumber: 'BENCH-1',
+      revision: 'A',
+      title: 'bench',
+      fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
+      ownerCertFingerprint: sha256('oem'),
+    });
+    await oem.licenses.issue({
+      licenseId: `L-B-ROOT-${run}`,
+      dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(total, true),
+      confidential: false,
+      terms,
+    });
     const floor = `L-B-FLOOR-${run}`;
-    await cmAdmin.licenses.split({ parentId: `L-B-ROOT-${run}`, licenseId: floor, holderMsp: 'ManufacturerMSP', grant: grant(total, false), terms });
+    await cmAdmin.licenses.split({
+      parentId: `L-B-ROOT-${run}`,
+      licenseId: floor,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(total, false),
+      terms,
+    });
     const machines: { id: string; key: KeyObject }[] = [];
     for (let i = 0; i <= MACHINES; i++) {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -97,7 +119,12 @@ async function main(): Promise<void> {
     // machines[0] serves the latency measurements; the others the throughput run.
     // Allocations all write the license's balance key: one after the other.
     for (const [i, m] of machines.entries()) {
-      await cmAdmin.licenses.allocate({ licenseId: floor, machineId: m.id, quantity: i === 0 ? SAMPLES + 10 : PARTS_PER_MACHINE, scrapAllowance: 0 });
+      await cmAdmin.licenses.allocate({
+        licenseId: floor,
+        machineId: m.id,
+        quantity: i === 0 ? SAMPLES + 10 : PARTS_PER_MACHINE,
+        scrapAllowance: 0,
+      });
     }
     const [latencyMachine, ...fleet] = machines;
     if (!latencyMachine) throw new Error('no machine');
@@ -106,8 +133,13 @@ async function main(): Promise<void> {
     const checkMs: number[] = [];
     const getMs: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const signed = signStartBuild({ licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS }, latencyMachine.key);
-      checkMs.push(await timed(() => operator.client.connection.evaluate('build:Start', [JSON.stringify(signed)])));
+      const signed = signStartBuild(
+        { licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS },
+        latencyMachine.key,
+      );
+      checkMs.push(
+        await timed(() => operator.client.connection.evaluate('build:Start', [JSON.stringify(signed)])),
+      );
       getMs.push(await timed(() => operator.licenses.get(floor)));
     }
     checkMs.sort((a, b) => a - b);
@@ -123,21 +155,35 @@ async function main(): Promise<void> {
       let buildId = '';
       startMs.push(
         await timed(async () => {
-          buildId = (await operator.builds.start(signStartBuild({ licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS }, latencyMachine.key))).value.buildId;
+          buildId = (
+            await operator.builds.start(
+              signStartBuild(
+                { licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS },
+                latencyMachine.key,
+              ),
+            )
+          ).value.buildId;
         }),
       );
-      await operator.builds.complete({ buildId, partId: `LAT-${run}-${i}`, processRecordDigest: sha256(`lat ${i}`) });
+      await operator.builds.complete({
+        buildId,
+        partId: `LAT-${run}-${i}`,
+        processRecordDigest: sha256(`lat ${i}`),
+      });
     }
     startMs.sort((a, b) => a - b);
     results.push(result('start_build_submit_to_commit_p50', percentile(startMs, 50), 'ms', 250));
     results.push(result('start_build_submit_to_commit_p99', percentile(startMs, 99), 'ms', 500));
 
-    progress(`baseline: ${fleet.length} concurrent writers × ${PARTS_PER_MACHINE * 2} one-key writes (system:PutNote)`);
+    progress(
+      `baseline: ${fleet.length} concurrent writers × ${PARTS_PER_MACHINE * 2} one-key writes (system:PutNote)`,
+    );
     const notes = open('manufacturer', 'admin');
     const baselineStart = Date.now();
     await Promise.all(
       fleet.map(async (m) => {
-        for (let i = 0; i < PARTS_PER_MACHINE * 2; i++) await notes.client.connection.submit('system:PutNote', [`${m.id}-${i}`, 'x']);
+        for (let i = 0; i < PARTS_PER_MACHINE * 2; i++)
+          await notes.client.connection.submit('system:PutNote', [`${m.id}-${i}`, 'x']);
       }),
     );
     const baselineTps = (fleet.length * PARTS_PER_MACHINE * 2) / ((Date.now() - baselineStart) / 1000);
@@ -147,15 +193,23 @@ async function main(): Promise<void> {
     await Promise.all(
       fleet.map(async (m) => {
         for (let i = 0; i < PARTS_PER_MACHINE; i++) {
-          const started = await operator.builds.start(signStartBuild({ licenseId: floor, machineId: m.id, parameters: PARAMS }, m.key));
-          await operator.builds.complete({ buildId: started.value.buildId, partId: `P-${m.id}-${i}`, processRecordDigest: sha256(`${m.id} ${i}`) });
+          const started = await operator.builds.start(
+            signStartBuild({ licenseId: floor, machineId: m.id, parameters: PARAMS }, m.key),
+          );
+          await operator.builds.complete({
+            buildId: started.value.buildId,
+            partId: `P-${m.id}-${i}`,
+            processRecordDigest: sha256(`${m.id} ${i}`),
+          });
         }
       }),
     );
     const seconds = (Date.now() - partsStart) / 1000;
     const partTps = (fleet.length * PARTS_PER_MACHINE * 2) / seconds;
     results.push(result('part_registration_tx_per_s', partTps, 'tx/s', baselineTps));
-    results.push(result('parts_per_s', (fleet.length * PARTS_PER_MACHINE) / seconds, 'parts/s', baselineTps / 2));
+    results.push(
+      result('parts_per_s', (fleet.length * PARTS_PER_MACHINE) / seconds, 'parts/s', baselineTps / 2),
+    );
   } finally {
     for (const l of opened) l.close();
     await network.reset();

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const network = FabricNetwork.open({
     stateDir: join(repoRoot(), '.threadseal', 'bench'),
     basePort: Number(process.env['BENCH_BASE_PORT'] ?? 37100),
-    log: (l) => progress(l),
+    log: (l) => {
+      progress(l);
+    },
   });
   const marker = join(repoRoot(), 'chaincode', 'dist', 'redeploy-marker.js');
   let keep = false;
@@ -105,7 +107,11 @@ function rssByKind(network: FabricNetwork): Record<string, number> {
 
 function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

@@ -9,7 +9,13 @@ export interface BenchResult {
 
 export function result(metric: string, value: number, unit: string, baseline: number): BenchResult {
   const round = (n: number): number => Math.round(n * 1000) / 1000;
-  return { metric, value: round(value), unit, baseline: round(baseline), ratio: baseline === 0 ? 0 : round(value / baseline) };
+  return {
+    metric,
+    value: round(value),
+    unit,
+    baseline: round(baseline),
+    ratio: baseline === 0 ? 0 : round(value / baseline),
+  };
 }
 
 /** Prints the results last, one JSON object per line (the format every `npm run bench` area uses). */

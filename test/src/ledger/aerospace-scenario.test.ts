@@ -13,14 +13,19 @@ import {
 import { testNetwork } from '../fixtures/network-fixture';
 
 describe('the aerospace scenario end to end on the real network (typed client)', function () {
-  let users: ScenarioUsers;
+  let users: ScenarioUsers | undefined;
+  const oemAdmin = (): ScenarioUsers['oemAdmin'] => {
+    if (!users) throw new Error('scenario users not opened');
+    return users.oemAdmin;
+  };
   let report: ScenarioReport;
   let dsi: DemoDsi;
 
   before(async function () {
-    users = openScenarioUsers(testNetwork().connectionFile);
+    const opened = openScenarioUsers(testNetwork().connectionFile);
+    users = opened;
     dsi = await protectDemoTdp(testNetwork(), randomBytes(3).toString('hex'));
-    report = await runAerospaceScenario(users, undefined, dsi.register);
+    report = await runAerospaceScenario(opened, undefined, dsi.register);
   });
   after(function () {
     if (users) closeScenarioUsers(users);
@@ -29,7 +34,9 @@ describe('the aerospace scenario end to end on the real network (typed client)',
   it('registers the DSI sealed by the OEM under the digest of its signed manifest', function () {
     expect(report.tree.dsi.dsiId).to.equal(dsi.dsiId);
     expect(report.tree.dsi.ownerMsp).to.equal('OemMSP');
-    expect(report.tree.dsi.fileDigests.map((f) => f.sha256)).to.deep.equal(dsi.register.fileDigests.map((f) => f.sha256));
+    expect(report.tree.dsi.fileDigests.map((f) => f.sha256)).to.deep.equal(
+      dsi.register.fileDigests.map((f) => f.sha256),
+    );
   });
 
   it("the subcontractor's operator opens the registered DSI in memory and gets the original bytes", async function () {
@@ -66,20 +73,32 @@ describe('the aerospace scenario end to end on the real network (typed client)',
       expect(build?.machineId, part.partId).to.equal(part.machineId);
       expect(part.processRecordDigest).to.match(/^[0-9a-f]{64}$/);
     }
-    for (const a of report.tree.allocations) expect([a.machineId, a.consumed, a.quantity]).to.deep.equal([a.machineId, 4, 4]);
+    for (const a of report.tree.allocations)
+      expect([a.machineId, a.consumed, a.quantity]).to.deep.equal([a.machineId, 4, 4]);
   });
 
   it("refuses every build beyond a machine's allocation with ALLOCATION_EXHAUSTED", function () {
     expect(report.overAllocation).to.have.length(5);
     for (const o of report.overAllocation) {
       expect(o.code, o.message).to.equal('ALLOCATION_EXHAUSTED');
-      expect(o.message).to.match(new RegExp(`^ALLOCATION_EXHAUSTED: allocation of license L-.* to machine ${o.machineId} has 0 of 4 units left$`));
+      expect(o.message).to.match(
+        new RegExp(
+          `^ALLOCATION_EXHAUSTED: allocation of license L-.* to machine ${o.machineId} has 0 of 4 units left$`,
+        ),
+      );
     }
   });
 
   it("shows the subcontractor's machines and parts in the OEM's tree", function () {
-    const subMachines = report.tree.machines.filter((m) => m.ownerMsp === 'SubcontractorMSP').map((m) => m.machineId);
-    expect(subMachines.sort()).to.deep.equal(report.machines.filter((m) => m.org === 'subcontractor').map((m) => m.machineId).sort());
+    const subMachines = report.tree.machines
+      .filter((m) => m.ownerMsp === 'SubcontractorMSP')
+      .map((m) => m.machineId);
+    expect(subMachines.sort()).to.deep.equal(
+      report.machines
+        .filter((m) => m.org === 'subcontractor')
+        .map((m) => m.machineId)
+        .sort(),
+    );
     expect(report.tree.parts.filter((p) => p.producerMsp === 'SubcontractorMSP')).to.have.length(8);
     expect(report.tree.parts.filter((p) => p.producerMsp === 'ManufacturerMSP')).to.have.length(12);
   });
@@ -87,12 +106,12 @@ describe('the aerospace scenario end to end on the real network (typed client)',
   it('lets an auditor replay a part back to its build and the license history', async function () {
     const part = report.tree.parts.find((p) => p.producerMsp === 'SubcontractorMSP');
     if (!part) throw new Error('no subcontractor part');
-    const history = await users.oemAdmin.trace.partHistory(part.partId);
+    const history = await oemAdmin().trace.partHistory(part.partId);
     expect(history.part[0]?.value?.buildId).to.equal(part.buildId);
     // Newest first: completed, then running (the StartBuild write).
     expect(history.build.map((h) => h.value?.status)).to.deep.equal(['completed', 'running']);
     expect(history.build.every((h) => /^[0-9a-f]{64}$/.test(h.txId))).to.equal(true);
-    const licenseHistory = await users.oemAdmin.trace.licenseHistory(report.licenses.sub);
+    const licenseHistory = await oemAdmin().trace.licenseHistory(report.licenses.sub);
     expect(licenseHistory.license[0]?.value?.licenseId).to.equal(report.licenses.sub);
     // The balance of the sub-license changed with each of its 2 allocations.
     expect(licenseHistory.balance.length).to.be.at.least(3);

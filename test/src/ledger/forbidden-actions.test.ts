@@ -1,7 +1,19 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { expect } from 'chai';
-import { LedgerClient, signStartBuild, threadsealLedger, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/gateway';
-import { LedgerError, type DsiTree, type LicenseGrant, type LicenseMode, type ProductionTerms } from '@threadseal/ledger-model';
+import {
+  LedgerClient,
+  signStartBuild,
+  threadsealLedger,
+  TransactionInvalidError,
+  type ThreadsealLedger,
+} from '@threadseal/gateway';
+import {
+  LedgerError,
+  type DsiTree,
+  type LicenseGrant,
+  type LicenseMode,
+  type ProductionTerms,
+} from '@threadseal/ledger-model';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
 import { testNetwork } from '../fixtures/network-fixture';
 
@@ -84,7 +96,10 @@ describe('forbidden actions: each is refused with its code and changes no state 
   }
 
   /** Runs the forbidden action and checks the DSI's whole tree is the same before and after. */
-  async function refusedWithoutChange(action: () => Promise<unknown>, tree = dsiId): Promise<LedgerError | TransactionInvalidError> {
+  async function refusedWithoutChange(
+    action: () => Promise<unknown>,
+    tree = dsiId,
+  ): Promise<LedgerError | TransactionInvalidError> {
     const before: DsiTree = await oem.trace.dsiTree(tree);
     const err = await refusal(action());
     const after: DsiTree = await oem.trace.dsiTree(tree);
@@ -116,8 +131,21 @@ describe('forbidden actions: each is refused with its code and changes no state 
       fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
       ownerCertFingerprint: sha256('oem'),
     });
-    await oem.licenses.issue({ licenseId: rootId, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(10), confidential: false, terms });
-    await cmAdmin.licenses.split({ parentId: rootId, licenseId: floorId, holderMsp: 'ManufacturerMSP', grant: grant(4, { maySublicense: false }), terms });
+    await oem.licenses.issue({
+      licenseId: rootId,
+      dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(10),
+      confidential: false,
+      terms,
+    });
+    await cmAdmin.licenses.split({
+      parentId: rootId,
+      licenseId: floorId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(4, { maySublicense: false }),
+      terms,
+    });
     const m = await registerMachine('M400');
     await cmAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 4, scrapAllowance: 0 });
   });
@@ -127,9 +155,20 @@ describe('forbidden actions: each is refused with its code and changes no state 
   });
 
   it('NARROWING_VIOLATION: a sub-license may not widen a parameter range', async function () {
-    const wider = { ...terms, envelope: terms.envelope.map((p) => (p.name === 'laserPower' && p.kind === 'range' ? { ...p, max: 450 } : p)) };
+    const wider = {
+      ...terms,
+      envelope: terms.envelope.map((p) =>
+        p.name === 'laserPower' && p.kind === 'range' ? { ...p, max: 450 } : p,
+      ),
+    };
     const err = await refusedWithoutChange(() =>
-      cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W1-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(1), terms: wider }),
+      cmAdmin.licenses.split({
+        parentId: rootId,
+        licenseId: `L-F-W1-${run}`,
+        holderMsp: 'SubcontractorMSP',
+        grant: grant(1),
+        terms: wider,
+      }),
     );
     expectCode(err, 'NARROWING_VIOLATION', /laserPower/);
   });
@@ -137,14 +176,28 @@ describe('forbidden actions: each is refused with its code and changes no state 
   it('NARROWING_VIOLATION: a sub-license may not outlive its parent or add a machine model', async function () {
     const later = grant(1, { validUntil: new Date(NOW + 60 * DAY).toISOString() });
     expectCode(
-      await refusedWithoutChange(() => cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W2-${run}`, holderMsp: 'SubcontractorMSP', grant: later, terms })),
+      await refusedWithoutChange(() =>
+        cmAdmin.licenses.split({
+          parentId: rootId,
+          licenseId: `L-F-W2-${run}`,
+          holderMsp: 'SubcontractorMSP',
+          grant: later,
+          terms,
+        }),
+      ),
       'NARROWING_VIOLATION',
       /validUntil/,
     );
     const moreModels = { ...terms, machines: { ...terms.machines, models: ['M400', 'M290'] } };
     expectCode(
       await refusedWithoutChange(() =>
-        cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-W3-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(1), terms: moreModels }),
+        cmAdmin.licenses.split({
+          parentId: rootId,
+          licenseId: `L-F-W3-${run}`,
+          holderMsp: 'SubcontractorMSP',
+          grant: grant(1),
+          terms: moreModels,
+        }),
       ),
       'NARROWING_VIOLATION',
     );
@@ -152,7 +205,13 @@ describe('forbidden actions: each is refused with its code and changes no state 
 
   it('LICENSE_EXHAUSTED: splitting more than remains', async function () {
     const err = await refusedWithoutChange(() =>
-      cmAdmin.licenses.split({ parentId: rootId, licenseId: `L-F-BIG-${run}`, holderMsp: 'SubcontractorMSP', grant: grant(7), terms }),
+      cmAdmin.licenses.split({
+        parentId: rootId,
+        licenseId: `L-F-BIG-${run}`,
+        holderMsp: 'SubcontractorMSP',
+        grant: grant(7),
+        terms,
+      }),
     );
     expectCode(err, 'LICENSE_EXHAUSTED', new RegExp(`license ${rootId} has 6 of 10 units left`));
   });
@@ -162,13 +221,28 @@ describe('forbidden actions: each is refused with its code and changes no state 
       const id = `L-F-${mode}-${run}`;
       // Distribution ranks above manufacturing (it may sub-license), so the OEM issues it directly.
       if (mode === 'distribution') {
-        await oem.licenses.issue({ licenseId: id, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(1, { mode }), confidential: false, terms });
+        await oem.licenses.issue({
+          licenseId: id,
+          dsiId,
+          holderMsp: 'ManufacturerMSP',
+          grant: grant(1, { mode }),
+          confidential: false,
+          terms,
+        });
       } else {
-        await cmAdmin.licenses.split({ parentId: rootId, licenseId: id, holderMsp: 'ManufacturerMSP', grant: grant(1, { mode, maySublicense: false }), terms });
+        await cmAdmin.licenses.split({
+          parentId: rootId,
+          licenseId: id,
+          holderMsp: 'ManufacturerMSP',
+          grant: grant(1, { mode, maySublicense: false }),
+          terms,
+        });
       }
       const m = machines[0];
       if (!m) throw new Error('no machine');
-      const err = await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: id, machineId: m.id, quantity: 1, scrapAllowance: 0 }));
+      const err = await refusedWithoutChange(() =>
+        cmAdmin.licenses.allocate({ licenseId: id, machineId: m.id, quantity: 1, scrapAllowance: 0 }),
+      );
       expectCode(err, 'MODE_NOT_PERMITTED', new RegExp(id));
     });
   }
@@ -176,13 +250,27 @@ describe('forbidden actions: each is refused with its code and changes no state 
   it('MACHINE_NOT_ELIGIBLE: allocating to a machine outside the constraints', async function () {
     const wrongModel = await registerMachine('M290');
     expectCode(
-      await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: floorId, machineId: wrongModel.id, quantity: 1, scrapAllowance: 0 })),
+      await refusedWithoutChange(() =>
+        cmAdmin.licenses.allocate({
+          licenseId: floorId,
+          machineId: wrongModel.id,
+          quantity: 1,
+          scrapAllowance: 0,
+        }),
+      ),
       'MACHINE_NOT_ELIGIBLE',
       new RegExp(wrongModel.id),
     );
     const uncertified = await registerMachine('M400', []);
     expectCode(
-      await refusedWithoutChange(() => cmAdmin.licenses.allocate({ licenseId: floorId, machineId: uncertified.id, quantity: 1, scrapAllowance: 0 })),
+      await refusedWithoutChange(() =>
+        cmAdmin.licenses.allocate({
+          licenseId: floorId,
+          machineId: uncertified.id,
+          quantity: 1,
+          scrapAllowance: 0,
+        }),
+      ),
       'MACHINE_NOT_ELIGIBLE',
       /nadcap-am/,
     );
@@ -195,7 +283,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const m = machines[0];
     if (!m) throw new Error('no machine');
     const err = await refusedWithoutChange(() =>
-      trainee.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+      trainee.builds.start(
+        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+      ),
     );
     expectCode(err, 'OPERATOR_NOT_QUALIFIED', /nadcap-am/);
   });
@@ -204,7 +294,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const m = machines[0];
     if (!m) throw new Error('no machine');
     const err = await refusedWithoutChange(() =>
-      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 } }, m.key)),
+      cmOperator.builds.start(
+        signStartBuild(
+          { licenseId: floorId, machineId: m.id, parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 } },
+          m.key,
+        ),
+      ),
     );
     expectCode(err, 'PARAMETER_OUT_OF_ENVELOPE', /laserPower/);
   });
@@ -214,18 +309,31 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     const impostor = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const err = await refusedWithoutChange(() =>
-      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, impostor)),
+      cmOperator.builds.start(
+        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, impostor),
+      ),
     );
     expectCode(err, 'BAD_SIGNATURE');
-    const signed = signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key);
-    const unsigned = await refusedWithoutChange(() => cmOperator.builds.start({ request: signed.request, signature: '' }));
-    expect(unsigned instanceof LedgerError && ['BAD_SIGNATURE', 'INVALID_ARGUMENT'].includes(unsigned.code), unsigned.message).to.equal(true);
+    const signed = signStartBuild(
+      { licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS },
+      m.key,
+    );
+    const unsigned = await refusedWithoutChange(() =>
+      cmOperator.builds.start({ request: signed.request, signature: '' }),
+    );
+    expect(
+      unsigned instanceof LedgerError && ['BAD_SIGNATURE', 'INVALID_ARGUMENT'].includes(unsigned.code),
+      unsigned.message,
+    ).to.equal(true);
   });
 
   it('REPLAYED_REQUEST: the same signed request cannot start a second build', async function () {
     const m = machines[0];
     if (!m) throw new Error('no machine');
-    const signed = signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key);
+    const signed = signStartBuild(
+      { licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS },
+      m.key,
+    );
     await cmOperator.builds.start(signed);
     const err = await refusedWithoutChange(() => cmOperator.builds.start(signed));
     expectCode(err, 'REPLAYED_REQUEST', new RegExp(signed.request.nonce));
@@ -251,12 +359,18 @@ describe('forbidden actions: each is refused with its code and changes no state 
     );
     expectCode(await refusal(oem.dsi.get(otherDsi)), 'NOT_FOUND');
     // The holder cannot revoke what its grantor issued.
-    expectCode(await refusedWithoutChange(() => cmAdmin.licenses.revoke(rootId, 'not mine to revoke')), 'FORBIDDEN', new RegExp(rootId));
+    expectCode(
+      await refusedWithoutChange(() => cmAdmin.licenses.revoke(rootId, 'not mine to revoke')),
+      'FORBIDDEN',
+      new RegExp(rootId),
+    );
     // Another org cannot allocate the manufacturer's units.
     const m = machines[0];
     if (!m) throw new Error('no machine');
     expectCode(
-      await refusedWithoutChange(() => subAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 1, scrapAllowance: 0 })),
+      await refusedWithoutChange(() =>
+        subAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 1, scrapAllowance: 0 }),
+      ),
       'FORBIDDEN',
     );
   });
@@ -265,7 +379,13 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const err = await refusedWithoutChange(() =>
       cmAdmin.client.submit(
         'license:Split',
-        { parentId: rootId, licenseId: `L-F-ALONE-${run}`, holderMsp: 'ManufacturerMSP', grant: grant(1, { maySublicense: false }), terms },
+        {
+          parentId: rootId,
+          licenseId: `L-F-ALONE-${run}`,
+          holderMsp: 'ManufacturerMSP',
+          grant: grant(1, { maySublicense: false }),
+          terms,
+        },
         { endorsingOrgs: ['ManufacturerMSP'], retry: { maxAttempts: 1, backoffMs: 0 } },
       ),
     );
@@ -277,7 +397,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     await oem.licenses.revoke(rootId, 'supplier audit failed');
     const err = await refusedWithoutChange(() =>
-      cmOperator.builds.start(signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+      cmOperator.builds.start(
+        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+      ),
     );
     expectCode(err, 'LICENSE_REVOKED', new RegExp(rootId));
   });
@@ -296,15 +418,31 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const short = grant(2, { validUntil: validUntil.toISOString() });
     const rootExp = `L-F-EXP-${run}`;
     const floorExp = `L-F-EXP-FLOOR-${run}`;
-    await oem.licenses.issue({ licenseId: rootExp, dsiId: expDsi, holderMsp: 'ManufacturerMSP', grant: short, confidential: false, terms });
-    await cmAdmin.licenses.split({ parentId: rootExp, licenseId: floorExp, holderMsp: 'ManufacturerMSP', grant: { ...short, quantity: 1, maySublicense: false }, terms });
+    await oem.licenses.issue({
+      licenseId: rootExp,
+      dsiId: expDsi,
+      holderMsp: 'ManufacturerMSP',
+      grant: short,
+      confidential: false,
+      terms,
+    });
+    await cmAdmin.licenses.split({
+      parentId: rootExp,
+      licenseId: floorExp,
+      holderMsp: 'ManufacturerMSP',
+      grant: { ...short, quantity: 1, maySublicense: false },
+      terms,
+    });
     const m = machines[0];
     if (!m) throw new Error('no machine');
     await cmAdmin.licenses.allocate({ licenseId: floorExp, machineId: m.id, quantity: 1, scrapAllowance: 0 });
     // Expiry is a matter of time: wait until the ledger's clock has passed validUntil.
     await new Promise((r) => setTimeout(r, Math.max(0, validUntil.getTime() - Date.now()) + 1500));
     const err = await refusedWithoutChange(
-      () => cmOperator.builds.start(signStartBuild({ licenseId: floorExp, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key)),
+      () =>
+        cmOperator.builds.start(
+          signStartBuild({ licenseId: floorExp, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+        ),
       expDsi,
     );
     expectCode(err, 'LICENSE_EXPIRED');

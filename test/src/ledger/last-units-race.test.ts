@@ -1,6 +1,13 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { expect } from 'chai';
-import { isTransientConflict, LedgerClient, signStartBuild, threadsealLedger, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/gateway';
+import {
+  isTransientConflict,
+  LedgerClient,
+  signStartBuild,
+  threadsealLedger,
+  TransactionInvalidError,
+  type ThreadsealLedger,
+} from '@threadseal/gateway';
 import { LedgerError, type LicenseGrant, type ProductionTerms } from '@threadseal/ledger-model';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
 import { testNetwork } from '../fixtures/network-fixture';
@@ -48,7 +55,9 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
     // Still conflicting after the client's retries: peers disagreed on the allocation's version.
     if (isTransientConflict(err)) return { kind: 'invalid', code: 'ENDORSEMENT_MVCC_MISMATCH' };
     const details = (err as { details?: { mspId: string; message: string }[] }).details ?? [];
-    throw new Error(`${(err as Error).message}: ${details.map((d) => `${d.mspId}: ${d.message}`).join(' | ')}`);
+    throw new Error(
+      `${(err as Error).message}: ${details.map((d) => `${d.mspId}: ${d.message}`).join(' | ')}`,
+    );
   }
 }
 
@@ -59,6 +68,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return { id: `race-m${i}-${run}`, key: privateKey };
   });
+  const opened: ThreadsealLedger[] = [];
   let oem: ThreadsealLedger;
   let cmAdmin: ThreadsealLedger;
   let cmMachines: ThreadsealLedger;
@@ -66,7 +76,11 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
 
   before(async function () {
     const profile = testNetwork().connectionFile;
-    const open = (org: string, user: string): ThreadsealLedger => threadsealLedger(LedgerClient.open(profile, { org, user }));
+    const open = (org: string, user: string): ThreadsealLedger => {
+      const l = threadsealLedger(LedgerClient.open(profile, { org, user }));
+      opened.push(l);
+      return l;
+    };
     oem = open('oem', 'ip-admin');
     cmAdmin = open('manufacturer', 'license-admin');
     cmMachines = open('manufacturer', 'machine-admin');
@@ -80,7 +94,14 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
       fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
       ownerCertFingerprint: sha256('oem'),
     });
-    await oem.licenses.issue({ licenseId: rootId, dsiId, holderMsp: 'ManufacturerMSP', grant: grant(4 * TRIALS, true), confidential: false, terms });
+    await oem.licenses.issue({
+      licenseId: rootId,
+      dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(4 * TRIALS, true),
+      confidential: false,
+      terms,
+    });
     await Promise.all(
       machines.map((m) =>
         cmMachines.machines.register({
@@ -97,26 +118,50 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
   });
 
   after(function () {
-    for (const c of [oem, cmAdmin, cmMachines, operator]) c?.close();
+    for (const c of opened) c.close();
   });
 
   for (let trial = 1; trial <= TRIALS; trial++) {
     it(`trial ${trial}: exactly 4 VALID, every other attempt refused or MVCC-invalid, 0 units left`, async function () {
       const licenseId = `L-RACE-${run}-${trial}`;
-      await cmAdmin.licenses.split({ parentId: rootId, licenseId, holderMsp: 'ManufacturerMSP', grant: grant(4, false), terms });
+      await cmAdmin.licenses.split({
+        parentId: rootId,
+        licenseId,
+        holderMsp: 'ManufacturerMSP',
+        grant: grant(4, false),
+        terms,
+      });
       const quantities = [2, 1, 1];
-      await Promise.all(machines.map((m, i) => cmAdmin.licenses.allocate({ licenseId, machineId: m.id, quantity: quantities[i] ?? 0, scrapAllowance: 0 })));
+      await Promise.all(
+        machines.map((m, i) =>
+          cmAdmin.licenses.allocate({
+            licenseId,
+            machineId: m.id,
+            quantity: quantities[i] ?? 0,
+            scrapAllowance: 0,
+          }),
+        ),
+      );
 
       const attempts: Promise<Outcome>[] = [];
       for (const m of machines) {
         for (let a = 0; a < ATTEMPTS_PER_MACHINE; a++) {
-          attempts.push(outcome(operator.builds.start(signStartBuild({ licenseId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key))));
+          attempts.push(
+            outcome(
+              operator.builds.start(
+                signStartBuild({ licenseId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+              ),
+            ),
+          );
         }
       }
       // The same signed request submitted twice: at most one of the two may consume a unit.
       const first = machines[0];
       if (!first) throw new Error('no machine');
-      const twice = signStartBuild({ licenseId, machineId: first.id, parameters: SCENARIO_PARAMETERS }, first.key);
+      const twice = signStartBuild(
+        { licenseId, machineId: first.id, parameters: SCENARIO_PARAMETERS },
+        first.key,
+      );
       attempts.push(outcome(operator.builds.start(twice)), outcome(operator.builds.start(twice)));
 
       const outcomes = await Promise.all(attempts);
@@ -124,7 +169,8 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
       const unexpected = outcomes.filter(
         (o) =>
           (o.kind === 'business' && !['ALLOCATION_EXHAUSTED', 'REPLAYED_REQUEST'].includes(o.code)) ||
-          (o.kind === 'invalid' && !['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'ENDORSEMENT_MVCC_MISMATCH'].includes(o.code)),
+          (o.kind === 'invalid' &&
+            !['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'ENDORSEMENT_MVCC_MISMATCH'].includes(o.code)),
       );
       expect(unexpected, JSON.stringify(unexpected)).to.deep.equal([]);
       expect(valid).to.equal(4);

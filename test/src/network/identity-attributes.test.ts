@@ -31,11 +31,15 @@ describe('CA attributes reach the chaincode (register → enroll → transaction
   it('a user registered without attributes has none (no attribute is invented)', async function () {
     const user = `plain-${randomUUID().slice(0, 8)}`;
     await testNetwork().registerUser('manufacturer', user, {});
-    const seen = JSON.parse(text(await connectAs({ org: 'manufacturer', user }).evaluate('system:WhoAmI'))) as WhoAmI;
+    const seen = JSON.parse(
+      text(await connectAs({ org: 'manufacturer', user }).evaluate('system:WhoAmI')),
+    ) as WhoAmI;
     expect(seen.attributes).to.deep.equal({ role: null, qualification: null, serial: null });
   });
 
   it('refuses to register a user at an org that does not exist, naming the orgs it has', function () {
-    expect(() => testNetwork().ca('airline')).to.throw(/IDENTITY_FAILED: unknown org airline \(orgs: oem, manufacturer, subcontractor\)/);
+    expect(() => testNetwork().ca('airline')).to.throw(
+      /IDENTITY_FAILED: unknown org airline \(orgs: oem, manufacturer, subcontractor\)/,
+    );
   });
 });

@@ -12,7 +12,12 @@ function markedProcesses(stateDir: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`THREADSEAL_NETWORK_STATE_DIR=${stateDir}`)) n++;
+      if (
+        readFileSync(`/proc/${entry}/environ`, 'utf8')
+          .split('\0')
+          .includes(`THREADSEAL_NETWORK_STATE_DIR=${stateDir}`)
+      )
+        n++;
     } catch {
       // process gone
     }
@@ -77,7 +82,9 @@ describe('network lifecycle: up, no-op up, port clash, redeploy, down, restart, 
       }
       expect(error).to.be.instanceOf(NetworkError);
       expect((error as NetworkError).code).to.equal('PORT_IN_USE');
-      expect((error as Error).message).to.match(new RegExp(`port 127\\.0\\.0\\.1:${basePort} \\(ca\\.oem listen\\) is in use`));
+      expect((error as Error).message).to.match(
+        new RegExp(`port 127\\.0\\.0\\.1:${basePort} \\(ca\\.oem listen\\) is in use`),
+      );
       expect(markedProcesses(otherDir)).to.equal(0);
     } finally {
       await other.reset();
@@ -93,7 +100,9 @@ describe('network lifecycle: up, no-op up, port clash, redeploy, down, restart, 
     const unchanged = await network.deployChaincode();
     expect(unchanged.committed).to.equal(false);
     expect(unchanged.sequence).to.equal(2);
-    expect(await note(network, 'put', 'survives-restart', 'written before down')).to.equal('written before down');
+    expect(await note(network, 'put', 'survives-restart', 'written before down')).to.equal(
+      'written before down',
+    );
   });
 
   it('commits 40 more blocks before the restart (so Raft restarts from a snapshot plus a WAL tail)', async function () {
