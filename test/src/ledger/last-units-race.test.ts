@@ -76,8 +76,11 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
 
   before(async function () {
     const profile = testNetwork().connectionFile;
+    // Each attempt may lose up to several rounds (MVCC at commit, peers at different heights) before it
+    // sees the allocation used up: give the client rounds enough that no unit is left unclaimed.
+    const retry = { maxAttempts: 8, backoffMs: 50 };
     const open = (org: string, user: string): ThreadsealLedger => {
-      const l = threadsealLedger(LedgerClient.open(profile, { org, user }));
+      const l = threadsealLedger(LedgerClient.open(profile, { org, user }, retry));
       opened.push(l);
       return l;
     };
