@@ -333,6 +333,16 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
     });
   });
 
+  describe('connecting', function () {
+    it('says the network is not up when the state dir has no connection profile', async function () {
+      const err = await refusal('license get', [...AS, '--license', 'L1', '--state-dir', dir]);
+      expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
+        message: `CONNECTION_FAILED: no connection profile ${join(dir, 'connection.json')}: is the network up? (threadseal network up, same options)`,
+        exitCode: 1,
+      });
+    });
+  });
+
   describe('through main', function () {
     it('reports a usage error as one line with exit code 2', async function () {
       const r = await captured(() => main(['license', 'allocate', '--as', 'operator', '--license', 'L1']));

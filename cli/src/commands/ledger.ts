@@ -1,13 +1,15 @@
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs, promisify, type ParseArgsConfig } from 'node:util';
 import {
   LedgerClient,
   signStartBuild,
   threadsealLedger,
   TransactionInvalidError,
   type Committed,
+  type SubmitOptions,
   type ThreadsealLedger,
 } from '@threadseal/gateway';
 import {
@@ -44,12 +46,12 @@ const dtoOptions = {
   json: { type: 'string' },
   endorse: { type: 'string', multiple: true },
 } as const;
+const dtoUsage = `--input <file.json> | --json '<json>'`;
 const endorseUsage = `  --endorse <MSP id>   an org whose peer must endorse (repeat it); by default the gateway derives them from
                        the endorsement policies, but transient terms need them named (see docs/cli.md)`;
 
 /** Who must endorse a submit, from `--endorse`. */
-type Endorsement = { readonly endorsingOrgs?: readonly string[] };
-const dtoUsage = `--input <file.json> | --json '<json>'`;
+type Endorsement = Pick<SubmitOptions, 'endorsingOrgs'>;
 
 // ---------------------------------------------------------------------------------------------- parsing
 
@@ -188,7 +190,7 @@ export function ledgerFailure(err: unknown): unknown {
       'details' in err && Array.isArray(err.details)
         ? err.details.map((d: { message?: unknown }) => String(d.message))
         : [];
-    const text = [err.message, ...details].join('; ').replace(/\s*\n\s*/g, ' ');
+    const text = [err.message, ...details].join('; ').replace(/\s+/g, ' ').trim();
     return new CliError(`GATEWAY_ERROR: ${text}`, 1);
   }
   return new CliError(`GATEWAY_ERROR: ${String(err)}`, 1);
@@ -201,6 +203,12 @@ async function withLedger<T>(
   fn: (ledger: ThreadsealLedger) => Promise<T>,
 ): Promise<T> {
   const network = openNetwork(values);
+  if (!existsSync(network.connectionFile)) {
+    throw new CliError(
+      `CONNECTION_FAILED: no connection profile ${network.connectionFile}: is the network up? (threadseal network up, same options)`,
+      1,
+    );
+  }
   let ledger: ThreadsealLedger;
   try {
     ledger = threadsealLedger(LedgerClient.open(network.connectionFile, who));
@@ -583,6 +591,8 @@ const traceVerbs = [
   }),
 ];
 
+const generateKeyPairAsync = promisify(generateKeyPair);
+
 /** File names `machine keygen` writes into its `--out` directory. */
 export const MACHINE_KEY_FILES = { privateKey: 'machine.key.pem', publicKey: 'machine.pub.pem' } as const;
 
@@ -592,7 +602,7 @@ const keygen: CliCommand = {
   usage: `usage: threadseal machine keygen --out <dir>
   writes <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI);
   never overwrites an existing key`,
-  run(args) {
+  async run(args) {
     const { values } = parseArgs({
       args: [...args],
       options: { out: { type: 'string' } },
@@ -607,19 +617,20 @@ const keygen: CliCommand = {
     for (const file of Object.values(files)) {
       if (existsSync(file)) throw new CliError(`${file} already exists: not overwriting a machine key`, 1);
     }
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    mkdirSync(dir, { recursive: true });
-    // The private key is created owner-only from the start, never world-readable for a moment.
-    writeFileSync(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+    await mkdir(dir, { recursive: true });
+    // The private key is created owner-only from the start, never world-readable for a moment;
+    // 'wx' refuses to replace a key that appeared since the check above.
+    await writeFile(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
       mode: 0o600,
       flag: 'wx',
     });
-    writeFileSync(files.publicKey, publicKeyPem, { flag: 'wx' });
+    await writeFile(files.publicKey, publicKeyPem, { flag: 'wx' });
     process.stdout.write(
       `${JSON.stringify({ privateKeyFile: files.privateKey, publicKeyFile: files.publicKey, publicKeyPem }, null, 2)}\n`,
     );
-    return Promise.resolve(0);
+    return 0;
   },
 };
 

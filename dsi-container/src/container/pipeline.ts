@@ -1,4 +1,8 @@
-/** Bounded-depth ordered pipeline: starts up to `depth` jobs ahead, finishes them in order. */
+/**
+ * Bounded-depth ordered pipeline: starts up to `depth` jobs ahead, finishes them in order. On
+ * failure it still waits for the jobs already started to settle, so a caller may release what
+ * they use (buffers, file descriptors shared with worker threads) as soon as it returns.
+ */
 export async function pipelined<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
   depth: number,
@@ -22,6 +26,7 @@ export async function pipelined<T, R>(
       await finish(await head.result, head.item);
     }
   } finally {
+    await Promise.allSettled(queue.map((q) => q.result));
     queue.length = 0;
   }
 }

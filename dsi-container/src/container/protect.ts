@@ -28,7 +28,7 @@ import {
   type Manifest,
   type ManifestFile,
 } from '../format/manifest';
-import { acquire, pipelineDepth, release, sealSegmentAsync } from '../engine/pool';
+import { acquire, fileThreads, pipelineDepth, release, sealRangeAsync, sealSegmentAsync } from '../engine/pool';
 import { recipientPublicKey } from '../keys/software';
 import type { Signer } from '../keys/types';
 import { dsiIdOfManifest } from './layout';
@@ -515,6 +515,81 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
   }
 }
 
+/** Plaintext bytes per worker job of {@link sealPathInto}: few messages, fine-grained balance. */
+const JOB_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Seals the file at `source` (of `size` bytes when sealing started) into `outFd` at `outBase`,
+ * runs of segments at a time on the worker pool; returns the segment digests in order.
+ * @throws DsiError INPUT_ERROR when the file cannot be opened or changes size
+ */
+async function sealPathInto(
+  file: ProtectFile,
+  source: string,
+  size: number,
+  key: Buffer,
+  outFd: number,
+  outBase: number,
+  chunkSize: number,
+  segmentChunks: number,
+  onSealed: (bytes: number) => void,
+): Promise<string[]> {
+  let input: FileHandle;
+  try {
+    input = await openFile(source, 'r');
+  } catch (err) {
+    throw new DsiError('INPUT_ERROR', `cannot open ${source} for file ${file.name}`, { file: file.name }, { cause: err });
+  }
+  try {
+    const { segmentCount } = fileLayout(size, chunkSize, segmentChunks);
+    const segmentBytes = chunkSize * segmentChunks;
+    const perJob = Math.max(1, Math.floor(JOB_BYTES / segmentBytes));
+    const jobs: { first: number; count: number }[] = [];
+    for (let first = 0; first < segmentCount; first += perJob) {
+      jobs.push({ first, count: Math.min(perJob, segmentCount - first) });
+    }
+    // The key crosses to the worker in its own 32-byte buffer, not a view of a shared slab.
+    const ownKey = new Uint8Array(key);
+    const digests: string[] = [];
+    await pipelined(
+      jobs,
+      Math.max(1, fileThreads()) * 2,
+      (j) =>
+        sealRangeAsync({
+          key: ownKey,
+          inFd: input.fd,
+          outFd,
+          outBase,
+          size,
+          chunkSize,
+          segmentChunks,
+          firstSegment: j.first,
+          segments: j.count,
+        }),
+      (r) => {
+        if (!r.ok) {
+          if (r.problem === 'short') {
+            throw new DsiError('INPUT_ERROR', `file ${file.name} (${source}) shrank while being read`, {
+              file: file.name,
+            });
+          }
+          throw Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
+        }
+        const before = digests.length * segmentBytes;
+        digests.push(...r.digests);
+        onSealed(Math.min(size, digests.length * segmentBytes) - before);
+      },
+    );
+    const { bytesRead } = await input.read(Buffer.alloc(1), 0, 1, size);
+    if (bytesRead !== 0) {
+      throw new DsiError('INPUT_ERROR', `file ${file.name} (${source}) grew while being read`, { file: file.name });
+    }
+    return digests;
+  } finally {
+    await input.close();
+  }
+}
+
 /** Where {@link protectToFile} wrote the DSI. */
 export interface ProtectedFile {
   readonly dsiId: string;
@@ -618,6 +693,17 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
     const entries: ManifestFile[] = [];
     for (const [i, file] of options.files.entries()) {
       const key = payloadKey(contentKeys[i] as Buffer);
+      if (typeof file.source === 'string') {
+        // Paths: worker threads read, seal and write at the final offsets themselves.
+        const size = sizes[i] as number;
+        const segments = await sealPathInto(file, file.source, size, key, fh.fd, offset, chunkSize, segmentChunks, (n) => {
+          sealed += n;
+          options.onProgress?.(sealed);
+        });
+        offset += fileLayout(size, chunkSize, segmentChunks).ciphertextSize;
+        entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
+        continue;
+      }
       const segments: string[] = [];
       let size = 0;
       await pipelined(

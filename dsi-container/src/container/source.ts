@@ -13,6 +13,8 @@ export type ContainerSource = string | Uint8Array | Readable | AsyncIterable<Uin
 /** Positional reads over a container of known size. */
 export interface RandomAccess {
   readonly size: number;
+  /** The descriptor, when the container is a file: worker threads may read it directly. */
+  readonly fd?: number;
   /** Reads up to `length` bytes at `position` (shorter only at end of input). */
   read(position: number, length: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -27,6 +29,10 @@ class FileAccess implements RandomAccess {
     this.#fh = fh;
     this.size = size;
     this.#cleanup = cleanup;
+  }
+
+  get fd(): number {
+    return this.#fh.fd;
   }
 
   async read(position: number, length: number): Promise<Buffer> {

@@ -6,12 +6,12 @@ import { pae } from '../crypto/dsse';
 import { assertP256 } from '../crypto/p256';
 import { MANIFEST_PAYLOAD_TYPE } from '../format/limits';
 import type { Manifest } from '../format/manifest';
-import { digestSegmentAsync, pipelineDepth } from '../engine/pool';
+import { digestRangesAsync, digestSegmentAsync, fileThreads, pipelineDepth } from '../engine/pool';
 import { parseCertificates } from '../keys/software';
 import { parseDerCertificates, verifyChain } from '../trust/chain';
 import { parseContainer, type ParsedContainer } from './layout';
 import { pipelined } from './pipeline';
-import { describeSegment, segmentsOf } from './segments';
+import { describeSegment, segmentsOf, type SegmentRef } from './segments';
 import { openSource, type ContainerSource, type RandomAccess } from './source';
 
 /** Trust anchors and the time at which certificates must be valid. */
@@ -32,6 +32,9 @@ export interface VerifiedDsi {
   /** Signer certificate, then the path up to and including the trusted root. */
   readonly signerPath: readonly X509Certificate[];
 }
+
+/** Ciphertext bytes per worker job when verifying a file. */
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 function roots(trusted: VerifyOptions['trustedRoots']): X509Certificate[] {
   return trusted.flatMap((r) => (r instanceof X509Certificate ? [r] : parseCertificates(r)));
@@ -75,31 +78,59 @@ export async function verifyParsed(
   // 7. Every segment of ciphertext must match its signed digest.
   const { chunkSize, segmentChunks } = header.manifest;
   const refs = parsed.files.flatMap((f) => [...segmentsOf(f, chunkSize, segmentChunks)]);
+  const mismatch = (ref: SegmentRef): DsiError =>
+    new DsiError('DIGEST_MISMATCH', `ciphertext of ${describeSegment(ref)} does not match the signed digest`, {
+      file: ref.file.label,
+      segment: ref.segment,
+      offset: ref.offset,
+    });
+  const truncated = (ref: SegmentRef): DsiError =>
+    new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, {
+      file: ref.file.label,
+      segment: ref.segment,
+    });
+  if (ra.fd !== undefined) {
+    // A file: worker threads read and hash runs of segments themselves; only digests come back.
+    const fd = ra.fd;
+    const batches: SegmentRef[][] = [];
+    for (let i = 0; i < refs.length; ) {
+      const batch: SegmentRef[] = [];
+      let bytes = 0;
+      while (i < refs.length && (batch.length === 0 || bytes < BATCH_BYTES)) {
+        const ref = refs[i++] as SegmentRef;
+        batch.push(ref);
+        bytes += ref.length;
+      }
+      batches.push(batch);
+    }
+    await pipelined(
+      batches,
+      Math.max(1, fileThreads()) * 2,
+      (batch) => digestRangesAsync({ fd, ranges: batch.map((r) => ({ offset: r.offset, length: r.length })) }),
+      (r, batch) => {
+        // Digests computed before a failure are checked first: the first bad segment is reported.
+        r.digests.forEach((d, k) => {
+          const ref = batch[k] as SegmentRef;
+          if (d !== ref.file.entry.segments[ref.segment]) throw mismatch(ref);
+        });
+        if (!r.ok) {
+          if (r.problem === 'short') throw truncated(batch[r.at] as SegmentRef);
+          throw Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
+        }
+      },
+    );
+    return { dsiId: parsed.dsiId, manifest: header.manifest, signerPath };
+  }
   await pipelined(
     refs,
     pipelineDepth(),
     async (ref) => {
       const data = await ra.read(ref.offset, ref.length);
-      if (data.length !== ref.length) {
-        throw new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, {
-          file: ref.file.label,
-          segment: ref.segment,
-        });
-      }
+      if (data.length !== ref.length) throw truncated(ref);
       return digestSegmentAsync(data);
     },
     (digest, ref) => {
-      if (digest !== ref.file.entry.segments[ref.segment]) {
-        throw new DsiError(
-          'DIGEST_MISMATCH',
-          `ciphertext of ${describeSegment(ref)} does not match the signed digest`,
-          {
-            file: ref.file.label,
-            segment: ref.segment,
-            offset: ref.offset,
-          },
-        );
-      }
+      if (digest !== ref.file.entry.segments[ref.segment]) throw mismatch(ref);
     },
   );
   return { dsiId: parsed.dsiId, manifest: header.manifest, signerPath };

@@ -11,13 +11,17 @@ import { Worker } from 'node:worker_threads';
 import { digestSegment, openSegment, sealSegment, type SegmentTask } from '../crypto/stream';
 import { TAG_LENGTH } from '../format/limits';
 import { acquire, release } from './buffers';
+import { digestRanges, sealRange, type DigestRangeJob, type RangeResult, type SealRangeJob } from './file-jobs';
 
 export type Job =
+  | { readonly op: 'seal-range'; readonly job: SealRangeJob }
+  | { readonly op: 'digest-range'; readonly job: DigestRangeJob }
   | { readonly op: 'seal'; readonly task: SegmentTask; readonly out: Buffer }
   | { readonly op: 'open'; readonly task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer } }
   | { readonly op: 'digest'; readonly data: Buffer };
 
 export type JobResult =
+  | { readonly op: 'range'; readonly result: RangeResult }
   | {
       readonly op: 'seal';
       readonly data: Uint8Array;
@@ -63,8 +67,9 @@ class CryptoPool {
     return this.#size;
   }
 
-  run(job: Job, transferables: readonly Uint8Array[]): Promise<JobResult> {
-    const slot = this.#pick();
+  /** Runs `job` on the least busy of the first `threads` workers (started on demand). */
+  run(job: Job, transferables: readonly Uint8Array[], threads = this.#size): Promise<JobResult> {
+    const slot = this.#pick(Math.max(1, Math.min(threads, this.#size)));
     const id = this.#nextId++;
     const transfer = transferables.filter(ownsBuffer).map((b) => b.buffer as ArrayBuffer);
     return new Promise<JobResult>((resolve, reject) => {
@@ -74,8 +79,8 @@ class CryptoPool {
     });
   }
 
-  #pick(): Slot {
-    if (this.#slots.length < this.#size) {
+  #pick(threads: number): Slot {
+    if (this.#slots.length < threads) {
       const worker = new Worker(path.join(__dirname, 'worker.js'));
       const slot: Slot = { worker, busy: 0 };
       worker.unref();
@@ -98,7 +103,7 @@ class CryptoPool {
       this.#slots.push(slot);
       return slot;
     }
-    return this.#slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    return this.#slots.slice(0, threads).reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 }
 
@@ -113,9 +118,20 @@ export function cryptoThreads(): number {
   return Math.max(1, Math.min(availableParallelism() - 1, 8));
 }
 
+/**
+ * Worker threads for whole-file jobs ({@link sealRangeAsync}, {@link digestRangesAsync}): the
+ * workers do their own reads and writes, so the calling thread is idle and every core gets a
+ * worker (at most eight). `THREADSEAL_CRYPTO_THREADS` overrides it as for {@link cryptoThreads}.
+ */
+export function fileThreads(): number {
+  const configured = process.env.THREADSEAL_CRYPTO_THREADS;
+  if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 64);
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
 let shared: CryptoPool | undefined;
 function pool(): CryptoPool {
-  shared ??= new CryptoPool(Math.max(1, cryptoThreads()));
+  shared ??= new CryptoPool(Math.max(1, cryptoThreads(), fileThreads()));
   return shared;
 }
 
@@ -124,7 +140,7 @@ const inline = (bytes: number): boolean => bytes < INLINE_BELOW || cryptoThreads
 
 /** How many segment jobs a pipeline should keep in flight. */
 export function pipelineDepth(): number {
-  return cryptoThreads() === 0 ? 1 : pool().size * 2 + 1;
+  return cryptoThreads() === 0 ? 1 : Math.max(1, cryptoThreads()) * 2 + 1;
 }
 
 /**
@@ -139,7 +155,7 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
     release(task.data);
     return r;
   }
-  const r = await pool().run({ op: 'seal', task, out }, [task.data, out]);
+  const r = await pool().run({ op: 'seal', task, out }, [task.data, out], cryptoThreads());
   if (r.op !== 'seal') throw new Error('crypto pool answered the wrong job');
   release(r.data);
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
@@ -152,7 +168,7 @@ export async function openSegmentAsync(
   // With a single worker the calling thread would only wait for it, and plaintext made on
   // another thread's heap lingers in its malloc arena: decrypt here instead.
   if (inline(task.ciphertext.length) || cryptoThreads() <= 1) return openSegment(task, true);
-  const r = await pool().run({ op: 'open', task }, [task.ciphertext]);
+  const r = await pool().run({ op: 'open', task }, [task.ciphertext], cryptoThreads());
   if (r.op !== 'open') throw new Error('crypto pool answered the wrong job');
   if (r.badChunk !== undefined) {
     release(r.buffer);
@@ -172,10 +188,38 @@ export async function digestSegmentAsync(data: Buffer): Promise<string> {
     release(data);
     return d;
   }
-  const r = await pool().run({ op: 'digest', data }, [data]);
+  const r = await pool().run({ op: 'digest', data }, [data], cryptoThreads());
   if (r.op !== 'digest') throw new Error('crypto pool answered the wrong job');
   release(r.data);
   return r.digest;
+}
+
+/** Whole-file jobs of less work than this run on the calling thread (no thread start-up). */
+const FILE_JOB_INLINE_BELOW = 1024 * 1024;
+
+async function runFileJob(job: Extract<Job, { op: 'seal-range' | 'digest-range' }>, bytes: number): Promise<RangeResult> {
+  if (fileThreads() === 0 || bytes < FILE_JOB_INLINE_BELOW) {
+    return job.op === 'seal-range' ? sealRange(job.job) : digestRanges(job.job);
+  }
+  const r = await pool().run(job, [], fileThreads());
+  if (r.op !== 'range') throw new Error('crypto pool answered the wrong job');
+  return r.result;
+}
+
+/**
+ * Seals a run of segments of one file from descriptor to descriptor on a worker (see
+ * engine/file-jobs.ts); resolves with their digests. The descriptors must stay open until it settles.
+ */
+export function sealRangeAsync(job: SealRangeJob): Promise<RangeResult> {
+  return runFileJob({ op: 'seal-range', job }, job.segments * job.segmentChunks * job.chunkSize);
+}
+
+/** Hashes ciphertext ranges of a descriptor on a worker. The descriptor must stay open until it settles. */
+export function digestRangesAsync(job: DigestRangeJob): Promise<RangeResult> {
+  return runFileJob(
+    { op: 'digest-range', job },
+    job.ranges.reduce((n, r) => n + r.length, 0),
+  );
 }
 
 export { acquire, release };

@@ -2,6 +2,7 @@ import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
   START_BUILD_REQUEST_TYPE,
   startBuildSigningBytes,
+  TRANSIENT,
   TX,
   transientTermsField,
   type AbortBuildInput,
@@ -156,15 +157,23 @@ export class BuildClient {
   constructor(client: LedgerClient) {
     this.#client = client;
   }
-  /** Submits a machine-signed start; resolves only once the unit is consumed in a VALID block. */
+  /**
+   * Submits a machine-signed start; resolves only once the unit is consumed in a VALID block. Under a
+   * confidential license (`licenseTerms` given) the request and its parameters travel in the transient map
+   * and the block carries only `{}`, so the exact process parameters never reach the shared ledger.
+   */
   start(
     signed: { request: StartBuildRequest; signature: string },
     options: Endorse & { licenseTerms?: ProductionTerms } = {},
   ): Promise<Committed<Build>> {
-    const transient = options.licenseTerms
-      ? { [transientTermsField(signed.request.licenseId)]: JSON.stringify(options.licenseTerms) }
-      : undefined;
-    return this.#client.submit(TX.build.start, signed, { ...options, ...(transient ? { transient } : {}) });
+    if (!options.licenseTerms) return this.#client.submit(TX.build.start, signed, options);
+    const transient = {
+      [TRANSIENT.startBuild]: JSON.stringify(signed),
+      [transientTermsField(signed.request.licenseId)]: JSON.stringify(options.licenseTerms),
+    };
+    // The argument is typed as the request; for the confidential path the chaincode expects `{}` there.
+    const empty = {} as { request: StartBuildRequest; signature: string };
+    return this.#client.submit(TX.build.start, empty, { ...options, transient });
   }
   complete(input: CompleteBuildInput, options: Endorse = {}): Promise<Committed<Build>> {
     return this.#client.submit(TX.build.complete, input, options);
