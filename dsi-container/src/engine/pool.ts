@@ -161,6 +161,8 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
 
+let alternate = false;
+
 /** Opens a segment in place, in a worker when it is large. The ciphertext buffer is consumed. */
 export async function openSegmentAsync(
   task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
@@ -177,7 +179,6 @@ export async function openSegmentAsync(
   return toBuffer(r.buffer).subarray(0, r.plaintextLength ?? 0);
 }
 
-let alternate = false;
 
 /** SHA-256 (hex) of a segment, in a worker when it is large. The buffer is consumed (recycled). */
 export async function digestSegmentAsync(data: Buffer): Promise<string> {

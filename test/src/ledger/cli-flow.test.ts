@@ -409,4 +409,49 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
       2,
     ]);
   });
+
+  it('build start --terms under the confidential license keeps the parameters off the ledger', async function () {
+    const started = await ok<Build>(
+      'build',
+      'start',
+      '--as',
+      'operator@manufacturer',
+      ...endorse,
+      '--terms',
+      join(dir, 'floor-terms.json'),
+      '--license',
+      floorId,
+      '--machine',
+      machineId,
+      '--machine-key',
+      join(dir, 'machine', 'machine.key.pem'),
+      '--param',
+      'laserPower=300',
+      '--param',
+      'material=Ti-6Al-4V',
+    );
+    expect([started.status, started.licenseId, started.parameters]).to.deep.equal(['running', floorId, null]);
+    expect(started.parametersDigest).to.match(/^[0-9a-f]{64}$/);
+    const outOfEnvelope = await threadseal(
+      'build',
+      'start',
+      '--as',
+      'operator@manufacturer',
+      ...endorse,
+      '--terms',
+      join(dir, 'floor-terms.json'),
+      '--license',
+      floorId,
+      '--machine',
+      machineId,
+      '--machine-key',
+      join(dir, 'machine', 'machine.key.pem'),
+      '--param',
+      'laserPower=450',
+      '--param',
+      'material=Ti-6Al-4V',
+    );
+    expect(outOfEnvelope.code).to.equal(1);
+    expect(outOfEnvelope.stderr).to.match(/^threadseal build start: PARAMETER_OUT_OF_ENVELOPE: .*laserPower/);
+  });
 });
