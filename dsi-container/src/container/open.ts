@@ -7,7 +7,7 @@ import { keyId } from '../crypto/p256';
 import type { RecipientStanza } from '../format/header';
 import { LABEL } from '../format/limits';
 import { fileNameProblem, type Manifest } from '../format/manifest';
-import { openSegmentAsync, pipelineDepth } from '../engine/pool';
+import { openSegmentPiecesAsync, pipelineDepth } from '../engine/pool';
 import type { RecipientKey } from '../keys/types';
 import { parseContainer, type PlacedFile } from './layout';
 import { pipelinedGenerator } from './pipeline';
@@ -117,7 +117,7 @@ function decryptStream(
           segment: ref.segment,
         });
       }
-      return openSegmentAsync({
+      return openSegmentPiecesAsync({
         key,
         ciphertext,
         firstChunk: ref.firstChunk,
@@ -126,13 +126,13 @@ function decryptStream(
       });
     });
     for await (const { result } of results) {
-      if (!Buffer.isBuffer(result)) {
+      if (!Array.isArray(result)) {
         throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, {
           file: name,
           chunk: result.badChunk,
         });
       }
-      if (result.length > 0) yield result;
+      for (const piece of result) if (piece.length > 0) yield piece;
     }
   }
   return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });

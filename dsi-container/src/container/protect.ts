@@ -28,7 +28,14 @@ import {
   type Manifest,
   type ManifestFile,
 } from '../format/manifest';
-import { acquire, fileThreads, pipelineDepth, release, sealRangeAsync, sealSegmentAsync } from '../engine/pool';
+import {
+  acquire,
+  fileThreads,
+  pipelineDepth,
+  release,
+  sealRangeAsync,
+  sealSegmentAsync,
+} from '../engine/pool';
 import { recipientPublicKey } from '../keys/software';
 import type { Signer } from '../keys/types';
 import { dsiIdOfManifest } from './layout';
@@ -341,9 +348,9 @@ async function* numbered(
 }
 
 /** Identity of an input file, to detect that it changed between the two passes. */
-async function fileStamp(source: string): Promise<string> {
+async function fileStamp(source: string): Promise<{ stamp: string; size: number }> {
   const st = await stat(source);
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  return { stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`, size: st.size };
 }
 
 /** How each file's ciphertext is produced when the container is emitted. */
@@ -389,25 +396,42 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         const key = payloadKey(contentKey);
         const segments: string[] = [];
         let size = 0;
-        const stamp = typeof file.source === 'string' ? await fileStamp(file.source) : undefined;
+        const identity = typeof file.source === 'string' ? await fileStamp(file.source) : undefined;
+        const stamp = identity?.stamp;
         const spoolStart = spoolSize;
-        await pipelined(
-          numbered(file, chunkSize, segmentChunks),
-          pipelineDepth(),
-          (s) =>
-            sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
-          async (r, s) => {
-            if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
-              await spool.write(r.ciphertext);
-              spoolSize += r.ciphertext.length;
-            }
-            release(r.ciphertext);
-            segments.push(r.digest);
-            size += s.plainLength;
-            sealed += s.plainLength;
-            options.onProgress?.(sealed);
-          },
-        );
+        if (typeof file.source === 'string' && identity) {
+          // First pass over a path: worker threads read and seal it themselves, keeping only digests.
+          size = identity.size;
+          segments.push(
+            ...(await sealPathInto(file, file.source, size, key, -1, 0, chunkSize, segmentChunks, (n) => {
+              sealed += n;
+              options.onProgress?.(sealed);
+            })),
+          );
+        } else
+          await pipelined(
+            numbered(file, chunkSize, segmentChunks),
+            pipelineDepth(),
+            (s) =>
+              sealSegmentAsync({
+                key,
+                data: s.data,
+                firstChunk: s.firstChunk,
+                chunkSize,
+                lastSegment: s.last,
+              }),
+            async (r, s) => {
+              if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
+                await spool.write(r.ciphertext);
+                spoolSize += r.ciphertext.length;
+              }
+              release(r.ciphertext);
+              segments.push(r.digest);
+              size += s.plainLength;
+              sealed += s.plainLength;
+              options.onProgress?.(sealed);
+            },
+          );
         emissions.push(
           spoolSize > spoolStart ||
             (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
@@ -469,7 +493,11 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         if (more) more = await next();
         yield r.ciphertext;
       }
-      if (e.stamp && typeof e.file.source === 'string' && (await fileStamp(e.file.source)) !== e.stamp) {
+      if (
+        e.stamp &&
+        typeof e.file.source === 'string' &&
+        (await fileStamp(e.file.source)).stamp !== e.stamp
+      ) {
         throw new DsiError(
           'INPUT_ERROR',
           `file ${e.file.name} changed while the container was being written`,
@@ -538,7 +566,12 @@ async function sealPathInto(
   try {
     input = await openFile(source, 'r');
   } catch (err) {
-    throw new DsiError('INPUT_ERROR', `cannot open ${source} for file ${file.name}`, { file: file.name }, { cause: err });
+    throw new DsiError(
+      'INPUT_ERROR',
+      `cannot open ${source} for file ${file.name}`,
+      { file: file.name },
+      { cause: err },
+    );
   }
   try {
     const { segmentCount } = fileLayout(size, chunkSize, segmentChunks);
@@ -582,7 +615,9 @@ async function sealPathInto(
     );
     const { bytesRead } = await input.read(Buffer.alloc(1), 0, 1, size);
     if (bytesRead !== 0) {
-      throw new DsiError('INPUT_ERROR', `file ${file.name} (${source}) grew while being read`, { file: file.name });
+      throw new DsiError('INPUT_ERROR', `file ${file.name} (${source}) grew while being read`, {
+        file: file.name,
+      });
     }
     return digests;
   } finally {
@@ -696,10 +731,20 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
       if (typeof file.source === 'string') {
         // Paths: worker threads read, seal and write at the final offsets themselves.
         const size = sizes[i] as number;
-        const segments = await sealPathInto(file, file.source, size, key, fh.fd, offset, chunkSize, segmentChunks, (n) => {
-          sealed += n;
-          options.onProgress?.(sealed);
-        });
+        const segments = await sealPathInto(
+          file,
+          file.source,
+          size,
+          key,
+          fh.fd,
+          offset,
+          chunkSize,
+          segmentChunks,
+          (n) => {
+            sealed += n;
+            options.onProgress?.(sealed);
+          },
+        );
         offset += fileLayout(size, chunkSize, segmentChunks).ciphertextSize;
         entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
         continue;

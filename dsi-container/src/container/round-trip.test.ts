@@ -238,6 +238,70 @@ describe('DSI round trips', function () {
     }
   });
 
+  it('seals paths on worker threads into the ciphertext that bytes produce, and verifies a file on worker threads', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsi-rt-'));
+    try {
+      // 20 MiB + 777 bytes: several 8 MiB worker jobs of 1 MiB segments, and a short final chunk.
+      const block = testBytes(1 << 20, 5);
+      const big = Buffer.concat([
+        ...Array.from({ length: 20 }, (_, i) => Buffer.from(block.map((b) => b ^ i))),
+        block.subarray(0, 777),
+      ]);
+      const small = testBytes(5000, 6);
+      const sources = [big, Buffer.alloc(0), small];
+      sources.forEach((b, i) => {
+        writeFileSync(path.join(dir, `in${i}`), b);
+      });
+      const common = {
+        signer: testSigner('signer'),
+        recipients: [pem('recipient-a.pub.pem')],
+        title: 'T',
+        partNumber: 'P',
+        revision: 'R',
+        segmentChunks: 16,
+        created: new Date('2026-01-02T03:04:05.678Z'),
+        contentKeysForTestVectors: sources.map((_, i) => Buffer.alloc(32, i + 1)),
+      };
+      const names = ['big.stl', 'empty.txt', 'small.gcode'];
+      const fromPaths = await protectToFile(
+        { ...common, files: names.map((name, i) => ({ name, source: path.join(dir, `in${i}`) })) },
+        path.join(dir, 'paths.dsi'),
+      );
+      const fromBytes = await protectToFile(
+        { ...common, files: names.map((name, i) => ({ name, source: sources[i] as Buffer })) },
+        path.join(dir, 'bytes.dsi'),
+      );
+      expect(fromPaths.dsiId).to.equal(fromBytes.dsiId);
+      expect(fromPaths.manifest.files[0]?.segments).to.have.length(21);
+      const a = readFileSync(path.join(dir, 'paths.dsi'));
+      const b = readFileSync(path.join(dir, 'bytes.dsi'));
+      const payload =
+        a.length -
+        fromPaths.manifest.files.reduce(
+          (n, f) => n + f.size + 16 * Math.max(1, Math.ceil(f.size / 65_536)),
+          0,
+        );
+      expect(a.subarray(payload).equals(b.subarray(payload))).to.equal(true);
+
+      const opened = await openAndDrain(path.join(dir, 'paths.dsi'));
+      expect(opened.error).to.equal(undefined);
+      names.forEach((n, i) => expect(opened.files.get(n)?.equals(sources[i] as Buffer)).to.equal(true));
+
+      // One flipped ciphertext byte in segment 13 of the big file: the worker digests catch it.
+      const at = payload + 13 * (16 * (65_536 + 16)) + 100;
+      a[at] = (a[at] as number) ^ 1;
+      writeFileSync(path.join(dir, 'tampered.dsi'), a);
+      const err = await verify(path.join(dir, 'tampered.dsi'), { trustedRoots: trustedRoots() }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const e = expectCode(err, 'DIGEST_MISMATCH');
+      expect(e.message).to.contain('segment 13 of 21 (chunks 208–223');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad arguments with INVALID_ARGUMENT', async () => {
     const base = {
       signer: testSigner('signer'),

@@ -79,11 +79,15 @@ export async function verifyParsed(
   const { chunkSize, segmentChunks } = header.manifest;
   const refs = parsed.files.flatMap((f) => [...segmentsOf(f, chunkSize, segmentChunks)]);
   const mismatch = (ref: SegmentRef): DsiError =>
-    new DsiError('DIGEST_MISMATCH', `ciphertext of ${describeSegment(ref)} does not match the signed digest`, {
-      file: ref.file.label,
-      segment: ref.segment,
-      offset: ref.offset,
-    });
+    new DsiError(
+      'DIGEST_MISMATCH',
+      `ciphertext of ${describeSegment(ref)} does not match the signed digest`,
+      {
+        file: ref.file.label,
+        segment: ref.segment,
+        offset: ref.offset,
+      },
+    );
   const truncated = (ref: SegmentRef): DsiError =>
     new DsiError('TRUNCATED', `input ended while reading ${describeSegment(ref)}`, {
       file: ref.file.label,
@@ -93,7 +97,7 @@ export async function verifyParsed(
     // A file: worker threads read and hash runs of segments themselves; only digests come back.
     const fd = ra.fd;
     const batches: SegmentRef[][] = [];
-    for (let i = 0; i < refs.length; ) {
+    for (let i = 0; i < refs.length;) {
       const batch: SegmentRef[] = [];
       let bytes = 0;
       while (i < refs.length && (batch.length === 0 || bytes < BATCH_BYTES)) {
@@ -106,7 +110,8 @@ export async function verifyParsed(
     await pipelined(
       batches,
       Math.max(1, fileThreads()) * 2,
-      (batch) => digestRangesAsync({ fd, ranges: batch.map((r) => ({ offset: r.offset, length: r.length })) }),
+      (batch) =>
+        digestRangesAsync({ fd, ranges: batch.map((r) => ({ offset: r.offset, length: r.length })) }),
       (r, batch) => {
         // Digests computed before a failure are checked first: the first bad segment is reported.
         r.digests.forEach((d, k) => {

@@ -96,3 +96,37 @@ export function openSegment(
   }
   return out;
 }
+
+/**
+ * Opens a segment into one plaintext buffer per chunk (the decipher's own outputs, so nothing
+ * is copied and `t.ciphertext` is left intact for reuse). Returns the index (within the file)
+ * of the first chunk that fails authentication instead; no plaintext of a failing segment is
+ * returned.
+ */
+export function openSegmentChunks(
+  t: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
+): Buffer[] | { badChunk: number } {
+  const step = t.chunkSize + TAG_LENGTH;
+  const chunks = Math.max(1, Math.ceil(t.ciphertext.length / step));
+  const out: Buffer[] = [];
+  for (let c = 0; c < chunks; c++) {
+    const ct = t.ciphertext.subarray(c * step, (c + 1) * step);
+    if (ct.length < TAG_LENGTH) return { badChunk: t.firstChunk + c };
+    const d = createDecipheriv(
+      'aes-256-gcm',
+      t.key,
+      chunkNonce(t.firstChunk + c, t.lastSegment && c === chunks - 1),
+    );
+    d.setAuthTag(ct.subarray(ct.length - TAG_LENGTH));
+    const pt = d.update(ct.subarray(0, ct.length - TAG_LENGTH));
+    try {
+      d.final();
+    } catch {
+      pt.fill(0);
+      for (const p of out) p.fill(0);
+      return { badChunk: t.firstChunk + c };
+    }
+    out.push(pt);
+  }
+  return out;
+}

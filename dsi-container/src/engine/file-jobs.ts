@@ -86,14 +86,14 @@ function writeAll(fd: number, pieces: Buffer[], total: number, position: number)
 }
 
 const failure = (digests: string[], err: unknown): RangeResult => {
-  const e = err as NodeJS.ErrnoException;
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
   return {
     ok: false,
     digests,
     at: digests.length,
     problem: 'io',
-    message: e instanceof Error ? e.message : String(err),
-    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    message: err instanceof Error ? err.message : String(err),
+    ...(typeof code === 'string' ? { code } : {}),
   };
 };
 
@@ -121,7 +121,13 @@ export function sealRange(job: SealRangeJob): RangeResult {
         const plainAt = c0 * chunkSize;
         const want = Math.min((c1 - c0) * chunkSize, size - plainAt);
         if (readFully(job.inFd, buf, want, plainAt) !== want) {
-          return { ok: false, digests, at: i, problem: 'short', message: `input ended before byte ${plainAt + want}` };
+          return {
+            ok: false,
+            digests,
+            at: i,
+            problem: 'short',
+            message: `input ended before byte ${plainAt + want}`,
+          };
         }
         const pieces: Buffer[] = [];
         let total = 0;

@@ -8,10 +8,22 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { digestSegment, openSegment, sealSegment, type SegmentTask } from '../crypto/stream';
+import {
+  digestSegment,
+  openSegment,
+  openSegmentChunks,
+  sealSegment,
+  type SegmentTask,
+} from '../crypto/stream';
 import { TAG_LENGTH } from '../format/limits';
 import { acquire, release } from './buffers';
-import { digestRanges, sealRange, type DigestRangeJob, type RangeResult, type SealRangeJob } from './file-jobs';
+import {
+  digestRanges,
+  sealRange,
+  type DigestRangeJob,
+  type RangeResult,
+  type SealRangeJob,
+} from './file-jobs';
 
 export type Job =
   | { readonly op: 'seal-range'; readonly job: SealRangeJob }
@@ -163,6 +175,22 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
 
 let alternate = false;
 
+/**
+ * Opens a segment into plaintext pieces (per chunk on the calling thread, one piece from a
+ * worker). The ciphertext buffer is consumed (recycled when decrypted here).
+ */
+export async function openSegmentPiecesAsync(
+  task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
+): Promise<Buffer[] | { badChunk: number }> {
+  if (inline(task.ciphertext.length) || cryptoThreads() <= 1) {
+    const r = openSegmentChunks(task);
+    release(task.ciphertext);
+    return r;
+  }
+  const r = await openSegmentAsync(task);
+  return Buffer.isBuffer(r) ? [r] : r;
+}
+
 /** Opens a segment in place, in a worker when it is large. The ciphertext buffer is consumed. */
 export async function openSegmentAsync(
   task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
@@ -178,7 +206,6 @@ export async function openSegmentAsync(
   }
   return toBuffer(r.buffer).subarray(0, r.plaintextLength ?? 0);
 }
-
 
 /** SHA-256 (hex) of a segment, in a worker when it is large. The buffer is consumed (recycled). */
 export async function digestSegmentAsync(data: Buffer): Promise<string> {
@@ -198,7 +225,10 @@ export async function digestSegmentAsync(data: Buffer): Promise<string> {
 /** Whole-file jobs of less work than this run on the calling thread (no thread start-up). */
 const FILE_JOB_INLINE_BELOW = 1024 * 1024;
 
-async function runFileJob(job: Extract<Job, { op: 'seal-range' | 'digest-range' }>, bytes: number): Promise<RangeResult> {
+async function runFileJob(
+  job: Extract<Job, { op: 'seal-range' | 'digest-range' }>,
+  bytes: number,
+): Promise<RangeResult> {
   if (fileThreads() === 0 || bytes < FILE_JOB_INLINE_BELOW) {
     return job.op === 'seal-range' ? sealRange(job.job) : digestRanges(job.job);
   }

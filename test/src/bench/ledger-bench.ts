@@ -7,30 +7,18 @@
  *   (system:PutNote) at the same concurrency in the same run: the ratio is builds' tx/s ÷ notes' tx/s.
  * Baselines: the issue's targets for the latencies (ratio ≤ 1 meets them); the one-key write for throughput.
  */
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
 import { FabricNetwork, repoRoot } from '@threadseal/network';
-import type { LicenseGrant, ProductionTerms } from '@threadseal/ledger-model';
+import { fixtureDsi, grant, m400Terms, machineKey, sha256 } from '../fixtures/licensing';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
 const MACHINES = Number(process.env['BENCH_MACHINES'] ?? 8);
 const PARTS_PER_MACHINE = Number(process.env['BENCH_PARTS'] ?? 25);
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
 const PARAMS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' };
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-const DAY = 86_400_000;
-
-const terms: ProductionTerms = {
-  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: [] },
-  envelope: [
-    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
-    { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
-    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-  ],
-  operators: { roles: ['am-operator'], qualifications: [] },
-  workstations: [],
-};
+const terms = m400Terms();
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
@@ -62,31 +50,14 @@ async function main(): Promise<void> {
     const cmMachines = open('manufacturer', 'machine-admin');
     const operator = open('manufacturer', 'operator');
     const run = randomBytes(3).toString('hex');
-    const now = Date.now();
-    const grant = (quantity: number, maySublicense: boolean): LicenseGrant => ({
-      quantity,
-      mode: 'manufacturing',
-      validFrom: new Date(now - DAY).toISOString(),
-      validUntil: new Date(now + 30 * DAY).toISOString(),
-      maySublicense,
-      scrapAllowance: 0,
-    });
-    const dsiId = sha256(`bench ${run}`);
     const total = MACHINES * PARTS_PER_MACHINE + SAMPLES + 10;
     progress(`setup: DSI, licenses, ${MACHINES} machines`);
-    await oem.dsi.register({
-      dsiId,
-      partNumber: 'BENCH-1',
-      revision: 'A',
-      title: 'bench',
-      fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
-      ownerCertFingerprint: sha256('oem'),
-    });
+    const { dsiId } = (await oem.dsi.register(fixtureDsi(`bench ${run}`, 'BENCH-1'))).value;
     await oem.licenses.issue({
       licenseId: `L-B-ROOT-${run}`,
       dsiId,
       holderMsp: 'ManufacturerMSP',
-      grant: grant(total, true),
+      grant: grant(total),
       confidential: false,
       terms,
     });
@@ -95,14 +66,10 @@ async function main(): Promise<void> {
       parentId: `L-B-ROOT-${run}`,
       licenseId: floor,
       holderMsp: 'ManufacturerMSP',
-      grant: grant(total, false),
+      grant: grant(total, { maySublicense: false }),
       terms,
     });
-    const machines: { id: string; key: KeyObject }[] = [];
-    for (let i = 0; i <= MACHINES; i++) {
-      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      machines.push({ id: `bench-m${i}-${run}`, key: privateKey });
-    }
+    const machines = Array.from({ length: MACHINES + 1 }, (_, i) => machineKey(`bench-m${i}-${run}`));
     await Promise.all(
       machines.map((m) =>
         cmMachines.machines.register({
@@ -112,7 +79,7 @@ async function main(): Promise<void> {
           serial: `${m.id}-SN`,
           firmware: '1',
           certifications: [],
-          publicKeyPem: createPublicKey(m.key).export({ type: 'spki', format: 'pem' }).toString(),
+          publicKeyPem: m.publicKeyPem,
         }),
       ),
     );

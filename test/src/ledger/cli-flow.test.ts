@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,15 @@ import type {
   Dsi,
   DsiTree,
   IssueLicenseInput,
-  LicenseGrant,
   LicenseView,
   Machine,
   ProductionTerms,
   SplitLicenseInput,
 } from '@threadseal/ledger-model';
+import { grant, m400Terms, sha256 } from '../fixtures/licensing';
 import { TEST_BASE_PORT, testNetwork } from '../fixtures/network-fixture';
 
-const DAY = 86_400_000;
-const NOW = Date.now();
 const run = randomBytes(3).toString('hex');
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 interface CliRun {
   readonly code: number;
@@ -53,26 +50,11 @@ async function ok<T>(...args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-const terms: ProductionTerms = {
-  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: ['nadcap-am'] },
-  envelope: [
-    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
-    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-  ],
-  operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
-  workstations: [],
-};
-
-function grant(quantity: number): LicenseGrant {
-  return {
-    quantity,
-    mode: 'manufacturing',
-    validFrom: new Date(NOW - DAY).toISOString(),
-    validUntil: new Date(NOW + 30 * DAY).toISOString(),
-    maySublicense: true,
-    scrapAllowance: 0,
-  };
-}
+const terms = m400Terms({
+  bedTemperature: false,
+  qualifications: ['nadcap-am'],
+  certifications: ['nadcap-am'],
+});
 
 describe('the licensing flow driven only through the threadseal CLI (real network)', function () {
   const dsiId = sha256(`cli flow ${run}`);
@@ -411,7 +393,7 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
   });
 
   it('build start --terms under the confidential license keeps the parameters off the ledger', async function () {
-    const started = await ok<Build>(
+    const start = (laserPower: number): string[] => [
       'build',
       'start',
       '--as',
@@ -426,31 +408,14 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
       '--machine-key',
       join(dir, 'machine', 'machine.key.pem'),
       '--param',
-      'laserPower=300',
+      `laserPower=${laserPower}`,
       '--param',
       'material=Ti-6Al-4V',
-    );
+    ];
+    const started = await ok<Build>(...start(300));
     expect([started.status, started.licenseId, started.parameters]).to.deep.equal(['running', floorId, null]);
     expect(started.parametersDigest).to.match(/^[0-9a-f]{64}$/);
-    const outOfEnvelope = await threadseal(
-      'build',
-      'start',
-      '--as',
-      'operator@manufacturer',
-      ...endorse,
-      '--terms',
-      join(dir, 'floor-terms.json'),
-      '--license',
-      floorId,
-      '--machine',
-      machineId,
-      '--machine-key',
-      join(dir, 'machine', 'machine.key.pem'),
-      '--param',
-      'laserPower=450',
-      '--param',
-      'material=Ti-6Al-4V',
-    );
+    const outOfEnvelope = await threadseal(...start(450));
     expect(outOfEnvelope.code).to.equal(1);
     expect(outOfEnvelope.stderr).to.match(/^threadseal build start: PARAMETER_OUT_OF_ENVELOPE: .*laserPower/);
   });

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import {
   LedgerClient,
@@ -7,48 +7,14 @@ import {
   TransactionInvalidError,
   type ThreadsealLedger,
 } from '@threadseal/gateway';
-import {
-  LedgerError,
-  type DsiTree,
-  type LicenseGrant,
-  type LicenseMode,
-  type ProductionTerms,
-} from '@threadseal/ledger-model';
+import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
+import { fixtureDsi, grant, m400Terms, machineKey, type TestMachineKey } from '../fixtures/licensing';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const DAY = 86_400_000;
-const NOW = Date.now();
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const run = randomBytes(3).toString('hex');
-
-const terms: ProductionTerms = {
-  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: ['nadcap-am'] },
-  envelope: [
-    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
-    { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
-    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-  ],
-  operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
-  workstations: [],
-};
-
-function grant(quantity: number, extra: Partial<LicenseGrant> = {}): LicenseGrant {
-  return {
-    quantity,
-    mode: 'manufacturing',
-    validFrom: new Date(NOW - DAY).toISOString(),
-    validUntil: new Date(NOW + 30 * DAY).toISOString(),
-    maySublicense: true,
-    scrapAllowance: 0,
-    ...extra,
-  };
-}
-
-interface Machine {
-  readonly id: string;
-  readonly key: KeyObject;
-}
+const terms = m400Terms({ qualifications: ['nadcap-am'], certifications: ['nadcap-am'] });
 
 /** Resolves to the refusal: a LedgerError (business rule) or a TransactionInvalidError (policy at commit). */
 async function refusal(p: Promise<unknown>): Promise<LedgerError | TransactionInvalidError> {
@@ -62,7 +28,8 @@ async function refusal(p: Promise<unknown>): Promise<LedgerError | TransactionIn
 }
 
 describe('forbidden actions: each is refused with its code and changes no state (real network)', function () {
-  const dsiId = sha256(`forbidden ${run}`);
+  const dsi = fixtureDsi(`forbidden ${run}`, 'FORBID-1');
+  const { dsiId } = dsi;
   const rootId = `L-F-ROOT-${run}`;
   const floorId = `L-F-FLOOR-${run}`;
   let oem: ThreadsealLedger;
@@ -70,7 +37,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   let cmMachines: ThreadsealLedger;
   let cmOperator: ThreadsealLedger;
   let subAdmin: ThreadsealLedger;
-  const machines: Machine[] = [];
+  const machines: TestMachineKey[] = [];
   const opened: ThreadsealLedger[] = [];
 
   const open = (org: string, user: string): ThreadsealLedger => {
@@ -79,9 +46,8 @@ describe('forbidden actions: each is refused with its code and changes no state 
     return l;
   };
 
-  async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<Machine> {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const m = { id: `f-${model.toLowerCase()}-${machines.length}-${run}`, key: privateKey };
+  async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<TestMachineKey> {
+    const m = machineKey(`f-${model.toLowerCase()}-${machines.length}-${run}`);
     await cmMachines.machines.register({
       machineId: m.id,
       make: 'EOS',
@@ -89,7 +55,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
       serial: `${m.id}-SN`,
       firmware: '1.0',
       certifications,
-      publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+      publicKeyPem: m.publicKeyPem,
     });
     machines.push(m);
     return m;
@@ -128,14 +94,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
     cmMachines = open('manufacturer', 'machine-admin');
     cmOperator = open('manufacturer', 'operator');
     subAdmin = open('subcontractor', 'license-admin');
-    await oem.dsi.register({
-      dsiId,
-      partNumber: 'FORBID-1',
-      revision: 'A',
-      title: 'forbidden actions fixture',
-      fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
-      ownerCertFingerprint: sha256('oem'),
-    });
+    await oem.dsi.register(dsi);
     await oem.licenses.issue({
       licenseId: rootId,
       dsiId,
@@ -179,7 +138,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   });
 
   it('NARROWING_VIOLATION: a sub-license may not outlive its parent or add a machine model', async function () {
-    const later = grant(1, { validUntil: new Date(NOW + 60 * DAY).toISOString() });
+    const later = grant(1, { validUntil: new Date(Date.parse(grant(1).validUntil) + DAY).toISOString() });
     expectCode(
       await refusedWithoutChange(() =>
         cmAdmin.licenses.split({
@@ -312,7 +271,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   it('BAD_SIGNATURE: a request not signed by the machine registered key', async function () {
     const m = machines[0];
     if (!m) throw new Error('no machine');
-    const impostor = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const impostor = machineKey('impostor').key;
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
         signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, impostor),
@@ -348,21 +307,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const user = `plain-${run}`;
     await testNetwork().registerUser('manufacturer', user, { role: 'operator' });
     const plain = open('manufacturer', user);
-    const otherDsi = sha256(`not yours ${run}`);
-    expectCode(
-      await refusal(
-        plain.dsi.register({
-          dsiId: otherDsi,
-          partNumber: 'X',
-          revision: 'A',
-          title: 'x',
-          fileDigests: [{ path: 'x.step', sha256: sha256('x') }],
-          ownerCertFingerprint: sha256('x'),
-        }),
-      ),
-      'FORBIDDEN',
-    );
-    expectCode(await refusal(oem.dsi.get(otherDsi)), 'NOT_FOUND');
+    const other = fixtureDsi(`not yours ${run}`, 'X');
+    expectCode(await refusal(plain.dsi.register(other)), 'FORBIDDEN');
+    expectCode(await refusal(oem.dsi.get(other.dsiId)), 'NOT_FOUND');
     // The holder cannot revoke what its grantor issued.
     expectCode(
       await refusedWithoutChange(() => cmAdmin.licenses.revoke(rootId, 'not mine to revoke')),
@@ -410,15 +357,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   });
 
   it('LICENSE_EXPIRED: no build starts once a license up the chain has expired', async function () {
-    const expDsi = sha256(`expiring ${run}`);
-    await oem.dsi.register({
-      dsiId: expDsi,
-      partNumber: 'EXP-1',
-      revision: 'A',
-      title: 'expiring',
-      fileDigests: [{ path: 'e.gcode', sha256: sha256('e') }],
-      ownerCertFingerprint: sha256('oem'),
-    });
+    const { dsiId: expDsi } = (await oem.dsi.register(fixtureDsi(`expiring ${run}`, 'EXP-1'))).value;
     const validUntil = new Date(Date.now() + 6000);
     const short = grant(2, { validUntil: validUntil.toISOString() });
     const rootExp = `L-F-EXP-${run}`;

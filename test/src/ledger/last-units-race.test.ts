@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import {
   isTransientConflict,
@@ -8,41 +8,13 @@ import {
   TransactionInvalidError,
   type ThreadsealLedger,
 } from '@threadseal/gateway';
-import { LedgerError, type LicenseGrant, type ProductionTerms } from '@threadseal/ledger-model';
+import { LedgerError } from '@threadseal/ledger-model';
+import { fixtureDsi, grant, m400Terms, machineKey } from '../fixtures/licensing';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const TRIALS = Number(process.env['RACE_TRIALS'] ?? 20);
 const ATTEMPTS_PER_MACHINE = 20;
-const DAY = 86_400_000;
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-const terms: ProductionTerms = {
-  machines: { makes: ['EOS'], models: ['M400'], serials: [], requiredCertifications: [] },
-  envelope: [
-    { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
-    { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
-    { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-  ],
-  operators: { roles: ['am-operator'], qualifications: [] },
-  workstations: [],
-};
-
-/** One validity window for every license of the file: a child may not outlive its parent. */
-const NOW = Date.now();
-
-function grant(quantity: number, maySublicense: boolean): LicenseGrant {
-  const now = NOW;
-  return {
-    quantity,
-    mode: 'manufacturing',
-    validFrom: new Date(now - DAY).toISOString(),
-    validUntil: new Date(now + 30 * DAY).toISOString(),
-    maySublicense,
-    scrapAllowance: 0,
-  };
-}
-
 type Outcome = { kind: 'valid' } | { kind: 'business'; code: string } | { kind: 'invalid'; code: string };
 
 async function outcome(p: Promise<unknown>): Promise<Outcome> {
@@ -64,10 +36,8 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
 describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} concurrent StartBuild + a double submit, ${TRIALS} trials`, function () {
   const run = randomBytes(3).toString('hex');
   const rootId = `L-RACE-ROOT-${run}`;
-  const machines: { id: string; key: KeyObject }[] = [0, 1, 2].map((i) => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return { id: `race-m${i}-${run}`, key: privateKey };
-  });
+  const machines = [0, 1, 2].map((i) => machineKey(`race-m${i}-${run}`));
+  const terms = m400Terms();
   const opened: ThreadsealLedger[] = [];
   let oem: ThreadsealLedger;
   let cmAdmin: ThreadsealLedger;
@@ -88,20 +58,12 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     cmAdmin = open('manufacturer', 'license-admin');
     cmMachines = open('manufacturer', 'machine-admin');
     operator = open('manufacturer', 'operator');
-    const dsiId = sha256(`race ${run}`);
-    await oem.dsi.register({
-      dsiId,
-      partNumber: 'RACE-1',
-      revision: 'A',
-      title: 'race fixture',
-      fileDigests: [{ path: 'p.gcode', sha256: sha256('p') }],
-      ownerCertFingerprint: sha256('oem'),
-    });
+    const { dsiId } = (await oem.dsi.register(fixtureDsi(`race ${run}`, 'RACE-1'))).value;
     await oem.licenses.issue({
       licenseId: rootId,
       dsiId,
       holderMsp: 'ManufacturerMSP',
-      grant: grant(4 * TRIALS, true),
+      grant: grant(4 * TRIALS),
       confidential: false,
       terms,
     });
@@ -114,7 +76,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
           serial: `${m.id}-SN`,
           firmware: '1.0',
           certifications: [],
-          publicKeyPem: createPublicPem(m.key),
+          publicKeyPem: m.publicKeyPem,
         }),
       ),
     );
@@ -131,7 +93,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
         parentId: rootId,
         licenseId,
         holderMsp: 'ManufacturerMSP',
-        grant: grant(4, false),
+        grant: grant(4, { maySublicense: false }),
         terms,
       });
       const quantities = [2, 1, 1];
@@ -185,7 +147,3 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     });
   }
 });
-
-function createPublicPem(privateKey: KeyObject): string {
-  return createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
-}
