@@ -11,7 +11,7 @@ import { openSegmentPiecesAsync, pipelineDepth } from '../engine/pool';
 import type { RecipientKey } from '../keys/types';
 import { parseContainer, type PlacedFile } from './layout';
 import { pipelinedGenerator } from './pipeline';
-import { describeSegment, segmentsOf } from './segments';
+import { describeSegment, segmentsOf, type SegmentRef } from './segments';
 import { openSource, type ContainerSource, type RandomAccess } from './source';
 import { verifyParsed, type VerifiedDsi, type VerifyOptions } from './verify';
 
@@ -109,14 +109,14 @@ function decryptStream(
   const { chunkSize, segmentChunks } = manifest;
   async function* generate(): AsyncGenerator<Buffer> {
     const refs = [...segmentsOf(file, chunkSize, segmentChunks)];
+    const truncated = (ref: SegmentRef): DsiError =>
+      new DsiError('TRUNCATED', `input ended while decrypting ${describeSegment(ref)}`, {
+        file: name,
+        segment: ref.segment,
+      });
     const results = pipelinedGenerator(refs, pipelineDepth(), async (ref) => {
       const ciphertext = await ra.read(ref.offset, ref.length);
-      if (ciphertext.length !== ref.length) {
-        throw new DsiError('TRUNCATED', `input ended while decrypting ${describeSegment(ref)}`, {
-          file: name,
-          segment: ref.segment,
-        });
-      }
+      if (ciphertext.length !== ref.length) throw truncated(ref);
       return openSegmentPiecesAsync({
         key,
         ciphertext,

@@ -30,6 +30,7 @@ import {
 } from '../format/manifest';
 import {
   acquire,
+  cryptoThreads,
   fileThreads,
   pipelineDepth,
   release,
@@ -400,13 +401,25 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
         const stamp = identity?.stamp;
         const spoolStart = spoolSize;
         if (typeof file.source === 'string' && identity) {
-          // First pass over a path: worker threads read and seal it themselves, keeping only digests.
+          // First pass over a path: a worker reads and seals it itself, keeping only digests. As
+          // many workers as the second pass uses, so the extra threads' memory is not kept around.
           size = identity.size;
           segments.push(
-            ...(await sealPathInto(file, file.source, size, key, -1, 0, chunkSize, segmentChunks, (n) => {
-              sealed += n;
-              options.onProgress?.(sealed);
-            })),
+            ...(await sealPathInto(
+              file,
+              file.source,
+              size,
+              key,
+              -1,
+              0,
+              chunkSize,
+              segmentChunks,
+              (n) => {
+                sealed += n;
+                options.onProgress?.(sealed);
+              },
+              cryptoThreads(),
+            )),
           );
         } else
           await pipelined(
@@ -561,6 +574,7 @@ async function sealPathInto(
   chunkSize: number,
   segmentChunks: number,
   onSealed: (bytes: number) => void,
+  threads: number,
 ): Promise<string[]> {
   let input: FileHandle;
   try {
@@ -586,19 +600,22 @@ async function sealPathInto(
     const digests: string[] = [];
     await pipelined(
       jobs,
-      Math.max(1, fileThreads()) * 2,
+      Math.max(1, threads) * 2,
       (j) =>
-        sealRangeAsync({
-          key: ownKey,
-          inFd: input.fd,
-          outFd,
-          outBase,
-          size,
-          chunkSize,
-          segmentChunks,
-          firstSegment: j.first,
-          segments: j.count,
-        }),
+        sealRangeAsync(
+          {
+            key: ownKey,
+            inFd: input.fd,
+            outFd,
+            outBase,
+            size,
+            chunkSize,
+            segmentChunks,
+            firstSegment: j.first,
+            segments: j.count,
+          },
+          threads,
+        ),
       (r) => {
         if (!r.ok) {
           if (r.problem === 'short') {
@@ -744,6 +761,7 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
             sealed += n;
             options.onProgress?.(sealed);
           },
+          fileThreads(),
         );
         offset += fileLayout(size, chunkSize, segmentChunks).ciphertextSize;
         entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });

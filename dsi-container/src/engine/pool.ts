@@ -173,8 +173,6 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
 
-let alternate = false;
-
 /**
  * Opens a segment into plaintext pieces (per chunk on the calling thread, one piece from a
  * worker). The ciphertext buffer is consumed (recycled when decrypted here).
@@ -207,6 +205,8 @@ export async function openSegmentAsync(
   return toBuffer(r.buffer).subarray(0, r.plaintextLength ?? 0);
 }
 
+let alternate = false;
+
 /** SHA-256 (hex) of a segment, in a worker when it is large. The buffer is consumed (recycled). */
 export async function digestSegmentAsync(data: Buffer): Promise<string> {
   // With one worker, hash every other segment here so both cores hash (SHA-256 scales per core).
@@ -228,21 +228,23 @@ const FILE_JOB_INLINE_BELOW = 1024 * 1024;
 async function runFileJob(
   job: Extract<Job, { op: 'seal-range' | 'digest-range' }>,
   bytes: number,
+  threads: number,
 ): Promise<RangeResult> {
-  if (fileThreads() === 0 || bytes < FILE_JOB_INLINE_BELOW) {
+  if (threads === 0 || bytes < FILE_JOB_INLINE_BELOW) {
     return job.op === 'seal-range' ? sealRange(job.job) : digestRanges(job.job);
   }
-  const r = await pool().run(job, [], fileThreads());
+  const r = await pool().run(job, [], threads);
   if (r.op !== 'range') throw new Error('crypto pool answered the wrong job');
   return r.result;
 }
 
 /**
- * Seals a run of segments of one file from descriptor to descriptor on a worker (see
- * engine/file-jobs.ts); resolves with their digests. The descriptors must stay open until it settles.
+ * Seals a run of segments of one file from descriptor to descriptor on one of the first
+ * `threads` workers (see engine/file-jobs.ts); resolves with their digests. The descriptors
+ * must stay open until it settles.
  */
-export function sealRangeAsync(job: SealRangeJob): Promise<RangeResult> {
-  return runFileJob({ op: 'seal-range', job }, job.segments * job.segmentChunks * job.chunkSize);
+export function sealRangeAsync(job: SealRangeJob, threads = fileThreads()): Promise<RangeResult> {
+  return runFileJob({ op: 'seal-range', job }, job.segments * job.segmentChunks * job.chunkSize, threads);
 }
 
 /** Hashes ciphertext ranges of a descriptor on a worker. The descriptor must stay open until it settles. */
@@ -250,6 +252,7 @@ export function digestRangesAsync(job: DigestRangeJob): Promise<RangeResult> {
   return runFileJob(
     { op: 'digest-range', job },
     job.ranges.reduce((n, r) => n + r.length, 0),
+    fileThreads(),
   );
 }
 

@@ -10,8 +10,9 @@ const toBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, 
 const whole = (u: Uint8Array): ArrayBuffer => u.buffer as ArrayBuffer;
 
 // Node allocates a fresh buffer for every cipher.update(); V8 collects that external memory
-// only after ~64 MiB of it has piled up per isolate. Collecting every 4 MiB of work keeps the
-// worker's resident memory flat (a full GC of this tiny heap costs well under a millisecond).
+// only after ~64 MiB of it has piled up per isolate. Collecting every 4 MiB of work (or after
+// each whole-file job) keeps the worker's resident memory flat; those outputs die young, so a
+// scavenge frees them for a fraction of the cost of a full GC.
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as ((options?: { type: 'minor' | 'major' }) => void) | undefined;
 let sinceCollect = 0;
@@ -50,7 +51,6 @@ parentPort?.on('message', (msg: { id: number; job: Job }) => {
   sinceCollect += work + transfer.reduce((n, b) => n + b.byteLength, 0);
   if (sinceCollect >= COLLECT_EVERY && typeof collect === 'function') {
     sinceCollect = 0;
-    // The per-chunk cipher outputs die young: a scavenge frees them for a fraction of a full GC.
     collect({ type: 'minor' });
   }
 });
