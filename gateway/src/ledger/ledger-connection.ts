@@ -54,6 +54,14 @@ export interface TransactionRecord {
 }
 
 /**
+ * The newest block this process has seen a transaction of its own commit in, per channel. Peers of
+ * different orgs commit a block at slightly different moments; a connection whose peer is behind this mark
+ * waits for it before endorsing or evaluating, so that one org's call never reads older state than a
+ * commit another org's connection in the same process has already reported (causal consistency).
+ */
+const committedMark = new Map<string, bigint>();
+
+/**
  * A gRPC connection to one org's peer gateway, acting as one enrolled user. Only a transaction whose
  * commit status is VALID is reported as committed; anything else throws.
  */
@@ -62,6 +70,8 @@ export class LedgerConnection {
   readonly #gateway: Gateway;
   readonly #network: Network;
   readonly #contract: Contract;
+  /** Height (block count) this connection's peer is known to have reached. */
+  #peerHeight = 0n;
   readonly profile: ConnectionProfile;
   readonly org: OrgConnection;
 
@@ -105,8 +115,29 @@ export class LedgerConnection {
   }
 
   /** Evaluates a transaction on the peer (a query: nothing is ordered or committed). */
-  evaluate(transaction: string, args: readonly string[] = []): Promise<Uint8Array> {
+  async evaluate(transaction: string, args: readonly string[] = []): Promise<Uint8Array> {
+    await this.#catchUp();
     return this.#contract.evaluateTransaction(transaction, ...args);
+  }
+
+  /** The channel height as this connection's peer reports it (qscc GetChainInfo). */
+  async peerHeight(): Promise<bigint> {
+    const bytes = await this.#network
+      .getContract('qscc')
+      .evaluateTransaction('GetChainInfo', this.profile.channel);
+    return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
+  }
+
+  /** Waits (at most 10 s) until this connection's peer has committed the newest block this process saw. */
+  async #catchUp(): Promise<void> {
+    const mark = committedMark.get(this.profile.channel);
+    if (mark === undefined || this.#peerHeight > mark) return;
+    const deadline = Date.now() + 10_000;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      this.#peerHeight = await this.peerHeight();
+      if (this.#peerHeight > mark || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   /**
@@ -119,6 +150,7 @@ export class LedgerConnection {
     args: readonly string[] = [],
     options: { endorsingOrgs?: readonly string[]; transient?: Record<string, Uint8Array> } = {},
   ): Promise<CommittedTransaction> {
+    await this.#catchUp();
     const proposal = this.#contract.newProposal(transaction, {
       arguments: [...args],
       ...(options.endorsingOrgs ? { endorsingOrganizations: [...options.endorsingOrgs] } : {}),
@@ -133,6 +165,11 @@ export class LedgerConnection {
         validationCodeName(status.code),
         status.blockNumber,
       );
+    }
+    // Our peer reported the commit, so it holds this block; later calls anywhere in the process wait for it.
+    if (status.blockNumber >= this.#peerHeight) this.#peerHeight = status.blockNumber + 1n;
+    if (status.blockNumber > (committedMark.get(this.profile.channel) ?? -1n)) {
+      committedMark.set(this.profile.channel, status.blockNumber);
     }
     return {
       transactionId: status.transactionId,
