@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connect, signers, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
@@ -54,7 +54,8 @@ export interface TransactionRecord {
 }
 
 /**
- * The newest block this process has seen a transaction of its own commit in, per channel. Peers of
+ * The newest block this process has seen a transaction of its own commit in, per network and channel
+ * (keyed by the connection profile's path: two networks may share a channel name). Peers of
  * different orgs commit a block at slightly different moments; a connection whose peer is behind this mark
  * waits for it before endorsing or evaluating, so that one org's call never reads older state than a
  * commit another org's connection in the same process has already reported (causal consistency).
@@ -72,10 +73,18 @@ export class LedgerConnection {
   readonly #contract: Contract;
   /** Height (block count) this connection's peer is known to have reached. */
   #peerHeight = 0n;
+  readonly #markKey: string;
   readonly profile: ConnectionProfile;
   readonly org: OrgConnection;
 
-  private constructor(profile: ConnectionProfile, org: OrgConnection, client: grpc.Client, gateway: Gateway) {
+  private constructor(
+    profileFile: string,
+    profile: ConnectionProfile,
+    org: OrgConnection,
+    client: grpc.Client,
+    gateway: Gateway,
+  ) {
+    this.#markKey = `${resolve(profileFile)}#${profile.channel}`;
     this.profile = profile;
     this.org = org;
     this.#client = client;
@@ -111,7 +120,7 @@ export class LedgerConnection {
       submitOptions: () => ({ deadline: Date.now() + 10_000 }),
       commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
     });
-    return new LedgerConnection(profile, org, client, gateway);
+    return new LedgerConnection(profileFile, profile, org, client, gateway);
   }
 
   /** Evaluates a transaction on the peer (a query: nothing is ordered or committed). */
@@ -130,7 +139,7 @@ export class LedgerConnection {
 
   /** Waits (at most 10 s) until this connection's peer has committed the newest block this process saw. */
   async #catchUp(): Promise<void> {
-    const mark = committedMark.get(this.profile.channel);
+    const mark = committedMark.get(this.#markKey);
     if (mark === undefined || this.#peerHeight > mark) return;
     const deadline = Date.now() + 10_000;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
@@ -168,8 +177,8 @@ export class LedgerConnection {
     }
     // Our peer reported the commit, so it holds this block; later calls anywhere in the process wait for it.
     if (status.blockNumber >= this.#peerHeight) this.#peerHeight = status.blockNumber + 1n;
-    if (status.blockNumber > (committedMark.get(this.profile.channel) ?? -1n)) {
-      committedMark.set(this.profile.channel, status.blockNumber);
+    if (status.blockNumber > (committedMark.get(this.#markKey) ?? -1n)) {
+      committedMark.set(this.#markKey, status.blockNumber);
     }
     return {
       transactionId: status.transactionId,
