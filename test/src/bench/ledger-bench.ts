@@ -8,9 +8,10 @@
  * Baselines: the issue's targets for the latencies (ratio ≤ 1 meets them); the one-key write for throughput.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
-import { FabricNetwork, repoRoot } from '@threadseal/network';
+import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
 import { fixtureDsi, grant, m400Terms, machineKey, sha256 } from '../fixtures/licensing';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
@@ -19,6 +20,39 @@ const PARTS_PER_MACHINE = Number(process.env['BENCH_PARTS'] ?? 25);
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
 const PARAMS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' };
 const terms = m400Terms();
+
+/** CPU seconds used so far by every process of the network, by kind (chaincode servers counted with their supervisor's children). */
+function cpuByKind(network: FabricNetwork): Record<string, number> {
+  const ticks = (pid: number): number => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const out: Record<string, number> = { client: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 };
+  for (const r of readProcesses(network.plan.stateDir)) {
+    let t = ticks(r.pid);
+    if (r.kind === 'chaincode') {
+      const children = readFileSync(`/proc/${r.pid}/task/${r.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
+      for (const c of children) t += ticks(Number(c));
+    }
+    out[r.kind] = (out[r.kind] ?? 0) + t / 100;
+  }
+  return out;
+}
+
+function cpuDelta(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after)
+    .map((k) => `${k} ${((after[k] ?? 0) - (before[k] ?? 0)).toFixed(1)} s`)
+    .join(', ');
+}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
@@ -146,6 +180,7 @@ async function main(): Promise<void> {
       `baseline: ${fleet.length} concurrent writers × ${PARTS_PER_MACHINE * 2} one-key writes (system:PutNote)`,
     );
     const notes = open('manufacturer', 'admin');
+    const cpuNotes = cpuByKind(network);
     const baselineStart = Date.now();
     await Promise.all(
       fleet.map(async (m) => {
@@ -154,6 +189,8 @@ async function main(): Promise<void> {
       }),
     );
     const baselineTps = (fleet.length * PARTS_PER_MACHINE * 2) / ((Date.now() - baselineStart) / 1000);
+    const cpuParts = cpuByKind(network);
+    progress(`CPU during the one-key writes: ${cpuDelta(cpuNotes, cpuParts)}`);
 
     progress(`part registration: ${fleet.length} machines × ${PARTS_PER_MACHINE} parts (Start + Complete)`);
     const partsStart = Date.now();
@@ -172,6 +209,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (Date.now() - partsStart) / 1000;
+    progress(`CPU during part registration: ${cpuDelta(cpuParts, cpuByKind(network))}`);
     const partTps = (fleet.length * PARTS_PER_MACHINE * 2) / seconds;
     results.push(result('part_registration_tx_per_s', partTps, 'tx/s', baselineTps));
     results.push(
