@@ -315,7 +315,8 @@ class Model {
           type: 'threadseal.start-build.v1' as const,
           licenseId: allocation.licenseId,
           machineId: machine.machineId,
-          nonce: `n${this.#tx}xxxxxxx`,
+          // Unique per transaction, padded to the 8-character minimum a nonce must have.
+          nonce: `nonce-${String(this.#tx).padStart(8, '0')}`,
           issuedAt: this.now.iso,
           parameters: { laserPower: s.laser },
         };
