@@ -71,9 +71,10 @@ if (only !== '--integration') {
 }
 if (only !== '--unit') {
   const stateDir = join(root, '.threadseal', 'test');
-  const files = testFiles(join(root, 'test', 'dist')).filter(
-    (f) => !f.includes(`${join('dist', 'fixtures')}`),
-  );
+  // `*.after-suite.test.js` files look at what the whole suite left on the ledger, so they run last.
+  const afterSuite = (f) => f.endsWith('.after-suite.test.js');
+  const all = testFiles(join(root, 'test', 'dist')).filter((f) => !f.includes(`${join('dist', 'fixtures')}`));
+  const files = [...all.filter((f) => !afterSuite(f)), ...all.filter(afterSuite)];
   try {
     results.push(
       mocha(

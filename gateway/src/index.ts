@@ -1,4 +1,6 @@
-export { LedgerConnection, TransactionInvalidError, validationCodeName } from './ledger/ledger-connection';
+export { LedgerConnection, TransactionInvalidError } from './ledger/ledger-connection';
+export { blockCensus, blockTransactions, validationCodeName } from './ledger/block-census';
+export type { BlockCensus, BlockTransaction } from './ledger/block-census';
 export type { CommittedTransaction, LedgerUser, TransactionRecord } from './ledger/ledger-connection';
 export { ConnectionProfileError, loadConnectionProfile } from './ledger/connection-profile';
 export type { ConnectionProfile, OrgConnection } from './ledger/connection-profile';

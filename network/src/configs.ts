@@ -145,14 +145,13 @@ function orgSection(org: OrgLayout, extra: Record<string, unknown>): Record<stri
   };
 }
 
-/** Capabilities exactly as the installed release's sampleconfig declares them, so they match the binaries. */
-function releaseCapabilities(plan: NetworkPlan): {
-  Channel: unknown;
-  Orderer: unknown;
-  Application: unknown;
-} {
+/**
+ * Orderer and application capabilities exactly as the installed release's sampleconfig declares them, so
+ * they match the binaries; the channel capability comes from the description.
+ */
+function releaseCapabilities(plan: NetworkPlan): { Orderer: unknown; Application: unknown } {
   const sample = parse(readFileSync(join(plan.fabricConfigDir, 'configtx.yaml'), 'utf8')) as {
-    Capabilities: { Channel: unknown; Orderer: unknown; Application: unknown };
+    Capabilities: { Orderer: unknown; Application: unknown };
   };
   return sample.Capabilities;
 }
@@ -179,7 +178,9 @@ export function writeConfigtx(plan: NetworkPlan): string {
           Writers: implicit('ANY Writers'),
           Admins: implicit('MAJORITY Admins'),
         },
-        Capabilities: caps.Channel,
+        // Not the sample's V3_0: on a Raft channel that capability makes the peer gateway send every
+        // transaction to all orderers (decision 0005).
+        Capabilities: { [channel.capability]: true },
         Orderer: {
           OrdererType: 'etcdraft',
           BatchTimeout: channel.batchTimeout,

@@ -42,6 +42,21 @@ describe('network description', function () {
     );
   });
 
+  it('writes channel capability V2_0 unless the description asks for V3_0, and refuses anything else', function () {
+    expect(parseDescription(referenceText).channel.capability).to.equal('V2_0');
+    const withoutField = referenceText.replace(/^  capability: V2_0\n/m, '');
+    expect(withoutField).to.not.include('capability: V2_0');
+    expect(parseDescription(withoutField).channel.capability).to.equal('V2_0');
+    const v3 = referenceText.replace('capability: V2_0', 'capability: V3_0');
+    expect(parseDescription(v3).channel.capability).to.equal('V3_0');
+    const err = errorOf(() =>
+      parseDescription(referenceText.replace('capability: V2_0', 'capability: V1_4_3')),
+    );
+    expect(err.message).to.equal(
+      'INVALID_DESCRIPTION: channel.capability: expected V2_0 or V3_0, found "V1_4_3"',
+    );
+  });
+
   it('rejects two orgs with the same MSP id', function () {
     const err = errorOf(() =>
       parseDescription(referenceText.replace('mspId: SubcontractorMSP', 'mspId: OemMSP')),

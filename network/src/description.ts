@@ -33,6 +33,10 @@ export interface OrdererOrgSpec extends OrgSpecBase {
   readonly orderers: readonly NodeSpec[];
 }
 
+/** Channel capability levels the network tool can write into the genesis block. */
+export const CHANNEL_CAPABILITIES = ['V2_0', 'V3_0'] as const;
+export type ChannelCapability = (typeof CHANNEL_CAPABILITIES)[number];
+
 /** The declarative network description (`network/profiles/*.yaml`). */
 export interface NetworkDescription {
   readonly name: string;
@@ -41,6 +45,12 @@ export interface NetworkDescription {
     readonly name: string;
     readonly batchTimeout: string;
     readonly maxMessageCount: number;
+    /**
+     * The channel capability level. `V2_0` by default: in the Fabric build we run, `V3_0` makes every peer
+     * gateway broadcast each transaction to every orderer as if the channel were BFT, so a Raft channel
+     * orders it once per orderer (decision 0005). `V3_0` is accepted only to measure that.
+     */
+    readonly capability: ChannelCapability;
     readonly raft: {
       readonly tickInterval: string;
       readonly electionTicks: number;
@@ -83,6 +93,13 @@ function arr(v: Json, path: string): Json[] {
 }
 
 const duration = /^\d+(ms|s)$/;
+
+function capability(v: Json): ChannelCapability {
+  if (v === undefined) return 'V2_0';
+  const found = CHANNEL_CAPABILITIES.find((c) => c === v);
+  if (!found) fail('channel.capability', CHANNEL_CAPABILITIES.join(' or '), v);
+  return found;
+}
 
 function nodes(v: Json, path: string): NodeSpec[] {
   return arr(v, path).map((n, i) => {
@@ -139,6 +156,7 @@ export function parseDescription(text: string): NetworkDescription {
       name: str(channel['name'], 'channel.name', /^[a-z][a-z0-9.-]*$/),
       batchTimeout,
       maxMessageCount: int(channel['maxMessageCount'], 'channel.maxMessageCount', 1, 10000),
+      capability: capability(channel['capability']),
       raft: {
         tickInterval: str(raft['tickInterval'], 'channel.raft.tickInterval', duration),
         electionTicks: int(raft['electionTicks'], 'channel.raft.electionTicks', 2, 100),

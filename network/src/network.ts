@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createGenesisBlock, joinOrderers, joinPeers, waitForGossip, waitForRaftLeader } from './channel';
 import { deployChaincode, type DeployResult } from './chaincode-lifecycle';
+import { commonConnectionProfile, commonConnectionProfileFile } from './common-connection-profile';
 import { writeConfigtx, writeOrdererConfig, writePeerConfig } from './configs';
 import { loadDescription } from './description';
 import { NetworkError } from './errors';
@@ -110,6 +111,11 @@ export class FabricNetwork {
 
   get connectionFile(): string {
     return join(this.plan.stateDir, 'connection.json');
+  }
+
+  /** The Fabric common connection profile of a peer org (`connection-<org>.json`), for third-party tools. */
+  commonConnectionFile(orgName: string): string {
+    return join(this.plan.stateDir, commonConnectionProfileFile(orgName));
   }
 
   /** Number of long-running processes a complete network has. */
@@ -408,6 +414,10 @@ export class FabricNetwork {
       orgs,
     };
     writeFileSync(this.connectionFile, JSON.stringify(profile, null, 2) + '\n');
+    for (const org of this.plan.orgs) {
+      const ccp = commonConnectionProfile(this.plan, org);
+      writeFileSync(this.commonConnectionFile(org.name), JSON.stringify(ccp, null, 2) + '\n');
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type ConnectionProfile,
   type OrgConnection,
 } from './connection-profile';
+import { validationCodeName } from './block-census';
 
 /** Which enrolled user of which org a connection acts as. */
 export interface LedgerUser {
@@ -35,15 +36,6 @@ export class TransactionInvalidError extends Error {
   ) {
     super(`transaction ${transactionId} committed INVALID in block ${blockNumber}: ${validationCode}`);
   }
-}
-
-const validationCodeNames: ReadonlyMap<number, string> = new Map(
-  Object.entries(peer.TxValidationCode).map(([name, code]) => [code, name]),
-);
-
-/** The name of a Fabric TxValidationCode number. */
-export function validationCodeName(code: number): string {
-  return validationCodeNames.get(code) ?? `UNKNOWN(${code})`;
 }
 
 /** What qscc returns about a committed transaction: its validation code and the MSPs that endorsed it. */
@@ -135,6 +127,13 @@ export class LedgerConnection {
       .getContract('qscc')
       .evaluateTransaction('GetChainInfo', this.profile.channel);
     return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
+  }
+
+  /** The serialized block `blockNumber` as this connection's peer has it (qscc GetBlockByNumber). */
+  async block(blockNumber: bigint): Promise<Uint8Array> {
+    return this.#network
+      .getContract('qscc')
+      .evaluateTransaction('GetBlockByNumber', this.profile.channel, blockNumber.toString());
   }
 
   /** Waits (at most 10 s) until this connection's peer has committed the newest block this process saw. */

@@ -10,6 +10,9 @@ import {
   type ScenarioReport,
   type ScenarioUsers,
 } from '@threadseal/cli';
+import type { BlockCensus } from '@threadseal/gateway';
+import { censusSince } from '../fixtures/block-census';
+import { closeConnections, connectAs } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 describe('the aerospace scenario end to end on the real network (typed client)', function () {
@@ -20,15 +23,28 @@ describe('the aerospace scenario end to end on the real network (typed client)',
   };
   let report: ScenarioReport;
   let dsi: DemoDsi;
+  let census: BlockCensus;
 
   before(async function () {
+    const auditor = connectAs({ org: 'oem', user: 'ip-admin' });
+    const heightBefore = await auditor.peerHeight();
     const opened = openScenarioUsers(testNetwork().connectionFile);
     users = opened;
     dsi = await protectDemoTdp(testNetwork(), randomBytes(3).toString('hex'));
     report = await runAerospaceScenario(opened, undefined, dsi.register);
+    // The scenario ends with the OEM reading its tree, so the OEM's peer holds every block it wrote.
+    census = await censusSince(auditor, heightBefore);
   });
   after(function () {
     if (users) closeScenarioUsers(users);
+    closeConnections();
+  });
+
+  it('orders each of its transactions once and commits every one VALID (counted from the blocks)', function () {
+    // 20 builds are started and completed, plus the DSI, licences, machines and allocations.
+    expect(census.transactions).to.be.greaterThan(40);
+    expect(census.byValidationCode).to.deep.equal({ VALID: census.transactions });
+    expect(census.repeatedTransactionIds).to.deep.equal({});
   });
 
   it('registers the DSI sealed by the OEM under the digest of its signed manifest', function () {
