@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runSmoke } from '@threadseal/gateway';
+import { blockCensus, LedgerConnection, runSmoke } from '@threadseal/gateway';
 import { randomBytes } from 'node:crypto';
 import {
   closeScenarioUsers,
@@ -24,6 +24,10 @@ const demo: CliCommand = {
       out('== network');
       const up = await network.up();
       out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
+      const auditor = LedgerConnection.open(network.connectionFile, { org: 'oem', user: 'ip-admin' });
+      const heightBefore = await auditor.peerHeight().finally(() => {
+        auditor.close();
+      });
       out(
         '\n== gateway smoke: a transaction endorsed by two orgs, committed VALID, read back by the other org',
       );
@@ -65,6 +69,7 @@ const demo: CliCommand = {
             (opened.allMatch ? 'identical to the originals' : 'MISMATCH'),
         );
         if (!opened.allMatch) throw new Error('the opened DSI does not match the protected files');
+        await reportBlocks(network.connectionFile, heightBefore, out);
       } finally {
         closeScenarioUsers(users);
       }
@@ -76,5 +81,32 @@ const demo: CliCommand = {
     return 0;
   },
 };
+
+/** Counts the demo's own blocks from the OEM's peer: every transaction VALID and ordered once. */
+async function reportBlocks(
+  connectionFile: string,
+  fromHeight: bigint,
+  out: (line: string) => unknown,
+): Promise<void> {
+  const auditor = LedgerConnection.open(connectionFile, { org: 'oem', user: 'ip-admin' });
+  try {
+    const height = await auditor.peerHeight();
+    const census = await blockCensus((n) => auditor.block(n), fromHeight, height);
+    const codes = Object.entries(census.byValidationCode)
+      .map(([code, count]) => `${count} ${code}`)
+      .join(', ');
+    const repeated = Object.keys(census.repeatedTransactionIds).length;
+    out(
+      `\n== the demo's blocks, read back from the OEM's peer: ${census.blocks} blocks, ${census.transactions} transactions (${codes}), ` +
+        `${repeated} ordered more than once, ${Math.round(census.bytes / Math.max(census.transactions, 1))} bytes per transaction`,
+    );
+    if (repeated > 0 || census.invalid.length > 0)
+      throw new Error(
+        `the demo's blocks hold ${repeated} repeated and ${census.invalid.length} INVALID transactions`,
+      );
+  } finally {
+    auditor.close();
+  }
+}
 
 export const demoCommands: readonly CliCommand[] = [demo];

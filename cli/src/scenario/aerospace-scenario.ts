@@ -212,15 +212,19 @@ export async function runAerospaceScenario(
   const subRecord = await users.cmLicenseAdmin.client.connection.transactionRecord(sub.transactionId);
 
   log('allocations: 4 units to each of the 3 + 2 machines');
+  // Each allocation writes its licence's balance: one licence's allocations go one after the other (in
+  // parallel they would only end as MVCC conflicts and retries), the two licences' side by side.
   await Promise.all(
-    machines.map((m) =>
-      (m.org === 'manufacturer' ? users.cmLicenseAdmin : users.subLicenseAdmin).licenses.allocate({
-        licenseId: m.org === 'manufacturer' ? ids.floor : ids.sub,
-        machineId: m.machineId,
-        quantity: 4,
-        scrapAllowance: 0,
-      }),
-    ),
+    (['manufacturer', 'subcontractor'] as const).map(async (org) => {
+      for (const m of machines.filter((candidate) => candidate.org === org)) {
+        await (org === 'manufacturer' ? users.cmLicenseAdmin : users.subLicenseAdmin).licenses.allocate({
+          licenseId: org === 'manufacturer' ? ids.floor : ids.sub,
+          machineId: m.machineId,
+          quantity: 4,
+          scrapAllowance: 0,
+        });
+      }
+    }),
   );
 
   log(
