@@ -26,6 +26,9 @@ export function describeEndpoints(network: FabricNetwork): string {
     `  state:  ${plan.stateDir}`,
     `  logs:   ${plan.logsDir}`,
     `  client connection profile: ${network.connectionFile}`,
+    ...plan.orgs.map(
+      (org) => `  Fabric common connection profile of ${org.name}: ${network.commonConnectionFile(org.name)}`,
+    ),
   ];
   for (const ca of plan.cas)
     lines.push(
