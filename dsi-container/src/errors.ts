@@ -1,60 +1,23 @@
+import { CONTAINER_ERROR_CODES, ThreadsealError, type ContainerErrorCode } from '@threadseal/ledger-model';
+
 /**
- * Every way a DSI operation can fail. The set is closed: callers switch on `code`,
- * never on message text. See docs/container-format.md §9 for when each code is raised.
+ * Every way a DSI operation can fail: the container codes of threadseal's one error vocabulary
+ * (`CONTAINER_ERROR_CODES` in `@threadseal/ledger-model`, where each is documented). The set is closed:
+ * callers switch on `code`, never on message text. See docs/container-format.md §9 for when each code is
+ * raised.
  */
-export const DsiErrorCode = {
-  /** The first bytes are not the DSI magic. */
-  BAD_MAGIC: 'BAD_MAGIC',
-  /** The version byte names a format this library does not implement. */
-  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
-  /** The declared header length exceeds the limit (checked before allocation). */
-  HEADER_TOO_LARGE: 'HEADER_TOO_LARGE',
-  /** The header is not strict JSON of the documented shape. */
-  MALFORMED_HEADER: 'MALFORMED_HEADER',
-  /** The signed manifest is not strict JSON of the documented shape. */
-  MALFORMED_MANIFEST: 'MALFORMED_MANIFEST',
-  /** A count or size in the manifest exceeds a documented limit. */
-  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
-  /** The DSSE signature does not verify with the included signer certificate. */
-  BAD_SIGNATURE: 'BAD_SIGNATURE',
-  /** The signer certificate does not chain to one of the trusted roots. */
-  UNTRUSTED_SIGNER: 'UNTRUSTED_SIGNER',
-  /** A certificate of the signer chain is past its notAfter date. */
-  SIGNER_EXPIRED: 'SIGNER_EXPIRED',
-  /** A certificate of the signer chain is before its notBefore date. */
-  SIGNER_NOT_YET_VALID: 'SIGNER_NOT_YET_VALID',
-  /** The manifest's creator does not match the signer certificate. */
-  CREATOR_MISMATCH: 'CREATOR_MISMATCH',
-  /** No recipient stanza is addressed to the given key. */
-  NOT_A_RECIPIENT: 'NOT_A_RECIPIENT',
-  /** A recipient stanza does not decrypt, or yields keys that do not match the signed commitments. */
-  WRAP_MISMATCH: 'WRAP_MISMATCH',
-  /** A segment's ciphertext does not match its signed digest. */
-  DIGEST_MISMATCH: 'DIGEST_MISMATCH',
-  /** A chunk failed AEAD authentication during decryption. */
-  CORRUPTED_CHUNK: 'CORRUPTED_CHUNK',
-  /** The input ends before the end the manifest declares. */
-  TRUNCATED: 'TRUNCATED',
-  /** Bytes follow the end the manifest declares. */
-  TRAILING_DATA: 'TRAILING_DATA',
-  /** A file input does not match what was declared (size changed while reading, unreadable). */
-  INPUT_ERROR: 'INPUT_ERROR',
-  /** A caller-supplied argument is invalid (bad chunk size, no recipients, duplicate names, …). */
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
-  /** A key or certificate is not an EC P-256 key, or cannot be parsed. */
-  UNSUPPORTED_KEY: 'UNSUPPORTED_KEY',
-  /** A PKCS#11 token call failed. */
-  TOKEN_ERROR: 'TOKEN_ERROR',
-} as const;
+export const DsiErrorCode = Object.freeze(
+  Object.fromEntries(CONTAINER_ERROR_CODES.map((code) => [code, code])) as {
+    readonly [K in ContainerErrorCode]: K;
+  },
+);
 
 /** The closed union of DSI error codes. */
-export type DsiErrorCode = (typeof DsiErrorCode)[keyof typeof DsiErrorCode];
+export type DsiErrorCode = ContainerErrorCode;
 
 /** The one error class every DSI operation throws; `code` says which check failed. */
-export class DsiError extends Error {
+export class DsiError extends ThreadsealError<DsiErrorCode> {
   override readonly name = 'DsiError';
-  /** Which check failed. */
-  readonly code: DsiErrorCode;
   /** Structured context (file name, chunk index, offset…) for logs. */
   readonly details: Readonly<Record<string, string | number>>;
 
@@ -64,8 +27,7 @@ export class DsiError extends Error {
     details: Readonly<Record<string, string | number>> = {},
     options?: { cause?: unknown },
   ) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
+    super(code, message, options);
     this.details = details;
   }
 }
@@ -73,4 +35,38 @@ export class DsiError extends Error {
 /** Whether `err` is a {@link DsiError}, optionally with the given code. */
 export function isDsiError(err: unknown, code?: DsiErrorCode): err is DsiError {
   return err instanceof DsiError && (code === undefined || err.code === code);
+}
+
+/**
+ * Runs one public operation so that nothing but a {@link DsiError} leaves the library: a file-system
+ * error becomes `INPUT_ERROR` (naming the path and the system code), anything else `INTERNAL` with the
+ * original as its `cause`.
+ */
+export async function atBoundary<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw asDsiError(what, err);
+  }
+}
+
+/** The {@link DsiError} that `err`, thrown while doing `what`, becomes at the library's boundary. */
+export function asDsiError(what: string, err: unknown): DsiError {
+  if (err instanceof DsiError) return err;
+  const sys = err as NodeJS.ErrnoException | undefined;
+  if (sys && typeof sys.code === 'string' && /^E[A-Z0-9]+$/.test(sys.code)) {
+    const path = typeof sys.path === 'string' ? ` ${sys.path}` : '';
+    return new DsiError(
+      'INPUT_ERROR',
+      `${what}: cannot ${sys.syscall ?? 'read'}${path} (${sys.code})`,
+      {
+        errno: sys.code,
+        ...(sys.syscall ? { syscall: sys.syscall } : {}),
+        ...(sys.path ? { path: sys.path } : {}),
+      },
+      { cause: err },
+    );
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new DsiError('INTERNAL', `${what}: ${message}`, {}, { cause: err });
 }

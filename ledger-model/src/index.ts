@@ -4,11 +4,22 @@
  */
 export { canonicalJson, type JsonValue } from './canonical-json.js';
 export {
+  CLIENT_ERROR_CODES,
+  CONTAINER_ERROR_CODES,
+  ERROR_CODES,
+  HTTP_STATUS,
   LEDGER_ERROR_CODES,
   LedgerError,
+  NETWORK_ERROR_CODES,
+  ThreadsealError,
   isLedgerErrorCode,
+  isThreadsealError,
   parseLedgerError,
+  type ClientErrorCode,
+  type ContainerErrorCode,
+  type ErrorCode,
   type LedgerErrorCode,
+  type NetworkErrorCodeName,
   type ParsedLedgerError,
 } from './errors.js';
 export { CONTRACT, TRANSIENT, TX, transientTermsField, type TransactionName } from './transactions.js';

@@ -6,6 +6,7 @@ import { identityFiles } from './identities';
 import { peerCli } from './peer-cli';
 import { runCommand, runCommandAsync, type ProcessRecord } from './processes';
 import { identityDir, type NetworkPlan, type OrdererNode, type PeerNode } from './plan';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 export function genesisBlockFile(plan: NetworkPlan): string {
   return join(plan.channelDir, `${plan.description.channel.name}.block`);
@@ -155,7 +156,7 @@ export async function waitForGossip(plan: NetworkPlan, processes: readonly Proce
   await Promise.all(
     plan.peers.map((peer) => {
       const org = plan.orgs.find((o) => o.name === peer.org);
-      if (!org) throw new Error(`peer ${peer.id} has no org`);
+      if (!org) throw new ThreadsealError('INTERNAL', `peer ${peer.id} has no org`);
       // /metrics asks for a client certificate: the org admin's TLS pair.
       const admin = identityFiles(identityDir(org, 'admin')).tls;
       const proc = processes.find((p) => p.name === peer.id);

@@ -4,6 +4,7 @@ import { parse, parseDocument, stringify } from 'yaml';
 import { parseDurationMs } from './description';
 import { identityFiles, nodeTls } from './identities';
 import { nodeIdentityDir, type NetworkPlan, type OrdererNode, type OrgLayout, type PeerNode } from './plan';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 /** Where the external builder for chaincode-as-a-service lives (detect/build/release scripts). */
 export function ccaasBuilderDir(plan: NetworkPlan): string {
@@ -76,7 +77,7 @@ export function writePeerConfig(plan: NetworkPlan, peer: PeerNode): string {
 
 function orgCaCert(plan: NetworkPlan, peer: PeerNode): string {
   const org = plan.orgs.find((o) => o.name === peer.org);
-  if (!org) throw new Error(`peer ${peer.id} has no org`);
+  if (!org) throw new ThreadsealError('INTERNAL', `peer ${peer.id} has no org`);
   return org.caCert;
 }
 

@@ -24,6 +24,7 @@ import {
   tailLog,
   type ProcessRecord,
 } from './processes';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 /** How to find a network: its description, where its state lives, and which ports it takes. */
 export interface NetworkOptions {
@@ -336,7 +337,7 @@ export class FabricNetwork {
     await Promise.all(
       records.map((r) => {
         const node = this.#nodeByName(r.name);
-        if (!node) throw new Error(`no node ${r.name}`);
+        if (!node) throw new ThreadsealError('INTERNAL', `no node ${r.name}`);
         return waitHealthy(this.#healthUrl(node)[0].replace(/\/healthz$/, ''), undefined, {
           what: `${r.name} health`,
           timeoutMs: 30_000,
@@ -371,7 +372,7 @@ export class FabricNetwork {
     await Promise.all(
       records.map((r, i) => {
         const node = nodes[i];
-        if (!node) throw new Error('node index out of range');
+        if (!node) throw new ThreadsealError('INTERNAL', 'node index out of range');
         const [url, ca] = this.#healthUrl(node);
         return waitHealthy(url.replace(/\/healthz$/, ''), ca, {
           what: `${node.id} /healthz`,

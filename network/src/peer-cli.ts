@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { identityFiles } from './identities';
 import { runCommandAsync } from './processes';
 import { identityDir, orgOf, type NetworkPlan, type PeerNode } from './plan';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 /** Environment for the `peer` CLI acting as an org identity (the org admin by default) against one peer. */
 export function peerCliEnv(plan: NetworkPlan, peer: PeerNode, identity = 'admin'): Record<string, string> {
@@ -21,7 +22,7 @@ export function peerCliEnv(plan: NetworkPlan, peer: PeerNode, identity = 'admin'
 /** Flags that point the `peer` CLI at the first orderer over TLS. */
 export function ordererFlags(plan: NetworkPlan): string[] {
   const o = plan.orderers[0];
-  if (!o) throw new Error('the description has no orderer');
+  if (!o) throw new ThreadsealError('INTERNAL', 'the description has no orderer');
   return ['-o', `${o.host}:${o.port}`, '--tls', '--cafile', plan.ordererOrg.caCert];
 }
 

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { NetworkDescription, PeerOrgSpec, UserSpec } from './description';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 /** A Fabric CA of one org. */
 export interface CaNode {
@@ -183,6 +184,6 @@ export function nodeIdentityDir(node: PeerNode | OrdererNode): string {
 export function orgOf(plan: NetworkPlan, node: PeerNode | OrdererNode): OrgLayout {
   if (node.kind === 'orderer') return plan.ordererOrg;
   const org = plan.orgs.find((o) => o.name === node.org);
-  if (!org) throw new Error(`peer ${node.id} has no org`);
+  if (!org) throw new ThreadsealError('INTERNAL', `peer ${node.id} has no org`);
   return org;
 }

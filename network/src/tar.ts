@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { ThreadsealError } from '@threadseal/ledger-model';
 
 /** One regular file of a tar archive. */
 export interface TarEntry {
@@ -7,7 +8,8 @@ export interface TarEntry {
 }
 
 function header(name: string, size: number): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
+  if (Buffer.byteLength(name) > 100)
+    throw new ThreadsealError('INTERNAL', `tar entry name too long: ${name}`);
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write('0000644\0', 100); // mode

@@ -1,4 +1,5 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { LedgerError } from '@threadseal/ledger-model';
 
 /** What the chaincode sees of the submitting client: MSP, subject and the CA attributes we rely on. */
 export interface ClientIdentityView {
@@ -45,7 +46,7 @@ export class SystemContract extends Contract {
   @Transaction()
   public async PutNote(ctx: Context, key: string, value: string): Promise<void> {
     if (key.length === 0 || key.length > 128)
-      throw new Error(`INVALID_ARGUMENT: note key must be 1..128 characters, got ${key.length}`);
+      throw new LedgerError('INVALID_ARGUMENT', `note key must be 1..128 characters, got ${key.length}`);
     await ctx.stub.putState(ctx.stub.createCompositeKey('note', [key]), Buffer.from(value, 'utf8'));
   }
 
@@ -54,7 +55,7 @@ export class SystemContract extends Contract {
   @Returns('string')
   public async GetNote(ctx: Context, key: string): Promise<string> {
     const bytes = await ctx.stub.getState(ctx.stub.createCompositeKey('note', [key]));
-    if (bytes.length === 0) throw new Error(`NOT_FOUND: note ${key} does not exist`);
+    if (bytes.length === 0) throw new LedgerError('NOT_FOUND', `note ${key} does not exist`);
     return Buffer.from(bytes).toString('utf8');
   }
 }

@@ -3,7 +3,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { encodeHeader, encodePreamble } from '../format/header';
 import { LIMITS, PREAMBLE_LENGTH } from '../format/limits';
-import { DsiError } from '../errors';
+import { DsiError, atBoundary } from '../errors';
 import { keyId } from '../crypto/p256';
 import { recipientPublicKey } from '../keys/software';
 import type { RecipientKey } from '../keys/types';
@@ -35,37 +35,39 @@ export async function addRecipients(
   recipients: readonly (string | Buffer | KeyObject | X509Certificate)[],
   options: VerifyOptions,
 ): Promise<RewrappedDsi> {
-  const ra = await openSource(source, options.tmpDir);
-  try {
-    const parsed = await parseContainer(ra);
-    const verified = await verifyParsed(ra, parsed, options);
-    const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
-    const present = new Set(parsed.header.recipients.map((r) => r.keyId));
-    const fresh = recipients.map((r) => recipientPublicKey(r)).filter((pk) => !present.has(keyId(pk)));
-    const stanzas = [...parsed.header.recipients, ...wrapKeys(keys, fresh, verified.dsiId)];
-    if (stanzas.length > LIMITS.maxRecipients)
-      throw new DsiError('INVALID_ARGUMENT', `a DSI holds at most ${LIMITS.maxRecipients} recipients`);
-    const header = encodeHeader({ ...parsed.header, recipients: stanzas });
-    const prefix = Buffer.concat([encodePreamble(header.length), header]);
-    const payloadStart = PREAMBLE_LENGTH + parsed.headerLength;
-    async function* emit(): AsyncGenerator<Buffer> {
-      try {
-        yield prefix;
-        for (let pos = payloadStart; pos < parsed.end; pos += 1 << 20) {
-          yield await ra.read(pos, Math.min(1 << 20, parsed.end - pos));
+  return atBoundary('addRecipients', async () => {
+    const ra = await openSource(source, options.tmpDir);
+    try {
+      const parsed = await parseContainer(ra);
+      const verified = await verifyParsed(ra, parsed, options);
+      const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
+      const present = new Set(parsed.header.recipients.map((r) => r.keyId));
+      const fresh = recipients.map((r) => recipientPublicKey(r)).filter((pk) => !present.has(keyId(pk)));
+      const stanzas = [...parsed.header.recipients, ...wrapKeys(keys, fresh, verified.dsiId)];
+      if (stanzas.length > LIMITS.maxRecipients)
+        throw new DsiError('INVALID_ARGUMENT', `a DSI holds at most ${LIMITS.maxRecipients} recipients`);
+      const header = encodeHeader({ ...parsed.header, recipients: stanzas });
+      const prefix = Buffer.concat([encodePreamble(header.length), header]);
+      const payloadStart = PREAMBLE_LENGTH + parsed.headerLength;
+      async function* emit(): AsyncGenerator<Buffer> {
+        try {
+          yield prefix;
+          for (let pos = payloadStart; pos < parsed.end; pos += 1 << 20) {
+            yield await ra.read(pos, Math.min(1 << 20, parsed.end - pos));
+          }
+        } finally {
+          await ra.close();
         }
-      } finally {
-        await ra.close();
       }
+      return {
+        dsiId: verified.dsiId,
+        size: prefix.length + parsed.end - payloadStart,
+        added: fresh.length,
+        stream: Readable.from(emit()),
+      };
+    } catch (err) {
+      await ra.close();
+      throw err;
     }
-    return {
-      dsiId: verified.dsiId,
-      size: prefix.length + parsed.end - payloadStart,
-      added: fresh.length,
-      stream: Readable.from(emit()),
-    };
-  } catch (err) {
-    await ra.close();
-    throw err;
-  }
+  });
 }

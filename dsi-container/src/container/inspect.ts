@@ -1,6 +1,6 @@
 /** inspect(): the public manifest and header facts, without any key and without verifying. */
 import { Readable } from 'node:stream';
-import { DsiError } from '../errors';
+import { DsiError, atBoundary } from '../errors';
 import { decodeHeader, decodePreamble } from '../format/header';
 import { PREAMBLE_LENGTH } from '../format/limits';
 import type { Manifest } from '../format/manifest';
@@ -55,49 +55,51 @@ async function readExactly(
  * @throws DsiError BAD_MAGIC | UNSUPPORTED_VERSION | HEADER_TOO_LARGE | MALFORMED_HEADER | MALFORMED_MANIFEST | LIMIT_EXCEEDED | TRUNCATED | TRAILING_DATA
  */
 export async function inspect(source: ContainerSource): Promise<DsiInspection> {
-  let header;
-  let headerLength: number;
-  if (typeof source === 'string' || source instanceof Uint8Array) {
-    const ra = await openSource(source);
-    try {
-      ({ header, headerLength } = await parseContainer(ra));
-    } finally {
-      await ra.close();
+  return atBoundary('inspect', async () => {
+    let header;
+    let headerLength: number;
+    if (typeof source === 'string' || source instanceof Uint8Array) {
+      const ra = await openSource(source);
+      try {
+        ({ header, headerLength } = await parseContainer(ra));
+      } finally {
+        await ra.close();
+      }
+    } else {
+      const iter = (source instanceof Readable ? source : Readable.from(source))[
+        Symbol.asyncIterator
+      ]() as AsyncIterator<Uint8Array>;
+      const carry: Buffer[] = [];
+      try {
+        const preamble = await readExactly(iter, carry, PREAMBLE_LENGTH, 'preamble').catch((err: unknown) => {
+          // Let the preamble decoder name the failure precisely (BAD_MAGIC before TRUNCATED).
+          decodePreamble(Buffer.concat(carry));
+          throw err;
+        });
+        headerLength = decodePreamble(preamble);
+        header = decodeHeader(await readExactly(iter, carry, headerLength, 'header'));
+      } finally {
+        await iter.return?.();
+      }
     }
-  } else {
-    const iter = (source instanceof Readable ? source : Readable.from(source))[
-      Symbol.asyncIterator
-    ]() as AsyncIterator<Uint8Array>;
-    const carry: Buffer[] = [];
-    try {
-      const preamble = await readExactly(iter, carry, PREAMBLE_LENGTH, 'preamble').catch((err: unknown) => {
-        // Let the preamble decoder name the failure precisely (BAD_MAGIC before TRUNCATED).
-        decodePreamble(Buffer.concat(carry));
-        throw err;
-      });
-      headerLength = decodePreamble(preamble);
-      header = decodeHeader(await readExactly(iter, carry, headerLength, 'header'));
-    } finally {
-      await iter.return?.();
-    }
-  }
-  const [leaf] = parseDerCertificates(header.certificates.slice(0, 1));
-  if (!leaf) throw new DsiError('MALFORMED_HEADER', 'header has no signer certificate');
-  return {
-    dsiId: dsiIdOfManifest(header.manifestBytes),
-    formatVersion: 1,
-    manifest: header.manifest,
-    headerLength,
-    containerSize: placeFiles(header, PREAMBLE_LENGTH + headerLength).end,
-    signer: {
-      subject: leaf.subject,
-      issuer: leaf.issuer,
-      validFrom: leaf.validFrom,
-      validTo: leaf.validTo,
-      fingerprint256: leaf.fingerprint256,
-    },
-    recipients: header.recipients.map((r) => r.keyId),
-  };
+    const [leaf] = parseDerCertificates(header.certificates.slice(0, 1));
+    if (!leaf) throw new DsiError('MALFORMED_HEADER', 'header has no signer certificate');
+    return {
+      dsiId: dsiIdOfManifest(header.manifestBytes),
+      formatVersion: 1,
+      manifest: header.manifest,
+      headerLength,
+      containerSize: placeFiles(header, PREAMBLE_LENGTH + headerLength).end,
+      signer: {
+        subject: leaf.subject,
+        issuer: leaf.issuer,
+        validFrom: leaf.validFrom,
+        validTo: leaf.validTo,
+        fingerprint256: leaf.fingerprint256,
+      },
+      recipients: header.recipients.map((r) => r.keyId),
+    };
+  });
 }
 
 /**
@@ -105,5 +107,7 @@ export async function inspect(source: ContainerSource): Promise<DsiInspection> {
  * @throws DsiError as {@link inspect}
  */
 export async function dsiId(source: ContainerSource): Promise<string> {
-  return (await inspect(source)).dsiId;
+  return atBoundary('dsiId', async () => {
+    return (await inspect(source)).dsiId;
+  });
 }

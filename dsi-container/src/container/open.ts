@@ -1,6 +1,6 @@
 /** open(): verify, then unwrap, then decrypt — plaintext only ever in memory. */
 import { Readable } from 'node:stream';
-import { DsiError } from '../errors';
+import { DsiError, atBoundary } from '../errors';
 import { AEAD, openBase } from '../crypto/hpke';
 import { keyCommitment, openName, payloadKey } from '../crypto/key-schedule';
 import { keyId } from '../crypto/p256';
@@ -150,25 +150,27 @@ export async function open(
   key: RecipientKey,
   options: VerifyOptions,
 ): Promise<OpenedDsi> {
-  const ra = await openSource(source, options.tmpDir);
-  try {
-    const parsed = await parseContainer(ra);
-    const verified = await verifyParsed(ra, parsed, options);
-    const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
-    const names = fileNames(verified.manifest, keys);
-    const files = parsed.files.map((file, i): OpenedFile => {
-      const name = names[i] as string;
-      const pk = payloadKey(keys[i] as Buffer);
-      return {
-        name,
-        mediaType: file.entry.mediaType,
-        size: file.entry.size,
-        stream: () => decryptStream(ra, file, verified.manifest, pk, name),
-      };
-    });
-    return { ...verified, files, close: () => ra.close() };
-  } catch (err) {
-    await ra.close();
-    throw err;
-  }
+  return atBoundary('open', async () => {
+    const ra = await openSource(source, options.tmpDir);
+    try {
+      const parsed = await parseContainer(ra);
+      const verified = await verifyParsed(ra, parsed, options);
+      const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
+      const names = fileNames(verified.manifest, keys);
+      const files = parsed.files.map((file, i): OpenedFile => {
+        const name = names[i] as string;
+        const pk = payloadKey(keys[i] as Buffer);
+        return {
+          name,
+          mediaType: file.entry.mediaType,
+          size: file.entry.size,
+          stream: () => decryptStream(ra, file, verified.manifest, pk, name),
+        };
+      });
+      return { ...verified, files, close: () => ra.close() };
+    } catch (err) {
+      await ra.close();
+      throw err;
+    }
+  });
 }

@@ -4,7 +4,7 @@ import { mkdtemp, open as openFile, rename, rm, stat, type FileHandle } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { DsiError } from '../errors';
+import { DsiError, atBoundary } from '../errors';
 import { normaliseDer } from '../crypto/ecdsa';
 import { pae } from '../crypto/dsse';
 import { AEAD, sealBase } from '../crypto/hpke';
@@ -369,191 +369,193 @@ type Emission =
  * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
  */
 export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
-  const { chunkSize, segmentChunks } = checkOptions(options);
-  const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
-  const leaf = options.signer.certificates[0];
-  if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
-  assertP256(leaf.publicKey, 'the signer certificate key');
+  return atBoundary('protect', async () => {
+    const { chunkSize, segmentChunks } = checkOptions(options);
+    const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
+    const leaf = options.signer.certificates[0];
+    if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
+    assertP256(leaf.publicKey, 'the signer certificate key');
 
-  const needsSpool = options.files.some(
-    (f) => typeof f.source !== 'string' && !(f.source instanceof Uint8Array),
-  );
-  const dir = needsSpool ? await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-')) : undefined;
-  const spoolPath = dir ? path.join(dir, 'payload.bin') : '';
-  const cleanup = async (): Promise<void> => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    const spool = dir ? await openFile(spoolPath, 'w', 0o600) : undefined;
-    const contentKeys: Buffer[] = [];
-    const entries: ManifestFile[] = [];
-    const emissions: Emission[] = [];
-    let sealed = 0;
-    let spoolSize = 0;
+    const needsSpool = options.files.some(
+      (f) => typeof f.source !== 'string' && !(f.source instanceof Uint8Array),
+    );
+    const dir = needsSpool ? await mkdtemp(path.join(options.tmpDir ?? tmpdir(), 'dsi-protect-')) : undefined;
+    const spoolPath = dir ? path.join(dir, 'payload.bin') : '';
+    const cleanup = async (): Promise<void> => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    };
     try {
-      for (const [i, file] of options.files.entries()) {
-        const contentKey = options.contentKeysForTestVectors?.[i] ?? randomBytes(32);
-        contentKeys.push(contentKey);
-        const key = payloadKey(contentKey);
-        const segments: string[] = [];
-        let size = 0;
-        const identity = typeof file.source === 'string' ? await fileStamp(file.source) : undefined;
-        const stamp = identity?.stamp;
-        const spoolStart = spoolSize;
-        if (typeof file.source === 'string' && identity) {
-          // First pass over a path: a worker reads and seals it itself, keeping only digests. As
-          // many workers as the second pass uses, so the extra threads' memory is not kept around.
-          size = identity.size;
-          segments.push(
-            ...(await sealPathInto(
-              file,
-              file.source,
-              size,
-              key,
-              -1,
-              0,
-              chunkSize,
-              segmentChunks,
-              (n) => {
-                sealed += n;
+      const spool = dir ? await openFile(spoolPath, 'w', 0o600) : undefined;
+      const contentKeys: Buffer[] = [];
+      const entries: ManifestFile[] = [];
+      const emissions: Emission[] = [];
+      let sealed = 0;
+      let spoolSize = 0;
+      try {
+        for (const [i, file] of options.files.entries()) {
+          const contentKey = options.contentKeysForTestVectors?.[i] ?? randomBytes(32);
+          contentKeys.push(contentKey);
+          const key = payloadKey(contentKey);
+          const segments: string[] = [];
+          let size = 0;
+          const identity = typeof file.source === 'string' ? await fileStamp(file.source) : undefined;
+          const stamp = identity?.stamp;
+          const spoolStart = spoolSize;
+          if (typeof file.source === 'string' && identity) {
+            // First pass over a path: a worker reads and seals it itself, keeping only digests. As
+            // many workers as the second pass uses, so the extra threads' memory is not kept around.
+            size = identity.size;
+            segments.push(
+              ...(await sealPathInto(
+                file,
+                file.source,
+                size,
+                key,
+                -1,
+                0,
+                chunkSize,
+                segmentChunks,
+                (n) => {
+                  sealed += n;
+                  options.onProgress?.(sealed);
+                },
+                cryptoThreads(),
+              )),
+            );
+          } else
+            await pipelined(
+              numbered(file, chunkSize, segmentChunks),
+              pipelineDepth(),
+              (s) =>
+                sealSegmentAsync({
+                  key,
+                  data: s.data,
+                  firstChunk: s.firstChunk,
+                  chunkSize,
+                  lastSegment: s.last,
+                }),
+              async (r, s) => {
+                if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
+                  await spool.write(r.ciphertext);
+                  spoolSize += r.ciphertext.length;
+                }
+                release(r.ciphertext);
+                segments.push(r.digest);
+                size += s.plainLength;
+                sealed += s.plainLength;
                 options.onProgress?.(sealed);
               },
-              cryptoThreads(),
-            )),
+            );
+          emissions.push(
+            spoolSize > spoolStart ||
+              (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
+              ? { kind: 'spool', offset: spoolStart, length: spoolSize - spoolStart }
+              : { kind: 'reseal', file, key, ...(stamp ? { stamp } : {}) },
           );
-        } else
-          await pipelined(
-            numbered(file, chunkSize, segmentChunks),
-            pipelineDepth(),
-            (s) =>
-              sealSegmentAsync({
-                key,
-                data: s.data,
-                firstChunk: s.firstChunk,
-                chunkSize,
-                lastSegment: s.last,
-              }),
-            async (r, s) => {
-              if (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array)) {
-                await spool.write(r.ciphertext);
-                spoolSize += r.ciphertext.length;
-              }
-              release(r.ciphertext);
-              segments.push(r.digest);
-              size += s.plainLength;
-              sealed += s.plainLength;
-              options.onProgress?.(sealed);
-            },
-          );
-        emissions.push(
-          spoolSize > spoolStart ||
-            (spool && typeof file.source !== 'string' && !(file.source instanceof Uint8Array))
-            ? { kind: 'spool', offset: spoolStart, length: spoolSize - spoolStart }
-            : { kind: 'reseal', file, key, ...(stamp ? { stamp } : {}) },
-        );
-        entries.push({
-          name: file.confidentialName ? null : file.name,
-          sealedName: file.confidentialName ? sealName(contentKey, file.name).toString('base64') : null,
-          mediaType: file.mediaType ?? mediaTypeFor(file.name),
-          size,
-          keyCommitment: keyCommitment(contentKey),
-          digest: fileDigest(segments),
-          segments,
-        });
-      }
-    } finally {
-      await spool?.close();
-    }
-
-    const { manifest, dsiId, header } = await signedHeader(
-      options,
-      chunkSize,
-      segmentChunks,
-      entries,
-      contentKeys,
-      recipientKeys,
-    );
-    const prefix = Buffer.concat([encodePreamble(header.length), header]);
-    const payloadSize = entries.reduce(
-      (n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize,
-      0,
-    );
-
-    async function* resealed(e: Extract<Emission, { kind: 'reseal' }>): AsyncGenerator<Buffer> {
-      // Same key, same nonces: the second pass reproduces the signed ciphertext exactly, so it
-      // skips the digests; a file changed in between is caught by its stamp (and by verify).
-      const queue: Promise<{ ciphertext: Buffer }>[] = [];
-      const source = numbered(e.file, chunkSize, segmentChunks);
-      const next = async (): Promise<boolean> => {
-        const s = await source.next();
-        if (s.done) return false;
-        const p = sealSegmentAsync({
-          key: e.key,
-          data: s.value.data,
-          firstChunk: s.value.firstChunk,
-          chunkSize,
-          lastSegment: s.value.last,
-          skipDigest: true,
-        });
-        p.catch(() => undefined);
-        queue.push(p);
-        return true;
-      };
-      let more = true;
-      while (more && queue.length < pipelineDepth()) more = await next();
-      while (queue.length > 0) {
-        const r = await (queue.shift() as Promise<{ ciphertext: Buffer }>);
-        if (more) more = await next();
-        yield r.ciphertext;
-      }
-      if (
-        e.stamp &&
-        typeof e.file.source === 'string' &&
-        (await fileStamp(e.file.source)).stamp !== e.stamp
-      ) {
-        throw new DsiError(
-          'INPUT_ERROR',
-          `file ${e.file.name} changed while the container was being written`,
-          {
-            file: e.file.name,
-          },
-        );
-      }
-    }
-
-    async function* emit(): AsyncGenerator<Buffer> {
-      try {
-        yield prefix;
-        const fh = dir ? await openFile(spoolPath, 'r') : undefined;
-        try {
-          for (const e of emissions) {
-            if (e.kind === 'reseal') {
-              yield* resealed(e);
-              continue;
-            }
-            for (let pos = e.offset; pos < e.offset + e.length;) {
-              const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, e.offset + e.length - pos));
-              const { bytesRead } = await (fh as FileHandle).read(buf, 0, buf.length, pos);
-              if (bytesRead === 0) throw new Error('ciphertext spool ended early');
-              pos += bytesRead;
-              yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-            }
-          }
-        } finally {
-          await fh?.close();
+          entries.push({
+            name: file.confidentialName ? null : file.name,
+            sealedName: file.confidentialName ? sealName(contentKey, file.name).toString('base64') : null,
+            mediaType: file.mediaType ?? mediaTypeFor(file.name),
+            size,
+            keyCommitment: keyCommitment(contentKey),
+            digest: fileDigest(segments),
+            segments,
+          });
         }
       } finally {
-        await cleanup();
+        await spool?.close();
       }
+
+      const { manifest, dsiId, header } = await signedHeader(
+        options,
+        chunkSize,
+        segmentChunks,
+        entries,
+        contentKeys,
+        recipientKeys,
+      );
+      const prefix = Buffer.concat([encodePreamble(header.length), header]);
+      const payloadSize = entries.reduce(
+        (n, e) => n + fileLayout(e.size, chunkSize, segmentChunks).ciphertextSize,
+        0,
+      );
+
+      async function* resealed(e: Extract<Emission, { kind: 'reseal' }>): AsyncGenerator<Buffer> {
+        // Same key, same nonces: the second pass reproduces the signed ciphertext exactly, so it
+        // skips the digests; a file changed in between is caught by its stamp (and by verify).
+        const queue: Promise<{ ciphertext: Buffer }>[] = [];
+        const source = numbered(e.file, chunkSize, segmentChunks);
+        const next = async (): Promise<boolean> => {
+          const s = await source.next();
+          if (s.done) return false;
+          const p = sealSegmentAsync({
+            key: e.key,
+            data: s.value.data,
+            firstChunk: s.value.firstChunk,
+            chunkSize,
+            lastSegment: s.value.last,
+            skipDigest: true,
+          });
+          p.catch(() => undefined);
+          queue.push(p);
+          return true;
+        };
+        let more = true;
+        while (more && queue.length < pipelineDepth()) more = await next();
+        while (queue.length > 0) {
+          const r = await (queue.shift() as Promise<{ ciphertext: Buffer }>);
+          if (more) more = await next();
+          yield r.ciphertext;
+        }
+        if (
+          e.stamp &&
+          typeof e.file.source === 'string' &&
+          (await fileStamp(e.file.source)).stamp !== e.stamp
+        ) {
+          throw new DsiError(
+            'INPUT_ERROR',
+            `file ${e.file.name} changed while the container was being written`,
+            {
+              file: e.file.name,
+            },
+          );
+        }
+      }
+
+      async function* emit(): AsyncGenerator<Buffer> {
+        try {
+          yield prefix;
+          const fh = dir ? await openFile(spoolPath, 'r') : undefined;
+          try {
+            for (const e of emissions) {
+              if (e.kind === 'reseal') {
+                yield* resealed(e);
+                continue;
+              }
+              for (let pos = e.offset; pos < e.offset + e.length;) {
+                const buf = Buffer.allocUnsafeSlow(Math.min(1 << 20, e.offset + e.length - pos));
+                const { bytesRead } = await (fh as FileHandle).read(buf, 0, buf.length, pos);
+                if (bytesRead === 0) throw new Error('ciphertext spool ended early');
+                pos += bytesRead;
+                yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+              }
+            }
+          } finally {
+            await fh?.close();
+          }
+        } finally {
+          await cleanup();
+        }
+      }
+      const stream = Readable.from(emit(), { objectMode: false, highWaterMark: 1 });
+      // Also delete the spool if the stream is destroyed before it was ever read.
+      stream.once('close', () => void cleanup());
+      return { dsiId, manifest, size: prefix.length + payloadSize, stream };
+    } catch (err) {
+      await cleanup();
+      throw err;
     }
-    const stream = Readable.from(emit(), { objectMode: false, highWaterMark: 1 });
-    // Also delete the spool if the stream is destroyed before it was ever read.
-    stream.once('close', () => void cleanup());
-    return { dsiId, manifest, size: prefix.length + payloadSize, stream };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+  });
 }
 
 /** Plaintext bytes per worker job of {@link sealPathInto}: few messages, fine-grained balance. */
@@ -623,7 +625,10 @@ async function sealPathInto(
               file: file.name,
             });
           }
-          throw Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
+          throw new DsiError('INPUT_ERROR', `cannot read file ${file.name} (${source}): ${r.message}`, {
+            file: file.name,
+            ...(r.code ? { errno: r.code } : {}),
+          });
         }
         const before = digests.length * segmentBytes;
         digests.push(...r.digests);
@@ -659,165 +664,169 @@ export interface ProtectedFile {
  * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
  */
 export async function protectToFile(options: ProtectOptions, output: string): Promise<ProtectedFile> {
-  const { chunkSize, segmentChunks } = checkOptions(options);
-  const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
-  const leaf = options.signer.certificates[0];
-  if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
-  assertP256(leaf.publicKey, 'the signer certificate key');
-  const sizes = await Promise.all(
-    options.files.map(async (f) => {
-      if (f.source instanceof Uint8Array) return f.source.byteLength;
-      if (typeof f.source === 'string') {
-        try {
-          return (await stat(f.source)).size;
-        } catch (err) {
-          throw new DsiError(
-            'INPUT_ERROR',
-            `cannot read ${f.source} for file ${f.name}`,
-            { file: f.name },
-            { cause: err },
-          );
+  return atBoundary('protectToFile', async () => {
+    const { chunkSize, segmentChunks } = checkOptions(options);
+    const recipientKeys = options.recipients.map((r) => recipientPublicKey(r));
+    const leaf = options.signer.certificates[0];
+    if (!leaf) throw new DsiError('INVALID_ARGUMENT', 'the signer has no certificate');
+    assertP256(leaf.publicKey, 'the signer certificate key');
+    const sizes = await Promise.all(
+      options.files.map(async (f) => {
+        if (f.source instanceof Uint8Array) return f.source.byteLength;
+        if (typeof f.source === 'string') {
+          try {
+            return (await stat(f.source)).size;
+          } catch (err) {
+            throw new DsiError(
+              'INPUT_ERROR',
+              `cannot read ${f.source} for file ${f.name}`,
+              { file: f.name },
+              { cause: err },
+            );
+          }
         }
-      }
+        throw new DsiError(
+          'INVALID_ARGUMENT',
+          `file ${f.name} is a stream; protectToFile needs paths or bytes (use protect)`,
+        );
+      }),
+    );
+    const contentKeys = options.files.map(
+      (_, i) => options.contentKeysForTestVectors?.[i] ?? randomBytes(32),
+    );
+    const zero = '0'.repeat(64);
+    const placeholder = (size: number, i: number): ManifestFile => {
+      const file = options.files[i] as ProtectFile;
+      const key = contentKeys[i] as Buffer;
+      const segments = Array.from(
+        { length: fileLayout(size, chunkSize, segmentChunks).segmentCount },
+        () => zero,
+      );
+      return {
+        name: file.confidentialName ? null : file.name,
+        sealedName: file.confidentialName ? sealName(key, file.name).toString('base64') : null,
+        mediaType: file.mediaType ?? mediaTypeFor(file.name),
+        size,
+        keyCommitment: keyCommitment(key),
+        digest: zero,
+        segments,
+      };
+    };
+    const created = options.created ?? new Date();
+    const fixed: ProtectOptions = { ...options, created };
+    // The header length follows from sizes alone; a 71-byte DER placeholder has the usual base64 length.
+    const headerLength = encodeHeader({
+      manifestBytes: encodeManifest({
+        format: MANIFEST_FORMAT,
+        title: options.title,
+        partNumber: options.partNumber,
+        revision: options.revision,
+        productionRules: options.productionRules ?? null,
+        created: created.toISOString(),
+        creator: { mspId: options.mspId ?? null, subject: leaf.subject },
+        chunkSize,
+        segmentChunks,
+        files: sizes.map(placeholder),
+      }),
+      signature: Buffer.alloc(71),
+      certificates: options.signer.certificates.map((c) => c.raw),
+      recipients: recipientKeys.map(() => ({
+        type: RECIPIENT_TYPE,
+        keyId: zero,
+        enc: Buffer.alloc(65),
+        wrappedKeys: Buffer.alloc(32 * options.files.length + 16),
+      })),
+    }).length;
+    if (headerLength > LIMITS.maxHeaderBytes) {
       throw new DsiError(
         'INVALID_ARGUMENT',
-        `file ${f.name} is a stream; protectToFile needs paths or bytes (use protect)`,
+        `header would be ${headerLength} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit`,
       );
-    }),
-  );
-  const contentKeys = options.files.map((_, i) => options.contentKeysForTestVectors?.[i] ?? randomBytes(32));
-  const zero = '0'.repeat(64);
-  const placeholder = (size: number, i: number): ManifestFile => {
-    const file = options.files[i] as ProtectFile;
-    const key = contentKeys[i] as Buffer;
-    const segments = Array.from(
-      { length: fileLayout(size, chunkSize, segmentChunks).segmentCount },
-      () => zero,
-    );
-    return {
-      name: file.confidentialName ? null : file.name,
-      sealedName: file.confidentialName ? sealName(key, file.name).toString('base64') : null,
-      mediaType: file.mediaType ?? mediaTypeFor(file.name),
-      size,
-      keyCommitment: keyCommitment(key),
-      digest: zero,
-      segments,
-    };
-  };
-  const created = options.created ?? new Date();
-  const fixed: ProtectOptions = { ...options, created };
-  // The header length follows from sizes alone; a 71-byte DER placeholder has the usual base64 length.
-  const headerLength = encodeHeader({
-    manifestBytes: encodeManifest({
-      format: MANIFEST_FORMAT,
-      title: options.title,
-      partNumber: options.partNumber,
-      revision: options.revision,
-      productionRules: options.productionRules ?? null,
-      created: created.toISOString(),
-      creator: { mspId: options.mspId ?? null, subject: leaf.subject },
-      chunkSize,
-      segmentChunks,
-      files: sizes.map(placeholder),
-    }),
-    signature: Buffer.alloc(71),
-    certificates: options.signer.certificates.map((c) => c.raw),
-    recipients: recipientKeys.map(() => ({
-      type: RECIPIENT_TYPE,
-      keyId: zero,
-      enc: Buffer.alloc(65),
-      wrappedKeys: Buffer.alloc(32 * options.files.length + 16),
-    })),
-  }).length;
-  if (headerLength > LIMITS.maxHeaderBytes) {
-    throw new DsiError(
-      'INVALID_ARGUMENT',
-      `header would be ${headerLength} bytes, over the ${LIMITS.maxHeaderBytes}-byte limit`,
-    );
-  }
+    }
 
-  const partial = `${output}.partial`;
-  const fh = await openFile(partial, 'w', 0o644);
-  try {
-    let offset = PREAMBLE_LENGTH + headerLength;
-    let sealed = 0;
-    let pendingWrite: Promise<void> = Promise.resolve();
-    const entries: ManifestFile[] = [];
-    for (const [i, file] of options.files.entries()) {
-      const key = payloadKey(contentKeys[i] as Buffer);
-      if (typeof file.source === 'string') {
-        // Paths: worker threads read, seal and write at the final offsets themselves.
-        const size = sizes[i] as number;
-        const segments = await sealPathInto(
-          file,
-          file.source,
-          size,
-          key,
-          fh.fd,
-          offset,
-          chunkSize,
-          segmentChunks,
-          (n) => {
-            sealed += n;
+    const partial = `${output}.partial`;
+    const fh = await openFile(partial, 'w', 0o644);
+    try {
+      let offset = PREAMBLE_LENGTH + headerLength;
+      let sealed = 0;
+      let pendingWrite: Promise<void> = Promise.resolve();
+      const entries: ManifestFile[] = [];
+      for (const [i, file] of options.files.entries()) {
+        const key = payloadKey(contentKeys[i] as Buffer);
+        if (typeof file.source === 'string') {
+          // Paths: worker threads read, seal and write at the final offsets themselves.
+          const size = sizes[i] as number;
+          const segments = await sealPathInto(
+            file,
+            file.source,
+            size,
+            key,
+            fh.fd,
+            offset,
+            chunkSize,
+            segmentChunks,
+            (n) => {
+              sealed += n;
+              options.onProgress?.(sealed);
+            },
+            fileThreads(),
+          );
+          offset += fileLayout(size, chunkSize, segmentChunks).ciphertextSize;
+          entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
+          continue;
+        }
+        const segments: string[] = [];
+        let size = 0;
+        await pipelined(
+          numbered(file, chunkSize, segmentChunks),
+          pipelineDepth(),
+          (s) =>
+            sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
+          async (r, s) => {
+            // Keep one write in flight so writing overlaps reading and sealing the next segments.
+            await pendingWrite;
+            const at = offset;
+            pendingWrite = fh.write(r.ciphertext, 0, r.ciphertext.length, at).then(() => {
+              release(r.ciphertext);
+            });
+            pendingWrite.catch(() => undefined);
+            offset += r.ciphertext.length;
+            segments.push(r.digest);
+            size += s.plainLength;
+            sealed += s.plainLength;
             options.onProgress?.(sealed);
           },
-          fileThreads(),
         );
-        offset += fileLayout(size, chunkSize, segmentChunks).ciphertextSize;
-        entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
-        continue;
-      }
-      const segments: string[] = [];
-      let size = 0;
-      await pipelined(
-        numbered(file, chunkSize, segmentChunks),
-        pipelineDepth(),
-        (s) =>
-          sealSegmentAsync({ key, data: s.data, firstChunk: s.firstChunk, chunkSize, lastSegment: s.last }),
-        async (r, s) => {
-          // Keep one write in flight so writing overlaps reading and sealing the next segments.
-          await pendingWrite;
-          const at = offset;
-          pendingWrite = fh.write(r.ciphertext, 0, r.ciphertext.length, at).then(() => {
-            release(r.ciphertext);
+        await pendingWrite;
+        if (size !== sizes[i]) {
+          throw new DsiError('INPUT_ERROR', `file ${file.name} changed size while being sealed`, {
+            file: file.name,
           });
-          pendingWrite.catch(() => undefined);
-          offset += r.ciphertext.length;
-          segments.push(r.digest);
-          size += s.plainLength;
-          sealed += s.plainLength;
-          options.onProgress?.(sealed);
-        },
-      );
-      await pendingWrite;
-      if (size !== sizes[i]) {
-        throw new DsiError('INPUT_ERROR', `file ${file.name} changed size while being sealed`, {
-          file: file.name,
-        });
+        }
+        entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
       }
-      entries.push({ ...placeholder(size, i), digest: fileDigest(segments), segments });
+      const { manifest, dsiId, header } = await signedHeader(
+        fixed,
+        chunkSize,
+        segmentChunks,
+        entries,
+        contentKeys,
+        recipientKeys,
+        headerLength,
+      );
+      await fh.write(
+        Buffer.concat([encodePreamble(header.length), header]),
+        0,
+        PREAMBLE_LENGTH + header.length,
+        0,
+      );
+      await fh.close();
+      await rename(partial, output);
+      return { dsiId, manifest, size: offset };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await rm(partial, { force: true });
+      throw err;
     }
-    const { manifest, dsiId, header } = await signedHeader(
-      fixed,
-      chunkSize,
-      segmentChunks,
-      entries,
-      contentKeys,
-      recipientKeys,
-      headerLength,
-    );
-    await fh.write(
-      Buffer.concat([encodePreamble(header.length), header]),
-      0,
-      PREAMBLE_LENGTH + header.length,
-      0,
-    );
-    await fh.close();
-    await rename(partial, output);
-    return { dsiId, manifest, size: offset };
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw err;
-  }
+  });
 }

@@ -330,4 +330,35 @@ describe('DSI round trips', function () {
       expectCode(err, 'INVALID_ARGUMENT');
     }
   });
+
+  it('turns a missing input or container file into INPUT_ERROR naming the path, never a raw fs error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dsi-missing-'));
+    const missing = path.join(dir, 'no-such.dsi');
+    try {
+      for (const attempt of [
+        () => inspect(missing),
+        () => verify(missing, { trustedRoots: trustedRoots() }),
+        () =>
+          protect({
+            signer: testSigner('signer'),
+            recipients: [pem('recipient-a.pub.pem')],
+            title: 't',
+            partNumber: 'p',
+            revision: 'r',
+            files: [{ name: 'part.gcode', source: missing }],
+          }),
+      ]) {
+        const err = await attempt().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expectCode(err, 'INPUT_ERROR');
+        expect((err as Error).message).to.include(missing);
+        expect((err as Error).message).to.match(/ENOENT/);
+        expect((err as Error).cause).to.have.property('code', 'ENOENT');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

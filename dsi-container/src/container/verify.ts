@@ -1,6 +1,6 @@
 /** verify(): every check that needs no key, in order (docs/container-format.md §7). */
 import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import { DsiError } from '../errors';
+import { DsiError, atBoundary } from '../errors';
 import { isLowSDer } from '../crypto/ecdsa';
 import { pae } from '../crypto/dsse';
 import { assertP256 } from '../crypto/p256';
@@ -120,7 +120,11 @@ export async function verifyParsed(
         });
         if (!r.ok) {
           if (r.problem === 'short') throw truncated(batch[r.at] as SegmentRef);
-          throw Object.assign(new Error(r.message), r.code ? { code: r.code } : {});
+          throw new DsiError(
+            'INPUT_ERROR',
+            `cannot read the container: ${r.message}`,
+            r.code ? { errno: r.code } : {},
+          );
         }
       },
     );
@@ -148,12 +152,14 @@ export async function verifyParsed(
  * @throws DsiError with the code of the first failing check
  */
 export async function verify(source: ContainerSource, options: VerifyOptions): Promise<VerifiedDsi> {
-  const ra = await openSource(source, options.tmpDir);
-  try {
-    // 1–3. Preamble, strict header and manifest, exact length.
-    const parsed = await parseContainer(ra);
-    return await verifyParsed(ra, parsed, options);
-  } finally {
-    await ra.close();
-  }
+  return atBoundary('verify', async () => {
+    const ra = await openSource(source, options.tmpDir);
+    try {
+      // 1–3. Preamble, strict header and manifest, exact length.
+      const parsed = await parseContainer(ra);
+      return await verifyParsed(ra, parsed, options);
+    } finally {
+      await ra.close();
+    }
+  });
 }

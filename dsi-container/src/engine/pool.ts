@@ -24,6 +24,7 @@ import {
   type RangeResult,
   type SealRangeJob,
 } from './file-jobs';
+import { DsiError } from '../errors';
 
 export type Job =
   | { readonly op: 'seal-range'; readonly job: SealRangeJob }
@@ -168,7 +169,7 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
     return r;
   }
   const r = await pool().run({ op: 'seal', task, out }, [task.data, out], cryptoThreads());
-  if (r.op !== 'seal') throw new Error('crypto pool answered the wrong job');
+  if (r.op !== 'seal') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
   release(r.data);
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
@@ -197,7 +198,7 @@ export async function openSegmentAsync(
   // another thread's heap lingers in its malloc arena: decrypt here instead.
   if (inline(task.ciphertext.length) || cryptoThreads() <= 1) return openSegment(task, true);
   const r = await pool().run({ op: 'open', task }, [task.ciphertext], cryptoThreads());
-  if (r.op !== 'open') throw new Error('crypto pool answered the wrong job');
+  if (r.op !== 'open') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
   if (r.badChunk !== undefined) {
     release(r.buffer);
     return { badChunk: r.badChunk };
@@ -217,7 +218,7 @@ export async function digestSegmentAsync(data: Buffer): Promise<string> {
     return d;
   }
   const r = await pool().run({ op: 'digest', data }, [data], cryptoThreads());
-  if (r.op !== 'digest') throw new Error('crypto pool answered the wrong job');
+  if (r.op !== 'digest') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
   release(r.data);
   return r.digest;
 }
@@ -234,7 +235,7 @@ async function runFileJob(
     return job.op === 'seal-range' ? sealRange(job.job) : digestRanges(job.job);
   }
   const r = await pool().run(job, [], threads);
-  if (r.op !== 'range') throw new Error('crypto pool answered the wrong job');
+  if (r.op !== 'range') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
   return r.result;
 }
 

@@ -101,7 +101,7 @@ export class Pkcs11Token {
       const slot = lib
         .C_GetSlotList(true)
         .find((s) => lib.C_GetTokenInfo(s).label.trim() === options.tokenLabel);
-      if (!slot) throw new Error(`no token labelled "${options.tokenLabel}"`);
+      if (!slot) throw new DsiError('TOKEN_ERROR', `no token labelled "${options.tokenLabel}"`);
       const session = lib.C_OpenSession(slot, p11().CKF_SERIAL_SESSION | p11().CKF_RW_SESSION);
       try {
         lib.C_Login(session, p11().CKU_USER, options.pin);
@@ -290,7 +290,10 @@ export class Pkcs11Token {
       const handle = this.#lib.C_FindObjects(this.#session);
       this.#lib.C_FindObjectsFinal(this.#session);
       if (!handle)
-        throw new Error(`no ${cls === p11().CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`);
+        throw new DsiError(
+          'TOKEN_ERROR',
+          `no ${cls === p11().CKO_PRIVATE_KEY ? 'private' : 'public'} key labelled "${label}"`,
+        );
       return handle;
     } catch (err) {
       throw tokenError(`finding key "${label}"`, err);
