@@ -1,20 +1,27 @@
-// One lint configuration for every workspace: typescript-eslint strict, type-checked.
+// One lint configuration for the repository: typescript-eslint strict, type-checked, for every workspace's
+// TypeScript; ESLint's recommended rules with Node globals for the JavaScript tools around it.
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/** JavaScript that runs as is: repository scripts, the CLI launcher, the ccaas external builders. */
+const esModules = ['eslint.config.mjs', 'scripts/**/*.mjs'];
+// Extensionless files are linted only when named exactly.
+const commonJs = [
+  'scripts/**/*.cjs',
+  'cli/bin/*.js',
+  'network/builders/ccaas/bin/build',
+  'network/builders/ccaas/bin/detect',
+  'network/builders/ccaas/bin/release',
+];
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/dist/**',
-      '**/node_modules/**',
-      '.fabric/**',
-      '.threadseal/**',
-      '**/*.js',
-      '**/*.mjs',
-      '**/*.cjs',
-    ],
+    ignores: ['**/dist/**', '**/node_modules/**', '.fabric/**', '.threadseal/**'],
   },
-  ...tseslint.configs.strictTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -34,5 +41,31 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Chaincode must be deterministic.' },
       ],
     },
+  },
+  {
+    // The generator shows that the vectors can be made from the published surface alone.
+    files: ['dsi-container/src/vectors/generate-vectors.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./*', '../*'],
+              message: 'Import @threadseal/dsi-container or @threadseal/dsi-container/format, not internals.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [...esModules, ...commonJs],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: globals.nodeBuiltin },
+  },
+  {
+    files: commonJs,
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },
 );

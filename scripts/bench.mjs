@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm run bench -- <area>`: runs one benchmark area in its own process; results are printed last,
 // one JSON object per line: {"metric", "value", "unit", "baseline", "ratio"}.
 import { spawnSync } from 'node:child_process';

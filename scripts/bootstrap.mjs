@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Brings a fresh clone (or a stale one) to a runnable state, doing only what is out of date:
 // npm dependencies, Debian packages the tests and benchmarks use, the Fabric binaries, the TypeScript build.
 // Plain Node without dependencies, because it runs before `npm install`.

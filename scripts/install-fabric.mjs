@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Builds the pinned Hyperledger Fabric and Fabric CA binaries from the Go module proxy into .fabric/bin
 // and copies the release configuration (core.yaml, orderer.yaml, configtx.yaml) from the module's
 // sampleconfig/ into .fabric/config. Idempotent: when .fabric/install.json matches the pins and every

@@ -1,3 +1,4 @@
+// @ts-check
 // Mocha reporter: the usual spec output, plus the run's counts written as JSON to $THREADSEAL_STATS_FILE
 // so scripts/run-tests.mjs can print one summary line for the whole suite.
 'use strict';

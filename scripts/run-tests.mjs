@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Runs the whole suite: unit tests of every workspace, then the integration suite against a real Fabric
 // network that the suite starts on its own ports and always stops. Ends with one line for the whole run:
 // `N passed, N failed, N skipped`. Usage: run-tests.mjs [--unit | --integration] [mocha args…]
