@@ -1,4 +1,4 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import {
   EVENT,
   isEventName,
@@ -13,24 +13,24 @@ import {
 import { expect } from 'chai';
 import { policyOrgs } from '../ledger/endorsement.js';
 import { LedgerKeys } from '../ledger/keys.js';
-import { expectLedgerError } from '../testing/expect-ledger-error.js';
 import {
   CM,
   DSI,
+  expectLedgerError,
   FLOOR_GRANT,
   GOOD_PARAMETERS,
   OEM,
   ROOT_GRANT,
   ROOT_TERMS,
+  sha256,
   START,
   SUB,
   SUB_GRANT,
   SUB_TERMS,
   USERS,
-  sha256,
-} from '../testing/fixtures.js';
-import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
-import { UnitTestStub } from '../testing/unit-test-stub.js';
+} from '@threadseal/test-support';
+import { UnitTestMachine, UnitTestNetwork, UnitTestStub } from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
 const CM_MACHINES = [
   { machine: new UnitTestMachine('cm-eos-m400-1'), make: 'EOS', model: 'M400' },
@@ -44,7 +44,7 @@ const SUB_MACHINES = [
 
 describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with simulated endorsement validation)', function () {
   this.timeout(20_000);
-  const net = new UnitTestNetwork(START);
+  const net = new UnitTestNetwork(contracts, START);
   const keys = new LedgerKeys(new UnitTestStub(net.ledger, { txId: 'keys', timestamp: START, mspId: OEM }));
   let part = 0;
 

@@ -1,6 +1,16 @@
 import { TX } from '@threadseal/ledger-model';
-import { CM, DSI, ROOT_GRANT, ROOT_TERMS, START, SUB, SUB_GRANT, SUB_TERMS, USERS } from './fixtures.js';
-import { UnitTestMachine, UnitTestNetwork } from './unit-test-network.js';
+import {
+  CM,
+  DSI,
+  ROOT_GRANT,
+  ROOT_TERMS,
+  START,
+  SUB,
+  SUB_GRANT,
+  SUB_TERMS,
+  USERS,
+} from '../aerospace-fixtures';
+import { UnitTestMachine, UnitTestNetwork, type UnitTestContractClass } from './unit-test-network';
 
 /** UNIT-TEST ONLY: a network where the OEM licensed CM (L-ROOT), CM sub-licensed SUB (L-SUB) and both allocated to one machine. */
 export interface LicensedShops {
@@ -9,9 +19,9 @@ export interface LicensedShops {
   readonly subMachine: UnitTestMachine;
 }
 
-/** Builds {@link LicensedShops}: 2 units on CM's machine under L-ROOT, 3 units (scrap allowance 1) on SUB's under L-SUB. */
-export async function licensedShops(): Promise<LicensedShops> {
-  const net = new UnitTestNetwork(START);
+/** Builds {@link LicensedShops} over the chaincode's `contracts`: 2 units on CM's machine under L-ROOT, 3 units (scrap allowance 1) on SUB's under L-SUB. */
+export async function licensedShops(contracts: readonly UnitTestContractClass[]): Promise<LicensedShops> {
+  const net = new UnitTestNetwork(contracts, START);
   const cmMachine = new UnitTestMachine('cm-eos-m400-1');
   const subMachine = new UnitTestMachine('sub-eos-m290-1');
   await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);

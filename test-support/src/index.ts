@@ -1,0 +1,19 @@
+export {
+  CM,
+  DSI,
+  FLOOR_GRANT,
+  GOOD_PARAMETERS,
+  OEM,
+  ROOT_GRANT,
+  ROOT_TERMS,
+  START,
+  SUB,
+  SUB_GRANT,
+  SUB_TERMS,
+  USERS,
+} from './aerospace-fixtures';
+export { expectLedgerError } from './expect-ledger-error';
+export { fixtureDsi, grant, m400Terms, sha256 } from './ledger-fixtures';
+export { LedgerSessions } from './ledger-sessions';
+export { newMachineKey, SCENARIO_PARAMETERS } from '@threadseal/scenario';
+export type { MachineKey } from '@threadseal/scenario';
