@@ -1,4 +1,9 @@
-import type { LicenseGrant, ProductionTerms, RegisterDsiInput } from '@threadseal/ledger-model';
+import type {
+  IssueLicenseInput,
+  LicenseGrant,
+  ProductionTerms,
+  RegisterDsiInput,
+} from '@threadseal/ledger-model';
 import {
   rootTerms,
   SCENARIO_MSP,
@@ -60,6 +65,16 @@ const GRANTS = scenarioGrants({
 /** OEM → contract manufacturer: 20 units. */
 export const ROOT_GRANT: LicenseGrant = GRANTS.root;
 export const ROOT_TERMS: ProductionTerms = rootTerms();
+
+/** The OEM issues `L-ROOT` to the contract manufacturer on its open (not confidential) terms. */
+export const ISSUE_ROOT: IssueLicenseInput = {
+  licenseId: 'L-ROOT',
+  dsiId: DSI.dsiId,
+  holderMsp: CM,
+  grant: ROOT_GRANT,
+  confidential: false,
+  terms: ROOT_TERMS,
+};
 
 /** The contract manufacturer's own shop floor: same terms, 12 units. */
 export const FLOOR_GRANT: LicenseGrant = GRANTS.floor;

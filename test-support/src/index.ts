@@ -3,6 +3,7 @@ export {
   DSI,
   FLOOR_GRANT,
   GOOD_PARAMETERS,
+  ISSUE_ROOT,
   OEM,
   ROOT_GRANT,
   ROOT_TERMS,
@@ -15,5 +16,5 @@ export {
 export { expectLedgerError } from './expect-ledger-error';
 export { fixtureDsi, grant, m400Terms, sha256 } from './ledger-fixtures';
 export { LedgerSessions } from './ledger-sessions';
-export { newMachineKey, SCENARIO_PARAMETERS } from '@threadseal/scenario';
-export type { MachineKey } from '@threadseal/scenario';
+export { newMachineKey, SCENARIO_MACHINES, SCENARIO_PARAMETERS } from '@threadseal/scenario';
+export type { MachineKey, ScenarioMachineSpec } from '@threadseal/scenario';

@@ -102,15 +102,13 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
           await net.submit(
             { mspId: org, name: 'ma', attributes: { role: 'machine-admin' } },
             TX.machine.register,
-            {
-              machineId: machine.machineId,
+            machine.registration({
               make: 'EOS',
               model: 'M290',
               serial: machine.machineId,
               firmware: '1',
               certifications: [],
-              publicKeyPem: machine.publicKeyPem,
-            },
+            }),
           );
         }
         for (const c of calls) {

@@ -1,15 +1,5 @@
 import { TX } from '@threadseal/ledger-model';
-import {
-  CM,
-  DSI,
-  ROOT_GRANT,
-  ROOT_TERMS,
-  START,
-  SUB,
-  SUB_GRANT,
-  SUB_TERMS,
-  USERS,
-} from '../aerospace-fixtures';
+import { DSI, ISSUE_ROOT, START, SUB, SUB_GRANT, SUB_TERMS, USERS } from '../aerospace-fixtures';
 import { UnitTestMachine, UnitTestNetwork, type UnitTestContractClass } from './unit-test-network';
 
 /** UNIT-TEST ONLY: a network where the OEM licensed CM (L-ROOT), CM sub-licensed SUB (L-SUB) and both allocated to one machine. */
@@ -25,32 +15,29 @@ export async function licensedShops(contracts: readonly UnitTestContractClass[])
   const cmMachine = new UnitTestMachine('cm-eos-m400-1');
   const subMachine = new UnitTestMachine('sub-eos-m290-1');
   await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
-  await net.submit(USERS.oemAdmin, TX.license.issue, {
-    licenseId: 'L-ROOT',
-    dsiId: DSI.dsiId,
-    holderMsp: CM,
-    grant: ROOT_GRANT,
-    confidential: false,
-    terms: ROOT_TERMS,
-  });
-  await net.submit(USERS.cmMachineAdmin, TX.machine.register, {
-    machineId: cmMachine.machineId,
-    make: 'EOS',
-    model: 'M400',
-    serial: 'CM-1',
-    firmware: '4.2.1',
-    certifications: ['nadcap-am'],
-    publicKeyPem: cmMachine.publicKeyPem,
-  });
-  await net.submit(USERS.subMachineAdmin, TX.machine.register, {
-    machineId: subMachine.machineId,
-    make: 'EOS',
-    model: 'M290',
-    serial: 'SUB-1',
-    firmware: '3.9.0',
-    certifications: ['nadcap-am', 'as9100'],
-    publicKeyPem: subMachine.publicKeyPem,
-  });
+  await net.submit(USERS.oemAdmin, TX.license.issue, ISSUE_ROOT);
+  await net.submit(
+    USERS.cmMachineAdmin,
+    TX.machine.register,
+    cmMachine.registration({
+      make: 'EOS',
+      model: 'M400',
+      serial: 'CM-1',
+      firmware: '4.2.1',
+      certifications: ['nadcap-am'],
+    }),
+  );
+  await net.submit(
+    USERS.subMachineAdmin,
+    TX.machine.register,
+    subMachine.registration({
+      make: 'EOS',
+      model: 'M290',
+      serial: 'SUB-1',
+      firmware: '3.9.0',
+      certifications: ['nadcap-am', 'as9100'],
+    }),
+  );
   await net.submit(USERS.cmAdmin, TX.license.split, {
     parentId: 'L-ROOT',
     licenseId: 'L-SUB',

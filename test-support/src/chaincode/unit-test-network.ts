@@ -1,6 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { signStartBuild } from '@threadseal/gateway';
-import type { ParameterValue, StartBuildInput, TransactionName } from '@threadseal/ledger-model';
+import type {
+  ParameterValue,
+  RegisterMachineInput,
+  StartBuildInput,
+  TransactionName,
+} from '@threadseal/ledger-model';
 import { newMachineKey } from '@threadseal/scenario';
 import type { Context, Contract } from 'fabric-contract-api';
 import {
@@ -154,6 +159,13 @@ export class UnitTestMachine {
     this.machineId = machineId;
     this.#privateKey = key.privateKey;
     this.publicKeyPem = key.publicKeyPem;
+  }
+
+  /** The `machine:Register` input for this machine: its id and public key with the registry details given. */
+  public registration(
+    details: Omit<RegisterMachineInput, 'machineId' | 'publicKeyPem'>,
+  ): RegisterMachineInput {
+    return { machineId: this.machineId, ...details, publicKeyPem: this.publicKeyPem };
   }
 
   /** A signed request (the ledger client's `signStartBuild`) with a fresh, readable nonce. */
