@@ -1,3 +1,4 @@
+// The scenario's data, free of Fabric and of any client: what the demo shows and the tests replay.
 export {
   rootTerms,
   SCENARIO_MACHINES,
@@ -11,7 +12,3 @@ export {
 export type { ScenarioGrants, ScenarioMachineSpec, ScenarioWindow } from './aerospace';
 export { newMachineKey } from './machine-key';
 export type { MachineKey } from './machine-key';
-export { closeScenarioUsers, openScenarioUsers, runAerospaceScenario } from './run';
-export type { ScenarioReport, ScenarioUsers } from './run';
-export { openInMemory, protectDemoTdp } from './demo-tdp';
-export type { DemoDsi } from './demo-tdp';

@@ -1,3 +1,4 @@
+// Fabric-free fixtures: the scenario at fixed dates, ledger fixtures, machine keys, the LedgerError expectation.
 export {
   CM,
   DSI,
@@ -15,6 +16,5 @@ export {
 } from './aerospace-fixtures';
 export { expectLedgerError } from './expect-ledger-error';
 export { fixtureDsi, grant, m400Terms, sha256 } from './ledger-fixtures';
-export { LedgerSessions } from './ledger-sessions';
 export { newMachineKey, SCENARIO_MACHINES, SCENARIO_PARAMETERS } from '@threadseal/scenario';
 export type { MachineKey, ScenarioMachineSpec } from '@threadseal/scenario';

@@ -7,7 +7,7 @@ import {
   openScenarioUsers,
   protectDemoTdp,
   runAerospaceScenario,
-} from '@threadseal/scenario';
+} from '@threadseal/scenario/run';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
 import { formatTree } from './format-tree';

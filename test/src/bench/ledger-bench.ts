@@ -15,12 +15,12 @@ import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
 import {
   fixtureDsi,
   grant,
-  LedgerSessions,
   m400Terms,
   newMachineKey,
   SCENARIO_PARAMETERS,
   sha256,
 } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
 const MACHINES = Number(process.env['BENCH_MACHINES'] ?? 8);

@@ -9,7 +9,7 @@ import {
   type DemoDsi,
   type ScenarioReport,
   type ScenarioUsers,
-} from '@threadseal/scenario';
+} from '@threadseal/scenario/run';
 import { testNetwork } from '../fixtures/network-fixture';
 
 describe('the aerospace scenario end to end on the real network (typed client)', function () {

@@ -5,12 +5,12 @@ import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-
 import {
   fixtureDsi,
   grant,
-  LedgerSessions,
   m400Terms,
   newMachineKey,
   SCENARIO_PARAMETERS,
   type MachineKey,
 } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const DAY = 86_400_000;

@@ -7,14 +7,8 @@ import {
   type ThreadsealLedger,
 } from '@threadseal/gateway';
 import { LedgerError } from '@threadseal/ledger-model';
-import {
-  fixtureDsi,
-  grant,
-  LedgerSessions,
-  m400Terms,
-  newMachineKey,
-  SCENARIO_PARAMETERS,
-} from '@threadseal/test-support';
+import { fixtureDsi, grant, m400Terms, newMachineKey, SCENARIO_PARAMETERS } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const TRIALS = Number(process.env['RACE_TRIALS'] ?? 20);

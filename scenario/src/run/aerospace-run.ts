@@ -11,8 +11,8 @@ import {
   scenarioGrants,
   subTerms,
   type ScenarioMachineSpec,
-} from './aerospace';
-import { newMachineKey, type MachineKey } from './machine-key';
+} from '../aerospace';
+import { newMachineKey, type MachineKey } from '../machine-key';
 
 /** A machine of the scenario: its registry entry and the key it signs build requests with. */
 type ScenarioMachine = ScenarioMachineSpec & MachineKey;
