@@ -17,7 +17,7 @@ const commonJs = [
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.fabric/**', '.threadseal/**'],
+    ignores: ['**/dist/**', '**/dist-test/**', '**/node_modules/**', '.fabric/**', '.threadseal/**'],
   },
   {
     files: ['**/*.ts'],

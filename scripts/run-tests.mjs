@@ -20,6 +20,8 @@ const unitWorkspaces = [
   'chaincode',
   'network',
   'gateway',
+  'scenario',
+  'test-support',
   'enforce-agent',
   'cli',
 ];
@@ -67,7 +69,11 @@ function mocha(name, files, mochaArgs, env = {}) {
 const results = [];
 const started = Date.now();
 if (only !== '--integration') {
-  const files = unitWorkspaces.flatMap((w) => testFiles(join(root, w, 'dist')));
+  // dist-test/: a workspace whose tests are built apart from its deployable dist/ (the chaincode).
+  const files = unitWorkspaces.flatMap((w) => [
+    ...testFiles(join(root, w, 'dist')),
+    ...testFiles(join(root, w, 'dist-test')),
+  ]);
   results.push(mocha('unit', files, ['--timeout', '120000']));
 }
 if (only !== '--unit') {

@@ -7,7 +7,7 @@ import { SystemContract } from './contracts/system-contract';
 import { TraceContract } from './contracts/trace-contract';
 
 /** The contracts fabric-chaincode-node serves; the first is the default namespace. */
-export const contracts: unknown[] = [
+export const contracts = [
   SystemContract,
   DsiContract,
   LicenseContract,

@@ -32,10 +32,38 @@ function listFiles(dir: string): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...listFiles(path));
-    else if (!entry.endsWith('.map') && !entry.endsWith('.d.ts') && !entry.endsWith('.tsbuildinfo'))
-      out.push(path);
+    else out.push(path);
   }
   return out.sort();
+}
+
+/** Files of the chaincode folder that define the deployment besides the code. */
+const DEFINITION_FILES = ['package.json', 'deployment.json', 'collections.json'] as const;
+
+/** What of a built file is not code the chaincode server runs: source maps, declarations, build info, tests. */
+const NOT_DEPLOYED = /(\.map|\.d\.ts|\.tsbuildinfo|\.test\.js)$/;
+
+/**
+ * The files whose bytes make the chaincode label, relative to the chaincode folder and sorted: the deployable
+ * build in `dist/` (its tests build to `dist-test/`, which is not read) and the definition files present.
+ */
+export function chaincodePackageFiles(dir: string): string[] {
+  const dist = join(dir, 'dist');
+  const code = existsSync(dist) ? listFiles(dist).filter((f) => !NOT_DEPLOYED.test(f)) : [];
+  const definitions = DEFINITION_FILES.map((f) => join(dir, f)).filter(existsSync);
+  return [...code, ...definitions].map((f) => relative(dir, f));
+}
+
+/** `<name>_<first 12 hex of the SHA-256 over each package file's path and bytes>`: changes with any of them. */
+export function chaincodeLabel(name: string, dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of chaincodePackageFiles(dir)) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(dir, file)));
+  }
+  return `${name}_${hash.digest('hex').slice(0, 12)}`;
 }
 
 /** Reads the chaincode workspace: its built code must exist; the label changes with any code or definition change. */
@@ -48,13 +76,6 @@ export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
       'CHAINCODE_BUILD_FAILED',
       `chaincode is not built (${join(dist, 'index.js')} missing): run \`npm run build\``,
     );
-  }
-  const hash = createHash('sha256');
-  const definitionFiles = ['package.json', 'deployment.json', 'collections.json']
-    .map((f) => join(dir, f))
-    .filter(existsSync);
-  for (const file of [...listFiles(dist).filter((f) => !/\.test\.js$/.test(f)), ...definitionFiles]) {
-    hash.update(relative(dir, file)).update('\0').update(readFileSync(file));
   }
   let signaturePolicy: string | undefined;
   const deployment = join(dir, 'deployment.json');
@@ -71,7 +92,7 @@ export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
   return {
     name,
     dir,
-    label: `${name}_${hash.digest('hex').slice(0, 12)}`,
+    label: chaincodeLabel(name, dir),
     ...(signaturePolicy ? { signaturePolicy } : {}),
     ...(existsSync(collections) ? { collectionsConfig: collections } : {}),
   };

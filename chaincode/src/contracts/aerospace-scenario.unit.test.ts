@@ -1,4 +1,4 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import {
   EVENT,
   isEventName,
@@ -13,38 +13,40 @@ import {
 import { expect } from 'chai';
 import { policyOrgs } from '../ledger/endorsement.js';
 import { LedgerKeys } from '../ledger/keys.js';
-import { expectLedgerError } from '../testing/expect-ledger-error.js';
 import {
   CM,
   DSI,
+  expectLedgerError,
   FLOOR_GRANT,
   GOOD_PARAMETERS,
+  ISSUE_ROOT,
   OEM,
-  ROOT_GRANT,
+  SCENARIO_MACHINES,
+  type ScenarioMachineSpec,
   ROOT_TERMS,
+  sha256,
   START,
   SUB,
   SUB_GRANT,
   SUB_TERMS,
   USERS,
-  sha256,
-} from '../testing/fixtures.js';
-import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
-import { UnitTestStub } from '../testing/unit-test-stub.js';
+} from '@threadseal/test-support';
+import { UnitTestMachine, UnitTestNetwork, UnitTestStub } from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
-const CM_MACHINES = [
-  { machine: new UnitTestMachine('cm-eos-m400-1'), make: 'EOS', model: 'M400' },
-  { machine: new UnitTestMachine('cm-eos-m400-2'), make: 'EOS', model: 'M400' },
-  { machine: new UnitTestMachine('cm-slm-500-1'), make: 'SLM', model: 'SLM500' },
-];
-const SUB_MACHINES = [
-  { machine: new UnitTestMachine('sub-eos-m290-1'), make: 'EOS', model: 'M290' },
-  { machine: new UnitTestMachine('sub-eos-m290-2'), make: 'EOS', model: 'M290' },
-];
+const machinesOf = (
+  org: ScenarioMachineSpec['org'],
+): { spec: ScenarioMachineSpec; machine: UnitTestMachine }[] =>
+  SCENARIO_MACHINES.filter((spec) => spec.org === org).map((spec) => ({
+    spec,
+    machine: new UnitTestMachine(spec.name),
+  }));
+const CM_MACHINES = machinesOf('manufacturer');
+const SUB_MACHINES = machinesOf('subcontractor');
 
 describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with simulated endorsement validation)', function () {
   this.timeout(20_000);
-  const net = new UnitTestNetwork(START);
+  const net = new UnitTestNetwork(contracts, START);
   const keys = new LedgerKeys(new UnitTestStub(net.ledger, { txId: 'keys', timestamp: START, mspId: OEM }));
   let part = 0;
 
@@ -83,19 +85,9 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
       status: 'active',
       registeredAt: START.toISOString(),
     });
-    const root = await net.submit<LicenseView>(
-      USERS.oemAdmin,
-      TX.license.issue,
-      {
-        licenseId: 'L-ROOT',
-        dsiId: DSI.dsiId,
-        holderMsp: CM,
-        grant: ROOT_GRANT,
-        confidential: false,
-        terms: ROOT_TERMS,
-      },
-      { endorsers: [OEM, CM] },
-    );
+    const root = await net.submit<LicenseView>(USERS.oemAdmin, TX.license.issue, ISSUE_ROOT, {
+      endorsers: [OEM, CM],
+    });
     expect(root.license).to.include({ grantorMsp: OEM, holderMsp: CM, parentId: null });
     expect(root.remaining).to.equal(20);
     expect(
@@ -107,36 +99,32 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
   });
 
   it('both manufacturers register their machines', async () => {
-    for (const { machine, make, model } of CM_MACHINES) {
+    for (const { machine, spec } of CM_MACHINES) {
       const registered = await net.submit<Machine>(
         USERS.cmMachineAdmin,
         TX.machine.register,
-        {
-          machineId: machine.machineId,
-          make,
-          model,
+        machine.registration({
+          make: spec.make,
+          model: spec.model,
           serial: `${machine.machineId}-SN`,
           firmware: '4.2.1',
-          certifications: ['nadcap-am'],
-          publicKeyPem: machine.publicKeyPem,
-        },
+          certifications: spec.certifications,
+        }),
         { endorsers: [CM, OEM] },
       );
       expect(registered.ownerMsp).to.equal(CM);
     }
-    for (const { machine, make, model } of SUB_MACHINES) {
+    for (const { machine, spec } of SUB_MACHINES) {
       await net.submit<Machine>(
         USERS.subMachineAdmin,
         TX.machine.register,
-        {
-          machineId: machine.machineId,
-          make,
-          model,
+        machine.registration({
+          make: spec.make,
+          model: spec.model,
           serial: `${machine.machineId}-SN`,
           firmware: '3.9.0',
-          certifications: ['nadcap-am', 'as9100'],
-          publicKeyPem: machine.publicKeyPem,
-        },
+          certifications: spec.certifications,
+        }),
         { endorsers: [SUB, CM] },
       );
     }

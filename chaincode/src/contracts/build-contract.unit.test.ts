@@ -1,16 +1,15 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import { TX, type Allocation, type Build, type Part } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { expectLedgerError } from '../testing/expect-ledger-error.js';
-import { DSI, GOOD_PARAMETERS, USERS, sha256 } from '../testing/fixtures.js';
-import { licensedShops, type LicensedShops } from '../testing/licensed-shops.js';
-import { UnitTestMachine } from '../testing/unit-test-network.js';
+import { DSI, expectLedgerError, GOOD_PARAMETERS, sha256, USERS } from '@threadseal/test-support';
+import { licensedShops, type LicensedShops, UnitTestMachine } from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
 describe('BuildContract (unit test over the in-memory ChaincodeStub)', function () {
   this.timeout(20_000);
   let shops: LicensedShops;
   beforeEach(async () => {
-    shops = await licensedShops();
+    shops = await licensedShops(contracts);
   });
 
   const start = (params: Record<string, number | string> = GOOD_PARAMETERS, nonce?: string) =>

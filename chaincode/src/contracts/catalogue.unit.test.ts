@@ -1,4 +1,4 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import { QUERY_TRANSACTIONS, TX, type JsonTransactionName } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import 'reflect-metadata';

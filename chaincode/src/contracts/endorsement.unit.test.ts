@@ -1,9 +1,13 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import { TX } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { CM, GOOD_PARAMETERS, OEM, SUB, SUB_GRANT, SUB_TERMS, USERS } from '../testing/fixtures.js';
-import { licensedShops, type LicensedShops } from '../testing/licensed-shops.js';
-import { EndorsementPolicyFailure } from '../testing/unit-test-network.js';
+import { CM, GOOD_PARAMETERS, OEM, SUB, SUB_GRANT, SUB_TERMS, USERS } from '@threadseal/test-support';
+import {
+  EndorsementPolicyFailure,
+  licensedShops,
+  type LicensedShops,
+} from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
 async function expectRefused(action: Promise<unknown>, unmet: string[]): Promise<void> {
   let caught: unknown;
@@ -20,7 +24,7 @@ describe('endorsement requirements (unit test over the in-memory ChaincodeStub, 
   this.timeout(20_000);
   let shops: LicensedShops;
   beforeEach(async () => {
-    shops = await licensedShops();
+    shops = await licensedShops(contracts);
   });
   const split = {
     parentId: 'L-ROOT',

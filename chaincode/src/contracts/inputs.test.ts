@@ -1,6 +1,6 @@
 import { LedgerError } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { DSI, ROOT_GRANT, ROOT_TERMS } from '../testing/fixtures.js';
+import { DSI, ROOT_GRANT, ROOT_TERMS } from '@threadseal/test-support';
 import {
   decodeIssueLicense,
   decodeProductionTerms,

@@ -1,4 +1,4 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import {
   LedgerError,
   TX,
@@ -9,9 +9,9 @@ import {
 } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CM, DSI, OEM, START, SUB, USERS } from '../testing/fixtures.js';
-import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
-import type { UnitTestUser } from '../testing/unit-test-stub.js';
+import { CM, DSI, OEM, START, SUB, USERS } from '@threadseal/test-support';
+import { UnitTestMachine, UnitTestNetwork, type UnitTestUser } from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
 /*
  * Property over the persisted state (unit test over the in-memory ChaincodeStub): random sequences of
@@ -88,7 +88,7 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
   it('keeps the persisted tree within its grants after every call', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(call, { minLength: 5, maxLength: 40, size: 'max' }), async (calls) => {
-        const net = new UnitTestNetwork(START);
+        const net = new UnitTestNetwork(contracts, START);
         await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
         await net.submit(USERS.oemAdmin, TX.license.issue, {
           licenseId: 'L0',
@@ -102,15 +102,13 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
           await net.submit(
             { mspId: org, name: 'ma', attributes: { role: 'machine-admin' } },
             TX.machine.register,
-            {
-              machineId: machine.machineId,
+            machine.registration({
               make: 'EOS',
               model: 'M290',
               serial: machine.machineId,
               firmware: '1',
               certifications: [],
-              publicKeyPem: machine.publicKeyPem,
-            },
+            }),
           );
         }
         for (const c of calls) {

@@ -1,4 +1,4 @@
-import '../testing/quiet-logs.js';
+import '@threadseal/test-support/quiet-logs';
 import {
   EVENT,
   TX,
@@ -10,29 +10,29 @@ import {
 import { expect } from 'chai';
 import { termsHash } from '../domain/terms-hash.js';
 import { termsCollection } from '../ledger/collections.js';
-import { expectLedgerError } from '../testing/expect-ledger-error.js';
 import {
   CM,
   DSI,
+  expectLedgerError,
   GOOD_PARAMETERS,
   OEM,
   ROOT_GRANT,
   ROOT_TERMS,
+  sha256,
   START,
   SUB,
   SUB_GRANT,
   SUB_TERMS,
   USERS,
-  sha256,
-} from '../testing/fixtures.js';
-import { licensedShops } from '../testing/licensed-shops.js';
-import { UnitTestMachine, UnitTestNetwork } from '../testing/unit-test-network.js';
+} from '@threadseal/test-support';
+import { licensedShops, UnitTestMachine, UnitTestNetwork } from '@threadseal/test-support/chaincode';
+import { contracts } from '../index.js';
 
 describe('DsiContract, MachineContract and LicenseContract (unit test over the in-memory ChaincodeStub)', function () {
   this.timeout(20_000);
 
   it('lets only an ip-admin register a DSI and only the owner supersede or revoke it', async () => {
-    const net = new UnitTestNetwork(START);
+    const net = new UnitTestNetwork(contracts, START);
     await expectLedgerError(
       net.submit(USERS.cmAdmin, TX.dsi.register, DSI),
       'FORBIDDEN',
@@ -74,7 +74,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   });
 
   it('refuses a machine key that is not P-256', async () => {
-    const net = new UnitTestNetwork(START);
+    const net = new UnitTestNetwork(contracts, START);
     await expectLedgerError(
       net.submit(USERS.cmMachineAdmin, TX.machine.register, {
         machineId: 'm1',
@@ -91,7 +91,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   });
 
   it('lets only the holder split or allocate and only the grantor revoke', async () => {
-    const { net } = await licensedShops();
+    const { net } = await licensedShops(contracts);
     await expectLedgerError(
       net.submit(USERS.subAdmin, TX.license.split, {
         parentId: 'L-ROOT',
@@ -117,7 +117,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   });
 
   it('refuses a sub-license that widens its parent, listing every violation', async () => {
-    const { net } = await licensedShops();
+    const { net } = await licensedShops(contracts);
     const wider = {
       ...SUB_TERMS,
       machines: { ...SUB_TERMS.machines, makes: [], requiredCertifications: [] },
@@ -150,7 +150,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   });
 
   it('allocates only to eligible machines of the holder and only under manufacturing licenses', async () => {
-    const { net } = await licensedShops();
+    const { net } = await licensedShops(contracts);
     const m400 = new UnitTestMachine('sub-eos-m400-9');
     await net.submit(USERS.subMachineAdmin, TX.machine.register, {
       machineId: m400.machineId,
@@ -202,7 +202,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
 
   describe('confidential terms', () => {
     async function confidentialTree(): Promise<{ net: UnitTestNetwork; machine: UnitTestMachine }> {
-      const net = new UnitTestNetwork(START);
+      const net = new UnitTestNetwork(contracts, START);
       const machine = new UnitTestMachine('sub-eos-m290-1');
       await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
       await net.submit(
@@ -329,7 +329,7 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
   this.timeout(20_000);
 
   it('answers Get queries and part history', async () => {
-    const { net, subMachine } = await licensedShops();
+    const { net, subMachine } = await licensedShops(contracts);
     const view = await net.evaluate<LicenseView>(USERS.subAdmin, TX.license.get, { licenseId: 'L-SUB' });
     expect(view).to.deep.include({ remaining: 5 });
     expect(view.balance).to.deep.equal({
@@ -369,7 +369,7 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
   });
 
   it('refuses a distribution license without sub-licensing, a successor of another part, and transient terms that are not JSON', async () => {
-    const net = new UnitTestNetwork(START);
+    const net = new UnitTestNetwork(contracts, START);
     await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.license.issue, {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { UnitTestLedger, UnitTestStub } from '../testing/unit-test-stub.js';
+import { UnitTestLedger, UnitTestStub } from '@threadseal/test-support/chaincode';
 import { printableKey } from './codec.js';
 import { termsCollection } from './collections.js';
 import { peersOf, policyOrgs } from './endorsement.js';

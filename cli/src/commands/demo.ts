@@ -3,13 +3,14 @@ import { blockCensus, LedgerConnection, runSmoke } from '@threadseal/gateway';
 import { randomBytes } from 'node:crypto';
 import {
   closeScenarioUsers,
-  formatTree,
+  openInMemory,
   openScenarioUsers,
+  protectDemoTdp,
   runAerospaceScenario,
-} from '../scenario/aerospace-scenario';
-import { openInMemory, protectDemoTdp } from '../scenario/demo-tdp';
+} from '@threadseal/scenario/run';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
+import { formatTree } from './format-tree';
 import { describeEndpoints } from './network';
 
 const demo: CliCommand = {

@@ -31,7 +31,7 @@ import {
 } from '@threadseal/ledger-model';
 import { CliError, type CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
-import { formatTree } from '../scenario/aerospace-scenario';
+import { formatTree } from './format-tree';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends OptionSpec> = ReturnType<

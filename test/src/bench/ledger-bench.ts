@@ -10,15 +10,23 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import { signStartBuild, type ThreadsealLedger } from '@threadseal/gateway';
 import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
-import { fixtureDsi, grant, m400Terms, machineKey, sha256 } from '../fixtures/licensing';
+import {
+  fixtureDsi,
+  grant,
+  m400Terms,
+  newMachineKey,
+  SCENARIO_PARAMETERS,
+  sha256,
+} from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
 const MACHINES = Number(process.env['BENCH_MACHINES'] ?? 8);
 const PARTS_PER_MACHINE = Number(process.env['BENCH_PARTS'] ?? 25);
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
-const PARAMS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' };
+const PARAMS = SCENARIO_PARAMETERS;
 const terms = m400Terms();
 
 /** CPU seconds used so far by every process of the network, by kind (chaincode servers counted with their supervisor's children). */
@@ -70,15 +78,11 @@ async function main(): Promise<void> {
     },
   });
   process.once('SIGINT', () => void network.reset().finally(() => process.exit(130)));
-  const opened: ThreadsealLedger[] = [];
+  const sessions = new LedgerSessions(network.connectionFile);
   try {
     await network.reset();
     await network.up();
-    const open = (org: string, user: string): ThreadsealLedger => {
-      const l = threadsealLedger(LedgerClient.open(network.connectionFile, { org, user }));
-      opened.push(l);
-      return l;
-    };
+    const open = (org: string, user: string): ThreadsealLedger => sessions.as(org, user);
     const oem = open('oem', 'ip-admin');
     const cmAdmin = open('manufacturer', 'license-admin');
     const cmMachines = open('manufacturer', 'machine-admin');
@@ -103,14 +107,14 @@ async function main(): Promise<void> {
       grant: grant(total, { maySublicense: false }),
       terms,
     });
-    const machines = Array.from({ length: MACHINES + 1 }, (_, i) => machineKey(`bench-m${i}-${run}`));
+    const machines = Array.from({ length: MACHINES + 1 }, (_, i) => newMachineKey(`bench-m${i}-${run}`));
     await Promise.all(
       machines.map((m) =>
         cmMachines.machines.register({
-          machineId: m.id,
+          machineId: m.machineId,
           make: 'EOS',
           model: 'M400',
-          serial: `${m.id}-SN`,
+          serial: `${m.machineId}-SN`,
           firmware: '1',
           certifications: [],
           publicKeyPem: m.publicKeyPem,
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
     for (const [i, m] of machines.entries()) {
       await cmAdmin.licenses.allocate({
         licenseId: floor,
-        machineId: m.id,
+        machineId: m.machineId,
         quantity: i === 0 ? SAMPLES + 10 : PARTS_PER_MACHINE,
         scrapAllowance: 0,
       });
@@ -135,8 +139,8 @@ async function main(): Promise<void> {
     const getMs: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const signed = signStartBuild(
-        { licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS },
-        latencyMachine.key,
+        { licenseId: floor, machineId: latencyMachine.machineId, parameters: PARAMS },
+        latencyMachine.privateKey,
       );
       checkMs.push(
         await timed(() => operator.client.connection.evaluate('build:Start', [JSON.stringify(signed)])),
@@ -159,8 +163,8 @@ async function main(): Promise<void> {
           buildId = (
             await operator.builds.start(
               signStartBuild(
-                { licenseId: floor, machineId: latencyMachine.id, parameters: PARAMS },
-                latencyMachine.key,
+                { licenseId: floor, machineId: latencyMachine.machineId, parameters: PARAMS },
+                latencyMachine.privateKey,
               ),
             )
           ).value.buildId;
@@ -185,7 +189,7 @@ async function main(): Promise<void> {
     await Promise.all(
       fleet.map(async (m) => {
         for (let i = 0; i < PARTS_PER_MACHINE * 2; i++)
-          await notes.client.connection.submit('system:PutNote', [`${m.id}-${i}`, 'x']);
+          await notes.client.connection.submit('system:PutNote', [`${m.machineId}-${i}`, 'x']);
       }),
     );
     const baselineTps = (fleet.length * PARTS_PER_MACHINE * 2) / ((Date.now() - baselineStart) / 1000);
@@ -198,12 +202,12 @@ async function main(): Promise<void> {
       fleet.map(async (m) => {
         for (let i = 0; i < PARTS_PER_MACHINE; i++) {
           const started = await operator.builds.start(
-            signStartBuild({ licenseId: floor, machineId: m.id, parameters: PARAMS }, m.key),
+            signStartBuild({ licenseId: floor, machineId: m.machineId, parameters: PARAMS }, m.privateKey),
           );
           await operator.builds.complete({
             buildId: started.value.buildId,
-            partId: `P-${m.id}-${i}`,
-            processRecordDigest: sha256(`${m.id} ${i}`),
+            partId: `P-${m.machineId}-${i}`,
+            processRecordDigest: sha256(`${m.machineId} ${i}`),
           });
         }
       }),
@@ -216,7 +220,7 @@ async function main(): Promise<void> {
       result('parts_per_s', (fleet.length * PARTS_PER_MACHINE) / seconds, 'parts/s', baselineTps / 2),
     );
   } finally {
-    for (const l of opened) l.close();
+    sessions.closeAll();
     await network.reset();
   }
   printResults(results);

@@ -9,7 +9,7 @@ import {
   type DemoDsi,
   type ScenarioReport,
   type ScenarioUsers,
-} from '@threadseal/cli';
+} from '@threadseal/scenario/run';
 import type { BlockCensus } from '@threadseal/gateway';
 import { censusSince } from '../fixtures/block-census';
 import { closeConnections, connectAs } from '../fixtures/ledger';

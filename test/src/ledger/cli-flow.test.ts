@@ -16,7 +16,7 @@ import type {
   ProductionTerms,
   SplitLicenseInput,
 } from '@threadseal/ledger-model';
-import { grant, m400Terms, sha256 } from '../fixtures/licensing';
+import { grant, m400Terms, sha256 } from '@threadseal/test-support';
 import { TEST_BASE_PORT, testNetwork } from '../fixtures/network-fixture';
 
 const run = randomBytes(3).toString('hex');

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import {
-  LedgerClient,
-  signStartBuild,
-  threadsealLedger,
-  TransactionInvalidError,
-  type ThreadsealLedger,
-} from '@threadseal/gateway';
+import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/gateway';
 import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
-import { SCENARIO_PARAMETERS } from '@threadseal/cli';
-import { fixtureDsi, grant, m400Terms, machineKey, type TestMachineKey } from '../fixtures/licensing';
+import {
+  fixtureDsi,
+  grant,
+  m400Terms,
+  newMachineKey,
+  SCENARIO_PARAMETERS,
+  type MachineKey,
+} from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const DAY = 86_400_000;
@@ -37,22 +38,20 @@ describe('forbidden actions: each is refused with its code and changes no state 
   let cmMachines: ThreadsealLedger;
   let cmOperator: ThreadsealLedger;
   let subAdmin: ThreadsealLedger;
-  const machines: TestMachineKey[] = [];
-  const opened: ThreadsealLedger[] = [];
-
+  const machines: MachineKey[] = [];
+  let sessions: LedgerSessions | undefined;
   const open = (org: string, user: string): ThreadsealLedger => {
-    const l = threadsealLedger(LedgerClient.open(testNetwork().connectionFile, { org, user }));
-    opened.push(l);
-    return l;
+    sessions ??= new LedgerSessions(testNetwork().connectionFile);
+    return sessions.as(org, user);
   };
 
-  async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<TestMachineKey> {
-    const m = machineKey(`f-${model.toLowerCase()}-${machines.length}-${run}`);
+  async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<MachineKey> {
+    const m = newMachineKey(`f-${model.toLowerCase()}-${machines.length}-${run}`);
     await cmMachines.machines.register({
-      machineId: m.id,
+      machineId: m.machineId,
       make: 'EOS',
       model,
-      serial: `${m.id}-SN`,
+      serial: `${m.machineId}-SN`,
       firmware: '1.0',
       certifications,
       publicKeyPem: m.publicKeyPem,
@@ -111,11 +110,16 @@ describe('forbidden actions: each is refused with its code and changes no state 
       terms,
     });
     const m = await registerMachine('M400');
-    await cmAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 4, scrapAllowance: 0 });
+    await cmAdmin.licenses.allocate({
+      licenseId: floorId,
+      machineId: m.machineId,
+      quantity: 4,
+      scrapAllowance: 0,
+    });
   });
 
   after(function () {
-    for (const l of opened) l.close();
+    sessions?.closeAll();
   });
 
   it('NARROWING_VIOLATION: a sub-license may not widen a parameter range', async function () {
@@ -205,7 +209,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
       const m = machines[0];
       if (!m) throw new Error('no machine');
       const err = await refusedWithoutChange(() =>
-        cmAdmin.licenses.allocate({ licenseId: id, machineId: m.id, quantity: 1, scrapAllowance: 0 }),
+        cmAdmin.licenses.allocate({ licenseId: id, machineId: m.machineId, quantity: 1, scrapAllowance: 0 }),
       );
       expectCode(err, 'MODE_NOT_PERMITTED', new RegExp(id));
     });
@@ -217,20 +221,20 @@ describe('forbidden actions: each is refused with its code and changes no state 
       await refusedWithoutChange(() =>
         cmAdmin.licenses.allocate({
           licenseId: floorId,
-          machineId: wrongModel.id,
+          machineId: wrongModel.machineId,
           quantity: 1,
           scrapAllowance: 0,
         }),
       ),
       'MACHINE_NOT_ELIGIBLE',
-      new RegExp(wrongModel.id),
+      new RegExp(wrongModel.machineId),
     );
     const uncertified = await registerMachine('M400', []);
     expectCode(
       await refusedWithoutChange(() =>
         cmAdmin.licenses.allocate({
           licenseId: floorId,
-          machineId: uncertified.id,
+          machineId: uncertified.machineId,
           quantity: 1,
           scrapAllowance: 0,
         }),
@@ -248,7 +252,10 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     const err = await refusedWithoutChange(() =>
       trainee.builds.start(
-        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+        signStartBuild(
+          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          m.privateKey,
+        ),
       ),
     );
     expectCode(err, 'OPERATOR_NOT_QUALIFIED', /nadcap-am/);
@@ -260,8 +267,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
         signStartBuild(
-          { licenseId: floorId, machineId: m.id, parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 } },
-          m.key,
+          {
+            licenseId: floorId,
+            machineId: m.machineId,
+            parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 },
+          },
+          m.privateKey,
         ),
       ),
     );
@@ -271,16 +282,19 @@ describe('forbidden actions: each is refused with its code and changes no state 
   it('BAD_SIGNATURE: a request not signed by the machine registered key', async function () {
     const m = machines[0];
     if (!m) throw new Error('no machine');
-    const impostor = machineKey('impostor').key;
+    const impostor = newMachineKey('impostor').privateKey;
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
-        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, impostor),
+        signStartBuild(
+          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          impostor,
+        ),
       ),
     );
     expectCode(err, 'BAD_SIGNATURE');
     const signed = signStartBuild(
-      { licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS },
-      m.key,
+      { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+      m.privateKey,
     );
     const unsigned = await refusedWithoutChange(() =>
       cmOperator.builds.start({ request: signed.request, signature: '' }),
@@ -295,8 +309,8 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const m = machines[0];
     if (!m) throw new Error('no machine');
     const signed = signStartBuild(
-      { licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS },
-      m.key,
+      { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+      m.privateKey,
     );
     await cmOperator.builds.start(signed);
     const err = await refusedWithoutChange(() => cmOperator.builds.start(signed));
@@ -321,7 +335,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     expectCode(
       await refusedWithoutChange(() =>
-        subAdmin.licenses.allocate({ licenseId: floorId, machineId: m.id, quantity: 1, scrapAllowance: 0 }),
+        subAdmin.licenses.allocate({
+          licenseId: floorId,
+          machineId: m.machineId,
+          quantity: 1,
+          scrapAllowance: 0,
+        }),
       ),
       'FORBIDDEN',
     );
@@ -350,7 +369,10 @@ describe('forbidden actions: each is refused with its code and changes no state 
     await oem.licenses.revoke(rootId, 'supplier audit failed');
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
-        signStartBuild({ licenseId: floorId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+        signStartBuild(
+          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          m.privateKey,
+        ),
       ),
     );
     expectCode(err, 'LICENSE_REVOKED', new RegExp(rootId));
@@ -379,13 +401,21 @@ describe('forbidden actions: each is refused with its code and changes no state 
     });
     const m = machines[0];
     if (!m) throw new Error('no machine');
-    await cmAdmin.licenses.allocate({ licenseId: floorExp, machineId: m.id, quantity: 1, scrapAllowance: 0 });
+    await cmAdmin.licenses.allocate({
+      licenseId: floorExp,
+      machineId: m.machineId,
+      quantity: 1,
+      scrapAllowance: 0,
+    });
     // Expiry is a matter of time: wait until the ledger's clock has passed validUntil.
     await new Promise((r) => setTimeout(r, Math.max(0, validUntil.getTime() - Date.now()) + 1500));
     const err = await refusedWithoutChange(
       () =>
         cmOperator.builds.start(
-          signStartBuild({ licenseId: floorExp, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+          signStartBuild(
+            { licenseId: floorExp, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            m.privateKey,
+          ),
         ),
       expDsi,
     );

@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import {
   isTransientConflict,
-  LedgerClient,
   signStartBuild,
-  threadsealLedger,
   TransactionInvalidError,
   type ThreadsealLedger,
 } from '@threadseal/gateway';
 import { LedgerError } from '@threadseal/ledger-model';
-import { fixtureDsi, grant, m400Terms, machineKey } from '../fixtures/licensing';
-import { SCENARIO_PARAMETERS } from '@threadseal/cli';
+import { fixtureDsi, grant, m400Terms, newMachineKey, SCENARIO_PARAMETERS } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const TRIALS = Number(process.env['RACE_TRIALS'] ?? 20);
@@ -36,28 +34,23 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
 describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} concurrent StartBuild + a double submit, ${TRIALS} trials`, function () {
   const run = randomBytes(3).toString('hex');
   const rootId = `L-RACE-ROOT-${run}`;
-  const machines = [0, 1, 2].map((i) => machineKey(`race-m${i}-${run}`));
+  const machines = [0, 1, 2].map((i) => newMachineKey(`race-m${i}-${run}`));
   const terms = m400Terms();
-  const opened: ThreadsealLedger[] = [];
+  let sessions: LedgerSessions | undefined;
   let oem: ThreadsealLedger;
   let cmAdmin: ThreadsealLedger;
   let cmMachines: ThreadsealLedger;
   let operator: ThreadsealLedger;
 
   before(async function () {
-    const profile = testNetwork().connectionFile;
     // Each attempt may lose up to several rounds (MVCC at commit, peers at different heights) before it
     // sees the allocation used up: give the client rounds enough that no unit is left unclaimed.
-    const retry = { maxAttempts: 8, backoffMs: 50 };
-    const open = (org: string, user: string): ThreadsealLedger => {
-      const l = threadsealLedger(LedgerClient.open(profile, { org, user }, retry));
-      opened.push(l);
-      return l;
-    };
-    oem = open('oem', 'ip-admin');
-    cmAdmin = open('manufacturer', 'license-admin');
-    cmMachines = open('manufacturer', 'machine-admin');
-    operator = open('manufacturer', 'operator');
+    const ledgers = new LedgerSessions(testNetwork().connectionFile, { maxAttempts: 8, backoffMs: 50 });
+    sessions = ledgers;
+    oem = ledgers.as('oem', 'ip-admin');
+    cmAdmin = ledgers.as('manufacturer', 'license-admin');
+    cmMachines = ledgers.as('manufacturer', 'machine-admin');
+    operator = ledgers.as('manufacturer', 'operator');
     const { dsiId } = (await oem.dsi.register(fixtureDsi(`race ${run}`, 'RACE-1'))).value;
     await oem.licenses.issue({
       licenseId: rootId,
@@ -70,10 +63,10 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     await Promise.all(
       machines.map((m) =>
         cmMachines.machines.register({
-          machineId: m.id,
+          machineId: m.machineId,
           make: 'EOS',
           model: 'M400',
-          serial: `${m.id}-SN`,
+          serial: `${m.machineId}-SN`,
           firmware: '1.0',
           certifications: [],
           publicKeyPem: m.publicKeyPem,
@@ -83,7 +76,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
   });
 
   after(function () {
-    for (const c of opened) c.close();
+    sessions?.closeAll();
   });
 
   for (let trial = 1; trial <= TRIALS; trial++) {
@@ -101,7 +94,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
         machines.map((m, i) =>
           cmAdmin.licenses.allocate({
             licenseId,
-            machineId: m.id,
+            machineId: m.machineId,
             quantity: quantities[i] ?? 0,
             scrapAllowance: 0,
           }),
@@ -114,7 +107,10 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
           attempts.push(
             outcome(
               operator.builds.start(
-                signStartBuild({ licenseId, machineId: m.id, parameters: SCENARIO_PARAMETERS }, m.key),
+                signStartBuild(
+                  { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+                  m.privateKey,
+                ),
               ),
             ),
           );
@@ -124,8 +120,8 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
       const first = machines[0];
       if (!first) throw new Error('no machine');
       const twice = signStartBuild(
-        { licenseId, machineId: first.id, parameters: SCENARIO_PARAMETERS },
-        first.key,
+        { licenseId, machineId: first.machineId, parameters: SCENARIO_PARAMETERS },
+        first.privateKey,
       );
       attempts.push(outcome(operator.builds.start(twice)), outcome(operator.builds.start(twice)));
 
@@ -140,8 +136,8 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
       expect(unexpected, JSON.stringify(unexpected)).to.deep.equal([]);
       expect(valid).to.equal(4);
       for (const [i, m] of machines.entries()) {
-        const latest = (await oem.trace.allocationHistory(licenseId, m.id))[0]?.value;
-        expect([m.id, latest?.consumed]).to.deep.equal([m.id, quantities[i]]);
+        const latest = (await oem.trace.allocationHistory(licenseId, m.machineId))[0]?.value;
+        expect([m.machineId, latest?.consumed]).to.deep.equal([m.machineId, quantities[i]]);
       }
       expect((await oem.licenses.get(licenseId)).remaining).to.equal(0);
     });

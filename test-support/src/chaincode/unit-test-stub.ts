@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
-import { printableKey } from '../ledger/codec.js';
 import type {
   ChaincodeProposal,
   ChaincodeResponse,
@@ -24,6 +23,11 @@ import type {
 
 const NS = '\u0000';
 const MAX = '\u{10FFFF}';
+
+/** A composite key with its U+0000 separators shown as `~`, as the chaincode prints keys in messages. */
+function printableKey(key: string): string {
+  return key.replace(/\u0000/g, '~').replace(/^~|~$/g, '');
+}
 
 interface Version {
   readonly txId: string;

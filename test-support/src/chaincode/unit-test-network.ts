@@ -1,25 +1,20 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import {
-  START_BUILD_REQUEST_TYPE,
-  startBuildSigningBytes,
-  type ParameterValue,
-  type StartBuildInput,
-  type StartBuildRequest,
-  type TransactionName,
+import type { KeyObject } from 'node:crypto';
+import { signStartBuild } from '@threadseal/gateway';
+import type {
+  ParameterValue,
+  RegisterMachineInput,
+  StartBuildInput,
+  TransactionName,
 } from '@threadseal/ledger-model';
+import { newMachineKey } from '@threadseal/scenario';
 import type { Context, Contract } from 'fabric-contract-api';
-import { BuildContract } from '../contracts/build-contract.js';
-import { DsiContract } from '../contracts/dsi-contract.js';
-import { LicenseContract } from '../contracts/license-contract.js';
-import { MachineContract } from '../contracts/machine-contract.js';
-import { TraceContract } from '../contracts/trace-contract.js';
 import {
   UnitTestIdentity,
   UnitTestLedger,
   UnitTestStub,
   unitTestContext,
   type UnitTestUser,
-} from './unit-test-stub.js';
+} from './unit-test-stub';
 
 /** The chaincode-level policy of `chaincode/deployment.json`: 2 of the 3 orgs' peers. */
 export const CHAINCODE_POLICY = { n: 2, orgs: ['OemMSP', 'ManufacturerMSP', 'SubcontractorMSP'] } as const;
@@ -53,8 +48,15 @@ export interface UnitTestCallOptions {
 }
 
 /**
+ * A contract class of the chaincode under test, as its `contracts` list exports it; contracts that read the
+ * peer's clock take it as their one constructor argument.
+ */
+export type UnitTestContractClass = new (peerNow: () => number) => Contract;
+
+/**
  * UNIT-TEST ONLY: runs the real contracts over a {@link UnitTestLedger}, one transaction at a time, with a
- * controllable clock used both as proposal timestamp and as peer clock.
+ * controllable clock used both as proposal timestamp and as peer clock. The contracts are the chaincode's
+ * own (its exported `contracts` list), so this package never imports the chaincode.
  */
 export class UnitTestNetwork {
   public readonly ledger = new UnitTestLedger();
@@ -65,16 +67,15 @@ export class UnitTestNetwork {
   #txCount = 0;
   readonly #contracts: ReadonlyMap<string, Contract>;
 
-  public constructor(start: Date) {
+  public constructor(contracts: readonly UnitTestContractClass[], start: Date) {
     this.now = start;
     const peerNow = (): number => this.now.getTime() + this.peerSkewMs;
-    this.#contracts = new Map<string, Contract>([
-      ['dsi', new DsiContract(peerNow)],
-      ['license', new LicenseContract(peerNow)],
-      ['machine', new MachineContract(peerNow)],
-      ['build', new BuildContract(peerNow)],
-      ['trace', new TraceContract(peerNow)],
-    ]);
+    this.#contracts = new Map(
+      contracts.map((Class) => {
+        const contract = new Class(peerNow);
+        return [contract.getName(), contract] as const;
+      }),
+    );
   }
 
   /** Moves the clock. */
@@ -154,13 +155,20 @@ export class UnitTestMachine {
   #nonce = 0;
 
   public constructor(machineId: string) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = newMachineKey(machineId);
     this.machineId = machineId;
-    this.#privateKey = privateKey;
-    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.#privateKey = key.privateKey;
+    this.publicKeyPem = key.publicKeyPem;
   }
 
-  /** A signed request with a fresh nonce. */
+  /** The `machine:Register` input for this machine: its id and public key with the registry details given. */
+  public registration(
+    details: Omit<RegisterMachineInput, 'machineId' | 'publicKeyPem'>,
+  ): RegisterMachineInput {
+    return { machineId: this.machineId, ...details, publicKeyPem: this.publicKeyPem };
+  }
+
+  /** A signed request (the ledger client's `signStartBuild`) with a fresh, readable nonce. */
   public startBuild(
     licenseId: string,
     issuedAt: Date,
@@ -168,20 +176,15 @@ export class UnitTestMachine {
     nonce?: string,
   ): StartBuildInput {
     this.#nonce += 1;
-    const request: StartBuildRequest = {
-      type: START_BUILD_REQUEST_TYPE,
-      licenseId,
-      machineId: this.machineId,
-      nonce: nonce ?? `${this.machineId}-nonce-${String(this.#nonce).padStart(6, '0')}`,
-      issuedAt: issuedAt.toISOString(),
-      parameters,
-    };
-    return {
-      request,
-      signature: sign('sha256', startBuildSigningBytes(request), {
-        key: this.#privateKey,
-        dsaEncoding: 'der',
-      }).toString('base64'),
-    };
+    return signStartBuild(
+      {
+        licenseId,
+        machineId: this.machineId,
+        parameters,
+        nonce: nonce ?? `${this.machineId}-nonce-${String(this.#nonce).padStart(6, '0')}`,
+        issuedAt: issuedAt.toISOString(),
+      },
+      this.#privateKey,
+    );
   }
 }

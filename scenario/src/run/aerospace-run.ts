@@ -1,23 +1,21 @@
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import { LedgerError, type DsiTree, type RegisterDsiInput } from '@threadseal/ledger-model';
 import {
-  LedgerError,
-  type DsiTree,
-  type LicenseGrant,
-  type ProductionTerms,
-  type RegisterDsiInput,
-} from '@threadseal/ledger-model';
+  rootTerms,
+  SCENARIO_MACHINES,
+  SCENARIO_MSP,
+  SCENARIO_PARAMETERS,
+  SCENARIO_PART,
+  SCENARIO_QUANTITIES,
+  scenarioGrants,
+  subTerms,
+  type ScenarioMachineSpec,
+} from '../aerospace';
+import { newMachineKey, type MachineKey } from '../machine-key';
 
 /** A machine of the scenario: its registry entry and the key it signs build requests with. */
-interface ScenarioMachine {
-  readonly machineId: string;
-  readonly org: 'manufacturer' | 'subcontractor';
-  readonly make: string;
-  readonly model: string;
-  readonly certifications: readonly string[];
-  readonly key: KeyObject;
-  readonly publicKeyPem: string;
-}
+type ScenarioMachine = ScenarioMachineSpec & MachineKey;
 
 /** What the scenario did, for the demo's printout and the integration test's assertions. */
 export interface ScenarioReport {
@@ -38,64 +36,6 @@ export interface ScenarioReport {
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const DAY = 86_400_000;
-
-/** Parameters every scenario build runs with: inside both the OEM's and the subcontractor's envelope. */
-export const SCENARIO_PARAMETERS = { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' } as const;
-
-function rootTerms(): ProductionTerms {
-  return {
-    machines: {
-      makes: ['EOS', 'SLM'],
-      models: ['M400', 'M290', 'SLM500'],
-      serials: [],
-      requiredCertifications: ['nadcap-am'],
-    },
-    envelope: [
-      { name: 'laserPower', unit: 'W', kind: 'range', min: 200, max: 400 },
-      { name: 'bedTemperature', unit: 'degC', kind: 'range', min: 150, max: 200 },
-      { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-    ],
-    operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
-    workstations: [],
-  };
-}
-
-function subTerms(): ProductionTerms {
-  return {
-    machines: {
-      makes: ['EOS'],
-      models: ['M290'],
-      serials: [],
-      requiredCertifications: ['nadcap-am', 'as9100'],
-    },
-    envelope: [
-      { name: 'laserPower', unit: 'W', kind: 'range', min: 250, max: 350 },
-      { name: 'bedTemperature', unit: 'degC', kind: 'exact', value: 180 },
-      { name: 'material', unit: '', kind: 'exact', value: 'Ti-6Al-4V' },
-    ],
-    operators: { roles: ['am-operator'], qualifications: ['nadcap-am', 'ti-powder'] },
-    workstations: [],
-  };
-}
-
-function machine(
-  machineId: string,
-  org: ScenarioMachine['org'],
-  make: string,
-  model: string,
-  certifications: string[],
-): ScenarioMachine {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    machineId,
-    org,
-    make,
-    model,
-    certifications,
-    key: privateKey,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
 
 /** Connections as the users of the reference network that the scenario needs. */
 export interface ScenarioUsers {
@@ -123,6 +63,7 @@ export function openScenarioUsers(profileFile: string): ScenarioUsers {
   };
 }
 
+/** Closes every client opened by {@link openScenarioUsers}. */
 export function closeScenarioUsers(users: ScenarioUsers): void {
   for (const u of Object.values(users) as ThreadsealLedger[]) u.close();
 }
@@ -140,20 +81,16 @@ export async function runAerospaceScenario(
 ): Promise<ScenarioReport> {
   const runId = randomBytes(4).toString('hex');
   const now = Date.now();
-  const grant = (quantity: number, extra: Partial<LicenseGrant> = {}): LicenseGrant => ({
-    quantity,
-    mode: 'manufacturing',
+  const grants = scenarioGrants({
     validFrom: new Date(now - DAY).toISOString(),
     validUntil: new Date(now + 365 * DAY).toISOString(),
-    maySublicense: false,
-    scrapAllowance: 1,
-    ...extra,
+    subValidUntil: new Date(now + 180 * DAY).toISOString(),
   });
   const register: RegisterDsiInput = {
     dsiId: dsi?.dsiId ?? sha256(`scenario manifest ${runId}`),
-    partNumber: dsi?.partNumber ?? 'BRKT-7731',
-    revision: dsi?.revision ?? 'C',
-    title: dsi?.title ?? 'Titanium engine mount bracket',
+    partNumber: dsi?.partNumber ?? SCENARIO_PART.partNumber,
+    revision: dsi?.revision ?? SCENARIO_PART.revision,
+    title: dsi?.title ?? SCENARIO_PART.title,
     fileDigests: dsi?.fileDigests ?? [{ path: 'build/bracket.3mf', sha256: sha256(`3mf ${runId}`) }],
     ownerCertFingerprint: dsi?.ownerCertFingerprint ?? sha256(`oem signer ${runId}`),
   };
@@ -161,23 +98,20 @@ export async function runAerospaceScenario(
 
   log(`OEM registers DSI ${register.dsiId.slice(0, 16)}… (${register.partNumber} rev ${register.revision})`);
   await users.oemAdmin.dsi.register(register);
-  log(`OEM licenses 20 parts to the contract manufacturer (${ids.root})`);
+  log(`OEM licenses ${SCENARIO_QUANTITIES.root} parts to the contract manufacturer (${ids.root})`);
   await users.oemAdmin.licenses.issue({
     licenseId: ids.root,
     dsiId: register.dsiId,
-    holderMsp: 'ManufacturerMSP',
-    grant: grant(20, { maySublicense: true, scrapAllowance: 2 }),
+    holderMsp: SCENARIO_MSP.manufacturer,
+    grant: grants.root,
     confidential: false,
     terms: rootTerms(),
   });
 
-  const machines = [
-    machine(`cm-eos-m400-1-${runId}`, 'manufacturer', 'EOS', 'M400', ['nadcap-am']),
-    machine(`cm-eos-m400-2-${runId}`, 'manufacturer', 'EOS', 'M400', ['nadcap-am']),
-    machine(`cm-slm-500-1-${runId}`, 'manufacturer', 'SLM', 'SLM500', ['nadcap-am']),
-    machine(`sub-eos-m290-1-${runId}`, 'subcontractor', 'EOS', 'M290', ['nadcap-am', 'as9100']),
-    machine(`sub-eos-m290-2-${runId}`, 'subcontractor', 'EOS', 'M290', ['nadcap-am', 'as9100']),
-  ];
+  const machines: ScenarioMachine[] = SCENARIO_MACHINES.map((spec) => ({
+    ...spec,
+    ...newMachineKey(`${spec.name}-${runId}`),
+  }));
   log(`manufacturer and subcontractor register ${machines.length} machines`);
   await Promise.all(
     machines.map((m) =>
@@ -193,25 +127,28 @@ export async function runAerospaceScenario(
     ),
   );
 
-  log(`manufacturer keeps 12 for its shop floor (${ids.floor})`);
+  log(`manufacturer keeps ${SCENARIO_QUANTITIES.floor} for its shop floor (${ids.floor})`);
   await users.cmLicenseAdmin.licenses.split({
     parentId: ids.root,
     licenseId: ids.floor,
-    holderMsp: 'ManufacturerMSP',
-    grant: grant(12),
+    holderMsp: SCENARIO_MSP.manufacturer,
+    grant: grants.floor,
     terms: rootTerms(),
   });
-  log(`manufacturer sub-licenses 8 to the subcontractor (${ids.sub}); the subcontractor's peer endorses it`);
+  log(
+    `manufacturer sub-licenses ${SCENARIO_QUANTITIES.sub} to the subcontractor (${ids.sub}); the subcontractor's peer endorses it`,
+  );
   const sub = await users.cmLicenseAdmin.licenses.split({
     parentId: ids.root,
     licenseId: ids.sub,
-    holderMsp: 'SubcontractorMSP',
-    grant: grant(8, { validUntil: new Date(now + 180 * DAY).toISOString() }),
+    holderMsp: SCENARIO_MSP.subcontractor,
+    grant: grants.sub,
     terms: subTerms(),
   });
   const subRecord = await users.cmLicenseAdmin.client.connection.transactionRecord(sub.transactionId);
 
-  log('allocations: 4 units to each of the 3 + 2 machines');
+  const perMachine = SCENARIO_QUANTITIES.perMachine;
+  log(`allocations: ${perMachine} units to each of the 3 + 2 machines`);
   // Each allocation writes its licence's balance: one licence's allocations go one after the other (in
   // parallel they would only end as MVCC conflicts and retries), the two licences' side by side.
   await Promise.all(
@@ -220,7 +157,7 @@ export async function runAerospaceScenario(
         await (org === 'manufacturer' ? users.cmLicenseAdmin : users.subLicenseAdmin).licenses.allocate({
           licenseId: org === 'manufacturer' ? ids.floor : ids.sub,
           machineId: m.machineId,
-          quantity: 4,
+          quantity: perMachine,
           scrapAllowance: 0,
         });
       }
@@ -228,7 +165,7 @@ export async function runAerospaceScenario(
   );
 
   log(
-    'each machine builds 4 parts (start = one unit consumed in a VALID block, then complete with the part id)',
+    `each machine builds ${perMachine} parts (start = one unit consumed in a VALID block, then complete with the part id)`,
   );
   let partsBuilt = 0;
   const overAllocation: { machineId: string; code: string; message: string }[] = [];
@@ -236,9 +173,12 @@ export async function runAerospaceScenario(
     machines.map(async (m) => {
       const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
       const licenseId = m.org === 'manufacturer' ? ids.floor : ids.sub;
-      for (let i = 1; i <= 4; i++) {
+      for (let i = 1; i <= perMachine; i++) {
         const started = await operator.builds.start(
-          signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key),
+          signStartBuild(
+            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            m.privateKey,
+          ),
         );
         await operator.builds.complete({
           buildId: started.value.buildId,
@@ -249,7 +189,10 @@ export async function runAerospaceScenario(
       }
       try {
         await operator.builds.start(
-          signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.key),
+          signStartBuild(
+            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            m.privateKey,
+          ),
         );
         overAllocation.push({ machineId: m.machineId, code: 'NONE', message: 'a fifth build was accepted' });
       } catch (err) {
@@ -271,33 +214,4 @@ export async function runAerospaceScenario(
     overAllocation,
     tree,
   };
-}
-
-/** The OEM's tree as indented text: licenses, their machines, and the parts each machine made. */
-export function formatTree(tree: DsiTree): string {
-  const lines = [
-    `DSI ${tree.dsi.dsiId.slice(0, 16)}…  ${tree.dsi.partNumber} rev ${tree.dsi.revision}  "${tree.dsi.title}"  owner ${tree.dsi.ownerMsp}`,
-  ];
-  const children = (parentId: string | null, depth: number): void => {
-    for (const view of tree.licenses.filter((l) => l.license.parentId === parentId)) {
-      const l = view.license;
-      const pad = '  '.repeat(depth);
-      lines.push(
-        `${pad}license ${l.licenseId}: ${l.grantorMsp} → ${l.holderMsp}, ${l.grant.quantity} ${l.grant.mode}, ${view.remaining} left`,
-      );
-      for (const a of tree.allocations.filter((x) => x.licenseId === l.licenseId)) {
-        const m = tree.machines.find((x) => x.machineId === a.machineId);
-        const parts = tree.parts.filter((p) => p.machineId === a.machineId && p.licenseId === l.licenseId);
-        lines.push(
-          `${pad}  machine ${a.machineId} (${m?.make ?? '?'} ${m?.model ?? '?'}): ${a.consumed}/${a.quantity} used, parts ${parts.map((p) => p.partId.replace(/^SN-.*-(\d+)$/, '#$1')).join(' ')}`,
-        );
-      }
-      children(l.licenseId, depth + 1);
-    }
-  };
-  children(null, 1);
-  lines.push(
-    `  totals: ${tree.licenses.length} licenses, ${tree.machines.length} machines, ${tree.builds.length} builds, ${tree.parts.length} parts`,
-  );
-  return lines.join('\n');
 }

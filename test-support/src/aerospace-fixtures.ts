@@ -1,0 +1,87 @@
+import type {
+  IssueLicenseInput,
+  LicenseGrant,
+  ProductionTerms,
+  RegisterDsiInput,
+} from '@threadseal/ledger-model';
+import {
+  rootTerms,
+  SCENARIO_MSP,
+  SCENARIO_PARAMETERS,
+  SCENARIO_PART,
+  scenarioGrants,
+  subTerms,
+} from '@threadseal/scenario';
+import type { UnitTestUser } from './chaincode/unit-test-stub';
+import { sha256 } from './ledger-fixtures';
+
+/*
+ * The aerospace scenario of `@threadseal/scenario` at fixed dates, and the users of the unit tests: the
+ * chaincode unit tests run it over the in-memory ledger with a clock of their own.
+ */
+
+export const OEM = SCENARIO_MSP.oem;
+export const CM = SCENARIO_MSP.manufacturer;
+export const SUB = SCENARIO_MSP.subcontractor;
+
+const user = (mspId: string, name: string, attributes: Record<string, string>): UnitTestUser => ({
+  mspId,
+  name,
+  attributes,
+});
+
+/** Unit-test identities with the CA attributes the access rules read. */
+export const USERS = {
+  oemAdmin: user(OEM, 'oem-ip-admin', { role: 'ip-admin' }),
+  cmAdmin: user(CM, 'cm-license-admin', { role: 'license-admin' }),
+  cmMachineAdmin: user(CM, 'cm-machine-admin', { role: 'machine-admin' }),
+  cmOperator: user(CM, 'cm-operator', { role: 'am-operator', qualification: 'nadcap-am, ndt-2' }),
+  subAdmin: user(SUB, 'sub-license-admin', { role: 'license-admin' }),
+  subMachineAdmin: user(SUB, 'sub-machine-admin', { role: 'machine-admin' }),
+  subOperator: user(SUB, 'sub-operator', { role: 'am-operator', qualification: 'nadcap-am,ndt-2,ti-powder' }),
+  subTrainee: user(SUB, 'sub-trainee', { role: 'am-operator', qualification: 'nadcap-am' }),
+} as const;
+
+/** The unit tests' clock starts here. */
+export const START = new Date('2026-03-01T08:00:00.000Z');
+
+export const DSI: RegisterDsiInput = {
+  // DSI id = SHA-256 (lower-case hex) of the signed manifest bytes (docs/container-format.md).
+  dsiId: sha256('manifest: bracket rev C'),
+  ...SCENARIO_PART,
+  fileDigests: [
+    { path: 'model/bracket.3mf', sha256: sha256('3mf') },
+    { path: 'process/build-plan.json', sha256: sha256('plan') },
+  ],
+  ownerCertFingerprint: sha256('oem signing cert'),
+};
+
+const GRANTS = scenarioGrants({
+  validFrom: '2026-01-01T00:00:00.000Z',
+  validUntil: '2027-01-01T00:00:00.000Z',
+  subValidUntil: '2026-09-01T00:00:00.000Z',
+});
+
+/** OEM → contract manufacturer: 20 units. */
+export const ROOT_GRANT: LicenseGrant = GRANTS.root;
+export const ROOT_TERMS: ProductionTerms = rootTerms();
+
+/** The OEM issues `L-ROOT` to the contract manufacturer on its open (not confidential) terms. */
+export const ISSUE_ROOT: IssueLicenseInput = {
+  licenseId: 'L-ROOT',
+  dsiId: DSI.dsiId,
+  holderMsp: CM,
+  grant: ROOT_GRANT,
+  confidential: false,
+  terms: ROOT_TERMS,
+};
+
+/** The contract manufacturer's own shop floor: same terms, 12 units. */
+export const FLOOR_GRANT: LicenseGrant = GRANTS.floor;
+
+/** The subcontractor: 8 units, EOS M290 only, tighter laser power, an extra qualification. */
+export const SUB_GRANT: LicenseGrant = GRANTS.sub;
+export const SUB_TERMS: ProductionTerms = subTerms();
+
+/** Parameters inside both envelopes, and one that neither constrains. */
+export const GOOD_PARAMETERS = { ...SCENARIO_PARAMETERS, layerThickness: 0.03 } as const;

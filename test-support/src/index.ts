@@ -1,0 +1,20 @@
+// Fabric-free fixtures: the scenario at fixed dates, ledger fixtures, machine keys, the LedgerError expectation.
+export {
+  CM,
+  DSI,
+  FLOOR_GRANT,
+  GOOD_PARAMETERS,
+  ISSUE_ROOT,
+  OEM,
+  ROOT_GRANT,
+  ROOT_TERMS,
+  START,
+  SUB,
+  SUB_GRANT,
+  SUB_TERMS,
+  USERS,
+} from './aerospace-fixtures';
+export { expectLedgerError } from './expect-ledger-error';
+export { fixtureDsi, grant, m400Terms, sha256 } from './ledger-fixtures';
+export { newMachineKey, SCENARIO_MACHINES, SCENARIO_PARAMETERS } from '@threadseal/scenario';
+export type { MachineKey, ScenarioMachineSpec } from '@threadseal/scenario';
