@@ -26,12 +26,30 @@ export default tseslint.config(
     },
   },
   {
-    files: ['chaincode/src/**/*.ts'],
+    // The rules run inside the chaincode: the same determinism holds for them.
+    files: ['chaincode/src/**/*.ts', 'rules/src/**/*.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Chaincode time comes from the transaction timestamp.' },
         { object: 'Math', property: 'random', message: 'Chaincode must be deterministic.' },
+      ],
+    },
+  },
+  {
+    files: ['ledger-model/src/**/*.ts', 'rules/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fabric-*', '@hyperledger/*', '@grpc/*'],
+              message:
+                'The model and the rules are free of Fabric: agents and services import them without it.',
+            },
+          ],
+        },
       ],
     },
   },

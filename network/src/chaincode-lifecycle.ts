@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { NetworkError } from './errors';
 import { waitFor } from './health';
 import { identityFiles } from './identities';
@@ -38,7 +46,53 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Reads the chaincode workspace: its built code must exist; the label changes with any code or definition change. */
+/** Built files of a workspace that reach a running chaincode: `dist/` without tests, maps and declarations. */
+function runtimeFiles(dir: string): string[] {
+  const dist = join(dir, 'dist');
+  return existsSync(dist) ? listFiles(dist).filter((f) => !/\.test\.js$/.test(f)) : [];
+}
+
+/** The folder npm linked a package into, looked up from `dir` upwards like Node's resolution. */
+function packageDir(name: string, dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+/**
+ * The repository's own workspaces the chaincode runs with (`@threadseal/*` dependencies, transitively), by
+ * package name. The chaincode server loads them from the repository through npm's links, so their built
+ * code is part of what a label must identify.
+ */
+function workspaceDependencies(dir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (from: string): void => {
+    const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(manifest.dependencies ?? {}).sort()) {
+      if (!name.startsWith('@threadseal/') || found.has(name)) continue;
+      const depDir = packageDir(name, from);
+      if (depDir === undefined)
+        throw new NetworkError(
+          'CHAINCODE_BUILD_FAILED',
+          `chaincode dependency ${name} is not installed: run \`npm install\``,
+        );
+      found.set(name, depDir);
+      visit(depDir);
+    }
+  };
+  visit(dir);
+  return new Map([...found].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * Reads the chaincode workspace: its built code must exist; the label changes with any code or definition
+ * change, the built code of the workspaces it depends on (`@threadseal/rules`, `@threadseal/ledger-model`)
+ * included, and with nothing else (test files, source maps and declarations do not count).
+ */
 export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
   const { name, path } = plan.description.chaincode;
   const dir = join(plan.repoRoot, path);
@@ -53,8 +107,16 @@ export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
   const definitionFiles = ['package.json', 'deployment.json', 'collections.json']
     .map((f) => join(dir, f))
     .filter(existsSync);
-  for (const file of [...listFiles(dist).filter((f) => !/\.test\.js$/.test(f)), ...definitionFiles]) {
+  for (const file of [...runtimeFiles(dir), ...definitionFiles]) {
     hash.update(relative(dir, file)).update('\0').update(readFileSync(file));
+  }
+  for (const [name, depDir] of workspaceDependencies(dir)) {
+    for (const file of [...runtimeFiles(depDir), join(depDir, 'package.json')]) {
+      hash
+        .update(`${name}/${relative(depDir, file)}`)
+        .update('\0')
+        .update(readFileSync(file));
+    }
   }
   let signaturePolicy: string | undefined;
   const deployment = join(dir, 'deployment.json');

@@ -37,8 +37,8 @@ export const DSI: RegisterDsiInput = {
   revision: 'C',
   title: 'Titanium engine mount bracket',
   fileDigests: [
-    { path: 'model/bracket.3mf', sha256: sha256('3mf') },
-    { path: 'process/build-plan.json', sha256: sha256('plan') },
+    { path: 'model/bracket.3mf', ciphertextDigest: sha256('3mf') },
+    { path: 'process/build-plan.json', ciphertextDigest: sha256('plan') },
   ],
   ownerCertFingerprint: sha256('oem signing cert'),
 };

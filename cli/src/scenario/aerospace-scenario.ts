@@ -154,7 +154,9 @@ export async function runAerospaceScenario(
     partNumber: dsi?.partNumber ?? 'BRKT-7731',
     revision: dsi?.revision ?? 'C',
     title: dsi?.title ?? 'Titanium engine mount bracket',
-    fileDigests: dsi?.fileDigests ?? [{ path: 'build/bracket.3mf', sha256: sha256(`3mf ${runId}`) }],
+    fileDigests: dsi?.fileDigests ?? [
+      { path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${runId}`) },
+    ],
     ownerCertFingerprint: dsi?.ownerCertFingerprint ?? sha256(`oem signer ${runId}`),
   };
   const ids = { root: `L-ROOT-${runId}`, floor: `L-CM-FLOOR-${runId}`, sub: `L-SUB-${runId}` };
