@@ -33,7 +33,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['chaincode/src/**/*.ts'],
+    // The rules run inside the chaincode: the same determinism holds for them.
+    files: ['chaincode/src/**/*.ts', 'rules/src/**/*.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
@@ -53,6 +54,22 @@ export default tseslint.config(
             {
               group: ['./*', '../*'],
               message: 'Import @threadseal/dsi-container or @threadseal/dsi-container/format, not internals.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['ledger-model/src/**/*.ts', 'rules/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fabric-*', '@hyperledger/*', '@grpc/*'],
+              message: 'The model and the rules are free of Fabric: agents and services import them without it.',
             },
           ],
         },

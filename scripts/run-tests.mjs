@@ -16,6 +16,7 @@ const extra = args.filter((a) => a !== only);
 
 const unitWorkspaces = [
   'ledger-model',
+  'rules',
   'dsi-container',
   'chaincode',
   'network',

@@ -1,9 +1,12 @@
-/** The digest of one file inside a DSI container. */
+/** The signed digest of one file of a DSI container: it identifies the ciphertext, never the plaintext. */
 export interface FileDigest {
   /** Path of the file inside the container. */
   readonly path: string;
-  /** Lower-case hex SHA-256 of the file bytes (64 characters). */
-  readonly sha256: string;
+  /**
+   * The file's ciphertext digest as the signed manifest records it (`files[i].digest`, lower-case hex, 64
+   * characters): SHA-256 over the file's encrypted segments (docs/container-format.md), not over its bytes.
+   */
+  readonly ciphertextDigest: string;
 }
 
 /** Lifecycle of a DSI on the ledger. */

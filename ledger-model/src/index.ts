@@ -22,7 +22,27 @@ export {
   type NetworkErrorCodeName,
   type ParsedLedgerError,
 } from './errors.js';
-export { CONTRACT, TRANSIENT, TX, transientTermsField, type TransactionName } from './transactions.js';
+export {
+  CONTRACT,
+  TRANSACTIONS,
+  TRANSIENT,
+  TX,
+  transactionSpec,
+  transientTermsField,
+  type ContractName,
+  type EvaluateTransactionName,
+  type JsonTransactionName,
+  type SubmitTransactionName,
+  type TextArguments,
+  type TransactionArgument,
+  type TransactionInput,
+  type TransactionKind,
+  type TransactionName,
+  type TransactionNames,
+  type TransactionOutput,
+  type TransactionSpec,
+  type TransientField,
+} from './transactions.js';
 export {
   EVENT,
   isEventName,
@@ -88,4 +108,11 @@ export type {
   LicenseHistory,
   PartHistory,
 } from './trace.js';
-export { QUERY_TRANSACTIONS, type JsonTransactionName, type TransactionIo } from './transaction-io.js';
+export {
+  confidentialTransport,
+  isConfidential,
+  type ConfidentialCall,
+  type ConfidentialityOf,
+  type LicenseConfidentiality,
+  type Transport,
+} from './confidential-transport.js';

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { NetworkError } from './errors';
 import { waitFor } from './health';
 import { identityFiles } from './identities';
@@ -43,18 +51,62 @@ const DEFINITION_FILES = ['package.json', 'deployment.json', 'collections.json']
 /** What of a built file is not code the chaincode server runs: source maps, declarations, build info, tests. */
 const NOT_DEPLOYED = /(\.map|\.d\.ts|\.tsbuildinfo|\.test\.js)$/;
 
+/** Built files of a workspace that reach a running chaincode: `dist/` without tests, maps and declarations. */
+function runtimeFiles(dir: string): string[] {
+  const dist = join(dir, 'dist');
+  return existsSync(dist) ? listFiles(dist).filter((f) => !NOT_DEPLOYED.test(f)) : [];
+}
+
 /**
  * The files whose bytes make the chaincode label, relative to the chaincode folder and sorted: the deployable
  * build in `dist/` (its tests build to `dist-test/`, which is not read) and the definition files present.
  */
 export function chaincodePackageFiles(dir: string): string[] {
-  const dist = join(dir, 'dist');
-  const code = existsSync(dist) ? listFiles(dist).filter((f) => !NOT_DEPLOYED.test(f)) : [];
   const definitions = DEFINITION_FILES.map((f) => join(dir, f)).filter(existsSync);
-  return [...code, ...definitions].map((f) => relative(dir, f));
+  return [...runtimeFiles(dir), ...definitions].map((f) => relative(dir, f));
 }
 
-/** `<name>_<first 12 hex of the SHA-256 over each package file's path and bytes>`: changes with any of them. */
+/** The folder npm linked a package into, looked up from `dir` upwards like Node's resolution. */
+function packageDir(name: string, dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(at) === at) return undefined;
+  }
+}
+
+/**
+ * The repository's own workspaces the chaincode runs with (`@threadseal/*` dependencies, transitively), by
+ * package name. The chaincode server loads them from the repository through npm's links, so their built
+ * code is part of what a label must identify.
+ */
+function workspaceDependencies(dir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (from: string): void => {
+    const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(manifest.dependencies ?? {}).sort()) {
+      if (!name.startsWith('@threadseal/') || found.has(name)) continue;
+      const depDir = packageDir(name, from);
+      if (depDir === undefined)
+        throw new NetworkError(
+          'CHAINCODE_BUILD_FAILED',
+          `chaincode dependency ${name} is not installed: run \`npm install\``,
+        );
+      found.set(name, depDir);
+      visit(depDir);
+    }
+  };
+  visit(dir);
+  return new Map([...found].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * `<name>_<first 12 hex of a SHA-256>` over each package file's path and bytes and over the built code and
+ * manifest of every workspace the chaincode depends on (`@threadseal/rules`, `@threadseal/ledger-model`):
+ * changes with any of them, and with nothing else (tests, source maps and declarations do not count).
+ */
 export function chaincodeLabel(name: string, dir: string): string {
   const hash = createHash('sha256');
   for (const file of chaincodePackageFiles(dir)) {
@@ -63,10 +115,18 @@ export function chaincodeLabel(name: string, dir: string): string {
       .update('\0')
       .update(readFileSync(join(dir, file)));
   }
+  for (const [dependency, depDir] of workspaceDependencies(dir)) {
+    for (const file of [...runtimeFiles(depDir), join(depDir, 'package.json')]) {
+      hash
+        .update(`${dependency}/${relative(depDir, file)}`)
+        .update('\0')
+        .update(readFileSync(file));
+    }
+  }
   return `${name}_${hash.digest('hex').slice(0, 12)}`;
 }
 
-/** Reads the chaincode workspace: its built code must exist; the label changes with any code or definition change. */
+/** Reads the chaincode workspace: its built code must exist; the label is {@link chaincodeLabel}. */
 export function readChaincodeBuild(plan: NetworkPlan): ChaincodeBuild {
   const { name, path } = plan.description.chaincode;
   const dir = join(plan.repoRoot, path);

@@ -50,8 +50,8 @@ export const DSI: RegisterDsiInput = {
   dsiId: sha256('manifest: bracket rev C'),
   ...SCENARIO_PART,
   fileDigests: [
-    { path: 'model/bracket.3mf', sha256: sha256('3mf') },
-    { path: 'process/build-plan.json', sha256: sha256('plan') },
+    { path: 'model/bracket.3mf', ciphertextDigest: sha256('3mf') },
+    { path: 'process/build-plan.json', ciphertextDigest: sha256('plan') },
   ],
   ownerCertFingerprint: sha256('oem signing cert'),
 };

@@ -8,7 +8,7 @@ import {
   type Role,
 } from '@threadseal/ledger-model';
 import type { ClientIdentity } from 'fabric-shim-api';
-import type { Actor } from '../domain/actor.js';
+import type { Actor } from '@threadseal/rules';
 
 /*
  * Who may do what, in one place. Rights depend on the submitter's MSP id and the `role` attribute of its

@@ -1,18 +1,21 @@
 import { CONTRACT, LedgerError, TRANSIENT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertCanFinishBuild } from '../access/access-control.js';
-import { abortBuild, completeBuild, scrapBuild, startBuild } from '../domain/build-rules.js';
-import { assertRequestAuthentic } from '../domain/request-signature.js';
-import { peerClock } from '../ledger/clock.js';
-import { encodeText } from '../ledger/codec.js';
 import {
+  abortBuild,
+  assertRequestAuthentic,
+  completeBuild,
   decodeAbortBuild,
   decodeBuildRef,
   decodeCompleteBuild,
   decodeScrapBuild,
   decodeStartBuild,
   parseArgument,
-} from './inputs.js';
+  scrapBuild,
+  startBuild,
+} from '@threadseal/rules';
+import { peerClock } from '../ledger/clock.js';
+import { encodeText } from '../ledger/codec.js';
 import { openScope } from './transaction-scope.js';
 
 const isEmptyObject = (value: unknown): boolean =>

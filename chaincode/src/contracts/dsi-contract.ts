@@ -1,16 +1,18 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertCanManageDsi, assertCanRegisterDsi } from '../access/access-control.js';
-import { registerDsi, revokeDsi, supersedeDsi } from '../domain/dsi-rules.js';
-import { peerClock } from '../ledger/clock.js';
-import { encodeText } from '../ledger/codec.js';
 import {
   decodeDsiRef,
   decodeRegisterDsi,
   decodeRevokeDsi,
   decodeSupersedeDsi,
   parseArgument,
-} from './inputs.js';
+  registerDsi,
+  revokeDsi,
+  supersedeDsi,
+} from '@threadseal/rules';
+import { peerClock } from '../ledger/clock.js';
+import { encodeText } from '../ledger/codec.js';
 import { openScope } from './transaction-scope.js';
 
 /** The DSI registry: the IP owner registers, supersedes and revokes its DSIs. */

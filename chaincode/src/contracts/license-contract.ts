@@ -17,24 +17,22 @@ import {
 } from '../access/access-control.js';
 import {
   allocateUnits,
-  issueLicense,
-  remainingUnits,
-  revokeLicense,
-  splitLicense,
-  type TermsPlacement,
-} from '../domain/license-rules.js';
-import { peerClock } from '../ledger/clock.js';
-import { encodeText } from '../ledger/codec.js';
-import { termsCollection } from '../ledger/collections.js';
-import type { LedgerRepository } from '../ledger/repository.js';
-import {
   decodeAllocate,
   decodeIssueLicense,
   decodeLicenseRef,
   decodeRevokeLicense,
   decodeSplitLicense,
+  issueLicense,
   parseArgument,
-} from './inputs.js';
+  remainingUnits,
+  revokeLicense,
+  splitLicense,
+  type TermsPlacement,
+} from '@threadseal/rules';
+import { peerClock } from '../ledger/clock.js';
+import { encodeText } from '../ledger/codec.js';
+import { termsCollection } from '../ledger/collections.js';
+import type { LedgerRepository } from '../ledger/repository.js';
 import { openScope, type TransientTerms } from './transaction-scope.js';
 
 /**

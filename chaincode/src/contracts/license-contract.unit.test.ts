@@ -8,7 +8,7 @@ import {
   type Build,
 } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { termsHash } from '../domain/terms-hash.js';
+import { termsHash } from '@threadseal/rules';
 import { termsCollection } from '../ledger/collections.js';
 import {
   CM,

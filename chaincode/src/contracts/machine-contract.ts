@@ -1,10 +1,9 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertCanRegisterMachine } from '../access/access-control.js';
-import { registerMachine } from '../domain/machine-rules.js';
+import { decodeMachineRef, decodeRegisterMachine, parseArgument, registerMachine } from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
-import { decodeMachineRef, decodeRegisterMachine, parseArgument } from './inputs.js';
 import { openScope } from './transaction-scope.js';
 
 /** The machine registry: an org registers its machines with their signing keys. */

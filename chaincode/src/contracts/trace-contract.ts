@@ -13,17 +13,17 @@ import {
   type PartHistory,
 } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { remainingUnits } from '../domain/license-rules.js';
-import { peerClock } from '../ledger/clock.js';
-import { encodeText } from '../ledger/codec.js';
-import { TREE_KIND } from '../ledger/keys.js';
 import {
   decodeAllocationRef,
   decodeDsiRef,
   decodeLicenseRef,
   decodePartRef,
   parseArgument,
-} from './inputs.js';
+  remainingUnits,
+} from '@threadseal/rules';
+import { peerClock } from '../ledger/clock.js';
+import { encodeText } from '../ledger/codec.js';
+import { TREE_KIND } from '../ledger/keys.js';
 import { openScope } from './transaction-scope.js';
 
 /** Read-only trace queries: a DSI's whole tree and the history of licenses, allocations and parts. */

@@ -7,13 +7,10 @@ import {
 } from '@threadseal/ledger-model';
 import type { Context } from 'fabric-contract-api';
 import { actorOf } from '../access/access-control.js';
-import type { Actor } from '../domain/actor.js';
-import { termsHash } from '../domain/terms-hash.js';
-import type { TxTime } from '../domain/time.js';
+import { type Actor, decodeProductionTerms, parseArgument, termsHash, type TxTime } from '@threadseal/rules';
 import { checkedTransactionTime, transactionTime } from '../ledger/clock.js';
 import { encode } from '../ledger/codec.js';
 import { LedgerRepository, type TermsSource } from '../ledger/repository.js';
-import { decodeProductionTerms, parseArgument } from './inputs.js';
 
 /** Everything a transaction needs from its context, built once at its start. */
 export interface TransactionScope {

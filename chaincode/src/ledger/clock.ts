@@ -1,6 +1,6 @@
 import { LedgerError } from '@threadseal/ledger-model';
 import type { ChaincodeStub } from 'fabric-shim-api';
-import { txTime, type TxTime } from '../domain/time.js';
+import { txTime, type TxTime } from '@threadseal/rules';
 
 /** The largest accepted distance between a proposal's timestamp and the endorsing peer's clock. */
 export const MAX_PROPOSAL_SKEW_MS = 5 * 60 * 1000;

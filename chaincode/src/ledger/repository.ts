@@ -12,9 +12,7 @@ import {
   type ProductionTerms,
 } from '@threadseal/ledger-model';
 import type { ChaincodeStub } from 'fabric-shim-api';
-import type { ChainNode } from '../domain/chain.js';
-import type { NewLicense, TermsPlacement } from '../domain/license-rules.js';
-import { termsHash } from '../domain/terms-hash.js';
+import { type ChainNode, type NewLicense, termsHash, type TermsPlacement } from '@threadseal/rules';
 import { decode, encode, printableKey } from './codec.js';
 import { termsCollection } from './collections.js';
 import { peersOf } from './endorsement.js';

@@ -15,6 +15,7 @@ import {
 import {
   LedgerError,
   type AbortBuildInput,
+  type ConfidentialityOf,
   type AllocateInput,
   type CompleteBuildInput,
   type IssueLicenseInput,
@@ -228,6 +229,22 @@ async function withLedger<T>(
   }
 }
 
+/**
+ * The license's own confidentiality as the `--as` user's peer reads it, which decides how its terms and a
+ * build's parameters travel (`confidentialTransport`). A license this peer cannot find or name is sent as
+ * public, so that the chaincode refuses the call with its own message, exactly as before the lookup.
+ */
+async function confidentialityOf(ledger: ThreadsealLedger, licenseId: unknown): Promise<ConfidentialityOf> {
+  if (typeof licenseId !== 'string') return { confidential: null };
+  try {
+    return (await ledger.licenses.get(licenseId)).license;
+  } catch (err) {
+    if (err instanceof LedgerError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT'))
+      return { confidential: null };
+    throw err;
+  }
+}
+
 /** Where a submit landed goes to stderr, so that stdout stays the output DTO alone. */
 async function committed<T>(pending: Promise<Committed<T>>): Promise<T> {
   const c = await pending;
@@ -325,11 +342,7 @@ const licenseVerbs = [
     flags: dtoUsage,
     options: dtoOptions,
     parse: (v) => readDto<IssueLicenseInput>(v, []),
-    call: (l, input, e) => {
-      if (!input.confidential || !input.terms) return committed(l.licenses.issue(input, e));
-      const { terms, ...argument } = input;
-      return committed(l.licenses.issue(argument, { ...e, confidentialTerms: terms }));
-    },
+    call: (l, input, e) => committed(l.licenses.issue(input, e)),
   }),
   ledgerVerb({
     path: ['license', 'split'],
@@ -340,14 +353,14 @@ const licenseVerbs = [
       input: readDto<SplitLicenseInput>(v, []),
       parentTerms: v['parent-terms'] === undefined ? undefined : readTerms(v['parent-terms'], 'parent-terms'),
     }),
-    call: (l, { input, parentTerms }, e) => {
-      if (!parentTerms) return committed(l.licenses.split(input, e));
-      // In a confidential tree both the child's and the parent's terms travel as transient data only.
-      const { terms, ...argument } = input;
-      return committed(
-        l.licenses.split(argument, { ...e, parentTerms, ...(terms ? { confidentialTerms: terms } : {}) }),
-      );
-    },
+    call: async (l, { input, parentTerms }, e) =>
+      committed(
+        l.licenses.split(input, {
+          ...e,
+          parent: await confidentialityOf(l, input.parentId),
+          ...(parentTerms ? { parentTerms } : {}),
+        }),
+      ),
   }),
   ledgerVerb({
     path: ['license', 'allocate'],
@@ -371,8 +384,14 @@ const licenseVerbs = [
       })),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
-    call: (l, { input, terms }, e) =>
-      committed(l.licenses.allocate(input, { ...e, ...(terms ? { licenseTerms: terms } : {}) })),
+    call: async (l, { input, terms }, e) =>
+      committed(
+        l.licenses.allocate(input, {
+          ...e,
+          license: await confidentialityOf(l, input.licenseId),
+          ...(terms ? { licenseTerms: terms } : {}),
+        }),
+      ),
   }),
   ledgerVerb({
     path: ['license', 'revoke'],
@@ -475,8 +494,15 @@ const buildVerbs = [
       ),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
-    call: (l, { signed, terms }, e) =>
-      committed(l.builds.start(signed, { ...e, ...(terms ? { licenseTerms: terms } : {}) })),
+    call: async (l, { signed, terms }, e) =>
+      committed(
+        l.builds.start(signed, {
+          ...e,
+          // An --input/--json DTO is not checked here: a malformed one goes to the chaincode as it is.
+          license: await confidentialityOf(l, (signed as Partial<StartBuildInput>).request?.licenseId),
+          ...(terms ? { licenseTerms: terms } : {}),
+        }),
+      ),
   }),
   ledgerVerb({
     path: ['build', 'complete'],

@@ -1,10 +1,10 @@
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
+  confidentialTransport,
   START_BUILD_REQUEST_TYPE,
   startBuildSigningBytes,
-  TRANSIENT,
   TX,
-  transientTermsField,
+  type ConfidentialityOf,
   type AbortBuildInput,
   type AllocateInput,
   type Allocation,
@@ -26,12 +26,20 @@ import {
   type RegisterMachineInput,
   type ScrapBuildInput,
   type SplitLicenseInput,
+  type StartBuildInput,
   type StartBuildRequest,
   type SupersedeDsiInput,
 } from '@threadseal/ledger-model';
 import type { Committed, LedgerClient, SubmitOptions } from './ledger-client';
 
 type Endorse = Pick<SubmitOptions, 'endorsingOrgs' | 'retry'>;
+
+/** What a caller that names no license gets: the public transport. */
+const PUBLIC: ConfidentialityOf = { confidential: null };
+
+function withTransient(options: Endorse, transient: Readonly<Record<string, string>>): SubmitOptions {
+  return Object.keys(transient).length > 0 ? { ...options, transient } : options;
+}
 
 /** DSI registry: register, supersede, revoke, read. */
 export class DsiClient {
@@ -59,41 +67,46 @@ export class LicenseClient {
   constructor(client: LedgerClient) {
     this.#client = client;
   }
-  /** Issues a root license; confidential terms travel in the transient map, never in the transaction. */
-  issue(
-    input: IssueLicenseInput,
-    options: Endorse & { confidentialTerms?: ProductionTerms } = {},
-  ): Promise<Committed<LicenseView>> {
-    const transient = options.confidentialTerms
-      ? { terms: JSON.stringify(options.confidentialTerms) }
-      : undefined;
-    return this.#client.submit(TX.license.issue, input, { ...options, ...(transient ? { transient } : {}) });
+  /**
+   * Issues a root license. With `input.confidential` its terms travel in the transient map, never in the
+   * transaction ({@link confidentialTransport}).
+   */
+  issue(input: IssueLicenseInput, options: Endorse = {}): Promise<Committed<LicenseView>> {
+    const { argument, transient } = confidentialTransport({ name: TX.license.issue, input });
+    return this.#client.submit(TX.license.issue, argument, withTransient(options, transient));
   }
-  /** Grants part of a license's remaining quantity to an org, with terms no wider than the parent's. */
+  /**
+   * Grants part of a license's remaining quantity to an org, with terms no wider than the parent's. A split
+   * inherits the parent's confidentiality: pass the `parent` license as read from the ledger (and, for
+   * endorsers outside its collection, its `parentTerms`); without `parent` the split is sent as public, which
+   * the chaincode refuses under a confidential parent.
+   */
   split(
     input: SplitLicenseInput,
-    options: Endorse & { confidentialTerms?: ProductionTerms; parentTerms?: ProductionTerms } = {},
+    options: Endorse & { parent?: ConfidentialityOf; parentTerms?: ProductionTerms } = {},
   ): Promise<Committed<LicenseView>> {
-    const transient: Record<string, string> = {};
-    if (options.confidentialTerms) transient['terms'] = JSON.stringify(options.confidentialTerms);
-    if (options.parentTerms)
-      transient[transientTermsField(input.parentId)] = JSON.stringify(options.parentTerms);
-    return this.#client.submit(TX.license.split, input, {
-      ...options,
-      ...(Object.keys(transient).length ? { transient } : {}),
+    const { parent = PUBLIC, parentTerms, ...endorse } = options;
+    const { argument, transient } = confidentialTransport({
+      name: TX.license.split,
+      input,
+      parent,
+      ...(parentTerms ? { parentTerms } : {}),
     });
+    return this.#client.submit(TX.license.split, argument, withTransient(endorse, transient));
   }
+  /** Allocates units to a machine; under a confidential `license` its `licenseTerms` go in the transient map. */
   allocate(
     input: AllocateInput,
-    options: Endorse & { licenseTerms?: ProductionTerms } = {},
+    options: Endorse & { license?: ConfidentialityOf; licenseTerms?: ProductionTerms } = {},
   ): Promise<Committed<Allocation>> {
-    const transient = options.licenseTerms
-      ? { [transientTermsField(input.licenseId)]: JSON.stringify(options.licenseTerms) }
-      : undefined;
-    return this.#client.submit(TX.license.allocate, input, {
-      ...options,
-      ...(transient ? { transient } : {}),
+    const { license = PUBLIC, licenseTerms, ...endorse } = options;
+    const { argument, transient } = confidentialTransport({
+      name: TX.license.allocate,
+      input,
+      license,
+      ...(licenseTerms ? { licenseTerms } : {}),
     });
+    return this.#client.submit(TX.license.allocate, argument, withTransient(endorse, transient));
   }
   revoke(licenseId: string, reason: string, options: Endorse = {}): Promise<Committed<LicenseView>> {
     return this.#client.submit(TX.license.revoke, { licenseId, reason }, options);
@@ -159,21 +172,22 @@ export class BuildClient {
   }
   /**
    * Submits a machine-signed start; resolves only once the unit is consumed in a VALID block. Under a
-   * confidential license (`licenseTerms` given) the request and its parameters travel in the transient map
-   * and the block carries only `{}`, so the exact process parameters never reach the shared ledger.
+   * confidential `license` the request and its parameters travel in the transient map and the block carries
+   * only `{}`, so the exact process parameters never reach the shared ledger; without `license` the start is
+   * sent as public, which the chaincode refuses under a confidential license.
    */
   start(
-    signed: { request: StartBuildRequest; signature: string },
-    options: Endorse & { licenseTerms?: ProductionTerms } = {},
+    signed: StartBuildInput,
+    options: Endorse & { license?: ConfidentialityOf; licenseTerms?: ProductionTerms } = {},
   ): Promise<Committed<Build>> {
-    if (!options.licenseTerms) return this.#client.submit(TX.build.start, signed, options);
-    const transient = {
-      [TRANSIENT.startBuild]: JSON.stringify(signed),
-      [transientTermsField(signed.request.licenseId)]: JSON.stringify(options.licenseTerms),
-    };
-    // The argument is typed as the request; for the confidential path the chaincode expects `{}` there.
-    const empty = {} as { request: StartBuildRequest; signature: string };
-    return this.#client.submit(TX.build.start, empty, { ...options, transient });
+    const { license = PUBLIC, licenseTerms, ...endorse } = options;
+    const { argument, transient } = confidentialTransport({
+      name: TX.build.start,
+      input: signed,
+      license,
+      ...(licenseTerms ? { licenseTerms } : {}),
+    });
+    return this.#client.submit(TX.build.start, argument, withTransient(endorse, transient));
   }
   complete(input: CompleteBuildInput, options: Endorse = {}): Promise<Committed<Build>> {
     return this.#client.submit(TX.build.complete, input, options);

@@ -2,8 +2,10 @@ import { GatewayError } from '@hyperledger/fabric-gateway';
 import {
   LedgerError,
   parseLedgerError,
-  type JsonTransactionName,
-  type TransactionIo,
+  type EvaluateTransactionName,
+  type SubmitTransactionName,
+  type TransactionInput,
+  type TransactionOutput,
 } from '@threadseal/ledger-model';
 import { LedgerConnection, TransactionInvalidError, type LedgerUser } from '../ledger/ledger-connection';
 
@@ -104,11 +106,11 @@ export class LedgerClient {
    * Endorses, orders and waits for a VALID commit, retrying MVCC losers per the retry policy.
    * @throws LedgerError when the chaincode refuses; TransactionInvalidError when the commit is not VALID.
    */
-  async submit<N extends JsonTransactionName>(
+  async submit<N extends SubmitTransactionName>(
     name: N,
-    input: TransactionIo[N]['input'],
+    input: TransactionInput<N>,
     options: SubmitOptions = {},
-  ): Promise<Committed<TransactionIo[N]['output']>> {
+  ): Promise<Committed<TransactionOutput<N>>> {
     const retry = options.retry ?? this.#retry;
     const arg = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
@@ -118,7 +120,7 @@ export class LedgerClient {
           ...(options.transient ? { transient: encodeTransient(options.transient) } : {}),
         });
         return {
-          value: JSON.parse(Buffer.from(committed.result).toString('utf8')) as TransactionIo[N]['output'],
+          value: JSON.parse(Buffer.from(committed.result).toString('utf8')) as TransactionOutput<N>,
           transactionId: committed.transactionId,
           blockNumber: committed.blockNumber,
           attempts: attempt,
@@ -132,16 +134,17 @@ export class LedgerClient {
   }
 
   /**
-   * Evaluates a read-only transaction on the org's peer.
+   * Evaluates a read-only transaction on the org's peer; a transaction that changes the ledger does not
+   * type-check here, so an evaluated result can never pass for a commit.
    * @throws LedgerError when the chaincode refuses (NOT_FOUND, FORBIDDEN, …).
    */
-  async evaluate<N extends JsonTransactionName>(
+  async evaluate<N extends EvaluateTransactionName>(
     name: N,
-    input: TransactionIo[N]['input'],
-  ): Promise<TransactionIo[N]['output']> {
+    input: TransactionInput<N>,
+  ): Promise<TransactionOutput<N>> {
     try {
       const bytes = await this.#connection.evaluate(name, [JSON.stringify(input)]);
-      return JSON.parse(Buffer.from(bytes).toString('utf8')) as TransactionIo[N]['output'];
+      return JSON.parse(Buffer.from(bytes).toString('utf8')) as TransactionOutput<N>;
     } catch (err) {
       throw toLedgerError(err);
     }

@@ -107,7 +107,10 @@ export async function protectDemoTdp(network: FabricNetwork, runId: string): Pro
     partNumber: sealed.manifest.partNumber,
     revision: sealed.manifest.revision,
     title: sealed.manifest.title,
-    fileDigests: sealed.manifest.files.map((f, i) => ({ path: f.name ?? `file-${i}`, sha256: f.digest })),
+    fileDigests: sealed.manifest.files.map((f, i) => ({
+      path: f.name ?? `file-${i}`,
+      ciphertextDigest: f.digest,
+    })),
     ownerCertFingerprint: sha256(new X509Certificate(certPem).raw),
   };
   return {

@@ -50,8 +50,8 @@ describe('the aerospace scenario end to end on the real network (typed client)',
   it('registers the DSI sealed by the OEM under the digest of its signed manifest', function () {
     expect(report.tree.dsi.dsiId).to.equal(dsi.dsiId);
     expect(report.tree.dsi.ownerMsp).to.equal('OemMSP');
-    expect(report.tree.dsi.fileDigests.map((f) => f.sha256)).to.deep.equal(
-      dsi.register.fileDigests.map((f) => f.sha256),
+    expect(report.tree.dsi.fileDigests.map((f) => f.ciphertextDigest)).to.deep.equal(
+      dsi.register.fileDigests.map((f) => f.ciphertextDigest),
     );
   });
 

@@ -86,7 +86,7 @@ describe('the licensing flow driven only through the threadseal CLI (real networ
       partNumber: 'BRKT-CLI',
       revision: 'A',
       title: 'bracket driven from a shell',
-      fileDigests: [{ path: 'build/bracket.3mf', sha256: sha256(`3mf ${run}`) }],
+      fileDigests: [{ path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${run}`) }],
       ownerCertFingerprint: sha256(`oem signer ${run}`),
     };
     const dsi = await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--json', JSON.stringify(register));
@@ -271,7 +271,7 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
       partNumber: 'BRKT-CLI-C',
       revision: 'A',
       title: 'confidential bracket',
-      fileDigests: [{ path: 'build/bracket.3mf', sha256: sha256(`3mf c ${run}`) }],
+      fileDigests: [{ path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf c ${run}`) }],
       ownerCertFingerprint: sha256(`oem signer ${run}`),
     };
     await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--json', JSON.stringify(register));

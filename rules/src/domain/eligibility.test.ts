@@ -1,7 +1,12 @@
 import { LedgerError, type Machine, type ProductionTerms } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import type { Actor } from './actor.js';
-import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
+import {
+  assertMachineEligible,
+  assertOperatorQualified,
+  assertParametersInEnvelope,
+  envelopeViolations,
+} from './eligibility.js';
 
 const TERMS: ProductionTerms = {
   machines: {
@@ -118,5 +123,13 @@ describe('eligibility rules', () => {
       LedgerError,
       'PARAMETER_OUT_OF_ENVELOPE: license L1 requires material = "Ti-6Al-4V", request has none',
     );
+  });
+
+  it('lists every envelope violation of a program without throwing, in envelope order', () => {
+    expect(envelopeViolations(TERMS.envelope, { laserPower: 250, material: 'Ti-6Al-4V' })).to.deep.equal([]);
+    expect(envelopeViolations(TERMS.envelope, { laserPower: 400, powder: 'IN718' })).to.deep.equal([
+      { parameter: 'laserPower', expected: 'in [250, 350] W', found: 400 },
+      { parameter: 'material', expected: '= "Ti-6Al-4V"', found: undefined },
+    ]);
   });
 });

@@ -142,7 +142,7 @@ export function parseArgument(json: string, transaction: string): unknown {
 
 function fileDigest(value: unknown, path: string): FileDigest {
   const o = object(value, path);
-  return { path: text(o, 'path', path, 1024), sha256: hex64(o, 'sha256', path) };
+  return { path: text(o, 'path', path, 1024), ciphertextDigest: hex64(o, 'ciphertextDigest', path) };
 }
 
 /** Decodes {@link RegisterDsiInput}. */

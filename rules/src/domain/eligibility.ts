@@ -2,6 +2,7 @@ import {
   LedgerError,
   ROLE,
   type Machine,
+  type ParameterBound,
   type ParameterValue,
   type ProductionTerms,
 } from '@threadseal/ledger-model';
@@ -51,29 +52,54 @@ export function assertOperatorQualified(licenseId: string, terms: ProductionTerm
   }
 }
 
+/** One way a program's parameters break a licence's envelope. */
+export interface EnvelopeViolation {
+  /** The envelope parameter that is not met. */
+  readonly parameter: string;
+  /** What the bound requires, e.g. `in [200, 400] W` or `= "Ti-6Al-4V"`. */
+  readonly expected: string;
+  /** The value the program declared, `undefined` when it declares none. */
+  readonly found: ParameterValue | undefined;
+}
+
+/**
+ * Checks a program's parameters against a licence's envelope, in envelope order, without throwing: what a
+ * machine agent runs before it asks for a unit, and what the chaincode runs before it consumes one.
+ * Parameters the envelope does not name are not checked.
+ */
+export function envelopeViolations(
+  envelope: readonly ParameterBound[],
+  parameters: Readonly<Record<string, ParameterValue>>,
+): EnvelopeViolation[] {
+  const violations: EnvelopeViolation[] = [];
+  for (const bound of envelope) {
+    const found = Object.prototype.hasOwnProperty.call(parameters, bound.name)
+      ? parameters[bound.name]
+      : undefined;
+    const violation = (expected: string): EnvelopeViolation => ({ parameter: bound.name, expected, found });
+    if (bound.kind === 'exact') {
+      if (found !== bound.value)
+        violations.push(violation(`= ${JSON.stringify(bound.value)} ${bound.unit}`.trimEnd()));
+    } else if (typeof found !== 'number' || found < bound.min || found > bound.max) {
+      violations.push(violation(`in [${bound.min}, ${bound.max}] ${bound.unit}`.trimEnd()));
+    }
+  }
+  return violations;
+}
+
 /**
  * Asserts that the parameters a machine declared fit every bound of one license's envelope.
- * @throws LedgerError PARAMETER_OUT_OF_ENVELOPE naming the parameter, the bound and the value.
+ * @throws LedgerError PARAMETER_OUT_OF_ENVELOPE naming the first parameter out of bounds, the bound and the value.
  */
 export function assertParametersInEnvelope(
   licenseId: string,
   terms: ProductionTerms,
   parameters: Readonly<Record<string, ParameterValue>>,
 ): void {
-  for (const bound of terms.envelope) {
-    const value = Object.prototype.hasOwnProperty.call(parameters, bound.name)
-      ? parameters[bound.name]
-      : undefined;
-    const fail = (expected: string): never => {
-      throw new LedgerError(
-        'PARAMETER_OUT_OF_ENVELOPE',
-        `license ${licenseId} requires ${bound.name} ${expected}, request has ${value === undefined ? 'none' : JSON.stringify(value)}`,
-      );
-    };
-    if (bound.kind === 'exact') {
-      if (value !== bound.value) fail(`= ${JSON.stringify(bound.value)} ${bound.unit}`.trimEnd());
-    } else if (typeof value !== 'number' || value < bound.min || value > bound.max) {
-      fail(`in [${bound.min}, ${bound.max}] ${bound.unit}`.trimEnd());
-    }
-  }
+  const [first] = envelopeViolations(terms.envelope, parameters);
+  if (first === undefined) return;
+  throw new LedgerError(
+    'PARAMETER_OUT_OF_ENVELOPE',
+    `license ${licenseId} requires ${first.parameter} ${first.expected}, request has ${first.found === undefined ? 'none' : JSON.stringify(first.found)}`,
+  );
 }

@@ -20,7 +20,7 @@ export function registerDsi(
     partNumber: input.partNumber,
     revision: input.revision,
     title: input.title,
-    fileDigests: input.fileDigests.map((d) => ({ path: d.path, sha256: d.sha256 })),
+    fileDigests: input.fileDigests.map((d) => ({ path: d.path, ciphertextDigest: d.ciphertextDigest })),
     ownerCertFingerprint: input.ownerCertFingerprint,
     status: 'active',
     supersedes,

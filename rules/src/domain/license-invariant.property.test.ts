@@ -168,7 +168,7 @@ class Model {
         partNumber: 'P',
         revision: 'A',
         title: 't',
-        fileDigests: [{ path: 'f', sha256: '0'.repeat(64) }],
+        fileDigests: [{ path: 'f', ciphertextDigest: '0'.repeat(64) }],
         ownerCertFingerprint: '0'.repeat(64),
       },
       'OemMSP',

@@ -1,13 +1,17 @@
 import { LedgerError } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { DSI, ROOT_GRANT, ROOT_TERMS } from '@threadseal/test-support';
+import { DTO_EXAMPLES } from '../schemas/dto-examples.js';
 import {
   decodeIssueLicense,
   decodeProductionTerms,
   decodeRegisterDsi,
   decodeScrapBuild,
   parseArgument,
-} from './inputs.js';
+} from './decoders.js';
+
+const DSI = DTO_EXAMPLES.RegisterDsiInput;
+const ROOT_GRANT = DTO_EXAMPLES.IssueLicenseInput.grant;
+const ROOT_TERMS = DTO_EXAMPLES.ProductionTerms;
 
 const invalid = (fn: () => unknown, message: string): Chai.Assertion =>
   expect(fn).to.throw(LedgerError, `INVALID_ARGUMENT: ${message}`);

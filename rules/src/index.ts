@@ -1,0 +1,57 @@
+/**
+ * The ledger's rules without Fabric: the decoders and validators of every transaction input, the pure
+ * domain rules the chaincode applies (narrowing, eligibility, the parameter envelope, license chains,
+ * request signatures, quantities) and JSON Schemas of the DTOs. The chaincode runs them on the peers; a
+ * machine agent, the REST service or an auditor can run the same checks before or after they call it.
+ */
+export type { Actor } from './domain/actor.js';
+export { abortBuild, completeBuild, scrapBuild, startBuild } from './domain/build-rules.js';
+export { assertChainUsable, assertLicenseUsable, type ChainNode } from './domain/chain.js';
+export { registerDsi, revokeDsi, supersedeDsi } from './domain/dsi-rules.js';
+export {
+  assertMachineEligible,
+  assertOperatorQualified,
+  assertParametersInEnvelope,
+  envelopeViolations,
+  type EnvelopeViolation,
+} from './domain/eligibility.js';
+export {
+  allocateUnits,
+  allocationAvailable,
+  issueLicense,
+  remainingUnits,
+  requireLeafTerms,
+  revokeLicense,
+  splitLicense,
+  type NewLicense,
+  type TermsPlacement,
+} from './domain/license-rules.js';
+export { registerMachine } from './domain/machine-rules.js';
+export { assertNarrows, modeRank, narrowingViolations, type GrantAndTerms } from './domain/narrowing.js';
+export { REQUEST_FRESHNESS_MS, assertRequestAuthentic } from './domain/request-signature.js';
+export { canonicalDigest, termsHash } from './domain/terms-hash.js';
+export { instant, isCanonicalInstant, txTime, type TxTime } from './domain/time.js';
+export {
+  decodeAbortBuild,
+  decodeAllocate,
+  decodeAllocationRef,
+  decodeBuildRef,
+  decodeCompleteBuild,
+  decodeDsiRef,
+  decodeIssueLicense,
+  decodeLicenseRef,
+  decodeMachineRef,
+  decodePartRef,
+  decodeProductionTerms,
+  decodeRegisterDsi,
+  decodeRegisterMachine,
+  decodeRevokeDsi,
+  decodeRevokeLicense,
+  decodeScrapBuild,
+  decodeSplitLicense,
+  decodeStartBuild,
+  decodeSupersedeDsi,
+  parseArgument,
+} from './inputs/decoders.js';
+export { DTO_EXAMPLES } from './schemas/dto-examples.js';
+export { DTO_SCHEMAS, INPUT_SCHEMAS, OUTPUT_SCHEMAS, type DtoSchemaName } from './schemas/dto-schemas.js';
