@@ -18,7 +18,7 @@ const unitWorkspaces = [
   'dsi-container',
   'chaincode',
   'network',
-  'gateway',
+  'ledger-client',
   'enforce-agent',
   'cli',
 ];

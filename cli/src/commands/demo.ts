@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runSmoke } from '@threadseal/gateway';
+import { runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
 import {
   closeScenarioUsers,

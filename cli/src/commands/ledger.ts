@@ -11,7 +11,7 @@ import {
   type Committed,
   type SubmitOptions,
   type ThreadsealLedger,
-} from '@threadseal/gateway';
+} from '@threadseal/ledger-client';
 import {
   LedgerError,
   type AbortBuildInput,

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/ledger-client';
 import {
   LedgerError,
   type DsiTree,

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/ledger-client';
 import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
 import { fixtureDsi, grant, m400Terms, machineKey, sha256 } from '../fixtures/licensing';
 import { percentile, printResults, progress, result, type BenchResult } from './report';

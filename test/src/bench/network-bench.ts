@@ -7,7 +7,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerConnection } from '@threadseal/gateway';
+import { LedgerConnection } from '@threadseal/ledger-client';
 import { FabricNetwork, peakRssKiB, readProcesses, repoRoot } from '@threadseal/network';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 

@@ -6,7 +6,7 @@ import {
   threadsealLedger,
   TransactionInvalidError,
   type ThreadsealLedger,
-} from '@threadseal/gateway';
+} from '@threadseal/ledger-client';
 import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
 import { fixtureDsi, grant, m400Terms, machineKey, type TestMachineKey } from '../fixtures/licensing';

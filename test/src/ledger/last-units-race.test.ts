@@ -7,7 +7,7 @@ import {
   threadsealLedger,
   TransactionInvalidError,
   type ThreadsealLedger,
-} from '@threadseal/gateway';
+} from '@threadseal/ledger-client';
 import { LedgerError } from '@threadseal/ledger-model';
 import { fixtureDsi, grant, m400Terms, machineKey } from '../fixtures/licensing';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';

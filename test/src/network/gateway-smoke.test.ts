@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { runSmoke, TransactionInvalidError } from '@threadseal/gateway';
+import { runSmoke, TransactionInvalidError } from '@threadseal/ledger-client';
 import { closeConnections, connectAs, text } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FabricNetwork, isAlive, NetworkError, readProcesses, repoRoot } from '@threadseal/network';
-import { LedgerConnection } from '@threadseal/gateway';
+import { LedgerConnection } from '@threadseal/ledger-client';
 import { TEST_BASE_PORT } from '../fixtures/network-fixture';
 import { assertPortsFree } from './port-check';
 
