@@ -1,6 +1,7 @@
 /**
- * The closed set of error codes the chaincode raises. Every chaincode error message starts with
- * `<CODE>: ` because Fabric clients only receive the message text.
+ * The closed set of ledger error codes. Every chaincode error message starts with `<CODE>: ` because
+ * Fabric clients only receive the message text; `CONNECTION_FAILED` is raised by the ledger client alone
+ * (no connection to the peer could be set up: profile, enrollment, key or TLS root unusable).
  */
 export const LEDGER_ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -28,6 +29,7 @@ export const LEDGER_ERROR_CODES = [
   'SCRAP_ALLOWANCE_EXCEEDED',
   'CONFIDENTIAL_TERMS_UNAVAILABLE',
   'CORRUPT_STATE',
+  'CONNECTION_FAILED',
 ] as const;
 
 /** One of {@link LEDGER_ERROR_CODES}. */

@@ -1,21 +1,23 @@
-import { createPrivateKey } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { connect, signers, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
-import { common, msp, peer } from '@hyperledger/fabric-protos';
 import {
-  loadConnectionProfile,
-  userCredentialPaths,
-  type ConnectionProfile,
-  type OrgConnection,
-} from './connection-profile';
-
-/** Which enrolled user of which org a connection acts as. */
-export interface LedgerUser {
-  readonly org: string;
-  readonly user: string;
-}
+  connect,
+  type Contract,
+  type Gateway,
+  type GrpcClient,
+  type Identity,
+  type Network,
+  type CloseableAsyncIterable,
+  type Signer,
+} from '@hyperledger/fabric-gateway';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { LedgerError } from '@threadseal/ledger-model';
+import {
+  readBlocks,
+  readBlocksWithPrivateData,
+  readLedgerEvents,
+  type CommittedLedgerEvent,
+  type EventReadOptions,
+} from '../events/ledger-events';
+import type { CausalGroup } from './causal-group';
 
 /** A committed transaction: its id, block, and the result the chaincode returned. */
 export interface CommittedTransaction {
@@ -53,74 +55,117 @@ export interface TransactionRecord {
   readonly creatorMspId: string;
 }
 
-/**
- * The newest block this process has seen a transaction of its own commit in, per network and channel
- * (keyed by the connection profile's path: two networks may share a channel name). Peers of
- * different orgs commit a block at slightly different moments; a connection whose peer is behind this mark
- * waits for it before endorsing or evaluating, so that one org's call never reads older state than a
- * commit another org's connection in the same process has already reported (causal consistency).
- */
-const committedMark = new Map<string, bigint>();
+/** Deadlines of each kind of call, in milliseconds from the moment the call starts. */
+export interface LedgerDeadlines {
+  /** An evaluate (query) on the connection's peer. */
+  readonly evaluateMs: number;
+  /** Collecting the endorsements of a submit. */
+  readonly endorseMs: number;
+  /** Handing the endorsed transaction to the orderer. */
+  readonly submitMs: number;
+  /** Waiting for the commit status of a submitted transaction. */
+  readonly commitStatusMs: number;
+  /** How long a call waits for its peer to reach its causal group's newest block before going ahead anyway. */
+  readonly catchUpMs: number;
+}
+
+/** The deadlines a connection uses for what its options leave out. */
+export const DEFAULT_DEADLINES: LedgerDeadlines = Object.freeze({
+  evaluateMs: 10_000,
+  endorseMs: 30_000,
+  submitMs: 10_000,
+  commitStatusMs: 60_000,
+  catchUpMs: 10_000,
+});
+
+/** What a connection needs: a gRPC client to one peer's gateway, who acts, how it signs, and where. */
+export interface LedgerConnectionOptions {
+  /**
+   * A gRPC client to the peer's gateway service. It may be shared by many connections (one per identity);
+   * the connection never closes it: whoever created it does.
+   */
+  readonly client: GrpcClient;
+  /** The MSP id and X.509 certificate (PEM bytes) the connection acts as. */
+  readonly identity: Identity;
+  /**
+   * Signs digests for that identity: `signers.newPrivateKeySigner(key)` for a software key, or the signer of
+   * `signers.newHSMSignerFactory(library).newSigner(…)` for a key in a PKCS#11 token.
+   */
+  readonly signer: Signer;
+  readonly channel: string;
+  readonly chaincode: string;
+  /** Per-kind deadlines; each one left out is taken from {@link DEFAULT_DEADLINES}. */
+  readonly deadlines?: Partial<LedgerDeadlines>;
+  /** The group whose commits this connection waits for its peer to have seen; none: it never waits. */
+  readonly causal?: CausalGroup;
+  /**
+   * Called once by `close()`, after the connection itself is closed: lets whoever created the gRPC client
+   * for this connection alone tie the client's lifetime to it (the connection-profile helper does).
+   */
+  readonly onClose?: () => void;
+}
 
 /**
- * A gRPC connection to one org's peer gateway, acting as one enrolled user. Only a transaction whose
- * commit status is VALID is reported as committed; anything else throws.
+ * A connection to one org's peer gateway, acting as one identity. Only a transaction whose commit status is
+ * VALID is reported as committed; anything else throws.
  */
 export class LedgerConnection {
-  readonly #client: grpc.Client;
   readonly #gateway: Gateway;
   readonly #network: Network;
   readonly #contract: Contract;
+  readonly #deadlines: LedgerDeadlines;
+  readonly #causal: CausalGroup | undefined;
+  readonly #onClose: (() => void) | undefined;
+  #closed = false;
   /** Height (block count) this connection's peer is known to have reached. */
   #peerHeight = 0n;
-  readonly #markKey: string;
-  readonly profile: ConnectionProfile;
-  readonly org: OrgConnection;
+  /** The MSP id this connection acts for. */
+  readonly mspId: string;
+  readonly channel: string;
+  readonly chaincode: string;
 
-  private constructor(
-    profileFile: string,
-    profile: ConnectionProfile,
-    org: OrgConnection,
-    client: grpc.Client,
-    gateway: Gateway,
-  ) {
-    this.#markKey = `${resolve(profileFile)}#${profile.channel}`;
-    this.profile = profile;
-    this.org = org;
-    this.#client = client;
+  private constructor(options: LedgerConnectionOptions, gateway: Gateway, deadlines: LedgerDeadlines) {
+    this.mspId = options.identity.mspId;
+    this.channel = options.channel;
+    this.chaincode = options.chaincode;
+    this.#deadlines = deadlines;
+    this.#causal = options.causal;
+    this.#onClose = options.onClose;
     this.#gateway = gateway;
-    this.#network = gateway.getNetwork(profile.channel);
-    this.#contract = this.#network.getContract(profile.chaincode);
+    this.#network = gateway.getNetwork(options.channel);
+    this.#contract = this.#network.getContract(options.chaincode);
   }
 
   /**
-   * Connects as `user` of `org` to that org's first peer.
-   * @throws ConnectionProfileError when the profile or the user's credentials cannot be read.
+   * Connects `options.identity` through `options.client`; nothing is sent until the first call.
+   * @throws LedgerError CONNECTION_FAILED when the client, identity or signer is missing or unusable.
    */
-  static open(profileFile: string, who: LedgerUser): LedgerConnection {
-    const profile = loadConnectionProfile(profileFile);
-    const org = profile.orgs[who.org];
-    if (!org) throw new Error(`unknown org ${who.org} (profile has ${Object.keys(profile.orgs).join(', ')})`);
-    const target = org.peers[0];
-    if (!target) throw new Error(`org ${who.org} has no peer`);
-    const { certFile, keystoreDir } = userCredentialPaths(org, who.user);
-    const keyFile = readdirSync(keystoreDir).find((f) => !f.startsWith('.'));
-    if (!keyFile) throw new Error(`no private key for ${who.user}@${who.org} in ${keystoreDir}`);
-    const credentials = readFileSync(certFile);
-    const privateKey = createPrivateKey(readFileSync(join(keystoreDir, keyFile)));
-    const client = new grpc.Client(target.endpoint, grpc.credentials.createSsl(readFileSync(org.tlsCaCert)), {
-      'grpc.ssl_target_name_override': target.hostAlias,
-    });
-    const gateway = connect({
-      client,
-      identity: { mspId: org.mspId, credentials },
-      signer: signers.newPrivateKeySigner(privateKey),
-      evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
-      endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
-      submitOptions: () => ({ deadline: Date.now() + 10_000 }),
-      commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
-    });
-    return new LedgerConnection(profileFile, profile, org, client, gateway);
+  static connect(options: LedgerConnectionOptions): LedgerConnection {
+    const deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
+    for (const [kind, ms] of Object.entries(deadlines)) {
+      if (!Number.isFinite(ms) || ms <= 0) {
+        throw new LedgerError(
+          'CONNECTION_FAILED',
+          `deadline ${kind} must be a positive number of ms, got ${ms}`,
+        );
+      }
+    }
+    const after = (ms: number) => () => ({ deadline: Date.now() + ms });
+    let gateway: Gateway;
+    try {
+      gateway = connect({
+        client: options.client,
+        identity: options.identity,
+        signer: options.signer,
+        evaluateOptions: after(deadlines.evaluateMs),
+        endorseOptions: after(deadlines.endorseMs),
+        submitOptions: after(deadlines.submitMs),
+        commitStatusOptions: after(deadlines.commitStatusMs),
+      });
+    } catch (err) {
+      throw Object.assign(new LedgerError('CONNECTION_FAILED', (err as Error).message), { cause: err });
+    }
+    return new LedgerConnection(options, gateway, deadlines);
   }
 
   /** Evaluates a transaction on the peer (a query: nothing is ordered or committed). */
@@ -131,17 +176,15 @@ export class LedgerConnection {
 
   /** The channel height as this connection's peer reports it (qscc GetChainInfo). */
   async peerHeight(): Promise<bigint> {
-    const bytes = await this.#network
-      .getContract('qscc')
-      .evaluateTransaction('GetChainInfo', this.profile.channel);
+    const bytes = await this.#network.getContract('qscc').evaluateTransaction('GetChainInfo', this.channel);
     return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
   }
 
-  /** Waits (at most 10 s) until this connection's peer has committed the newest block this process saw. */
+  /** Waits (at most `catchUpMs`) until this connection's peer holds the newest block its group saw committed. */
   async #catchUp(): Promise<void> {
-    const mark = committedMark.get(this.#markKey);
+    const mark = this.#causal?.newestCommittedBlock;
     if (mark === undefined || this.#peerHeight > mark) return;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + this.#deadlines.catchUpMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       this.#peerHeight = await this.peerHeight();
       if (this.#peerHeight > mark || Date.now() > deadline) return;
@@ -175,11 +218,9 @@ export class LedgerConnection {
         status.blockNumber,
       );
     }
-    // Our peer reported the commit, so it holds this block; later calls anywhere in the process wait for it.
+    // Our peer reported the commit, so it holds this block; later calls of the whole group wait for it.
     if (status.blockNumber >= this.#peerHeight) this.#peerHeight = status.blockNumber + 1n;
-    if (status.blockNumber > (committedMark.get(this.#markKey) ?? -1n)) {
-      committedMark.set(this.#markKey, status.blockNumber);
-    }
+    this.#causal?.observeCommit(status.blockNumber);
     return {
       transactionId: status.transactionId,
       blockNumber: status.blockNumber,
@@ -191,10 +232,10 @@ export class LedgerConnection {
   async transactionRecord(transactionId: string): Promise<TransactionRecord> {
     const bytes = await this.#network
       .getContract('qscc')
-      .evaluateTransaction('GetTransactionByID', this.profile.channel, transactionId);
+      .evaluateTransaction('GetTransactionByID', this.channel, transactionId);
     const processed = peer.ProcessedTransaction.deserializeBinary(bytes);
     const envelope = processed.getTransactionenvelope();
-    if (!envelope) throw new Error(`transaction ${transactionId} has no envelope`);
+    if (!envelope) throw new LedgerError('CORRUPT_STATE', `transaction ${transactionId} has no envelope`);
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const header = payload.getHeader();
     const signatureHeader = common.SignatureHeader.deserializeBinary(
@@ -215,9 +256,37 @@ export class LedgerConnection {
     };
   }
 
-  /** Closes the gateway and its gRPC channel. */
+  /**
+   * The chaincode's events from the start position, decoded (see `readLedgerEvents`); close the stream when done.
+   * @throws GatewayError when the peer refuses the request.
+   */
+  ledgerEvents(options: EventReadOptions = {}): Promise<CloseableAsyncIterable<CommittedLedgerEvent>> {
+    return readLedgerEvents(this.#network, this.chaincode, options);
+  }
+
+  /**
+   * The channel's full blocks from the start position; close the stream when done.
+   * @throws GatewayError when the peer refuses the request.
+   */
+  blocks(options: EventReadOptions = {}): Promise<CloseableAsyncIterable<common.Block>> {
+    return readBlocks(this.#network, options);
+  }
+
+  /**
+   * The channel's blocks with the private data this org's peer holds for them; close the stream when done.
+   * @throws GatewayError when the peer refuses the request.
+   */
+  blocksWithPrivateData(
+    options: EventReadOptions = {},
+  ): Promise<CloseableAsyncIterable<peer.BlockAndPrivateData>> {
+    return readBlocksWithPrivateData(this.#network, options);
+  }
+
+  /** Closes the connection (idempotent); the gRPC client stays open unless `onClose` closes it. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#gateway.close();
-    this.#client.close();
+    this.#onClose?.();
   }
 }

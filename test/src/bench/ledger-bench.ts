@@ -10,7 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/ledger-client';
+import {
+  CausalGroup,
+  openLedgerClient,
+  signStartBuild,
+  threadsealLedger,
+  type ThreadsealLedger,
+} from '@threadseal/ledger-client';
 import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
 import { fixtureDsi, grant, m400Terms, machineKey, sha256 } from '../fixtures/licensing';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
@@ -74,8 +80,9 @@ async function main(): Promise<void> {
   try {
     await network.reset();
     await network.up();
+    const causal = new CausalGroup();
     const open = (org: string, user: string): ThreadsealLedger => {
-      const l = threadsealLedger(LedgerClient.open(network.connectionFile, { org, user }));
+      const l = threadsealLedger(openLedgerClient(network.connectionFile, { org, user }, { causal }));
       opened.push(l);
       return l;
     };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import {
-  LedgerClient,
+  openLedgerClient,
   signStartBuild,
   threadsealLedger,
   TransactionInvalidError,
@@ -10,6 +10,7 @@ import {
 import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
 import { fixtureDsi, grant, m400Terms, machineKey, type TestMachineKey } from '../fixtures/licensing';
+import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const DAY = 86_400_000;
@@ -41,7 +42,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
   const opened: ThreadsealLedger[] = [];
 
   const open = (org: string, user: string): ThreadsealLedger => {
-    const l = threadsealLedger(LedgerClient.open(testNetwork().connectionFile, { org, user }));
+    const l = threadsealLedger(
+      openLedgerClient(testNetwork().connectionFile, { org, user }, { causal: testCausalGroup }),
+    );
     opened.push(l);
     return l;
   };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import {
   isTransientConflict,
-  LedgerClient,
+  openLedgerClient,
   signStartBuild,
   threadsealLedger,
   TransactionInvalidError,
@@ -11,6 +11,7 @@ import {
 import { LedgerError } from '@threadseal/ledger-model';
 import { fixtureDsi, grant, m400Terms, machineKey } from '../fixtures/licensing';
 import { SCENARIO_PARAMETERS } from '@threadseal/cli';
+import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const TRIALS = Number(process.env['RACE_TRIALS'] ?? 20);
@@ -50,7 +51,9 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     // sees the allocation used up: give the client rounds enough that no unit is left unclaimed.
     const retry = { maxAttempts: 8, backoffMs: 50 };
     const open = (org: string, user: string): ThreadsealLedger => {
-      const l = threadsealLedger(LedgerClient.open(profile, { org, user }, retry));
+      const l = threadsealLedger(
+        openLedgerClient(profile, { org, user }, { retry, causal: testCausalGroup }),
+      );
       opened.push(l);
       return l;
     };
