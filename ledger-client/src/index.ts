@@ -1,9 +1,5 @@
-export {
-  DEFAULT_DEADLINES,
-  LedgerConnection,
-  TransactionInvalidError,
-  validationCodeName,
-} from './connection/ledger-connection';
+export { DEFAULT_DEADLINES, LedgerConnection, TransactionInvalidError } from './connection/ledger-connection';
+export { validationCodeName } from './connection/validation-code';
 export type {
   CommittedTransaction,
   LedgerConnectionOptions,
@@ -13,13 +9,13 @@ export type {
 export { CausalGroup } from './connection/causal-group';
 export {
   blockNumber,
-  blockTransactionIds,
+  blockTransactions,
   fileCheckpointer,
   readBlocks,
   readBlocksWithPrivateData,
   readLedgerEvents,
 } from './events/ledger-events';
-export type { CommittedLedgerEvent, EventReadOptions } from './events/ledger-events';
+export type { BlockTransaction, CommittedLedgerEvent, EventReadOptions } from './events/ledger-events';
 export { ConnectionProfileError, loadConnectionProfile, userMspDir } from './profile/connection-profile';
 export type { ConnectionProfile, LedgerUser, OrgConnection } from './profile/connection-profile';
 export { findMatchingPrivateKey, loadMspCredentials, readMspCertificate } from './profile/msp-identity';

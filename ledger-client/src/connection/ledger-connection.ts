@@ -18,6 +18,7 @@ import {
   type EventReadOptions,
 } from '../events/ledger-events';
 import type { CausalGroup } from './causal-group';
+import { validationCodeName } from './validation-code';
 
 /** A committed transaction: its id, block, and the result the chaincode returned. */
 export interface CommittedTransaction {
@@ -37,15 +38,6 @@ export class TransactionInvalidError extends Error {
   ) {
     super(`transaction ${transactionId} committed INVALID in block ${blockNumber}: ${validationCode}`);
   }
-}
-
-const validationCodeNames: ReadonlyMap<number, string> = new Map(
-  Object.entries(peer.TxValidationCode).map(([name, code]) => [code, name]),
-);
-
-/** The name of a Fabric TxValidationCode number. */
-export function validationCodeName(code: number): string {
-  return validationCodeNames.get(code) ?? `UNKNOWN(${code})`;
 }
 
 /** What qscc returns about a committed transaction: its validation code and the MSPs that endorsed it. */

@@ -2,15 +2,44 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { signers } from '@hyperledger/fabric-gateway';
 import { EVENT, LedgerError } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { LedgerConnection } from '../connection/ledger-connection';
 import { loadMspCredentials } from '../profile/msp-identity';
 import { startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
-import { fileCheckpointer, type CommittedLedgerEvent } from './ledger-events';
+import { blockTransactions, fileCheckpointer, type CommittedLedgerEvent } from './ledger-events';
 
 const MSP_DIR = join(__dirname, '..', '..', 'test-msp');
+
+/** A block of envelopes with the given transaction ids, and a transactions filter of the given codes. */
+function blockOf(transactionIds: string[], codes: number[]): common.Block {
+  const data = new common.BlockData();
+  data.setDataList(
+    transactionIds.map((id) => {
+      const channelHeader = new common.ChannelHeader();
+      channelHeader.setTxId(id);
+      const header = new common.Header();
+      header.setChannelHeader(channelHeader.serializeBinary());
+      const payload = new common.Payload();
+      payload.setHeader(header);
+      const envelope = new common.Envelope();
+      envelope.setPayload(payload.serializeBinary());
+      return envelope.serializeBinary();
+    }),
+  );
+  const metadata = new common.BlockMetadata();
+  const entries: Uint8Array[] = [new Uint8Array(), new Uint8Array(), Uint8Array.from(codes)];
+  metadata.setMetadataList(entries);
+  const header = new common.BlockHeader();
+  header.setNumber(9);
+  const block = new common.Block();
+  block.setHeader(header);
+  block.setData(data);
+  block.setMetadata(metadata);
+  return block;
+}
 
 describe('ledger events', function () {
   let fake: FakeGateway;
@@ -71,6 +100,37 @@ describe('ledger events', function () {
       },
       { blockNumber: 6n, transactionId: 'tx3', event: { name: 'DsiRevoked', payload: { dsiId: 'D1' } } },
     ]);
+  });
+
+  it('lists the envelopes of a block with their validation codes, duplicates included', function () {
+    const block = blockOf(
+      ['tx1', 'tx1', 'tx2'],
+      [
+        peer.TxValidationCode.VALID,
+        peer.TxValidationCode.DUPLICATE_TXID,
+        peer.TxValidationCode.MVCC_READ_CONFLICT,
+      ],
+    );
+
+    expect(blockTransactions(block)).to.deep.equal([
+      { transactionId: 'tx1', validationCode: 'VALID' },
+      { transactionId: 'tx1', validationCode: 'DUPLICATE_TXID' },
+      { transactionId: 'tx2', validationCode: 'MVCC_READ_CONFLICT' },
+    ]);
+  });
+
+  it('refuses a block whose transactions filter does not cover every envelope with CORRUPT_STATE', function () {
+    let err: unknown;
+    try {
+      blockTransactions(blockOf(['tx1', 'tx2'], [peer.TxValidationCode.VALID]));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(LedgerError);
+    expect(err).to.include({
+      code: 'CORRUPT_STATE',
+      message: 'CORRUPT_STATE: block 9 has 2 envelopes but 1 validation codes',
+    });
   });
 
   it('checkpoints to a file that a new checkpointer resumes from', async function () {

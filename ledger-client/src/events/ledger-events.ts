@@ -8,6 +8,7 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { common, type peer } from '@hyperledger/fabric-protos';
 import { LedgerError, parseLedgerEvent, type LedgerEvent } from '@threadseal/ledger-model';
+import { validationCodeName } from '../connection/validation-code';
 
 /** Where a reader starts: the checkpoint's saved position when it has one, otherwise `startBlock`. */
 export interface EventReadOptions {
@@ -94,15 +95,38 @@ export function blockNumber(block: common.Block): bigint {
   return BigInt(block.getHeader()?.getNumber() ?? 0);
 }
 
-/** The transaction ids of a block's envelopes, in block order (config blocks included: their id may be empty). */
-export function blockTransactionIds(block: common.Block): string[] {
-  return (block.getData()?.getDataList_asU8() ?? []).map((bytes) => {
+/** One envelope of a block: its transaction id and the validation code the committing peer gave it. */
+export interface BlockTransaction {
+  readonly transactionId: string;
+  /** Fabric's TxValidationCode name: `VALID`, `MVCC_READ_CONFLICT`, `DUPLICATE_TXID`, … */
+  readonly validationCode: string;
+}
+
+/**
+ * The envelopes of a block in block order, with their validation codes (the block's transactions filter).
+ * Only the `VALID` ones changed state; a transaction id may appear more than once (copies marked
+ * `DUPLICATE_TXID`), so an auditor counts the VALID envelope of each transaction.
+ * @throws LedgerError CORRUPT_STATE when an envelope has no header or the filter does not cover every envelope.
+ */
+export function blockTransactions(block: common.Block): BlockTransaction[] {
+  const n = blockNumber(block);
+  const envelopes = block.getData()?.getDataList_asU8() ?? [];
+  const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+  if (!filter || filter.length < envelopes.length) {
+    throw new LedgerError(
+      'CORRUPT_STATE',
+      `block ${n} has ${envelopes.length} envelopes but ${filter?.length ?? 0} validation codes`,
+    );
+  }
+  return envelopes.map((bytes, i) => {
     const envelope = common.Envelope.deserializeBinary(bytes);
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const header = payload.getHeader();
-    if (!header)
-      throw new LedgerError('CORRUPT_STATE', `block ${blockNumber(block)} has an envelope without header`);
-    return common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId();
+    if (!header) throw new LedgerError('CORRUPT_STATE', `block ${n} has an envelope without header`);
+    return {
+      transactionId: common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId(),
+      validationCode: validationCodeName(filter[i] ?? -1),
+    };
   });
 }
 
