@@ -20,7 +20,7 @@ const unitWorkspaces = [
   'dsi-container',
   'chaincode',
   'network',
-  'gateway',
+  'ledger-client',
   'scenario',
   'test-support',
   'enforce-agent',

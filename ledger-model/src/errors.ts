@@ -6,8 +6,9 @@
  */
 
 /**
- * The codes the chaincode raises. Every chaincode error message starts with
- * `<CODE>: ` because Fabric clients only receive the message text.
+ * The ledger's codes. Every chaincode error message starts with `<CODE>: ` because Fabric clients only
+ * receive the message text; `CONNECTION_FAILED` is raised by the ledger client alone (no connection to the
+ * peer could be set up: profile, enrollment, key or TLS root unusable).
  */
 export const LEDGER_ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -35,6 +36,7 @@ export const LEDGER_ERROR_CODES = [
   'SCRAP_ALLOWANCE_EXCEEDED',
   'CONFIDENTIAL_TERMS_UNAVAILABLE',
   'CORRUPT_STATE',
+  'CONNECTION_FAILED',
 ] as const;
 
 /**
@@ -104,8 +106,6 @@ export const NETWORK_ERROR_CODES = [
 
 /** The codes of the ledger client and the apps on top of it (CLI, gateway, agent). */
 export const CLIENT_ERROR_CODES = [
-  /** The connection profile, the user's credentials or the peer cannot be reached or read. */
-  'CONNECTION_FAILED',
   /** The transaction reached the ledger but was committed with a validation code other than VALID. */
   'TRANSACTION_INVALID',
   /** Endorsement, submission or the commit status failed without a ledger error code. */

@@ -1,5 +1,6 @@
 export { FabricNetwork, repoRoot } from './network';
-export type { ConnectionProfile, NetworkOptions, NodeStatus, UpResult } from './network';
+export { locateConnectionFile } from './locations';
+export type { NetworkOptions, NodeStatus, UpResult } from './network';
 export type { DeployResult } from './chaincode-lifecycle';
 export { NetworkError, NetworkErrorCode } from './errors';
 export type { IdentityFiles } from './identities';

@@ -1,10 +1,13 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+// The profile's shape is declared once, by the client that reads it; a type-only import, nothing at runtime.
+import type { ConnectionProfile } from '@threadseal/ledger-client';
 import { createGenesisBlock, joinOrderers, joinPeers, waitForGossip, waitForRaftLeader } from './channel';
 import { deployChaincode, type DeployResult } from './chaincode-lifecycle';
 import { commonConnectionProfile, commonConnectionProfileFile } from './common-connection-profile';
 import { writeConfigtx, writeOrdererConfig, writePeerConfig } from './configs';
 import { loadDescription } from './description';
+import { connectionFileIn, defaultStateDir, descriptionFile, repoRoot } from './locations';
 import { NetworkError } from './errors';
 import { assertPortFree, httpGet, waitFor, waitHealthy } from './health';
 import { bootstrapSecret, enrollOrg, OrgCa, type IdentityFiles } from './identities';
@@ -38,29 +41,6 @@ export interface NetworkOptions {
   readonly log?: (line: string) => void;
 }
 
-/** The connection facts a client needs, written to `<stateDir>/connection.json` once the network is up. */
-export interface ConnectionProfile {
-  readonly network: string;
-  readonly channel: string;
-  readonly chaincode: string;
-  readonly orgs: Readonly<
-    Record<
-      string,
-      {
-        readonly mspId: string;
-        readonly peers: readonly {
-          readonly id: string;
-          readonly endpoint: string;
-          readonly hostAlias: string;
-        }[];
-        readonly tlsCaCert: string;
-        readonly usersDir: string;
-        readonly users: readonly string[];
-      }
-    >
-  >;
-}
-
 /** Health of one node process. */
 export interface NodeStatus {
   readonly name: string;
@@ -81,10 +61,7 @@ export interface UpResult {
   readonly chaincode?: DeployResult;
 }
 
-/** Repository root, found from this module's location (network/dist → ..). */
-export function repoRoot(): string {
-  return resolve(__dirname, '..', '..');
-}
+export { repoRoot } from './locations';
 
 /** A native Fabric network (CAs, Raft orderers, peers, chaincode servers) generated from a description. */
 export class FabricNetwork {
@@ -98,20 +75,18 @@ export class FabricNetwork {
 
   /** Loads and validates the description and resolves ports and folders; starts nothing. */
   static open(options: NetworkOptions = {}): FabricNetwork {
-    const root = repoRoot();
-    const profile = resolve(options.profile ?? join(root, 'network', 'profiles', 'reference.yaml'));
-    const description = loadDescription(profile);
-    const stateDir = resolve(options.stateDir ?? join(root, '.threadseal', description.name));
+    const description = loadDescription(descriptionFile(options.profile));
+    const stateDir = resolve(options.stateDir ?? defaultStateDir(description.name));
     const plan = planNetwork(description, {
       stateDir,
-      repoRoot: root,
+      repoRoot: repoRoot(),
       ...(options.basePort !== undefined ? { basePort: options.basePort } : {}),
     });
     return new FabricNetwork(plan, options.log ?? (() => undefined));
   }
 
   get connectionFile(): string {
-    return join(this.plan.stateDir, 'connection.json');
+    return connectionFileIn(this.plan.stateDir);
   }
 
   /** The Fabric common connection profile of a peer org (`connection-<org>.json`), for third-party tools. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { blockCensus, LedgerConnection, runSmoke } from '@threadseal/gateway';
+import { blockCensus, openLedgerConnection, runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
 import {
   closeScenarioUsers,
@@ -25,7 +25,7 @@ const demo: CliCommand = {
       out('== network');
       const up = await network.up();
       out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
-      const auditor = LedgerConnection.open(network.connectionFile, { org: 'oem', user: 'ip-admin' });
+      const auditor = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'ip-admin' });
       const heightBefore = await auditor.peerHeight().finally(() => {
         auditor.close();
       });
@@ -89,7 +89,7 @@ async function reportBlocks(
   fromHeight: bigint,
   out: (line: string) => unknown,
 ): Promise<void> {
-  const auditor = LedgerConnection.open(connectionFile, { org: 'oem', user: 'ip-admin' });
+  const auditor = openLedgerConnection(connectionFile, { org: 'oem', user: 'ip-admin' });
   try {
     const height = await auditor.peerHeight();
     const census = await blockCensus((n) => auditor.block(n), fromHeight, height);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { TransactionInvalidError } from '@threadseal/gateway';
+import { TransactionInvalidError } from '@threadseal/ledger-client';
 import { LedgerError } from '@threadseal/ledger-model';
 import { CliError, type CliCommand } from '../command';
 import { main } from '../main';

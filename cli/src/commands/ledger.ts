@@ -4,14 +4,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs, promisify, type ParseArgsConfig } from 'node:util';
 import {
-  LedgerClient,
+  openLedgerClient,
   signStartBuild,
   threadsealLedger,
   TransactionInvalidError,
   type Committed,
   type SubmitOptions,
   type ThreadsealLedger,
-} from '@threadseal/gateway';
+} from '@threadseal/ledger-client';
 import {
   LedgerError,
   type AbortBuildInput,
@@ -31,7 +31,7 @@ import {
   type SupersedeDsiInput,
 } from '@threadseal/ledger-model';
 import { CliError, type CliCommand } from '../command';
-import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
+import { connectionFileOf, networkOptionSpec, networkOptionUsage } from '../network-options';
 import { formatTree } from './format-tree';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -203,22 +203,20 @@ async function withLedger<T>(
   who: { user: string; org: string },
   fn: (ledger: ThreadsealLedger) => Promise<T>,
 ): Promise<T> {
-  const network = openNetwork(values);
-  if (!existsSync(network.connectionFile)) {
+  const connectionFile = connectionFileOf(values);
+  if (!existsSync(connectionFile)) {
     throw new CliError(
-      `CONNECTION_FAILED: no connection profile ${network.connectionFile}: is the network up? (threadseal network up, same options)`,
+      `CONNECTION_FAILED: no connection profile ${connectionFile}: is the network up? (threadseal network up, same options)`,
       1,
     );
   }
   let ledger: ThreadsealLedger;
   try {
-    ledger = threadsealLedger(LedgerClient.open(network.connectionFile, who));
+    ledger = threadsealLedger(openLedgerClient(connectionFile, who));
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    const why = missing
-      ? `${who.user}@${who.org} is not enrolled (${(err as NodeJS.ErrnoException).path} is missing)`
-      : (err as Error).message;
-    throw new CliError(`CONNECTION_FAILED: ${why}`, 1);
+    // The client's refusals already read `CONNECTION_FAILED: …`; anything else is wrapped the same way.
+    if (err instanceof LedgerError && err.code === 'CONNECTION_FAILED') throw new CliError(err.message, 1);
+    throw new CliError(`CONNECTION_FAILED: ${(err as Error).message}`, 1);
   }
   try {
     return await fn(ledger);

@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { LedgerClient, signStartBuild, threadsealLedger, type ThreadsealLedger } from '@threadseal/gateway';
+import {
+  CausalGroup,
+  openLedgerClient,
+  signStartBuild,
+  threadsealLedger,
+  type ThreadsealLedger,
+} from '@threadseal/ledger-client';
 import { LedgerError, type DsiTree, type RegisterDsiInput } from '@threadseal/ledger-model';
 import {
   rootTerms,
@@ -50,8 +56,10 @@ export interface ScenarioUsers {
 
 /** Opens one typed ledger client per scenario user; close them with `closeScenarioUsers`. */
 export function openScenarioUsers(profileFile: string): ScenarioUsers {
+  // One causal group: each user reads at least what any other user of the scenario saw committed.
+  const causal = new CausalGroup();
   const as = (org: string, user: string): ThreadsealLedger =>
-    threadsealLedger(LedgerClient.open(profileFile, { org, user }));
+    threadsealLedger(openLedgerClient(profileFile, { org, user }, { causal }));
   return {
     oemAdmin: as('oem', 'ip-admin'),
     cmLicenseAdmin: as('manufacturer', 'license-admin'),

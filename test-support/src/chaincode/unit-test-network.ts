@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { signStartBuild } from '@threadseal/gateway';
+import { signStartBuild } from '@threadseal/ledger-client';
 import type {
   ParameterValue,
   RegisterMachineInput,

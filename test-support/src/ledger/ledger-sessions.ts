@@ -1,20 +1,42 @@
-import { LedgerClient, threadsealLedger, type RetryPolicy, type ThreadsealLedger } from '@threadseal/gateway';
+import {
+  CausalGroup,
+  openLedgerClient,
+  threadsealLedger,
+  type RetryPolicy,
+  type ThreadsealLedger,
+} from '@threadseal/ledger-client';
+
+/** How sessions open their clients: the retry policy and the causal group they share. */
+export interface LedgerSessionOptions {
+  /** Every client retries with this policy (default: the client's own). */
+  readonly retry?: RetryPolicy;
+  /** The group whose newest commit every client waits for; by default one group for these sessions. */
+  readonly causal?: CausalGroup;
+}
 
 /** Typed ledger clients opened as users of one network (its connection profile), closed together. */
 export class LedgerSessions {
   readonly #profileFile: string;
   readonly #retry: RetryPolicy | undefined;
+  readonly #causal: CausalGroup;
   readonly #opened: ThreadsealLedger[] = [];
 
-  /** Sessions over `profileFile`; every client retries with `retry` (default: the client's own policy). */
-  public constructor(profileFile: string, retry?: RetryPolicy) {
+  /** Sessions over `profileFile`. */
+  public constructor(profileFile: string, options: LedgerSessionOptions = {}) {
     this.#profileFile = profileFile;
-    this.#retry = retry;
+    this.#retry = options.retry;
+    this.#causal = options.causal ?? new CausalGroup();
   }
 
   /** Opens a client as `user` of `org` (names of the network description, e.g. `manufacturer`, `operator`). */
   public as(org: string, user: string): ThreadsealLedger {
-    const ledger = threadsealLedger(LedgerClient.open(this.#profileFile, { org, user }, this.#retry));
+    const ledger = threadsealLedger(
+      openLedgerClient(
+        this.#profileFile,
+        { org, user },
+        { causal: this.#causal, ...(this.#retry ? { retry: this.#retry } : {}) },
+      ),
+    );
     this.#opened.push(ledger);
     return ledger;
   }

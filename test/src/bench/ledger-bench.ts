@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signStartBuild, type ThreadsealLedger } from '@threadseal/gateway';
+import { signStartBuild, type ThreadsealLedger } from '@threadseal/ledger-client';
 import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
 import {
   fixtureDsi,

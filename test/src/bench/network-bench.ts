@@ -7,7 +7,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LedgerConnection } from '@threadseal/gateway';
+import { openLedgerConnection } from '@threadseal/ledger-client';
 import { FabricNetwork, peakRssKiB, readProcesses, repoRoot } from '@threadseal/network';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     results.push(result('network_up_fresh_to_chaincode_ready', fresh.totalMs / 1000, 's', 45));
 
     const rssIdle = rssByKind(network);
-    const conn = LedgerConnection.open(network.connectionFile, { org: 'oem', user: 'ip-admin' });
+    const conn = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'ip-admin' });
     const commitMs: number[] = [];
     const evalMs: number[] = [];
     try {

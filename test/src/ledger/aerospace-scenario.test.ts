@@ -10,7 +10,7 @@ import {
   type ScenarioReport,
   type ScenarioUsers,
 } from '@threadseal/scenario/run';
-import type { BlockCensus } from '@threadseal/gateway';
+import type { BlockCensus } from '@threadseal/ledger-client';
 import { censusSince } from '../fixtures/block-census';
 import { closeConnections, connectAs } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/gateway';
+import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/ledger-client';
 import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
 import {
   fixtureDsi,
@@ -11,6 +11,7 @@ import {
   type MachineKey,
 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const DAY = 86_400_000;
@@ -41,7 +42,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   const machines: MachineKey[] = [];
   let sessions: LedgerSessions | undefined;
   const open = (org: string, user: string): ThreadsealLedger => {
-    sessions ??= new LedgerSessions(testNetwork().connectionFile);
+    sessions ??= new LedgerSessions(testNetwork().connectionFile, { causal: testCausalGroup });
     return sessions.as(org, user);
   };
 

@@ -5,10 +5,11 @@ import {
   signStartBuild,
   TransactionInvalidError,
   type ThreadsealLedger,
-} from '@threadseal/gateway';
+} from '@threadseal/ledger-client';
 import { LedgerError } from '@threadseal/ledger-model';
 import { fixtureDsi, grant, m400Terms, newMachineKey, SCENARIO_PARAMETERS } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const TRIALS = Number(process.env['RACE_TRIALS'] ?? 20);
@@ -45,7 +46,10 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
   before(async function () {
     // Each attempt may lose up to several rounds (MVCC at commit, peers at different heights) before it
     // sees the allocation used up: give the client rounds enough that no unit is left unclaimed.
-    const ledgers = new LedgerSessions(testNetwork().connectionFile, { maxAttempts: 8, backoffMs: 50 });
+    const ledgers = new LedgerSessions(testNetwork().connectionFile, {
+      retry: { maxAttempts: 8, backoffMs: 50 },
+      causal: testCausalGroup,
+    });
     sessions = ledgers;
     oem = ledgers.as('oem', 'ip-admin');
     cmAdmin = ledgers.as('manufacturer', 'license-admin');

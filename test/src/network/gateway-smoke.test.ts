@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { runSmoke, TransactionInvalidError } from '@threadseal/gateway';
+import { runSmoke, TransactionInvalidError } from '@threadseal/ledger-client';
 import { closeConnections, connectAs, text } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
@@ -50,7 +50,7 @@ describe('gateway smoke against the real network', function () {
       const committed = await c.submit('system:PutNote', [`from-${org}-${randomUUID()}`, org]);
       const record = await c.transactionRecord(committed.transactionId);
       expect(record.validationCode).to.equal('VALID');
-      expect(record.creatorMspId).to.equal(c.org.mspId);
+      expect(record.creatorMspId).to.equal(c.mspId);
       expect(new Set(record.endorserMspIds).size).to.be.at.least(2);
     }
   });

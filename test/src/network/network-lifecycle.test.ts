@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FabricNetwork, isAlive, NetworkError, readProcesses, repoRoot } from '@threadseal/network';
-import { LedgerConnection } from '@threadseal/gateway';
+import { CausalGroup, openLedgerConnection } from '@threadseal/ledger-client';
 import { TEST_BASE_PORT } from '../fixtures/network-fixture';
 import { assertPortsFree } from './port-check';
 
@@ -25,8 +25,11 @@ function markedProcesses(stateDir: string): number {
   return n;
 }
 
+/** The lifecycle network's causal group: a note read back sees every note this file saw committed. */
+const causal = new CausalGroup();
+
 async function note(network: FabricNetwork, op: 'put' | 'get', key: string, value = ''): Promise<string> {
-  const c = LedgerConnection.open(network.connectionFile, { org: 'manufacturer', user: 'admin' });
+  const c = openLedgerConnection(network.connectionFile, { org: 'manufacturer', user: 'admin' }, { causal });
   try {
     if (op === 'put') {
       await c.submit('system:PutNote', [key, value]);
@@ -106,7 +109,7 @@ describe('network lifecycle: up, no-op up, port clash, redeploy, down, restart, 
   });
 
   it('commits 40 more blocks before the restart (so Raft restarts from a snapshot plus a WAL tail)', async function () {
-    const c = LedgerConnection.open(network.connectionFile, { org: 'oem', user: 'admin' });
+    const c = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'admin' }, { causal });
     try {
       for (let i = 0; i < 40; i++) await c.submit('system:PutNote', [`filler-${i}`, String(i)]);
     } finally {

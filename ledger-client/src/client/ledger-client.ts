@@ -7,7 +7,7 @@ import {
   type TransactionInput,
   type TransactionOutput,
 } from '@threadseal/ledger-model';
-import { LedgerConnection, TransactionInvalidError, type LedgerUser } from '../ledger/ledger-connection';
+import { TransactionInvalidError, type LedgerConnection } from '../connection/ledger-connection';
 
 /** Validation codes after which the same proposal may succeed when endorsed again on fresh state. */
 const RETRYABLE = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
@@ -40,20 +40,33 @@ export interface Committed<T> {
   readonly attempts: number;
 }
 
+/** What the retry classifier knows about a submit besides its error. */
+export interface SubmitContext {
+  /** The MSP id the submitting connection acts for. */
+  readonly ownMspId?: string;
+  /** The orgs the submit asked to endorse; absent when the gateway chose them (its own org first). */
+  readonly endorsingOrgs?: readonly string[];
+}
+
 /**
- * True for the ways a transaction loses a race that endorsing again on fresh state resolves: an MVCC
- * conflict at commit; endorsing peers at different heights returning different read sets
- * ("ProposalResponsePayloads do not match"); or, given `ownMspId`, only other orgs' peers refusing while
- * our own peer (the one that confirmed our previous commit) accepted: those peers have not yet committed
- * the block we just saw committed, and answer from stale state.
+ * True for the ways a transaction loses a race that endorsing again on fresh state resolves, and only those:
+ * - an MVCC or phantom read conflict at commit;
+ * - endorsing peers at different heights returning different read sets ("ProposalResponsePayloads do not
+ *   match");
+ * - a stale-peer refusal: our own org's peer endorsed (it is among the endorsers and not among the refusals)
+ *   while other orgs' peers refused, because they have not yet committed the block our peer has.
+ *
+ * Anything else is deterministic and is not retried — in particular a refusal by every endorser when our own
+ * org is not among them (`endorsingOrgs` without `ownMspId`), whatever code the chaincode gave.
  */
-export function isTransientConflict(err: unknown, ownMspId?: string): boolean {
+export function isTransientConflict(err: unknown, context: SubmitContext = {}): boolean {
   if (err instanceof TransactionInvalidError) return RETRYABLE.has(err.validationCode);
-  if (err instanceof GatewayError && err.details.length > 0) {
-    if (err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'))) return true;
-    return ownMspId !== undefined && err.details.every((d) => d.mspId !== ownMspId);
-  }
-  return false;
+  if (!(err instanceof GatewayError) || err.details.length === 0) return false;
+  if (err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'))) return true;
+  const { ownMspId, endorsingOrgs } = context;
+  if (ownMspId === undefined) return false;
+  const ownOrgEndorsed = endorsingOrgs === undefined || endorsingOrgs.includes(ownMspId);
+  return ownOrgEndorsed && err.details.every((d) => d.mspId !== ownMspId);
 }
 
 /**
@@ -88,14 +101,9 @@ export class LedgerClient {
     this.#retry = retry;
   }
 
-  /** Connects as `user@org` with the profile written by `threadseal network up`. */
-  static open(profileFile: string, who: LedgerUser, retry?: RetryPolicy): LedgerClient {
-    return new LedgerClient(LedgerConnection.open(profileFile, who), retry);
-  }
-
   /** The MSP id this client acts for. */
   get mspId(): string {
-    return this.#connection.org.mspId;
+    return this.#connection.mspId;
   }
 
   get connection(): LedgerConnection {
@@ -126,7 +134,11 @@ export class LedgerClient {
           attempts: attempt,
         };
       } catch (err) {
-        if (!isTransientConflict(err, this.mspId) || attempt >= retry.maxAttempts) throw toLedgerError(err);
+        const context = {
+          ownMspId: this.mspId,
+          ...(options.endorsingOrgs ? { endorsingOrgs: options.endorsingOrgs } : {}),
+        };
+        if (!isTransientConflict(err, context) || attempt >= retry.maxAttempts) throw toLedgerError(err);
         const wait = retry.backoffMs * 2 ** (attempt - 1);
         await new Promise((r) => setTimeout(r, wait + Math.random() * wait * 0.5));
       }
@@ -150,6 +162,7 @@ export class LedgerClient {
     }
   }
 
+  /** Closes the connection (and the gRPC client when the connection owns it). */
   close(): void {
     this.#connection.close();
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerConnection } from './ledger-connection';
+import { CausalGroup } from '../connection/causal-group';
+import { openLedgerConnection } from './open-from-profile';
 
 /** What the smoke flow proved, with the figures a person wants to see. */
 export interface SmokeReport {
@@ -21,12 +22,14 @@ export async function runSmoke(
   writer: { org: string; user: string },
   reader: { org: string; user: string },
 ): Promise<SmokeReport> {
-  const w = LedgerConnection.open(profileFile, writer);
-  const r = LedgerConnection.open(profileFile, reader);
+  // One causal group: the reader's peer must hold the writer's block before it reads the note back.
+  const causal = new CausalGroup();
+  const w = openLedgerConnection(profileFile, writer, { causal });
+  const r = openLedgerConnection(profileFile, reader, { causal });
   try {
     const key = `smoke-${randomUUID()}`;
     const value = `written by ${writer.user}@${writer.org} at ${new Date().toISOString()}`;
-    const endorsingOrgs = [w.org.mspId, r.org.mspId];
+    const endorsingOrgs = [w.mspId, r.mspId];
     const committed = await w.submit('system:PutNote', [key, value], { endorsingOrgs });
     const record = await w.transactionRecord(committed.transactionId);
     for (const msp of endorsingOrgs) {

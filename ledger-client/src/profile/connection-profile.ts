@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LedgerError } from '@threadseal/ledger-model';
 
 /** One org as a client sees it: its MSP, its peers, the TLS root to trust and where its users are enrolled. */
 export interface OrgConnection {
@@ -10,7 +11,10 @@ export interface OrgConnection {
   readonly users: readonly string[];
 }
 
-/** The client view of a network, as `threadseal network up` writes it to `<stateDir>/connection.json`. */
+/**
+ * The client view of a network, as `threadseal network up` writes it to `<stateDir>/connection.json`. The one
+ * declaration of the file's shape: the network tool imports this type to write it.
+ */
 export interface ConnectionProfile {
   readonly network: string;
   readonly channel: string;
@@ -18,16 +22,28 @@ export interface ConnectionProfile {
   readonly orgs: Readonly<Record<string, OrgConnection>>;
 }
 
-/** A profile that cannot be used; the message names the file and the field. */
-export class ConnectionProfileError extends Error {
-  override readonly name = 'ConnectionProfileError';
+/** Which enrolled user of which org (as named in the connection profile) a connection acts as. */
+export interface LedgerUser {
+  readonly org: string;
+  readonly user: string;
+}
+
+/** A profile that cannot be used (code CONNECTION_FAILED); the message names the file and the field. */
+export class ConnectionProfileError extends LedgerError {
+  constructor(detail: string) {
+    super('CONNECTION_FAILED', detail);
+    this.name = 'ConnectionProfileError';
+  }
 }
 
 function need(cond: boolean, file: string, what: string): asserts cond {
   if (!cond) throw new ConnectionProfileError(`${file}: ${what}`);
 }
 
-/** Reads and checks a connection profile. */
+/**
+ * Reads and checks a connection profile.
+ * @throws ConnectionProfileError when the file cannot be read or lacks a field a client needs.
+ */
 export function loadConnectionProfile(file: string): ConnectionProfile {
   let raw: unknown;
   try {
@@ -54,11 +70,7 @@ export function loadConnectionProfile(file: string): ConnectionProfile {
   return raw as ConnectionProfile;
 }
 
-/** Where an enrolled user's certificate and key are. */
-export function userCredentialPaths(
-  org: OrgConnection,
-  user: string,
-): { certFile: string; keystoreDir: string } {
-  const dir = join(org.usersDir, user, 'msp');
-  return { certFile: join(dir, 'signcerts', 'cert.pem'), keystoreDir: join(dir, 'keystore') };
+/** The MSP folder of an enrolled user (`signcerts/`, `keystore/`, …), as the network tool lays it out. */
+export function userMspDir(org: OrgConnection, user: string): string {
+  return join(org.usersDir, user, 'msp');
 }
