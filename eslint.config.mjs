@@ -69,7 +69,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['fabric-*', '@hyperledger/*', '@grpc/*'],
-              message: 'The model and the rules are free of Fabric: agents and services import them without it.',
+              message:
+                'The model and the rules are free of Fabric: agents and services import them without it.',
             },
           ],
         },

@@ -99,7 +99,9 @@ export async function runAerospaceScenario(
     partNumber: dsi?.partNumber ?? SCENARIO_PART.partNumber,
     revision: dsi?.revision ?? SCENARIO_PART.revision,
     title: dsi?.title ?? SCENARIO_PART.title,
-    fileDigests: dsi?.fileDigests ?? [{ path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${runId}`) }],
+    fileDigests: dsi?.fileDigests ?? [
+      { path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${runId}`) },
+    ],
     ownerCertFingerprint: dsi?.ownerCertFingerprint ?? sha256(`oem signer ${runId}`),
   };
   const ids = { root: `L-ROOT-${runId}`, floor: `L-CM-FLOOR-${runId}`, sub: `L-SUB-${runId}` };

@@ -14,7 +14,7 @@ import {
 } from '@threadseal/ledger-client';
 import { EVENT } from '@threadseal/ledger-model';
 import { closeConnections, connectAs, testCausalGroup } from '../fixtures/ledger';
-import { machineKey } from '../fixtures/licensing';
+import { newMachineKey } from '@threadseal/test-support';
 import { testNetwork } from '../fixtures/network-fixture';
 
 /**
@@ -100,18 +100,18 @@ describe('event readers resume from a file checkpoint with no gap and no duplica
     let startBlock: bigint | undefined;
     try {
       for (let i = 0; i < 3; i++) {
-        const m = machineKey(`ev-m${i}-${run}`);
+        const m = newMachineKey(`ev-m${i}-${run}`);
         const c = await machines.machines.register({
-          machineId: m.id,
+          machineId: m.machineId,
           make: 'EOS',
           model: 'M400-4',
-          serial: `${m.id}-SN`,
+          serial: `${m.machineId}-SN`,
           firmware: '1.0',
           certifications: ['nadcap-am'],
           publicKeyPem: m.publicKeyPem,
         });
         startBlock ??= c.blockNumber;
-        registered.push({ transactionId: c.transactionId, machineId: m.id });
+        registered.push({ transactionId: c.transactionId, machineId: m.machineId });
       }
     } finally {
       machines.close();
