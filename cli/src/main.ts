@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliError, type CliCommand } from './command';
+import { cliFailure } from './cli-failure';
+import type { CliCommand } from './command';
 import { containerCommands } from './commands/container';
 import { networkCommands } from './commands/network';
 import { identityCommands } from './commands/identity';
@@ -48,15 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await selected.command.run(selected.rest);
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`threadseal ${selected.command.path.join(' ')}: ${err.message}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`threadseal ${selected.command.path.join(' ')}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    const failure = cliFailure(err);
+    process.stderr.write(`threadseal ${selected.command.path.join(' ')}: ${failure.message}\n`);
+    return failure.exitCode;
   }
 }
 

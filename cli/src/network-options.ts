@@ -1,4 +1,4 @@
-import { FabricNetwork, locateConnectionFile, NetworkError } from '@threadseal/network';
+import { FabricNetwork, locateConnectionFile } from '@threadseal/network';
 import { CliError } from './command';
 
 /** Options every network-facing command takes; environment variables give the defaults. */
@@ -32,14 +32,12 @@ export function openNetwork(values: {
   const profile = values.profile ?? process.env['THREADSEAL_PROFILE'];
   const stateDir = values['state-dir'] ?? process.env['THREADSEAL_STATE_DIR'];
   const basePort = basePortOf(values);
-  return asCliError(() =>
-    FabricNetwork.open({
-      ...(profile ? { profile } : {}),
-      ...(stateDir ? { stateDir } : {}),
-      ...(basePort !== undefined ? { basePort } : {}),
-      log: (line) => process.stderr.write(`  ${line}\n`),
-    }),
-  );
+  return FabricNetwork.open({
+    ...(profile ? { profile } : {}),
+    ...(stateDir ? { stateDir } : {}),
+    ...(basePort !== undefined ? { basePort } : {}),
+    log: (line) => process.stderr.write(`  ${line}\n`),
+  });
 }
 
 /**
@@ -54,27 +52,8 @@ export function connectionFileOf(values: {
   basePortOf(values); // checked like every network-facing command's, though ports do not move the file
   const profile = values.profile ?? process.env['THREADSEAL_PROFILE'];
   const stateDir = values['state-dir'] ?? process.env['THREADSEAL_STATE_DIR'];
-  return asCliError(() =>
-    locateConnectionFile({
-      ...(profile ? { profile } : {}),
-      ...(stateDir ? { stateDir } : {}),
-    }),
-  );
-}
-
-/** Runs `fn`, turning a NetworkError into a one-line CliError (its log excerpt on stderr first). */
-export function asCliError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toCliError(err);
-  }
-}
-
-export function toCliError(err: unknown): unknown {
-  if (err instanceof NetworkError) {
-    if (err.details) process.stderr.write(`${err.details}\n`);
-    return new CliError(err.message);
-  }
-  return err;
+  return locateConnectionFile({
+    ...(profile ? { profile } : {}),
+    ...(stateDir ? { stateDir } : {}),
+  });
 }

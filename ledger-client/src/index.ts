@@ -1,4 +1,6 @@
-export { DEFAULT_DEADLINES, LedgerConnection, TransactionInvalidError } from './connection/ledger-connection';
+export { DEFAULT_DEADLINES, LedgerConnection } from './connection/ledger-connection';
+export { LedgerUnavailableError, TransactionInvalidError, gatewayErrorOf } from './connection/ledger-errors';
+export type { EndorserRefusal } from './connection/ledger-errors';
 export { validationCodeName } from './connection/validation-code';
 export type {
   CommittedTransaction,

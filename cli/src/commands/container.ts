@@ -4,7 +4,6 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import {
-  DsiError,
   addRecipients,
   Pkcs11Token,
   inspect,
@@ -24,23 +23,6 @@ const DEFAULT_PKCS11_LIB = '/usr/lib/softhsm/libsofthsm2.so';
 
 const KEY_HELP = `Keys are PEM files, or token keys written pkcs11:token=<label>;object=<label>
 (module from THREADSEAL_PKCS11_LIB, default ${DEFAULT_PKCS11_LIB}; PIN from THREADSEAL_PKCS11_PIN).`;
-
-/** Runs `fn`, turning container errors and missing files into one-line CLI failures. */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof DsiError) throw new CliError(err.message);
-    if (
-      err instanceof Error &&
-      'code' in err &&
-      ['ENOENT', 'EACCES', 'EISDIR', 'EEXIST', 'ENOTDIR'].includes(String(err.code))
-    ) {
-      throw new CliError(err.message);
-    }
-    throw err;
-  }
-}
 
 function parsePkcs11(ref: string): { token: Pkcs11Token; object: string } | undefined {
   if (!ref.startsWith('pkcs11:')) return undefined;
@@ -150,53 +132,52 @@ ${KEY_HELP}`,
     const recipients = multiple(values.recipient);
     if (recipients.length === 0) throw new CliError('give at least one --recipient', 2);
     const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
-    return guarded(async () => {
-      const files = (await collectInputs(positionals)).map((f) => ({
-        ...f,
-        confidentialName: values['confidential-names'] === true,
-      }));
-      const { signer, close } = await loadSigner(
-        required(values['signer-cert'], '--signer-cert'),
-        required(values['signer-key'], '--signer-key'),
+    const files = (await collectInputs(positionals)).map((f) => ({
+      ...f,
+      confidentialName: values['confidential-names'] === true,
+    }));
+    const { signer, close } = await loadSigner(
+      required(values['signer-cert'], '--signer-cert'),
+      required(values['signer-key'], '--signer-key'),
+    );
+    try {
+      const total = (await Promise.all(files.map(async (f) => (await stat(f.source as string)).size))).reduce(
+        (a, b) => a + b,
+        0,
       );
-      try {
-        const total = (
-          await Promise.all(files.map(async (f) => (await stat(f.source as string)).size))
-        ).reduce((a, b) => a + b, 0);
-        let lastReport = 0;
-        const progress = (done: number): void => {
-          const now = Date.now();
-          if (total >= 64 * 1024 * 1024 && (now - lastReport > 1000 || done === total)) {
-            lastReport = now;
-            process.stderr.write(
-              `protect: ${(done / 2 ** 20).toFixed(0)} / ${(total / 2 ** 20).toFixed(0)} MiB sealed\n`,
-            );
-          }
-        };
-        // Inputs are files, so the container is written in one pass straight to its place.
-        const sealed = await protectToFile(
-          {
-            files,
-            signer,
-            recipients: await Promise.all(recipients.map((r) => readFile(r))),
-            title: values.title ?? path.basename(output, path.extname(output)),
-            partNumber: values['part-number'] ?? '',
-            revision: values.revision ?? '',
-            productionRules: values['production-rules'] ?? null,
-            mspId: values['msp-id'] ?? null,
-            ...(chunkSize !== undefined ? { chunkSize } : {}),
-            onProgress: progress,
-          },
-          output,
-        );
-        process.stdout.write(
-          `${sealed.dsiId}  ${output}  (${sealed.manifest.files.length} files, ${sealed.size} bytes)\n`,
-        );
-        return 0;
-      } finally {
-        close();
-      }
-    });
+      let lastReport = 0;
+      const progress = (done: number): void => {
+        const now = Date.now();
+        if (total >= 64 * 1024 * 1024 && (now - lastReport > 1000 || done === total)) {
+          lastReport = now;
+          process.stderr.write(
+            `protect: ${(done / 2 ** 20).toFixed(0)} / ${(total / 2 ** 20).toFixed(0)} MiB sealed\n`,
+          );
+        }
+      };
+      // Inputs are files, so the container is written in one pass straight to its place.
+      const sealed = await protectToFile(
+        {
+          files,
+          signer,
+          recipients: await Promise.all(recipients.map((r) => readFile(r))),
+          title: values.title ?? path.basename(output, path.extname(output)),
+          partNumber: values['part-number'] ?? '',
+          revision: values.revision ?? '',
+          productionRules: values['production-rules'] ?? null,
+          mspId: values['msp-id'] ?? null,
+          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          onProgress: progress,
+        },
+        output,
+      );
+      process.stdout.write(
+        `${sealed.dsiId}  ${output}  (${sealed.manifest.files.length} files, ${sealed.size} bytes)\n`,
+      );
+      return 0;
+    } finally {
+      close();
+    }
   },
 };
 
@@ -212,32 +193,30 @@ const inspectCommand: CliCommand = {
       options: { json: { type: 'boolean' } },
     });
     const file = required(positionals[0], '<file.dsi>');
-    return guarded(async () => {
-      const info = await inspect(file);
-      if (values.json === true) {
-        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-        return 0;
-      }
-      const m = info.manifest;
-      const lines = [
-        `dsi id:      ${info.dsiId}`,
-        `title:       ${m.title}`,
-        `part number: ${m.partNumber}  revision: ${m.revision}`,
-        `production rules: ${m.productionRules ?? '-'}`,
-        `created:     ${m.created}`,
-        `creator:     ${m.creator.subject.replace(/\n/g, ', ')}${m.creator.mspId ? ` (${m.creator.mspId})` : ''}`,
-        `chunks:      ${m.chunkSize} bytes, ${m.segmentChunks} per segment`,
-        `recipients:  ${info.recipients.length}`,
-        `files:`,
-        ...m.files.map(
-          (f) =>
-            `  ${String(f.size).padStart(12)}  ${f.mediaType.padEnd(26)}  ${f.name ?? '(confidential name)'}`,
-        ),
-        'not verified: run `threadseal verify` to check signature, signer and ciphertext',
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+    const info = await inspect(file);
+    if (values.json === true) {
+      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       return 0;
-    });
+    }
+    const m = info.manifest;
+    const lines = [
+      `dsi id:      ${info.dsiId}`,
+      `title:       ${m.title}`,
+      `part number: ${m.partNumber}  revision: ${m.revision}`,
+      `production rules: ${m.productionRules ?? '-'}`,
+      `created:     ${m.created}`,
+      `creator:     ${m.creator.subject.replace(/\n/g, ', ')}${m.creator.mspId ? ` (${m.creator.mspId})` : ''}`,
+      `chunks:      ${m.chunkSize} bytes, ${m.segmentChunks} per segment`,
+      `recipients:  ${info.recipients.length}`,
+      `files:`,
+      ...m.files.map(
+        (f) =>
+          `  ${String(f.size).padStart(12)}  ${f.mediaType.padEnd(26)}  ${f.name ?? '(confidential name)'}`,
+      ),
+      'not verified: run `threadseal verify` to check signature, signer and ciphertext',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
   },
 };
 
@@ -255,15 +234,13 @@ const verifyCommand: CliCommand = {
     const file = required(positionals[0], '<file.dsi>');
     const trust = multiple(values.trust);
     if (trust.length === 0) throw new CliError('give at least one --trust <ca.pem>', 2);
-    return guarded(async () => {
-      const v = await verify(file, {
-        trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
-        ...(values.at ? { at: new Date(values.at) } : {}),
-      });
-      const signer = v.signerPath[0]?.subject.replace(/\n/g, ', ') ?? '';
-      process.stdout.write(`OK ${v.dsiId}  signed by ${signer}; ${v.manifest.files.length} files intact\n`);
-      return 0;
+    const v = await verify(file, {
+      trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+      ...(values.at ? { at: new Date(values.at) } : {}),
     });
+    const signer = v.signerPath[0]?.subject.replace(/\n/g, ', ') ?? '';
+    process.stdout.write(`OK ${v.dsiId}  signed by ${signer}; ${v.manifest.files.length} files intact\n`);
+    return 0;
   },
 };
 
@@ -297,32 +274,30 @@ ${KEY_HELP}`,
     const toDir = required(values['to-dir'], '--to-dir <dir>');
     const trust = multiple(values.trust);
     if (trust.length === 0) throw new CliError('give at least one --trust <ca.pem>', 2);
-    return guarded(async () => {
-      const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+    const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+    try {
+      const opened = await open(file, key, {
+        trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+      });
       try {
-        const opened = await open(file, key, {
-          trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
-        });
-        try {
-          await mkdir(toDir, { recursive: true });
-          for (const f of opened.files) {
-            const target = inside(toDir, f.name);
-            await mkdir(path.dirname(target), { recursive: true });
-            await pipeline(
-              f.stream(),
-              createWriteStream(target, { flags: values.force === true ? 'w' : 'wx', mode: 0o600 }),
-            );
-            process.stdout.write(`${String(f.size).padStart(12)}  ${f.name}\n`);
-          }
-        } finally {
-          await opened.close();
+        await mkdir(toDir, { recursive: true });
+        for (const f of opened.files) {
+          const target = inside(toDir, f.name);
+          await mkdir(path.dirname(target), { recursive: true });
+          await pipeline(
+            f.stream(),
+            createWriteStream(target, { flags: values.force === true ? 'w' : 'wx', mode: 0o600 }),
+          );
+          process.stdout.write(`${String(f.size).padStart(12)}  ${f.name}\n`);
         }
-        process.stderr.write(`opened ${opened.dsiId} into ${toDir}\n`);
-        return 0;
       } finally {
-        close();
+        await opened.close();
       }
-    });
+      process.stderr.write(`opened ${opened.dsiId} into ${toDir}\n`);
+      return 0;
+    } finally {
+      close();
+    }
   },
 };
 
@@ -352,26 +327,24 @@ ${KEY_HELP}`,
     if (recipients.length === 0) throw new CliError('give at least one --recipient', 2);
     if (path.resolve(output) === path.resolve(file))
       throw new CliError('-o must differ from the input file', 2);
-    return guarded(async () => {
-      const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+    const { key, close } = await loadRecipientKey(required(values.key, '--key'));
+    try {
+      const r = await addRecipients(file, key, await Promise.all(recipients.map((p) => readFile(p))), {
+        trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+      });
+      const partial = `${output}.partial`;
       try {
-        const r = await addRecipients(file, key, await Promise.all(recipients.map((p) => readFile(p))), {
-          trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
-        });
-        const partial = `${output}.partial`;
-        try {
-          await pipeline(r.stream, createWriteStream(partial, { mode: 0o644 }));
-          await rename(partial, output);
-        } catch (err) {
-          await rm(partial, { force: true });
-          throw err;
-        }
-        process.stdout.write(`${r.dsiId}  ${output}  (${r.added} recipient(s) added)\n`);
-        return 0;
-      } finally {
-        close();
+        await pipeline(r.stream, createWriteStream(partial, { mode: 0o644 }));
+        await rename(partial, output);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
       }
-    });
+      process.stdout.write(`${r.dsiId}  ${output}  (${r.added} recipient(s) added)\n`);
+      return 0;
+    } finally {
+      close();
+    }
   },
 };
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ThreadsealError } from '@threadseal/ledger-model';
 import { blockCensus, openLedgerConnection, runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
 import {
@@ -9,7 +10,7 @@ import {
   runAerospaceScenario,
 } from '@threadseal/scenario/run';
 import type { CliCommand } from '../command';
-import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
+import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
 import { formatTree } from './format-tree';
 import { describeEndpoints } from './network';
 
@@ -21,61 +22,59 @@ const demo: CliCommand = {
     const { values } = parseArgs({ args: [...args], options: networkOptionSpec, strict: true });
     const network = openNetwork(values);
     const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    out('== network');
+    const up = await network.up();
+    out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
+    const auditor = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'ip-admin' });
+    const heightBefore = await auditor.peerHeight().finally(() => {
+      auditor.close();
+    });
+    out(
+      '\n== gateway smoke: a transaction endorsed by two orgs, committed VALID, read back by the other org',
+    );
+    const report = await runSmoke(
+      network.connectionFile,
+      { org: 'oem', user: 'ip-admin' },
+      { org: 'manufacturer', user: 'operator' },
+    );
+    out(
+      `tx ${report.transactionId} VALID in block ${report.blockNumber}, endorsed by ${report.endorserMspIds.join(' + ')}`,
+    );
+    out(`read back by ${report.readBackBy}: "${report.value}"`);
+    out(
+      `chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`,
+    );
+
+    out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
+    const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
+    out(`  ${dsi.register.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
+    out(`  → ${dsi.file}`);
+    out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
+
+    out(
+      '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
+    );
+    const users = openScenarioUsers(network.connectionFile);
     try {
-      out('== network');
-      const up = await network.up();
-      out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
-      const auditor = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'ip-admin' });
-      const heightBefore = await auditor.peerHeight().finally(() => {
-        auditor.close();
-      });
+      const started = Date.now();
+      const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register);
+      out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
+      for (const o of scenario.overAllocation)
+        out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
+      out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
+      out(formatTree(scenario.tree));
+      const opened = await openInMemory(network, dsi, 'subcontractor');
       out(
-        '\n== gateway smoke: a transaction endorsed by two orgs, committed VALID, read back by the other org',
+        `\n== the subcontractor's operator opens the DSI in memory (verify, then decrypt): ${opened.files} files, ${opened.bytes} bytes, ` +
+          (opened.allMatch ? 'identical to the originals' : 'MISMATCH'),
       );
-      const report = await runSmoke(
-        network.connectionFile,
-        { org: 'oem', user: 'ip-admin' },
-        { org: 'manufacturer', user: 'operator' },
-      );
-      out(
-        `tx ${report.transactionId} VALID in block ${report.blockNumber}, endorsed by ${report.endorserMspIds.join(' + ')}`,
-      );
-      out(`read back by ${report.readBackBy}: "${report.value}"`);
-      out(
-        `chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`,
-      );
-
-      out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
-      const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
-      out(`  ${dsi.register.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
-      out(`  → ${dsi.file}`);
-      out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
-
-      out(
-        '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
-      );
-      const users = openScenarioUsers(network.connectionFile);
-      try {
-        const started = Date.now();
-        const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register);
-        out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
-        for (const o of scenario.overAllocation)
-          out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
-        out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
-        out(formatTree(scenario.tree));
-        const opened = await openInMemory(network, dsi, 'subcontractor');
-        out(
-          `\n== the subcontractor's operator opens the DSI in memory (verify, then decrypt): ${opened.files} files, ${opened.bytes} bytes, ` +
-            (opened.allMatch ? 'identical to the originals' : 'MISMATCH'),
-        );
-        if (!opened.allMatch) throw new Error('the opened DSI does not match the protected files');
-        await reportBlocks(network.connectionFile, heightBefore, out);
-      } finally {
-        closeScenarioUsers(users);
+      if (!opened.allMatch) {
+        throw new ThreadsealError('CORRUPT_STATE', 'the opened DSI does not match the protected files');
       }
-    } catch (err) {
-      throw toCliError(err);
+      await reportBlocks(network.connectionFile, heightBefore, out);
+    } finally {
+      closeScenarioUsers(users);
     }
     out(`\n== where things are\n${describeEndpoints(network)}`);
     out('\nthe network keeps running: `npx threadseal network status | logs | down | reset`');
@@ -102,7 +101,8 @@ async function reportBlocks(
         `${repeated} ordered more than once, ${Math.round(census.bytes / Math.max(census.transactions, 1))} bytes per transaction`,
     );
     if (repeated > 0 || census.invalid.length > 0)
-      throw new Error(
+      throw new ThreadsealError(
+        'CORRUPT_STATE',
         `the demo's blocks hold ${repeated} repeated and ${census.invalid.length} INVALID transactions`,
       );
   } finally {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, type CliCommand } from '../command';
-import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
+import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
 
 const identityOptions = {
   ...networkOptionSpec,
@@ -38,11 +38,7 @@ ${networkOptionUsage}`,
     const attrs = Object.fromEntries((values.attr ?? []).map(parseAttr));
     const { randomBytes } = await import('node:crypto');
     const secret = values.secret ?? randomBytes(18).toString('base64url');
-    try {
-      await network.ca(org).register(name, secret, values.type ?? 'client', attrs);
-    } catch (err) {
-      throw toCliError(err);
-    }
+    await network.ca(org).register(name, secret, values.type ?? 'client', attrs);
     process.stdout.write(`registered ${name} at ca.${org}; enrollment secret: ${secret}\n`);
     return 0;
   },
@@ -58,12 +54,8 @@ const enroll: CliCommand = {
     const org = required(values.org, 'org');
     const name = required(values.name, 'name');
     const secret = required(values.secret, 'secret');
-    try {
-      const files = await network.ca(org).enroll(name, secret, network.userDir(org, name));
-      process.stdout.write(`enrolled ${name}: certificate ${files.cert}\n`);
-    } catch (err) {
-      throw toCliError(err);
-    }
+    const files = await network.ca(org).enroll(name, secret, network.userDir(org, name));
+    process.stdout.write(`enrolled ${name}: certificate ${files.cert}\n`);
     return 0;
   },
 };

@@ -3,11 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { TransactionInvalidError } from '@threadseal/ledger-client';
+import { Metadata, status } from '@grpc/grpc-js';
+import { GatewayError } from '@hyperledger/fabric-gateway';
+import { toLedgerError, TransactionInvalidError } from '@threadseal/ledger-client';
 import { LedgerError } from '@threadseal/ledger-model';
 import { CliError, type CliCommand } from '../command';
 import { main } from '../main';
-import { ledgerCommands, ledgerFailure, MACHINE_KEY_FILES, parseParam, parseUser } from './ledger';
+import { cliFailure } from '../cli-failure';
+import { ledgerCommands, MACHINE_KEY_FILES, parseParam, parseUser } from './ledger';
 
 const AS = ['--as', 'operator@manufacturer'];
 
@@ -298,37 +301,52 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
 
   describe('failures of ledger calls', function () {
     it('print a chaincode refusal exactly as the chaincode wrote it, with exit code 1', function () {
-      const err = ledgerFailure(
+      const err = cliFailure(
         new LedgerError(
           'ALLOCATION_EXHAUSTED',
           'allocation of license L1 to machine m1 has 0 of 2 units left',
         ),
       );
       expect(err).to.be.instanceOf(CliError);
-      expect({ message: (err as CliError).message, exitCode: (err as CliError).exitCode }).to.deep.equal({
+      expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
         message: 'ALLOCATION_EXHAUSTED: allocation of license L1 to machine m1 has 0 of 2 units left',
         exitCode: 1,
       });
     });
 
     it('lead an invalid commit with its validation code', function () {
-      const err = ledgerFailure(
-        new TransactionInvalidError('tx1', 'ENDORSEMENT_POLICY_FAILURE', 7n),
-      ) as CliError;
+      const err = cliFailure(new TransactionInvalidError('tx1', 'ENDORSEMENT_POLICY_FAILURE', 7n));
       expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
         message: 'ENDORSEMENT_POLICY_FAILURE: transaction tx1 committed INVALID in block 7',
         exitCode: 1,
       });
     });
 
-    it('keep anything else on one line', function () {
-      const gatewayLike = Object.assign(new Error('10 ABORTED: failed to endorse\ntransaction'), {
-        details: [{ message: 'peer0: boom' }],
+    it('report a peer failure without a ledger code as LEDGER_UNAVAILABLE, on one line', function () {
+      const gateway = new GatewayError({
+        code: status.ABORTED,
+        message: '10 ABORTED: failed to endorse\ntransaction',
+        details: [{ mspId: 'OemMSP', address: 'peer0:7051', message: 'peer0: boom' }],
+        cause: Object.assign(new Error('aborted'), {
+          code: status.ABORTED,
+          details: '',
+          metadata: new Metadata(),
+        }),
       });
-      const err = ledgerFailure(gatewayLike) as CliError;
-      expect({ message: err.message, exitCode: err.exitCode }).to.deep.equal({
-        message: 'GATEWAY_ERROR: 10 ABORTED: failed to endorse transaction; peer0: boom',
+      const err = cliFailure(toLedgerError(gateway));
+      expect({ message: err.message, exitCode: err.exitCode, code: err.code }).to.deep.equal({
+        message: 'LEDGER_UNAVAILABLE: 10 ABORTED: failed to endorse transaction; peer0: boom',
         exitCode: 1,
+        code: 'LEDGER_UNAVAILABLE',
+      });
+    });
+
+    it('keep anything else on one line, as INTERNAL', function () {
+      const err = cliFailure(new Error('unexpected\nstate'));
+      expect({ message: err.message, exitCode: err.exitCode, code: err.code }).to.deep.equal({
+        message: 'INTERNAL: unexpected state',
+        exitCode: 1,
+        code: 'INTERNAL',
       });
     });
   });

@@ -7,7 +7,6 @@ import {
   openLedgerClient,
   signStartBuild,
   threadsealLedger,
-  TransactionInvalidError,
   type Committed,
   type SubmitOptions,
   type ThreadsealLedger,
@@ -175,28 +174,6 @@ function readPrivateKey(file: string): KeyObject {
 
 // ---------------------------------------------------------------------------------------------- calling
 
-/** Turns what a ledger call threw into one line `<CODE>: message` with exit code 1. */
-export function ledgerFailure(err: unknown): unknown {
-  if (err instanceof CliError) return err;
-  // The chaincode's own refusal, printed exactly as the chaincode wrote it.
-  if (err instanceof LedgerError) return new CliError(err.message, 1);
-  if (err instanceof TransactionInvalidError) {
-    return new CliError(
-      `${err.validationCode}: transaction ${err.transactionId} committed INVALID in block ${err.blockNumber}`,
-      1,
-    );
-  }
-  if (err instanceof Error) {
-    const details =
-      'details' in err && Array.isArray(err.details)
-        ? err.details.map((d: { message?: unknown }) => String(d.message))
-        : [];
-    const text = [err.message, ...details].join('; ').replace(/\s+/g, ' ').trim();
-    return new CliError(`GATEWAY_ERROR: ${text}`, 1);
-  }
-  return new CliError(`GATEWAY_ERROR: ${String(err)}`, 1);
-}
-
 /** Opens the ledger as `who` on the network the options name, runs `fn`, and always closes it. */
 async function withLedger<T>(
   values: Values<typeof networkOptionSpec>,
@@ -220,8 +197,6 @@ async function withLedger<T>(
   }
   try {
     return await fn(ledger);
-  } catch (err) {
-    throw ledgerFailure(err);
   } finally {
     ledger.close();
   }

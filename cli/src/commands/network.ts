@@ -1,15 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { FabricNetwork } from '@threadseal/network';
 import { CliError, type CliCommand } from '../command';
-import { networkOptionSpec, networkOptionUsage, openNetwork, toCliError } from '../network-options';
-
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toCliError(err);
-  }
-}
+import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
 
 const statusOptions = { ...networkOptionSpec, json: { type: 'boolean' } } as const;
 const logsOptions = { ...networkOptionSpec, lines: { type: 'string' } } as const;
@@ -50,7 +42,7 @@ const up: CliCommand = {
   async run(args) {
     const { values } = parse(args);
     const network = openNetwork(values);
-    const result = await guarded(() => network.up());
+    const result = await network.up();
     if (result.alreadyRunning) {
       process.stdout.write(
         `network ${network.plan.description.name} is already up and healthy: nothing to do\n`,
@@ -73,7 +65,7 @@ const down: CliCommand = {
   usage: `usage: threadseal network down [options]\n${networkOptionUsage}`,
   async run(args) {
     const network = openNetwork(parse(args).values);
-    const stopped = await guarded(() => network.down());
+    const stopped = await network.down();
     process.stdout.write(
       `stopped ${stopped} process(es) of network ${network.plan.description.name} (${network.plan.stateDir})\n`,
     );
@@ -87,7 +79,7 @@ const reset: CliCommand = {
   usage: `usage: threadseal network reset [options]\n${networkOptionUsage}`,
   async run(args) {
     const network = openNetwork(parse(args).values);
-    await guarded(() => network.reset());
+    await network.reset();
     process.stdout.write(
       `network ${network.plan.description.name} reset: ${network.plan.stateDir} removed\n`,
     );
@@ -102,7 +94,7 @@ const status: CliCommand = {
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: statusOptions, strict: true });
     const network = openNetwork(values);
-    const nodes = await guarded(() => network.status());
+    const nodes = await network.status();
     if (values.json) {
       process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
     } else if (nodes.length === 0) {
@@ -133,11 +125,7 @@ const logs: CliCommand = {
     const lines = values.lines ? Number(values.lines) : 40;
     if (!Number.isInteger(lines) || lines <= 0)
       throw new CliError(`--lines must be a positive integer, got '${values.lines ?? ''}'`, 2);
-    try {
-      process.stdout.write(network.logs(positionals[0], lines) + '\n');
-    } catch (err) {
-      throw toCliError(err);
-    }
+    process.stdout.write(network.logs(positionals[0], lines) + '\n');
     return Promise.resolve(0);
   },
 };
@@ -148,7 +136,7 @@ const deploy: CliCommand = {
   usage: `usage: threadseal network deploy [options]\n${networkOptionUsage}`,
   async run(args) {
     const network = openNetwork(parse(args).values);
-    const r = await guarded(() => network.deployChaincode());
+    const r = await network.deployChaincode();
     process.stdout.write(
       r.committed
         ? `chaincode ${r.label} committed at sequence ${r.sequence}\n`

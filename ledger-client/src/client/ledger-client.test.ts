@@ -5,6 +5,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import { LedgerError, TX } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { LedgerConnection, TransactionInvalidError } from '../connection/ledger-connection';
+import { LedgerUnavailableError } from '../connection/ledger-errors';
 import { loadMspCredentials } from '../profile/msp-identity';
 import { startFakeGateway, type FakeGateway, type Refusal } from '../testing/fake-gateway';
 import { threadsealLedger } from './aggregates';
@@ -221,24 +222,27 @@ describe('LedgerClient against a fake gateway', function () {
         transactionId,
         validationCode: 'ENDORSEMENT_POLICY_FAILURE',
         blockNumber: 7n,
-        message: `transaction ${transactionId} committed INVALID in block 7: ENDORSEMENT_POLICY_FAILURE`,
+        code: 'TRANSACTION_INVALID',
+        message: `TRANSACTION_INVALID: transaction ${transactionId} committed INVALID in block 7: ENDORSEMENT_POLICY_FAILURE`,
       });
       expect(methods()).to.deep.equal(['Endorse', 'Submit', 'CommitStatus']);
     });
 
-    it('passes an orderer refusal through as the gateway reported it, without retrying', async function () {
+    it('reports an orderer refusal as LEDGER_UNAVAILABLE with the gateway error as its cause, without retrying', async function () {
       fake.script.submit = () => ({
         refuse: { code: grpc.status.UNAVAILABLE, message: 'no orderer available' },
       });
 
       const err = await rejection(client.submit(TX.dsi.revoke, { dsiId: 'D1', reason: 'x' }));
 
-      expect(err).to.be.instanceOf(GatewayError);
+      expect(err).to.be.instanceOf(LedgerUnavailableError);
       expect(err).to.include({
-        name: 'SubmitError',
-        code: grpc.status.UNAVAILABLE,
-        message: '14 UNAVAILABLE: no orderer available',
+        code: 'LEDGER_UNAVAILABLE',
+        grpcCode: grpc.status.UNAVAILABLE,
+        message: 'LEDGER_UNAVAILABLE: 14 UNAVAILABLE: no orderer available',
       });
+      expect((err as Error).cause).to.be.instanceOf(GatewayError);
+      expect((err as Error).cause).to.include({ name: 'SubmitError', code: grpc.status.UNAVAILABLE });
       expect(methods()).to.deep.equal(['Endorse', 'Submit']);
     });
   });

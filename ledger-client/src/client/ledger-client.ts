@@ -1,13 +1,13 @@
-import { GatewayError } from '@hyperledger/fabric-gateway';
 import {
-  LedgerError,
-  parseLedgerError,
   type EvaluateTransactionName,
   type SubmitTransactionName,
   type TransactionInput,
   type TransactionOutput,
 } from '@threadseal/ledger-model';
-import { TransactionInvalidError, type LedgerConnection } from '../connection/ledger-connection';
+import type { LedgerConnection } from '../connection/ledger-connection';
+import { gatewayErrorOf, toLedgerError, TransactionInvalidError } from '../connection/ledger-errors';
+
+export { toLedgerError } from '../connection/ledger-errors';
 
 /** Validation codes after which the same proposal may succeed when endorsed again on fresh state. */
 const RETRYABLE = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
@@ -61,27 +61,14 @@ export interface SubmitContext {
  */
 export function isTransientConflict(err: unknown, context: SubmitContext = {}): boolean {
   if (err instanceof TransactionInvalidError) return RETRYABLE.has(err.validationCode);
-  if (!(err instanceof GatewayError) || err.details.length === 0) return false;
-  if (err.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'))) return true;
+  // The peers' answers are in fabric-gateway's error, which our errors keep as their cause.
+  const gateway = gatewayErrorOf(err);
+  if (!gateway || gateway.details.length === 0) return false;
+  if (gateway.details.every((d) => d.message.includes('ProposalResponsePayloads do not match'))) return true;
   const { ownMspId, endorsingOrgs } = context;
   if (ownMspId === undefined) return false;
   const ownOrgEndorsed = endorsingOrgs === undefined || endorsingOrgs.includes(ownMspId);
-  return ownOrgEndorsed && err.details.every((d) => d.mspId !== ownMspId);
-}
-
-/**
- * Turns what a peer said into a LedgerError when the chaincode refused with one of our codes.
- * Chaincode messages reach the client inside the gateway error's details, one per endorsing peer.
- */
-export function toLedgerError(err: unknown): unknown {
-  if (err instanceof GatewayError) {
-    const texts = [err.message, ...err.details.map((d) => d.message)];
-    for (const text of texts) {
-      const parsed = parseLedgerError(text);
-      if (parsed) return new LedgerError(parsed.code, parsed.message.slice(parsed.code.length + 2));
-    }
-  }
-  return err;
+  return ownOrgEndorsed && gateway.details.every((d) => d.mspId !== ownMspId);
 }
 
 function encodeTransient(transient: Readonly<Record<string, string>>): Record<string, Uint8Array> {

@@ -11,6 +11,7 @@ import { loadMspCredentials } from '../profile/msp-identity';
 import { startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
 import { CausalGroup } from './causal-group';
 import { DEFAULT_DEADLINES, LedgerConnection, type LedgerConnectionOptions } from './ledger-connection';
+import { LedgerUnavailableError } from './ledger-errors';
 
 const MSP_DIR = join(__dirname, '..', '..', 'test-msp');
 const credentials = loadMspCredentials(MSP_DIR, 'TestOrgMSP');
@@ -133,8 +134,8 @@ describe('LedgerConnection against a fake gateway', function () {
         connectTo({ deadlines: { evaluateMs: 30 } }).evaluate('system:GetNote', ['k']),
       );
 
-      expect(err).to.be.instanceOf(GatewayError);
-      expect(err).to.include({ code: grpc.status.DEADLINE_EXCEEDED });
+      expect(err).to.be.instanceOf(LedgerUnavailableError);
+      expect(err).to.include({ code: 'LEDGER_UNAVAILABLE', grpcCode: grpc.status.DEADLINE_EXCEEDED });
     });
 
     it('default to documented values', function () {
@@ -182,8 +183,9 @@ describe('LedgerConnection against a fake gateway', function () {
 
       const err = await rejection(c.evaluate('system:Ping'));
 
-      expect(err).to.be.instanceOf(GatewayError);
-      expect((err as GatewayError).message).to.match(/is not signed by the key of its creator$/);
+      expect(err).to.be.instanceOf(LedgerUnavailableError);
+      expect((err as Error).cause).to.be.instanceOf(GatewayError);
+      expect((err as LedgerUnavailableError).message).to.match(/is not signed by the key of its creator$/);
     });
 
     it('is handed to onClose once, when the connection that owns it closes', function () {

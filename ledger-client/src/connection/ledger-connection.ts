@@ -19,25 +19,15 @@ import {
 } from '../events/ledger-events';
 import type { CausalGroup } from './causal-group';
 import { validationCodeName } from './validation-code';
+import { mapped, TransactionInvalidError } from './ledger-errors';
+
+export { TransactionInvalidError } from './ledger-errors';
 
 /** A committed transaction: its id, block, and the result the chaincode returned. */
 export interface CommittedTransaction {
   readonly transactionId: string;
   readonly blockNumber: bigint;
   readonly result: Uint8Array;
-}
-
-/** The transaction reached the ledger but was marked invalid (MVCC conflict, endorsement policy failure, …). */
-export class TransactionInvalidError extends Error {
-  override readonly name = 'TransactionInvalidError';
-  constructor(
-    readonly transactionId: string,
-    /** Fabric's TxValidationCode name, e.g. `MVCC_READ_CONFLICT`, `ENDORSEMENT_POLICY_FAILURE`. */
-    readonly validationCode: string,
-    readonly blockNumber: bigint,
-  ) {
-    super(`transaction ${transactionId} committed INVALID in block ${blockNumber}: ${validationCode}`);
-  }
 }
 
 /** What qscc returns about a committed transaction: its validation code and the MSPs that endorsed it. */
@@ -162,21 +152,27 @@ export class LedgerConnection {
 
   /** Evaluates a transaction on the peer (a query: nothing is ordered or committed). */
   async evaluate(transaction: string, args: readonly string[] = []): Promise<Uint8Array> {
-    await this.#catchUp();
-    return this.#contract.evaluateTransaction(transaction, ...args);
+    return mapped(async () => {
+      await this.#catchUp();
+      return this.#contract.evaluateTransaction(transaction, ...args);
+    });
   }
 
   /** The channel height as this connection's peer reports it (qscc GetChainInfo). */
   async peerHeight(): Promise<bigint> {
-    const bytes = await this.#network.getContract('qscc').evaluateTransaction('GetChainInfo', this.channel);
+    const bytes = await mapped(() =>
+      this.#network.getContract('qscc').evaluateTransaction('GetChainInfo', this.channel),
+    );
     return BigInt(common.BlockchainInfo.deserializeBinary(bytes).getHeight());
   }
 
   /** The serialized block `blockNumber` as this connection's peer has it (qscc GetBlockByNumber). */
   async block(blockNumber: bigint): Promise<Uint8Array> {
-    return this.#network
-      .getContract('qscc')
-      .evaluateTransaction('GetBlockByNumber', this.channel, blockNumber.toString());
+    return mapped(() =>
+      this.#network
+        .getContract('qscc')
+        .evaluateTransaction('GetBlockByNumber', this.channel, blockNumber.toString()),
+    );
   }
 
   /** Waits (at most `catchUpMs`) until this connection's peer holds the newest block its group saw committed. */
@@ -207,9 +203,11 @@ export class LedgerConnection {
       ...(options.endorsingOrgs ? { endorsingOrganizations: [...options.endorsingOrgs] } : {}),
       ...(options.transient ? { transientData: options.transient } : {}),
     });
-    const endorsed = await proposal.endorse();
-    const submitted = await endorsed.submit();
-    const status = await submitted.getStatus();
+    const { submitted, status } = await mapped(async () => {
+      const endorsed = await proposal.endorse();
+      const sent = await endorsed.submit();
+      return { submitted: sent, status: await sent.getStatus() };
+    });
     if (!status.successful || status.code !== peer.TxValidationCode.VALID) {
       throw new TransactionInvalidError(
         status.transactionId,
@@ -229,9 +227,11 @@ export class LedgerConnection {
 
   /** Reads back a committed transaction through the peer's query system chaincode (qscc). */
   async transactionRecord(transactionId: string): Promise<TransactionRecord> {
-    const bytes = await this.#network
-      .getContract('qscc')
-      .evaluateTransaction('GetTransactionByID', this.channel, transactionId);
+    const bytes = await mapped(() =>
+      this.#network
+        .getContract('qscc')
+        .evaluateTransaction('GetTransactionByID', this.channel, transactionId),
+    );
     const processed = peer.ProcessedTransaction.deserializeBinary(bytes);
     const envelope = processed.getTransactionenvelope();
     if (!envelope) throw new LedgerError('CORRUPT_STATE', `transaction ${transactionId} has no envelope`);

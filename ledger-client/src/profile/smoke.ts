@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CausalGroup } from '../connection/causal-group';
 import { openLedgerConnection } from './open-from-profile';
+import { LedgerError } from '@threadseal/ledger-model';
 
 /** What the smoke flow proved, with the figures a person wants to see. */
 export interface SmokeReport {
@@ -34,13 +35,16 @@ export async function runSmoke(
     const record = await w.transactionRecord(committed.transactionId);
     for (const msp of endorsingOrgs) {
       if (!record.endorserMspIds.includes(msp)) {
-        throw new Error(
+        throw new LedgerError(
+          'CORRUPT_STATE',
           `transaction ${committed.transactionId} lacks an endorsement from ${msp}: ${record.endorserMspIds.join(', ')}`,
         );
       }
     }
     const readBack = Buffer.from(await r.evaluate('system:GetNote', [key])).toString('utf8');
-    if (readBack !== value) throw new Error(`read back '${readBack}', expected '${value}'`);
+    if (readBack !== value) {
+      throw new LedgerError('CORRUPT_STATE', `read back '${readBack}', expected '${value}'`);
+    }
     const identity = JSON.parse(
       Buffer.from(await r.evaluate('system:WhoAmI')).toString('utf8'),
     ) as SmokeReport['identity'];

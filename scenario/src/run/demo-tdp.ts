@@ -10,7 +10,7 @@ import {
   type ProtectFile,
 } from '@threadseal/dsi-container';
 import { identityFiles, type FabricNetwork } from '@threadseal/network';
-import type { RegisterDsiInput } from '@threadseal/ledger-model';
+import { ThreadsealError, type RegisterDsiInput } from '@threadseal/ledger-model';
 
 /** The real corpus TDP when the shared corpus is beside the repository. */
 const CORPUS_FILES = ['additive/wormdrive.step', 'additive/wormdrive.3mf', 'additive/hook_plate_1.gcode'];
@@ -75,7 +75,7 @@ function tdpFiles(repoRoot: string): { files: { name: string; bytes: Buffer }[];
 export async function protectDemoTdp(network: FabricNetwork, runId: string): Promise<DemoDsi> {
   const { plan } = network;
   const oem = plan.orgs.find((o) => o.name === 'oem');
-  if (!oem) throw new Error('the network has no oem org');
+  if (!oem) throw new ThreadsealError('INVALID_ARGUMENT', 'the network has no oem org');
   const signerFiles = identityFiles(network.userDir('oem', 'ip-admin'));
   const certPem = readFileSync(signerFiles.cert);
   const recipients = ['manufacturer', 'subcontractor'].map((org) =>
