@@ -75,13 +75,17 @@ if (only !== '--integration') {
     ...testFiles(join(root, w, 'dist')),
     ...testFiles(join(root, w, 'dist-test')),
   ]);
+  // test/src/repository: checks of the repository itself (import boundaries), no network needed.
+  files.push(...testFiles(join(root, 'test', 'dist', 'repository')));
   results.push(mocha('unit', files, ['--timeout', '120000']));
 }
 if (only !== '--unit') {
   const stateDir = join(root, '.threadseal', 'test');
   // `*.after-suite.test.js` files look at what the whole suite left on the ledger, so they run last.
   const afterSuite = (f) => f.endsWith('.after-suite.test.js');
-  const all = testFiles(join(root, 'test', 'dist')).filter((f) => !f.includes(`${join('dist', 'fixtures')}`));
+  const all = testFiles(join(root, 'test', 'dist')).filter(
+    (f) => !f.includes(join('dist', 'fixtures')) && !f.includes(join('dist', 'repository')),
+  );
   const files = [...all.filter((f) => !afterSuite(f)), ...all.filter(afterSuite)];
   try {
     results.push(
