@@ -372,6 +372,24 @@ describe('threadseal ledger verbs: arguments (no network)', function () {
       });
     });
 
+    it('checks a DTO with the chaincode decoder before connecting: a malformed one never reaches the network', async function () {
+      // The state dir holds no network: had the CLI tried to connect, it would say CONNECTION_FAILED.
+      const r = await captured(() =>
+        main([
+          'license',
+          'allocate',
+          ...AS,
+          '--json',
+          '{"licenseId":"L1","machineId":"m1","quantity":0,"scrapAllowance":0}',
+          '--state-dir',
+          dir,
+        ]),
+      );
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.equal('');
+      expect(r.stderr).to.match(/^threadseal license allocate: INVALID_ARGUMENT: input\.quantity: /);
+    });
+
     it('refuses unknown flags with exit code 2', async function () {
       const r = await captured(() => main(['license', 'get', ...AS, '--licence', 'L1']));
       expect(r.code).to.equal(2);

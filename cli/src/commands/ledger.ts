@@ -29,6 +29,20 @@ import {
   type StartBuildInput,
   type SupersedeDsiInput,
 } from '@threadseal/ledger-model';
+import {
+  decodeAbortBuild,
+  decodeAllocate,
+  decodeCompleteBuild,
+  decodeIssueLicense,
+  decodeRegisterDsi,
+  decodeRegisterMachine,
+  decodeRevokeDsi,
+  decodeRevokeLicense,
+  decodeScrapBuild,
+  decodeSplitLicense,
+  decodeStartBuild,
+  decodeSupersedeDsi,
+} from '@threadseal/rules';
 import { CliError, type CliCommand } from '../command';
 import { connectionFileOf, networkOptionSpec, networkOptionUsage } from '../network-options';
 import { formatTree } from './format-tree';
@@ -130,14 +144,25 @@ function parseJsonObject(text: string, where: string): Record<string, unknown> {
 
 /**
  * The input DTO of a mutating verb: from `--input`/`--json` when given, otherwise built from the verb's
- * field flags by `fromFlags`. Mixing the two is refused so that no flag is silently ignored.
- * The chaincode validates the DTO's fields; this only guarantees it is a JSON object.
+ * field flags by `fromFlags`. Mixing the two is refused so that no flag is silently ignored. Either way the
+ * DTO is checked by `decode`, the chaincode's own decoder (`@threadseal/rules`), before anything is sent: a
+ * malformed one fails here with the code and message the chaincode would give.
+ * @throws LedgerError INVALID_ARGUMENT from the decoder.
  */
 export function readDto<T>(
   values: { input?: string | undefined; json?: string | undefined } & Record<string, unknown>,
   fieldFlags: readonly string[],
+  decode: (value: unknown) => T,
   fromFlags?: () => T,
 ): T {
+  return decode(rawDto(values, fieldFlags, fromFlags));
+}
+
+function rawDto<T>(
+  values: { input?: string | undefined; json?: string | undefined } & Record<string, unknown>,
+  fieldFlags: readonly string[],
+  fromFlags?: () => T,
+): unknown {
   const { input, json } = values;
   if (input !== undefined && json !== undefined)
     throw usage('give the input as --input <file> or as --json <text>, not both');
@@ -145,11 +170,9 @@ export function readDto<T>(
     const mixed = fieldFlags.find((f) => values[f] !== undefined);
     if (mixed)
       throw usage(`--${mixed} cannot be combined with ${input !== undefined ? '--input' : '--json'}`);
-    return (
-      input !== undefined
-        ? parseJsonObject(readText(input, 'input'), `--input ${input}`)
-        : parseJsonObject(json ?? '', '--json')
-    ) as T;
+    return input !== undefined
+      ? parseJsonObject(readText(input, 'input'), `--input ${input}`)
+      : parseJsonObject(json ?? '', '--json');
   }
   if (!fromFlags) throw usage("give the input as --input <file.json> or --json '<json>'");
   return fromFlags();
@@ -275,7 +298,7 @@ const dsiVerbs = [
     summary: 'register a DSI (its id is the SHA-256 of the signed manifest)',
     flags: dtoUsage,
     options: dtoOptions,
-    parse: (v) => readDto<RegisterDsiInput>(v, []),
+    parse: (v) => readDto<RegisterDsiInput>(v, [], decodeRegisterDsi),
     call: (l, input, e) => committed(l.dsi.register(input, e)),
   }),
   ledgerVerb({
@@ -283,7 +306,7 @@ const dsiVerbs = [
     summary: 'replace a DSI by a successor revision',
     flags: dtoUsage,
     options: dtoOptions,
-    parse: (v) => readDto<SupersedeDsiInput>(v, []),
+    parse: (v) => readDto<SupersedeDsiInput>(v, [], decodeSupersedeDsi),
     call: (l, input, e) => committed(l.dsi.supersede(input, e)),
   }),
   ledgerVerb({
@@ -292,7 +315,7 @@ const dsiVerbs = [
     flags: `--dsi <id> --reason <text> | ${dtoUsage}`,
     options: { ...dtoOptions, dsi: { type: 'string' }, reason: { type: 'string' } },
     parse: (v) =>
-      readDto<RevokeDsiInput>(v, ['dsi', 'reason'], () => ({
+      readDto<RevokeDsiInput>(v, ['dsi', 'reason'], decodeRevokeDsi, () => ({
         dsiId: required(v.dsi, 'dsi'),
         reason: required(v.reason, 'reason'),
       })),
@@ -314,7 +337,7 @@ const licenseVerbs = [
     summary: 'issue a root license on a DSI (confidential: the terms travel as transient data)',
     flags: dtoUsage,
     options: dtoOptions,
-    parse: (v) => readDto<IssueLicenseInput>(v, []),
+    parse: (v) => readDto<IssueLicenseInput>(v, [], decodeIssueLicense),
     call: (l, input, e) => committed(l.licenses.issue(input, e)),
   }),
   ledgerVerb({
@@ -323,7 +346,7 @@ const licenseVerbs = [
     flags: `${dtoUsage} [--parent-terms <file>]`,
     options: { ...dtoOptions, 'parent-terms': { type: 'string' } },
     parse: (v) => ({
-      input: readDto<SplitLicenseInput>(v, []),
+      input: readDto<SplitLicenseInput>(v, [], decodeSplitLicense),
       parentTerms: v['parent-terms'] === undefined ? undefined : readTerms(v['parent-terms'], 'parent-terms'),
     }),
     call: async (l, { input, parentTerms }, e) =>
@@ -348,13 +371,18 @@ const licenseVerbs = [
       terms: { type: 'string' },
     },
     parse: (v) => ({
-      input: readDto<AllocateInput>(v, ['license', 'machine', 'quantity', 'scrap-allowance'], () => ({
-        licenseId: required(v.license, 'license'),
-        machineId: required(v.machine, 'machine'),
-        quantity: integer(v.quantity, 'quantity', 1),
-        scrapAllowance:
-          v['scrap-allowance'] === undefined ? 0 : integer(v['scrap-allowance'], 'scrap-allowance', 0),
-      })),
+      input: readDto<AllocateInput>(
+        v,
+        ['license', 'machine', 'quantity', 'scrap-allowance'],
+        decodeAllocate,
+        () => ({
+          licenseId: required(v.license, 'license'),
+          machineId: required(v.machine, 'machine'),
+          quantity: integer(v.quantity, 'quantity', 1),
+          scrapAllowance:
+            v['scrap-allowance'] === undefined ? 0 : integer(v['scrap-allowance'], 'scrap-allowance', 0),
+        }),
+      ),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
     call: async (l, { input, terms }, e) =>
@@ -372,7 +400,7 @@ const licenseVerbs = [
     flags: `--license <id> --reason <text> | ${dtoUsage}`,
     options: { ...dtoOptions, license: { type: 'string' }, reason: { type: 'string' } },
     parse: (v) =>
-      readDto<RevokeLicenseInput>(v, ['license', 'reason'], () => ({
+      readDto<RevokeLicenseInput>(v, ['license', 'reason'], decodeRevokeLicense, () => ({
         licenseId: required(v.license, 'license'),
         reason: required(v.reason, 'reason'),
       })),
@@ -415,6 +443,7 @@ const machineVerbs = [
       readDto<RegisterMachineInput>(
         v,
         ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key'],
+        decodeRegisterMachine,
         () => ({
           machineId: required(v.id, 'id'),
           make: required(v.make, 'make'),
@@ -454,16 +483,20 @@ const buildVerbs = [
       terms: { type: 'string' },
     },
     parse: (v) => ({
-      signed: readDto<StartBuildInput>(v, ['license', 'machine', 'machine-key', 'param', 'nonce'], () =>
-        signStartBuild(
-          {
-            licenseId: required(v.license, 'license'),
-            machineId: required(v.machine, 'machine'),
-            parameters: parseParams(v.param ?? []),
-            ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
-          },
-          readPrivateKey(required(v['machine-key'], 'machine-key')),
-        ),
+      signed: readDto<StartBuildInput>(
+        v,
+        ['license', 'machine', 'machine-key', 'param', 'nonce'],
+        decodeStartBuild,
+        () =>
+          signStartBuild(
+            {
+              licenseId: required(v.license, 'license'),
+              machineId: required(v.machine, 'machine'),
+              parameters: parseParams(v.param ?? []),
+              ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
+            },
+            readPrivateKey(required(v['machine-key'], 'machine-key')),
+          ),
       ),
       terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
     }),
@@ -471,7 +504,6 @@ const buildVerbs = [
       committed(
         l.builds.start(signed, {
           ...e,
-          // An --input/--json DTO is not checked here: a malformed one goes to the chaincode as it is.
           license: await confidentialityOf(l, (signed as Partial<StartBuildInput>).request?.licenseId),
           ...(terms ? { licenseTerms: terms } : {}),
         }),
@@ -489,19 +521,24 @@ const buildVerbs = [
       'process-record': { type: 'string' },
     },
     parse: (v) =>
-      readDto<CompleteBuildInput>(v, ['build', 'part', 'digest', 'process-record'], () => {
-        if (v.digest !== undefined && v['process-record'] !== undefined)
-          throw usage('give --digest or --process-record, not both');
-        const record = v['process-record'];
-        return {
-          buildId: required(v.build, 'build'),
-          partId: required(v.part, 'part'),
-          processRecordDigest:
-            record !== undefined
-              ? createHash('sha256').update(readFileBytes(record, 'process-record')).digest('hex')
-              : required(v.digest, 'digest'),
-        };
-      }),
+      readDto<CompleteBuildInput>(
+        v,
+        ['build', 'part', 'digest', 'process-record'],
+        decodeCompleteBuild,
+        () => {
+          if (v.digest !== undefined && v['process-record'] !== undefined)
+            throw usage('give --digest or --process-record, not both');
+          const record = v['process-record'];
+          return {
+            buildId: required(v.build, 'build'),
+            partId: required(v.part, 'part'),
+            processRecordDigest:
+              record !== undefined
+                ? createHash('sha256').update(readFileBytes(record, 'process-record')).digest('hex')
+                : required(v.digest, 'digest'),
+          };
+        },
+      ),
     call: (l, input, e) => committed(l.builds.complete(input, e)),
   }),
   ledgerVerb({
@@ -510,7 +547,7 @@ const buildVerbs = [
     flags: `--build <id> --reason <text> | ${dtoUsage}`,
     options: { ...dtoOptions, build: { type: 'string' }, reason: { type: 'string' } },
     parse: (v) =>
-      readDto<AbortBuildInput>(v, ['build', 'reason'], () => ({
+      readDto<AbortBuildInput>(v, ['build', 'reason'], decodeAbortBuild, () => ({
         buildId: required(v.build, 'build'),
         reason: required(v.reason, 'reason'),
       })),
@@ -528,12 +565,17 @@ const buildVerbs = [
       'request-credit': { type: 'boolean' },
     },
     parse: (v) =>
-      readDto<ScrapBuildInput>(v, ['build', 'reason', 'evidence', 'request-credit'], () => ({
-        buildId: required(v.build, 'build'),
-        reason: required(v.reason, 'reason'),
-        evidenceDigest: v.evidence ?? null,
-        requestCredit: v['request-credit'] ?? false,
-      })),
+      readDto<ScrapBuildInput>(
+        v,
+        ['build', 'reason', 'evidence', 'request-credit'],
+        decodeScrapBuild,
+        () => ({
+          buildId: required(v.build, 'build'),
+          reason: required(v.reason, 'reason'),
+          evidenceDigest: v.evidence ?? null,
+          requestCredit: v['request-credit'] ?? false,
+        }),
+      ),
     call: (l, input, e) => committed(l.builds.scrap(input, e)),
   }),
   ledgerVerb({

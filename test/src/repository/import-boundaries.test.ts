@@ -14,7 +14,7 @@ async function boundaryLinter(): Promise<ESLint> {
     cwd: root,
     overrideConfigFile: true,
     overrideConfig: [
-      { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser } },
+      { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
       ...importBoundaries(),
     ],
   });
