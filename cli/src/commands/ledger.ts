@@ -158,10 +158,10 @@ export function readDto<T>(
   return decode(rawDto(values, fieldFlags, fromFlags));
 }
 
-function rawDto<T>(
+function rawDto(
   values: { input?: string | undefined; json?: string | undefined } & Record<string, unknown>,
   fieldFlags: readonly string[],
-  fromFlags?: () => T,
+  fromFlags?: () => unknown,
 ): unknown {
   const { input, json } = values;
   if (input !== undefined && json !== undefined)
