@@ -1,4 +1,9 @@
-import { CONTAINER_ERROR_CODES, ThreadsealError, type ContainerErrorCode } from '@threadseal/ledger-model';
+import {
+  CONTAINER_ERROR_CODES,
+  ThreadsealError,
+  codeObject,
+  type ContainerErrorCode,
+} from '@threadseal/ledger-model';
 
 /**
  * Every way a DSI operation can fail: the container codes of threadseal's one error vocabulary
@@ -6,11 +11,7 @@ import { CONTAINER_ERROR_CODES, ThreadsealError, type ContainerErrorCode } from 
  * callers switch on `code`, never on message text. See docs/container-format.md §9 for when each code is
  * raised.
  */
-export const DsiErrorCode = Object.freeze(
-  Object.fromEntries(CONTAINER_ERROR_CODES.map((code) => [code, code])) as {
-    readonly [K in ContainerErrorCode]: K;
-  },
-);
+export const DsiErrorCode = codeObject(CONTAINER_ERROR_CODES);
 
 /** The closed union of DSI error codes. */
 export type DsiErrorCode = ContainerErrorCode;

@@ -155,6 +155,16 @@ export class ThreadsealError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
+/**
+ * A frozen object naming each code of a list by itself (`Codes.BAD_MAGIC === 'BAD_MAGIC'`), for packages
+ * that expose their part of the vocabulary as an object (`DsiErrorCode`, `NetworkErrorCode`).
+ */
+export function codeObject<const C extends readonly ErrorCode[]>(codes: C): { readonly [K in C[number]]: K } {
+  return Object.freeze(Object.fromEntries(codes.map((code) => [code, code]))) as {
+    readonly [K in C[number]]: K;
+  };
+}
+
 /** Whether `err` is a {@link ThreadsealError}, optionally with one of the given codes. */
 export function isThreadsealError(err: unknown, ...codes: readonly ErrorCode[]): err is ThreadsealError {
   if (!(err instanceof ThreadsealError)) return false;

@@ -12,6 +12,7 @@ export {
   LedgerError,
   NETWORK_ERROR_CODES,
   ThreadsealError,
+  codeObject,
   isLedgerErrorCode,
   isThreadsealError,
   parseLedgerError,

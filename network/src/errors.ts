@@ -1,14 +1,15 @@
-import { NETWORK_ERROR_CODES, ThreadsealError, type NetworkErrorCodeName } from '@threadseal/ledger-model';
+import {
+  NETWORK_ERROR_CODES,
+  ThreadsealError,
+  codeObject,
+  type NetworkErrorCodeName,
+} from '@threadseal/ledger-model';
 
 /**
  * Every way the network tool can fail: the network codes of threadseal's one error vocabulary
  * (`NETWORK_ERROR_CODES` in `@threadseal/ledger-model`), as a closed set.
  */
-export const NetworkErrorCode = Object.freeze(
-  Object.fromEntries(NETWORK_ERROR_CODES.map((code) => [code, code])) as {
-    readonly [K in NetworkErrorCodeName]: K;
-  },
-);
+export const NetworkErrorCode = codeObject(NETWORK_ERROR_CODES);
 export type NetworkErrorCode = NetworkErrorCodeName;
 
 /** A network operation failed; `message` is one line fit for a terminal, `details` holds log excerpts. */
