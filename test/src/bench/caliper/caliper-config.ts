@@ -67,7 +67,8 @@ export function caliperBenchConfig(
         txDuration: r.seconds,
         rateControl:
           r.rate.type === 'fixed-load'
-            ? { type: 'fixed-load', opts: { transactionLoad: r.rate.load, startTps: 10 } }
+            ? // startTps: the rate before the first transaction finishes (uncapped by the load): keep it low.
+              { type: 'fixed-load', opts: { transactionLoad: r.rate.load, startTps: workers } }
             : { type: 'fixed-rate', opts: { tps: r.rate.tps } },
         workload: { module: r.module, arguments: roundArguments(r.label) },
       })),

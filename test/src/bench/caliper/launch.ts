@@ -66,13 +66,30 @@ export function launchCaliper(
       clearTimeout(timer);
       closeSync(out);
       running = undefined;
-      if (code === 0) resolve();
-      else
+      if (code !== 0) {
         reject(
           new Error(
             `caliper launch exited with ${code ?? signal}; log (${options.logFile}) tail:\n${tail()}`,
           ),
         );
+        return;
+      }
+      const failed = failedRounds(readFileSync(options.logFile, 'utf8'));
+      if (failed === undefined) resolve();
+      else reject(new Error(`caliper: ${failed} (log: ${options.logFile})`));
     });
   });
+}
+
+/**
+ * What went wrong according to Caliper's own log, or undefined when every round ran to its end. Caliper
+ * exits 0 even when a round was aborted (an error thrown in a workload module ends that worker's round).
+ */
+export function failedRounds(log: string): string | undefined {
+  const text = log.replace(/\u001b\[[0-9;]*m/g, '');
+  const summary = /Total rounds: (\d+)\. Successful rounds: (\d+)\. Failed rounds: (\d+)\./.exec(text);
+  if (!summary) return 'no "Benchmark finished" summary in the log';
+  const failures = text.split('\n').filter((l) => /Failed round \d+|Unexpected error in worker/.test(l));
+  if (summary[3] === '0' && failures.length === 0) return undefined;
+  return `${summary[3] ?? '?'} of ${summary[1] ?? '?'} rounds failed:\n${failures.join('\n')}`;
 }

@@ -15,6 +15,8 @@ interface Machine {
 
 class PartRegistrationWorkload extends RecordingWorkload {
   #idle: Machine[] = [];
+  /** Transactions waiting for a machine (only while Caliper's fixed-load controller ramps up). */
+  readonly #waiting: ((m: Machine) => void)[] = [];
   #parts = 0;
 
   protected override prepare(): void {
@@ -25,13 +27,16 @@ class PartRegistrationWorkload extends RecordingWorkload {
   }
 
   async submitTransaction(): Promise<void> {
-    const machine = this.#idle.pop();
-    // The fleet is sized above the per-worker load; running dry means the round's configuration is wrong.
-    if (!machine) throw new Error('part registration: every machine of this worker is busy');
+    // Before its first transaction finishes, the fixed-load controller sends at `startTps` without a cap,
+    // so more transactions than machines can arrive at first: they wait for one (never share one).
+    const machine =
+      this.#idle.pop() ?? (await new Promise<Machine>((resolve) => this.#waiting.push(resolve)));
     try {
       await this.#registerPart(machine);
     } finally {
-      this.#idle.push(machine);
+      const next = this.#waiting.shift();
+      if (next) next(machine);
+      else this.#idle.push(machine);
     }
   }
 
