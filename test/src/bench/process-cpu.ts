@@ -33,3 +33,13 @@ export function cpuDelta(before: Record<string, number>, after: Record<string, n
     .map((k) => `${k} ${((after[k] ?? 0) - (before[k] ?? 0)).toFixed(1)} s`)
     .join(', ');
 }
+
+/** CPU seconds the whole machine has spent busy and in total (all cores) since boot, from /proc/stat. */
+export function machineCpu(): { busy: number; total: number } {
+  const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const jiffies = fields.map(Number);
+  const idle = (jiffies[3] ?? 0) + (jiffies[4] ?? 0);
+  // guest time is already counted in user time
+  const total = jiffies.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
