@@ -43,11 +43,3 @@ export function machineCpu(): { busy: number; total: number } {
   const total = jiffies.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: (total - idle) / 100, total: total / 100 };
 }
-
-/** CPU seconds of this process's children that have exited and been waited for (e.g. a finished `caliper launch`). */
-export function exitedChildrenCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
