@@ -11,6 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const areas = {
   network: 'test/dist/bench/network-bench.js',
   ledger: 'test/dist/bench/ledger-bench.js',
+  caliper: 'test/dist/bench/caliper-bench.js',
   container: 'dsi-container/dist/bench/container.js',
 };
 const [area, ...rest] = process.argv.slice(2);

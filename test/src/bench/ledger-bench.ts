@@ -8,10 +8,9 @@
  * Baselines: the issue's targets for the latencies (ratio ≤ 1 meets them); the one-key write for throughput.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signStartBuild, type ThreadsealLedger } from '@threadseal/ledger-client';
-import { FabricNetwork, readProcesses, repoRoot } from '@threadseal/network';
+import { FabricNetwork, repoRoot } from '@threadseal/network';
 import {
   fixtureDsi,
   grant,
@@ -21,6 +20,7 @@ import {
   sha256,
 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { cpuByKind, cpuDelta } from './process-cpu';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
 const MACHINES = Number(process.env['BENCH_MACHINES'] ?? 8);
@@ -28,39 +28,6 @@ const PARTS_PER_MACHINE = Number(process.env['BENCH_PARTS'] ?? 25);
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
 const PARAMS = SCENARIO_PARAMETERS;
 const terms = m400Terms();
-
-/** CPU seconds used so far by every process of the network, by kind (chaincode servers counted with their supervisor's children). */
-function cpuByKind(network: FabricNetwork): Record<string, number> {
-  const ticks = (pid: number): number => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ');
-      return Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return 0;
-    }
-  };
-  const out: Record<string, number> = { client: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 };
-  for (const r of readProcesses(network.plan.stateDir)) {
-    let t = ticks(r.pid);
-    if (r.kind === 'chaincode') {
-      const children = readFileSync(`/proc/${r.pid}/task/${r.pid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean);
-      for (const c of children) t += ticks(Number(c));
-    }
-    out[r.kind] = (out[r.kind] ?? 0) + t / 100;
-  }
-  return out;
-}
-
-function cpuDelta(before: Record<string, number>, after: Record<string, number>): string {
-  return Object.keys(after)
-    .map((k) => `${k} ${((after[k] ?? 0) - (before[k] ?? 0)).toFixed(1)} s`)
-    .join(', ');
-}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
