@@ -16,6 +16,7 @@ import {
   expectLedgerError,
   GOOD_PARAMETERS,
   OEM,
+  OEM_IP_ADMIN,
   ROOT_GRANT,
   ROOT_TERMS,
   sha256,
@@ -23,6 +24,7 @@ import {
   SUB,
   SUB_GRANT,
   SUB_TERMS,
+  unitTestDsi,
   USERS,
 } from '@threadseal/test-support';
 import { licensedShops, UnitTestMachine, UnitTestNetwork } from '@threadseal/test-support/chaincode';
@@ -44,7 +46,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       'ALREADY_EXISTS',
       `DSI ${DSI.dsiId} already exists`,
     );
-    const successor = { ...DSI, dsiId: sha256('rev D'), revision: 'D' };
+    const successor = unitTestDsi({ revision: 'D' }).signedBy(OEM_IP_ADMIN);
     const cmIpAdmin = { ...USERS.cmAdmin, attributes: { role: 'ip-admin' } };
     await expectLedgerError(
       net.submit(cmIpAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor }),
@@ -370,6 +372,7 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
 
   it('refuses a distribution license without sub-licensing, a successor of another part, and transient terms that are not JSON', async () => {
     const net = new UnitTestNetwork(contracts, START);
+    const otherPart = unitTestDsi({ partNumber: 'OTHER-1' });
     await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.license.issue, {
@@ -386,10 +389,10 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.dsi.supersede, {
         dsiId: DSI.dsiId,
-        successor: { ...DSI, dsiId: sha256('other part'), partNumber: 'OTHER-1' },
+        successor: otherPart.signedBy(OEM_IP_ADMIN),
       }),
       'INVALID_ARGUMENT',
-      `successor ${sha256('other part')} has part number OTHER-1, expected BRKT-7731`,
+      `successor ${otherPart.dsiId} has part number OTHER-1, expected BRKT-7731`,
     );
     const issueConfidential = {
       licenseId: 'L-C',
