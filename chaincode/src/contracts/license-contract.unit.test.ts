@@ -1,4 +1,5 @@
 import '@threadseal/test-support/quiet-logs';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   EVENT,
   TX,
@@ -6,6 +7,7 @@ import {
   type LicenseTermsView,
   type LicenseView,
   type Build,
+  type Machine,
 } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { termsHash } from '@threadseal/rules';
@@ -15,6 +17,7 @@ import {
   DSI,
   expectLedgerError,
   GOOD_PARAMETERS,
+  newMachineKey,
   OEM,
   OEM_IP_ADMIN,
   ROOT_GRANT,
@@ -90,6 +93,45 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       'INVALID_ARGUMENT',
       'machine m1: publicKeyPem must be a P-256 public key in SPKI PEM',
     );
+  });
+
+  it('refuses a private key given as publicKeyPem and never publishes it', async () => {
+    const net = new UnitTestNetwork(contracts, START);
+    const machine = newMachineKey('m-private');
+    const pkcs8 = machine.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const sec1 = machine.privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    for (const publicKeyPem of [pkcs8, sec1, `${machine.publicKeyPem}${pkcs8}`, rsa.toString()]) {
+      await expectLedgerError(
+        net.submit(USERS.cmMachineAdmin, TX.machine.register, {
+          machineId: 'm-private',
+          make: 'EOS',
+          model: 'M400',
+          serial: 'S',
+          firmware: '1',
+          certifications: [],
+          publicKeyPem,
+        }),
+        'INVALID_ARGUMENT',
+        'machine m-private: publicKeyPem must be a P-256 public key in SPKI PEM',
+      );
+    }
+    expect(net.ledger.keys()).to.deep.equal([]);
+    expect(net.ledger.events).to.deep.equal([]);
+    // The SPKI public key of the same pair is accepted.
+    const registered = await net.submit<Machine>(USERS.cmMachineAdmin, TX.machine.register, {
+      machineId: 'm-private',
+      make: 'EOS',
+      model: 'M400',
+      serial: 'S',
+      firmware: '1',
+      certifications: [],
+      publicKeyPem: machine.publicKeyPem,
+    });
+    expect(registered.publicKeyPem).to.equal(machine.publicKeyPem);
   });
 
   it('lets only the holder split or allocate and only the grantor revoke', async () => {
