@@ -8,6 +8,7 @@
  * - {@link verify}: signature, signer chain, ciphertext digests; no key.
  * - {@link open}: verify, then unwrap with a recipient key, then per-file plaintext streams (memory only).
  * - {@link addRecipients}: re-wrap for more recipients after signing (same DSI id).
+ * - {@link registrationOf}: the signed manifest, signature and signer certificate the ledger registers.
  */
 export { DsiError, DsiErrorCode, isDsiError } from './errors';
 export type { Manifest, ManifestFile, Creator } from './format/manifest';
@@ -30,3 +31,4 @@ export { verify, type VerifyOptions, type VerifiedDsi } from './container/verify
 export { open, type OpenedDsi, type OpenedFile } from './container/open';
 export { addRecipients, type RewrappedDsi } from './container/add-recipients';
 export { dsiIdOfManifest } from './container/layout';
+export { registrationOf, type DsiRegistration } from './container/registration';

@@ -12,17 +12,21 @@ export interface FileDigest {
 /** Lifecycle of a DSI on the ledger. */
 export type DsiStatus = 'active' | 'superseded' | 'revoked';
 
-/** Input of `dsi:Register`; the owner org is the submitter's MSP. */
+/**
+ * Input of `dsi:Register`: the container's signed manifest exactly as its header holds it. The chaincode
+ * verifies the signature, computes the DSI id from the manifest, requires the signer certificate to be the
+ * submitter's and takes every field of the record (part number, revision, title, file digests, owner
+ * certificate fingerprint) from the verified manifest; the owner org is the submitter's MSP.
+ */
 export interface RegisterDsiInput {
-  /** Digest of the signed DSI manifest; the DSI's identity everywhere. */
+  /** The DSI id the client expects: SHA-256 (lower-case hex) of the manifest bytes; a different id is refused. */
   readonly dsiId: string;
-  readonly partNumber: string;
-  readonly revision: string;
-  readonly title: string;
-  /** Digests of the files of the container (at least one). */
-  readonly fileDigests: readonly FileDigest[];
-  /** Lower-case hex SHA-256 fingerprint of the owner certificate that signed the manifest. */
-  readonly ownerCertFingerprint: string;
+  /** Base64 of the signed manifest bytes (the DSSE payload of the container header). */
+  readonly manifest: string;
+  /** Base64 of the DER ECDSA P-256 signature over the DSSE pre-authentication encoding of the manifest. */
+  readonly signature: string;
+  /** PEM of the signer certificate (the container's first certificate): must be the submitter's own. */
+  readonly signerCertificate: string;
 }
 
 /** Input of `dsi:Supersede`: registers `successor` as the new revision of `dsiId`. */

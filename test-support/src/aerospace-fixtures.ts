@@ -13,7 +13,8 @@ import {
   subTerms,
 } from '@threadseal/scenario';
 import type { UnitTestUser } from './chaincode/unit-test-stub';
-import { sha256 } from './ledger-fixtures';
+import { fixtureManifest, type DsiManifestFields, type FixtureDsi } from './signed-dsi';
+import { OEM_IP_ADMIN, SUB_IP_ADMIN } from './unit-test-pki';
 
 /*
  * The aerospace scenario of `@threadseal/scenario` at fixed dates, and the users of the unit tests: the
@@ -24,19 +25,27 @@ export const OEM = SCENARIO_MSP.oem;
 export const CM = SCENARIO_MSP.manufacturer;
 export const SUB = SCENARIO_MSP.subcontractor;
 
-const user = (mspId: string, name: string, attributes: Record<string, string>): UnitTestUser => ({
+const user = (
+  mspId: string,
+  name: string,
+  attributes: Record<string, string>,
+  certificatePem?: string,
+): UnitTestUser => ({
   mspId,
   name,
   attributes,
+  ...(certificatePem === undefined ? {} : { certificatePem }),
 });
 
 /** Unit-test identities with the CA attributes the access rules read. */
 export const USERS = {
-  oemAdmin: user(OEM, 'oem-ip-admin', { role: 'ip-admin' }),
+  oemAdmin: user(OEM, 'oem-ip-admin', { role: 'ip-admin' }, OEM_IP_ADMIN.certificatePem),
   cmAdmin: user(CM, 'cm-license-admin', { role: 'license-admin' }),
   cmMachineAdmin: user(CM, 'cm-machine-admin', { role: 'machine-admin' }),
   cmOperator: user(CM, 'cm-operator', { role: 'am-operator', qualification: 'nadcap-am, ndt-2' }),
   subAdmin: user(SUB, 'sub-license-admin', { role: 'license-admin' }),
+  /** An ip-admin the subcontractor's own CA made: it may register DSIs it signed itself, nobody else's. */
+  subIpAdmin: user(SUB, 'sub-ip-admin', { role: 'ip-admin' }, SUB_IP_ADMIN.certificatePem),
   subMachineAdmin: user(SUB, 'sub-machine-admin', { role: 'machine-admin' }),
   subOperator: user(SUB, 'sub-operator', { role: 'am-operator', qualification: 'nadcap-am,ndt-2,ti-powder' }),
   subTrainee: user(SUB, 'sub-trainee', { role: 'am-operator', qualification: 'nadcap-am' }),
@@ -45,16 +54,21 @@ export const USERS = {
 /** The unit tests' clock starts here. */
 export const START = new Date('2026-03-01T08:00:00.000Z');
 
-export const DSI: RegisterDsiInput = {
-  // DSI id = SHA-256 (lower-case hex) of the signed manifest bytes (docs/container-format.md).
-  dsiId: sha256('manifest: bracket rev C'),
-  ...SCENARIO_PART,
-  fileDigests: [
-    { path: 'model/bracket.3mf', ciphertextDigest: sha256('3mf') },
-    { path: 'process/build-plan.json', ciphertextDigest: sha256('plan') },
-  ],
-  ownerCertFingerprint: sha256('oem signing cert'),
-};
+/** The scenario part's signed manifest (two files), as the OEM's container holds it. */
+export const DSI_MANIFEST: FixtureDsi = unitTestDsi();
+
+/** `dsi:Register` of the scenario part: the manifest signed by the OEM ip-admin (`USERS.oemAdmin`). */
+export const DSI: RegisterDsiInput = DSI_MANIFEST.signedBy(OEM_IP_ADMIN);
+
+/** A manifest of the scenario part with some fields changed (e.g. a later revision), created by the OEM. */
+export function unitTestDsi(overrides: Partial<DsiManifestFields> = {}): FixtureDsi {
+  return fixtureManifest({
+    ...SCENARIO_PART,
+    creatorMsp: OEM,
+    files: ['model/bracket.3mf', 'process/build-plan.json'],
+    ...overrides,
+  });
+}
 
 const GRANTS = scenarioGrants({
   validFrom: '2026-01-01T00:00:00.000Z',

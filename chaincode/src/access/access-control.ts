@@ -8,7 +8,7 @@ import {
   type Role,
 } from '@threadseal/ledger-model';
 import type { ClientIdentity } from 'fabric-shim-api';
-import type { Actor } from '@threadseal/rules';
+import type { Actor, Submitter } from '@threadseal/rules';
 
 /*
  * Who may do what, in one place. Rights depend on the submitter's MSP id and the `role` attribute of its
@@ -30,6 +30,11 @@ export function actorOf(identity: ClientIdentity): Actor {
             .map((q) => q.trim())
             .filter((q) => q.length > 0),
   };
+}
+
+/** The submitter's MSP id and certificate (Fabric's identity bytes), to check who signed what it submits. */
+export function submitterOf(identity: ClientIdentity): Submitter {
+  return { mspId: identity.getMSPID(), certificate: identity.getIDBytes() };
 }
 
 function requireRole(actor: Actor, roles: readonly Role[], action: string): void {

@@ -1,5 +1,5 @@
 import '@threadseal/test-support/quiet-logs';
-import { TX, type Allocation, type Build, type Part } from '@threadseal/ledger-model';
+import { TX, type Allocation, type Build, type LicenseView, type Part } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { DSI, expectLedgerError, GOOD_PARAMETERS, sha256, USERS } from '@threadseal/test-support';
 import { licensedShops, type LicensedShops, UnitTestMachine } from '@threadseal/test-support/chaincode';
@@ -190,6 +190,60 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
     );
     const part = await shops.net.evaluate<Part>(USERS.oemAdmin, TX.trace.getPart, { partId: 'SN-0001' });
     expect(part).to.include({ buildId: a.buildId, producerMsp: 'SubcontractorMSP', licenseId: 'L-SUB' });
+  });
+
+  it("CLOCK_SKEW: Complete, Abort and Scrap at a time before the build's start, Revoke before the license's issue", async () => {
+    const running = await start();
+    const before = new Date(Date.parse(running.startedAt) - 1);
+    const afterStart = shops.net.now;
+    shops.net.now = before;
+    const skew = `transaction time ${before.toISOString()} is before the start of build ${running.buildId} at ${running.startedAt}`;
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.complete, {
+        buildId: running.buildId,
+        partId: 'SN-EARLY',
+        processRecordDigest: sha256('early'),
+      }),
+      'CLOCK_SKEW',
+      skew,
+    );
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.abort, { buildId: running.buildId, reason: 'early' }),
+      'CLOCK_SKEW',
+      skew,
+    );
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.scrap, {
+        buildId: running.buildId,
+        reason: 'early',
+        evidenceDigest: null,
+        requestCredit: false,
+      }),
+      'CLOCK_SKEW',
+      skew,
+    );
+    const { license } = await shops.net.evaluate<LicenseView>(USERS.cmAdmin, TX.license.get, {
+      licenseId: 'L-SUB',
+    });
+    const beforeIssue = new Date(Date.parse(license.issuedAt) - 1);
+    shops.net.now = beforeIssue;
+    await expectLedgerError(
+      shops.net.submit(USERS.cmAdmin, TX.license.revoke, { licenseId: 'L-SUB', reason: 'backdated' }),
+      'CLOCK_SKEW',
+      `transaction time ${beforeIssue.toISOString()} is before the issue of license L-SUB at ${license.issuedAt}`,
+    );
+    shops.net.now = afterStart;
+    const unchanged = await shops.net.evaluate<Build>(USERS.subOperator, TX.build.get, {
+      buildId: running.buildId,
+    });
+    expect(unchanged).to.include({ status: 'running', endedAt: null });
+    await expectLedgerError(
+      shops.net.evaluate(USERS.oemAdmin, TX.trace.getPart, { partId: 'SN-EARLY' }),
+      'NOT_FOUND',
+      'part SN-EARLY does not exist',
+    );
+    const view = await shops.net.evaluate<LicenseView>(USERS.cmAdmin, TX.license.get, { licenseId: 'L-SUB' });
+    expect(view.revocation.revoked).to.equal(false);
   });
 
   it('aborting keeps the unit consumed; scrapping with evidence credits it back within the allowance', async () => {

@@ -1,6 +1,6 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { assertCanManageDsi, assertCanRegisterDsi } from '../access/access-control.js';
+import { assertCanManageDsi, assertCanRegisterDsi, submitterOf } from '../access/access-control.js';
 import {
   decodeDsiRef,
   decodeRegisterDsi,
@@ -10,6 +10,7 @@ import {
   registerDsi,
   revokeDsi,
   supersedeDsi,
+  verifyDsiRegistration,
 } from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
@@ -26,20 +27,24 @@ export class DsiContract extends Contract {
     this.#peerNow = peerNow;
   }
 
-  /** `dsi:Register` — registers a DSI owned by the submitter's org; returns the {@link Dsi}. */
+  /**
+   * `dsi:Register` — registers a DSI owned by the submitter's org, which must have signed its manifest (the
+   * record's fields come from the verified manifest); returns the {@link Dsi}.
+   */
   @Transaction()
   @Returns('string')
   public async Register(ctx: Context, inputJson: string): Promise<string> {
     const input = decodeRegisterDsi(parseArgument(inputJson, TX.dsi.register));
     const scope = openScope(ctx, this.#peerNow);
     assertCanRegisterDsi(scope.actor);
-    const { dsi, event } = registerDsi(input, scope.actor.mspId, scope.now());
+    const manifest = verifyDsiRegistration(input, submitterOf(ctx.clientIdentity));
+    const { dsi, event } = registerDsi(manifest, scope.actor.mspId, scope.now());
     await scope.repository.createDsi(dsi);
     scope.emit(event);
     return encodeText(dsi);
   }
 
-  /** `dsi:Supersede` — registers the next revision and marks the old one superseded; returns the new {@link Dsi}. */
+  /** `dsi:Supersede` — registers the next revision (signed by the submitter, as for Register) and marks the old one superseded; returns the new {@link Dsi}. */
   @Transaction()
   @Returns('string')
   public async Supersede(ctx: Context, inputJson: string): Promise<string> {
@@ -47,7 +52,8 @@ export class DsiContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const old = await scope.repository.requireDsi(input.dsiId);
     assertCanManageDsi(scope.actor, old);
-    const result = supersedeDsi(old, input.successor, scope.now());
+    const successor = verifyDsiRegistration(input.successor, submitterOf(ctx.clientIdentity));
+    const result = supersedeDsi(old, successor, scope.now());
     await scope.repository.createDsi(result.successor);
     await scope.repository.updateDsi(result.old);
     scope.emit(result.event);

@@ -1,4 +1,5 @@
 import '@threadseal/test-support/quiet-logs';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   EVENT,
   TX,
@@ -6,6 +7,7 @@ import {
   type LicenseTermsView,
   type LicenseView,
   type Build,
+  type Machine,
 } from '@threadseal/ledger-model';
 import { expect } from 'chai';
 import { termsHash } from '@threadseal/rules';
@@ -15,7 +17,9 @@ import {
   DSI,
   expectLedgerError,
   GOOD_PARAMETERS,
+  newMachineKey,
   OEM,
+  OEM_IP_ADMIN,
   ROOT_GRANT,
   ROOT_TERMS,
   sha256,
@@ -23,6 +27,7 @@ import {
   SUB,
   SUB_GRANT,
   SUB_TERMS,
+  unitTestDsi,
   USERS,
 } from '@threadseal/test-support';
 import { licensedShops, UnitTestMachine, UnitTestNetwork } from '@threadseal/test-support/chaincode';
@@ -44,7 +49,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       'ALREADY_EXISTS',
       `DSI ${DSI.dsiId} already exists`,
     );
-    const successor = { ...DSI, dsiId: sha256('rev D'), revision: 'D' };
+    const successor = unitTestDsi({ revision: 'D' }).signedBy(OEM_IP_ADMIN);
     const cmIpAdmin = { ...USERS.cmAdmin, attributes: { role: 'ip-admin' } };
     await expectLedgerError(
       net.submit(cmIpAdmin, TX.dsi.supersede, { dsiId: DSI.dsiId, successor }),
@@ -88,6 +93,45 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       'INVALID_ARGUMENT',
       'machine m1: publicKeyPem must be a P-256 public key in SPKI PEM',
     );
+  });
+
+  it('refuses a private key given as publicKeyPem and never publishes it', async () => {
+    const net = new UnitTestNetwork(contracts, START);
+    const machine = newMachineKey('m-private');
+    const pkcs8 = machine.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const sec1 = machine.privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    for (const publicKeyPem of [pkcs8, sec1, `${machine.publicKeyPem}${pkcs8}`, rsa.toString()]) {
+      await expectLedgerError(
+        net.submit(USERS.cmMachineAdmin, TX.machine.register, {
+          machineId: 'm-private',
+          make: 'EOS',
+          model: 'M400',
+          serial: 'S',
+          firmware: '1',
+          certifications: [],
+          publicKeyPem,
+        }),
+        'INVALID_ARGUMENT',
+        'machine m-private: publicKeyPem must be a P-256 public key in SPKI PEM',
+      );
+    }
+    expect(net.ledger.keys()).to.deep.equal([]);
+    expect(net.ledger.events).to.deep.equal([]);
+    // The SPKI public key of the same pair is accepted.
+    const registered = await net.submit<Machine>(USERS.cmMachineAdmin, TX.machine.register, {
+      machineId: 'm-private',
+      make: 'EOS',
+      model: 'M400',
+      serial: 'S',
+      firmware: '1',
+      certifications: [],
+      publicKeyPem: machine.publicKeyPem,
+    });
+    expect(registered.publicKeyPem).to.equal(machine.publicKeyPem);
   });
 
   it('lets only the holder split or allocate and only the grantor revoke', async () => {
@@ -370,6 +414,7 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
 
   it('refuses a distribution license without sub-licensing, a successor of another part, and transient terms that are not JSON', async () => {
     const net = new UnitTestNetwork(contracts, START);
+    const otherPart = unitTestDsi({ partNumber: 'OTHER-1' });
     await net.submit(USERS.oemAdmin, TX.dsi.register, DSI);
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.license.issue, {
@@ -386,10 +431,10 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
     await expectLedgerError(
       net.submit(USERS.oemAdmin, TX.dsi.supersede, {
         dsiId: DSI.dsiId,
-        successor: { ...DSI, dsiId: sha256('other part'), partNumber: 'OTHER-1' },
+        successor: otherPart.signedBy(OEM_IP_ADMIN),
       }),
       'INVALID_ARGUMENT',
-      `successor ${sha256('other part')} has part number OTHER-1, expected BRKT-7731`,
+      `successor ${otherPart.dsiId} has part number OTHER-1, expected BRKT-7731`,
     );
     const issueConfidential = {
       licenseId: 'L-C',

@@ -47,7 +47,7 @@ const demo: CliCommand = {
 
     out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
     const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
-    out(`  ${dsi.register.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
+    out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
     out(`  → ${dsi.file}`);
     out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
 

@@ -43,6 +43,7 @@ import {
   decodeStartBuild,
   decodeSupersedeDsi,
 } from '@threadseal/rules';
+import { registrationOf } from '@threadseal/dsi-container';
 import { CliError, type CliCommand } from '../command';
 import { connectionFileOf, networkOptionSpec, networkOptionUsage } from '../network-options';
 import { formatTree } from './format-tree';
@@ -259,7 +260,7 @@ interface LedgerVerb<O extends OptionSpec, I, R> {
   readonly flags: string;
   readonly options: O;
   /** Validates the flags into the call's input; reads local files only. Throws usage errors (exit 2). */
-  readonly parse: (values: Values<O>) => I;
+  readonly parse: (values: Values<O>) => I | Promise<I>;
   /** The ledger call as the `--as` user; resolves to what is printed as JSON. */
   readonly call: (ledger: ThreadsealLedger, input: I, endorsement: Endorsement) => Promise<R>;
   /** Prints the result as text instead of JSON when it returns a string. */
@@ -279,7 +280,7 @@ function ledgerVerb<const O extends OptionSpec, I, R>(verb: LedgerVerb<O, I, R>)
       const options = { ...commonOptions, ...verb.options };
       const { values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
       const who = parseUser((values as { as?: string }).as);
-      const input = verb.parse(values);
+      const input = await verb.parse(values);
       const endorse = (values as { endorse?: string[] }).endorse;
       const endorsement: Endorsement = endorse ? { endorsingOrgs: endorse } : {};
       const result = await withLedger(values as Values<typeof networkOptionSpec>, who, (ledger) =>
@@ -295,10 +296,15 @@ function ledgerVerb<const O extends OptionSpec, I, R>(verb: LedgerVerb<O, I, R>)
 const dsiVerbs = [
   ledgerVerb({
     path: ['dsi', 'register'],
-    summary: 'register a DSI (its id is the SHA-256 of the signed manifest)',
-    flags: dtoUsage,
-    options: dtoOptions,
-    parse: (v) => readDto<RegisterDsiInput>(v, [], decodeRegisterDsi),
+    summary: 'register a DSI you signed: the ledger verifies its signed manifest and computes its id',
+    flags: `--container <file.dsi> | ${dtoUsage}`,
+    options: { ...dtoOptions, container: { type: 'string' } },
+    parse: async (v) => {
+      if (v.container === undefined) return readDto<RegisterDsiInput>(v, [], decodeRegisterDsi);
+      if (v.input !== undefined || v.json !== undefined)
+        throw usage(`--container cannot be combined with ${v.input !== undefined ? '--input' : '--json'}`);
+      return decodeRegisterDsi(await registrationOf(v.container));
+    },
     call: (l, input, e) => committed(l.dsi.register(input, e)),
   }),
   ledgerVerb({

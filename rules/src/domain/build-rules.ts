@@ -17,7 +17,7 @@ import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
 import { allocationAvailable, requireLeafTerms } from './license-rules.js';
 import { canonicalDigest } from './terms-hash.js';
-import type { TxTime } from './time.js';
+import { assertNotBefore, type TxTime } from './time.js';
 
 /**
  * Consumes one unit of a machine's allocation after checking, in this order: the license is a manufacturing
@@ -133,9 +133,13 @@ function assertRunning(build: Build, action: string): void {
     throw new LedgerError('BUILD_NOT_RUNNING', `build ${build.buildId} is ${build.status}; cannot ${action}`);
 }
 
+const assertAfterStart = (build: Build, now: TxTime): void => {
+  assertNotBefore(now, build.startedAt, `the start of build ${build.buildId}`);
+};
+
 /**
  * Records the physical part of a running build; allowed after the license was revoked (running builds finish).
- * @throws LedgerError BUILD_NOT_RUNNING.
+ * @throws LedgerError BUILD_NOT_RUNNING, CLOCK_SKEW (a time before the build's start).
  */
 export function completeBuild(
   build: Build,
@@ -143,6 +147,7 @@ export function completeBuild(
   now: TxTime,
 ): { readonly build: Build; readonly part: Part; readonly event: LedgerEvent } {
   assertRunning(build, 'complete it');
+  assertAfterStart(build, now);
   const done: Build = {
     ...build,
     status: 'completed',
@@ -179,7 +184,7 @@ export function completeBuild(
 
 /**
  * Stops a running build without a part; the unit stays consumed.
- * @throws LedgerError BUILD_NOT_RUNNING.
+ * @throws LedgerError BUILD_NOT_RUNNING, CLOCK_SKEW (a time before the build's start).
  */
 export function abortBuild(
   build: Build,
@@ -187,6 +192,7 @@ export function abortBuild(
   now: TxTime,
 ): { readonly build: Build; readonly event: LedgerEvent } {
   assertRunning(build, 'abort it');
+  assertAfterStart(build, now);
   return {
     build: { ...build, status: 'aborted', endedAt: now.iso, reason: input.reason },
     event: {
@@ -205,7 +211,8 @@ export function abortBuild(
 /**
  * Scraps a running or completed build. With `requestCredit`, evidence is required and the unit goes back
  * to the allocation only while the allocation's share of the scrap allowance lasts.
- * @throws LedgerError BUILD_NOT_RUNNING, SCRAP_EVIDENCE_REQUIRED, SCRAP_ALLOWANCE_EXCEEDED.
+ * @throws LedgerError BUILD_NOT_RUNNING, CLOCK_SKEW (a time before the build's start), SCRAP_EVIDENCE_REQUIRED,
+ *   SCRAP_ALLOWANCE_EXCEEDED.
  */
 export function scrapBuild(
   build: Build,
@@ -219,6 +226,7 @@ export function scrapBuild(
       `build ${build.buildId} is ${build.status}; only running or completed builds can be scrapped`,
     );
   }
+  assertAfterStart(build, now);
   if (input.requestCredit && input.evidenceDigest === null) {
     throw new LedgerError(
       'SCRAP_EVIDENCE_REQUIRED',

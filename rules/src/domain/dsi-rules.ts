@@ -1,15 +1,10 @@
-import {
-  EVENT,
-  LedgerError,
-  type Dsi,
-  type LedgerEvent,
-  type RegisterDsiInput,
-} from '@threadseal/ledger-model';
+import { EVENT, LedgerError, type Dsi, type LedgerEvent } from '@threadseal/ledger-model';
+import type { VerifiedDsiManifest } from './dsi-authorship.js';
 import type { TxTime } from './time.js';
 
-/** Registers a DSI owned by `ownerMsp` (the submitter's org). */
+/** Registers a DSI owned by `ownerMsp` (the submitter's org) from its verified manifest (`verifyDsiRegistration`). */
 export function registerDsi(
-  input: RegisterDsiInput,
+  input: VerifiedDsiManifest,
   ownerMsp: string,
   now: TxTime,
   supersedes: string | null = null,
@@ -45,7 +40,7 @@ export function registerDsi(
  */
 export function supersedeDsi(
   old: Dsi,
-  successor: RegisterDsiInput,
+  successor: VerifiedDsiManifest,
   now: TxTime,
 ): { readonly old: Dsi; readonly successor: Dsi; readonly event: LedgerEvent } {
   if (old.status !== 'active')

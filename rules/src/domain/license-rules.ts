@@ -18,7 +18,7 @@ import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible } from './eligibility.js';
 import { assertNarrows } from './narrowing.js';
 import { termsHash } from './terms-hash.js';
-import type { TxTime } from './time.js';
+import { assertNotBefore, type TxTime } from './time.js';
 
 /** Units of a license not yet sub-licensed or allocated. */
 export function remainingUnits(license: License, balance: LicenseBalance): number {
@@ -311,7 +311,7 @@ export function allocateUnits(
 
 /**
  * The grantor revokes a license. Descendants are not written: StartBuild walks the chain and finds it.
- * @throws LedgerError LICENSE_REVOKED when it is already revoked.
+ * @throws LedgerError LICENSE_REVOKED when it is already revoked, CLOCK_SKEW for a time before its issue.
  */
 export function revokeLicense(
   license: License,
@@ -325,6 +325,7 @@ export function revokeLicense(
       'LICENSE_REVOKED',
       `license ${license.licenseId} was already revoked at ${revocation.revokedAt ?? '?'}`,
     );
+  assertNotBefore(now, license.issuedAt, `the issue of license ${license.licenseId}`);
   return {
     revocation: { licenseId: license.licenseId, revoked: true, revokedAt: now.iso, revokedBy, reason },
     event: {

@@ -29,3 +29,13 @@ export function txTime(iso: string): TxTime {
     );
   return { iso, ms: instant(iso) };
 }
+
+/**
+ * Refuses a transaction time before an instant the ledger already recorded (a build's start, a license's
+ * issue), so that no record reads as ending before it began.
+ * @throws LedgerError CLOCK_SKEW.
+ */
+export function assertNotBefore(now: TxTime, earliest: string, what: string): void {
+  if (now.ms < instant(earliest))
+    throw new LedgerError('CLOCK_SKEW', `transaction time ${now.iso} is before ${what} at ${earliest}`);
+}

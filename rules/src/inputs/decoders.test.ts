@@ -82,13 +82,11 @@ describe('transaction input decoding', () => {
       () =>
         decodeRegisterDsi({
           dsiId: DSI.dsiId,
-          partNumber: 'P',
-          revision: 'A',
-          title: 't',
-          fileDigests: [],
-          ownerCertFingerprint: 'ab',
+          manifest: DSI.manifest,
+          signature: DSI.signature,
+          signerCertificate: 'ab',
         }),
-      'input.fileDigests: expected at least one file digest, got []',
+      'input.signerCertificate: expected one PEM certificate, got "ab"',
     );
     invalid(
       () => decodeScrapBuild({ buildId: 'b', reason: 'r', evidenceDigest: 'XYZ', requestCredit: true }),

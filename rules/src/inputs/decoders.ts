@@ -8,7 +8,6 @@ import {
   type BuildRef,
   type CompleteBuildInput,
   type DsiTreeInput,
-  type FileDigest,
   type GetDsiInput,
   type IssueLicenseInput,
   type LicenseGrant,
@@ -140,23 +139,34 @@ export function parseArgument(json: string, transaction: string): unknown {
   }
 }
 
-function fileDigest(value: unknown, path: string): FileDigest {
-  const o = object(value, path);
-  return { path: text(o, 'path', path, 1024), ciphertextDigest: hex64(o, 'ciphertextDigest', path) };
+function base64(o: Obj, key: string, path: string, max: number, what: string): string {
+  const value = o[key];
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || !BASE64.test(value))
+    invalid(`${path}.${key}`, `${what} in base64 (at most ${max} characters)`, value);
+  return value;
 }
 
-/** Decodes {@link RegisterDsiInput}. */
+/** A container header holds at most 16 MiB (docs/container-format.md), so its manifest no more in base64. */
+const MANIFEST_BASE64_MAX = Math.ceil((16 * 1024 * 1024) / 3) * 4;
+
+const CERTIFICATE_PEM =
+  /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/;
+
+/** Decodes {@link RegisterDsiInput}: the shapes only; the chaincode verifies the signed manifest itself. */
 export function decodeRegisterDsi(value: unknown, path = 'input'): RegisterDsiInput {
   const o = object(value, path);
-  const fileDigests = list(o, 'fileDigests', path, fileDigest, 10_000);
-  if (fileDigests.length === 0) invalid(`${path}.fileDigests`, 'at least one file digest', []);
+  const signerCertificate = o['signerCertificate'];
+  if (
+    typeof signerCertificate !== 'string' ||
+    signerCertificate.length > 16_384 ||
+    !CERTIFICATE_PEM.test(signerCertificate)
+  )
+    invalid(`${path}.signerCertificate`, 'one PEM certificate', signerCertificate);
   return {
     dsiId: hex64(o, 'dsiId', path),
-    partNumber: text(o, 'partNumber', path, 128),
-    revision: text(o, 'revision', path, 64),
-    title: text(o, 'title', path),
-    fileDigests,
-    ownerCertFingerprint: hex64(o, 'ownerCertFingerprint', path),
+    manifest: base64(o, 'manifest', path, MANIFEST_BASE64_MAX, 'the signed manifest bytes'),
+    signature: base64(o, 'signature', path, 256, 'a DER ECDSA signature'),
+    signerCertificate,
   };
 }
 

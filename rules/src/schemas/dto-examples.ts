@@ -25,28 +25,27 @@ import {
 
 /*
  * One valid instance of every input DTO, published as the `examples` of its JSON Schema. The digests are
- * SHA-256 of short labels, the machine key is a real P-256 SPKI key, and the StartBuild signature only has
- * the right shape (it verifies against no key).
+ * SHA-256 of short labels, the machine key is a real P-256 SPKI key, and the StartBuild signature and the DSI
+ * registration's manifest and signature only have the right shape (they verify against no key).
  */
 
 const DSI_ID = '89333bc71f02c647533ab52e592ad22c609728f12eabff6fda0920109db40401';
 
 const registerDsi: RegisterDsiInput = {
   dsiId: DSI_ID,
-  partNumber: 'HSG-2210',
-  revision: 'B',
-  title: 'Inconel turbine housing',
-  fileDigests: [
-    {
-      path: 'model/housing.3mf',
-      ciphertextDigest: '03f4884a8deed0886c0db1f652345d0ef03aa65ae86a119e9a51a3762950393b',
-    },
-    {
-      path: 'process/plan.json',
-      ciphertextDigest: '48ea4ca7c00783c2feba6615bc268a82da536b350bf07454b2d9898704f86ff2',
-    },
-  ],
-  ownerCertFingerprint: '811da315484967c9006b81c6ed0e4edf12be9896a8d6cb5477f739db58239110',
+  manifest: 'eyJleGFtcGxlIjoibWFuaWZlc3QgYnl0ZXMifQ==',
+  signature:
+    'MEUCIQDY5yQ4tIVrGZ4qYdVv3Uq9sZ1c5jY0aXo2b7p4vN0lAgIgB2c0P9hE5n3z6m9s2Zq1fX1y6C0xq3Jt5w8n1cV4aQo=',
+  signerCertificate:
+    '-----BEGIN CERTIFICATE-----\n' +
+    'MIIBPDCB4gIUJqZDb7sKxe38rjxa5f3vejeP2HswCgYIKoZIzj0EAwIwFzEVMBMG\n' +
+    'A1UEAwwMdW5pdC10ZXN0LWNhMCAXDTI2MTIwMTIwMDUxOVoYDzIxMjYxMTA3MjAw\n' +
+    'NTE5WjAoMQ8wDQYDVQQLDAZjbGllbnQxFTATBgNVBAMMDG9lbS1pcC1hZG1pbjBZ\n' +
+    'MBMGByqGSM49AgEGCCqGSM49AwEHA0IABIC3llPJU05yQY5a2w/Y9vvoE4W9fSAb\n' +
+    'yOW8ALeB++KQZTTrfmMPfmNnfrI1l7UW8tcBbHpucYEwzzGpfHDHGlcwCgYIKoZI\n' +
+    'zj0EAwIDSQAwRgIhAMp7Ein13PegM3vOx9XXgopm4ki7hwUAw7m276Q6NVQuAiEA\n' +
+    '6m4TW/ROySnIhvEDEcYxPsuNgLVLoavYY96O72Y9rtU=\n' +
+    '-----END CERTIFICATE-----\n',
 };
 
 const grant: LicenseGrant = {
@@ -80,7 +79,6 @@ export const DTO_EXAMPLES = {
     successor: {
       ...registerDsi,
       dsiId: '27ba4c110e28d18d46d93ef74bbb0fc332cf5ad1f993033bcfbc726573b8eabe',
-      revision: 'C',
     },
   } satisfies SupersedeDsiInput,
   RevokeDsiInput: { dsiId: DSI_ID, reason: 'drawing error in revision B' } satisfies RevokeDsiInput,

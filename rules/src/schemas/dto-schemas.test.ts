@@ -98,21 +98,21 @@ const invalidInputs: readonly { readonly name: InputName; readonly what: string;
     }),
     {
       name: 'RegisterDsiInput',
-      what: 'no file digests',
-      value: { ...DTO_EXAMPLES.RegisterDsiInput, fileDigests: [] },
+      what: 'a signature that is not base64',
+      value: { ...DTO_EXAMPLES.RegisterDsiInput, signature: 'not base64!' },
     },
     {
       name: 'RegisterDsiInput',
-      what: 'an upper-case digest',
+      what: 'an upper-case DSI id',
+      value: { ...DTO_EXAMPLES.RegisterDsiInput, dsiId: 'A'.repeat(64) },
+    },
+    {
+      name: 'RegisterDsiInput',
+      what: 'a public key where the signer certificate goes',
       value: {
         ...DTO_EXAMPLES.RegisterDsiInput,
-        fileDigests: [{ path: 'a', ciphertextDigest: 'A'.repeat(64) }],
+        signerCertificate: DTO_EXAMPLES.RegisterMachineInput.publicKeyPem,
       },
-    },
-    {
-      name: 'RegisterDsiInput',
-      what: 'a file digest named sha256',
-      value: { ...DTO_EXAMPLES.RegisterDsiInput, fileDigests: [{ path: 'a', sha256: 'a'.repeat(64) }] },
     },
     {
       name: 'IssueLicenseInput',
@@ -223,7 +223,23 @@ const invalidInputs: readonly { readonly name: InputName; readonly what: string;
 /** Outputs as the rules produce them from the examples, so the output schemas are checked against real values. */
 function ruleOutputs(): Record<keyof typeof OUTPUT_SCHEMAS, unknown> {
   const now = txTime('2026-03-02T09:30:00.000Z');
-  const { dsi } = registerDsi(DTO_EXAMPLES.RegisterDsiInput, 'OemMSP', now);
+  const { dsi } = registerDsi(
+    {
+      dsiId: DTO_EXAMPLES.RegisterDsiInput.dsiId,
+      partNumber: 'HSG-2210',
+      revision: 'B',
+      title: 'Inconel turbine housing',
+      fileDigests: [
+        {
+          path: 'model/housing.3mf',
+          ciphertextDigest: '03f4884a8deed0886c0db1f652345d0ef03aa65ae86a119e9a51a3762950393b',
+        },
+      ],
+      ownerCertFingerprint: '811da315484967c9006b81c6ed0e4edf12be9896a8d6cb5477f739db58239110',
+    },
+    'OemMSP',
+    now,
+  );
   const issue = DTO_EXAMPLES.IssueLicenseInput;
   const created = issueLicense(dsi, issue, issue.terms, null, now, 'tx-issue');
   const { machine } = registerMachine(DTO_EXAMPLES.RegisterMachineInput, 'ManufacturerMSP', now);

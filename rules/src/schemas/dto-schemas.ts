@@ -103,22 +103,23 @@ const productionTerms = {
   },
 } as const;
 
+const base64 = (maxLength: number, description: string) =>
+  ({ type: 'string', minLength: 1, maxLength, pattern: '^[A-Za-z0-9+/]+={0,2}$', description }) as const;
 const registerDsiProperties = {
-  dsiId: hex64,
-  partNumber: text(128),
-  revision: text(64),
-  title: text(256),
-  fileDigests: { type: 'array', minItems: 1, maxItems: 10_000, items: fileDigest },
-  ownerCertFingerprint: hex64,
+  dsiId: {
+    ...hex64,
+    description: 'SHA-256 of the signed manifest bytes; the chaincode computes and compares it',
+  },
+  manifest: base64(Math.ceil((16 * 1024 * 1024) / 3) * 4, 'the signed manifest bytes (DSSE payload)'),
+  signature: base64(256, 'DER ECDSA P-256 signature over the DSSE pre-authentication encoding'),
+  signerCertificate: {
+    type: 'string',
+    maxLength: 16_384,
+    pattern: '^-----BEGIN CERTIFICATE-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END CERTIFICATE-----\\r?\\n?$',
+    description: 'PEM of the signer certificate: the submitter’s own',
+  },
 } as const;
-const registerDsiRequired = [
-  'dsiId',
-  'partNumber',
-  'revision',
-  'title',
-  'fileDigests',
-  'ownerCertFingerprint',
-] as const;
+const registerDsiRequired = ['dsiId', 'manifest', 'signature', 'signerCertificate'] as const;
 
 const startBuildRequest = {
   type: 'object',
@@ -172,7 +173,7 @@ const strings = { type: 'array', items: { type: 'string' } } as const;
 export const INPUT_SCHEMAS = {
   RegisterDsiInput: input(
     'RegisterDsiInput',
-    'Input of dsi:Register; the owner org is the submitter’s MSP.',
+    'Input of dsi:Register: the container’s signed manifest, signature and signer certificate; the signer must be the submitter, whose MSP becomes the owner.',
     registerDsiProperties,
     registerDsiRequired,
     DTO_EXAMPLES.RegisterDsiInput,

@@ -12,7 +12,6 @@ import {
   SCENARIO_MACHINES,
   SCENARIO_MSP,
   SCENARIO_PARAMETERS,
-  SCENARIO_PART,
   SCENARIO_QUANTITIES,
   scenarioGrants,
   subTerms,
@@ -77,7 +76,8 @@ export function closeScenarioUsers(users: ScenarioUsers): void {
 }
 
 /**
- * The aerospace scenario end to end, through the typed client: the OEM registers a DSI and licenses 20
+ * The aerospace scenario end to end, through the typed client: the OEM registers the DSI it sealed and signed
+ * (`register`, e.g. from `protectDemoTdp`; the ledger verifies the signature is the OEM ip-admin's) and licenses 20
  * parts to the contract manufacturer; the manufacturer keeps 12 for its 3 machines (4 each) and
  * sub-licenses 8 to the subcontractor, whose peer endorses it; the subcontractor allocates 4 to each of
  * its 2 machines; every machine builds its 4 parts and is refused a fifth; the OEM reads the whole tree.
@@ -85,7 +85,7 @@ export function closeScenarioUsers(users: ScenarioUsers): void {
 export async function runAerospaceScenario(
   users: ScenarioUsers,
   log: (line: string) => void = () => undefined,
-  dsi?: Omit<RegisterDsiInput, 'partNumber' | 'revision' | 'title'> & Partial<RegisterDsiInput>,
+  register: RegisterDsiInput,
 ): Promise<ScenarioReport> {
   const runId = randomBytes(4).toString('hex');
   const now = Date.now();
@@ -94,20 +94,12 @@ export async function runAerospaceScenario(
     validUntil: new Date(now + 365 * DAY).toISOString(),
     subValidUntil: new Date(now + 180 * DAY).toISOString(),
   });
-  const register: RegisterDsiInput = {
-    dsiId: dsi?.dsiId ?? sha256(`scenario manifest ${runId}`),
-    partNumber: dsi?.partNumber ?? SCENARIO_PART.partNumber,
-    revision: dsi?.revision ?? SCENARIO_PART.revision,
-    title: dsi?.title ?? SCENARIO_PART.title,
-    fileDigests: dsi?.fileDigests ?? [
-      { path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${runId}`) },
-    ],
-    ownerCertFingerprint: dsi?.ownerCertFingerprint ?? sha256(`oem signer ${runId}`),
-  };
   const ids = { root: `L-ROOT-${runId}`, floor: `L-CM-FLOOR-${runId}`, sub: `L-SUB-${runId}` };
 
-  log(`OEM registers DSI ${register.dsiId.slice(0, 16)}… (${register.partNumber} rev ${register.revision})`);
-  await users.oemAdmin.dsi.register(register);
+  const { value: registered } = await users.oemAdmin.dsi.register(register);
+  log(
+    `OEM registered DSI ${registered.dsiId.slice(0, 16)}… (${registered.partNumber} rev ${registered.revision})`,
+  );
   log(`OEM licenses ${SCENARIO_QUANTITIES.root} parts to the contract manufacturer (${ids.root})`);
   await users.oemAdmin.licenses.issue({
     licenseId: ids.root,

@@ -1,16 +1,17 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   mediaTypeFor,
   open,
   protectToFile,
+  registrationOf,
   softwareRecipientKey,
   softwareSigner,
   type ProtectFile,
 } from '@threadseal/dsi-container';
 import { identityFiles, type FabricNetwork } from '@threadseal/network';
-import { ThreadsealError, type RegisterDsiInput } from '@threadseal/ledger-model';
+import { ThreadsealError, type FileDigest, type RegisterDsiInput } from '@threadseal/ledger-model';
 
 /** The real corpus TDP when the shared corpus is beside the repository. */
 const CORPUS_FILES = ['additive/wormdrive.step', 'additive/wormdrive.3mf', 'additive/hook_plate_1.gcode'];
@@ -20,7 +21,10 @@ export interface DemoDsi {
   readonly file: string;
   readonly dsiId: string;
   readonly source: string;
+  /** `dsi:Register` of the container: its signed manifest, signature and signer certificate (the OEM ip-admin's). */
   readonly register: RegisterDsiInput;
+  /** The ciphertext digests the ledger will record, as the manifest lists them. */
+  readonly fileDigests: readonly FileDigest[];
   readonly trustedRoot: string;
   /** SHA-256 of each plaintext file, kept in memory only to show that `open` gives back the same bytes. */
   readonly plaintextDigests: ReadonlyMap<string, string>;
@@ -102,22 +106,16 @@ export async function protectDemoTdp(network: FabricNetwork, runId: string): Pro
     },
     file,
   );
-  const register: RegisterDsiInput = {
-    dsiId: sealed.dsiId,
-    partNumber: sealed.manifest.partNumber,
-    revision: sealed.manifest.revision,
-    title: sealed.manifest.title,
-    fileDigests: sealed.manifest.files.map((f, i) => ({
-      path: f.name ?? `file-${i}`,
-      ciphertextDigest: f.digest,
-    })),
-    ownerCertFingerprint: sha256(new X509Certificate(certPem).raw),
-  };
+  const register: RegisterDsiInput = await registrationOf(file);
   return {
     file,
     dsiId: sealed.dsiId,
     source,
     register,
+    fileDigests: sealed.manifest.files.map((f, i) => ({
+      path: f.name ?? `file-${i}`,
+      ciphertextDigest: f.digest,
+    })),
     trustedRoot: readFileSync(oem.caCert, 'utf8'),
     plaintextDigests: new Map(files.map((f) => [f.name, sha256(f.bytes)])),
   };

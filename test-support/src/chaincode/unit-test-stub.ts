@@ -366,11 +366,13 @@ export class UnitTestStub implements ChaincodeStub {
   }
 }
 
-/** A unit-test client: MSP id, subject and CA attributes. */
+/** A unit-test client: MSP id, subject and CA attributes, and the certificate of those that sign DSIs. */
 export interface UnitTestUser {
   readonly mspId: string;
   readonly name: string;
   readonly attributes: Readonly<Record<string, string>>;
+  /** PEM certificate returned as the identity bytes (as Fabric's are); without one, the id string. */
+  readonly certificatePem?: string;
 }
 
 /** UNIT-TEST ONLY: a ClientIdentity answering from a {@link UnitTestUser}. */
@@ -390,7 +392,7 @@ export class UnitTestIdentity implements ClientIdentity {
     return `x509::/OU=client/CN=${this.#user.name}::/CN=ca.${this.#user.mspId}`;
   }
   public getIDBytes(): Uint8Array {
-    return Buffer.from(this.getID(), 'utf8');
+    return Buffer.from(this.#user.certificatePem ?? this.getID(), 'utf8');
   }
   public getMSPID(): string {
     return this.#user.mspId;

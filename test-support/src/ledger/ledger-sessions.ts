@@ -1,10 +1,14 @@
 import {
   CausalGroup,
+  loadConnectionProfile,
+  loadMspCredentials,
   openLedgerClient,
+  userMspDir,
   threadsealLedger,
   type RetryPolicy,
   type ThreadsealLedger,
 } from '@threadseal/ledger-client';
+import type { DsiSigner } from '../unit-test-pki';
 
 /** How sessions open their clients: the retry policy and the causal group they share. */
 export interface LedgerSessionOptions {
@@ -39,6 +43,17 @@ export class LedgerSessions {
     );
     this.#opened.push(ledger);
     return ledger;
+  }
+
+  /** The enrolled certificate and key of `user` of `org`, to sign DSI manifests as that identity. */
+  public dsiSigner(org: string, user: string): DsiSigner {
+    const connection = loadConnectionProfile(this.#profileFile).orgs[org];
+    if (!connection) throw new Error(`the connection profile has no org ${org}`);
+    const credentials = loadMspCredentials(userMspDir(connection, user), connection.mspId);
+    return {
+      certificatePem: Buffer.from(credentials.identity.credentials).toString('utf8'),
+      privateKeyPem: credentials.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
   }
 
   /** Closes every client opened so far. */

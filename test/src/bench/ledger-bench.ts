@@ -57,7 +57,11 @@ async function main(): Promise<void> {
     const run = randomBytes(3).toString('hex');
     const total = MACHINES * PARTS_PER_MACHINE + SAMPLES + 10;
     progress(`setup: DSI, licenses, ${MACHINES} machines`);
-    const { dsiId } = (await oem.dsi.register(fixtureDsi(`bench ${run}`, 'BENCH-1'))).value;
+    const { dsiId } = (
+      await oem.dsi.register(
+        fixtureDsi(`bench ${run}`, 'BENCH-1').signedBy(sessions.dsiSigner('oem', 'ip-admin')),
+      )
+    ).value;
     await oem.licenses.issue({
       licenseId: `L-B-ROOT-${run}`,
       dsiId,

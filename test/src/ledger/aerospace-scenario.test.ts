@@ -51,7 +51,7 @@ describe('the aerospace scenario end to end on the real network (typed client)',
     expect(report.tree.dsi.dsiId).to.equal(dsi.dsiId);
     expect(report.tree.dsi.ownerMsp).to.equal('OemMSP');
     expect(report.tree.dsi.fileDigests.map((f) => f.ciphertextDigest)).to.deep.equal(
-      dsi.register.fileDigests.map((f) => f.ciphertextDigest),
+      dsi.fileDigests.map((f) => f.ciphertextDigest),
     );
   });
 

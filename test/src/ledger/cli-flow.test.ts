@@ -16,7 +16,9 @@ import type {
   ProductionTerms,
   SplitLicenseInput,
 } from '@threadseal/ledger-model';
-import { grant, m400Terms, sha256 } from '@threadseal/test-support';
+import { protectDemoTdp } from '@threadseal/scenario/run';
+import { fixtureDsi, grant, m400Terms, sha256 } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { TEST_BASE_PORT, testNetwork } from '../fixtures/network-fixture';
 
 const run = randomBytes(3).toString('hex');
@@ -57,7 +59,7 @@ const terms = m400Terms({
 });
 
 describe('the licensing flow driven only through the threadseal CLI (real network)', function () {
-  const dsiId = sha256(`cli flow ${run}`);
+  let dsiId: string;
   const rootId = `L-CLI-ROOT-${run}`;
   const floorId = `L-CLI-FLOOR-${run}`;
   const machineId = `cli-eos-m400-${run}`;
@@ -80,17 +82,12 @@ describe('the licensing flow driven only through the threadseal CLI (real networ
     expect(keys.publicKeyFile).to.equal(join(dir, 'machine', 'machine.pub.pem'));
   });
 
-  it('the OEM registers a DSI (--json) and issues a license to the manufacturer (--input)', async function () {
-    const register = {
-      dsiId,
-      partNumber: 'BRKT-CLI',
-      revision: 'A',
-      title: 'bracket driven from a shell',
-      fileDigests: [{ path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf ${run}`) }],
-      ownerCertFingerprint: sha256(`oem signer ${run}`),
-    };
-    const dsi = await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--json', JSON.stringify(register));
+  it('the OEM registers the DSI it sealed (--container) and issues a license to the manufacturer (--input)', async function () {
+    const sealed = await protectDemoTdp(testNetwork(), `cli-${run}`);
+    dsiId = sealed.dsiId;
+    const dsi = await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--container', sealed.file);
     expect([dsi.dsiId, dsi.ownerMsp, dsi.status]).to.deep.equal([dsiId, 'OemMSP', 'active']);
+    expect(dsi.fileDigests).to.deep.equal(sealed.fileDigests);
 
     const issue: IssueLicenseInput = {
       licenseId: rootId,
@@ -255,7 +252,8 @@ describe('the licensing flow driven only through the threadseal CLI (real networ
 });
 
 describe('a confidential license tree driven through the threadseal CLI (real network)', function () {
-  const dsiId = sha256(`cli confidential ${run}`);
+  const fixture = fixtureDsi(`cli confidential ${run}`, 'BRKT-CLI-C');
+  const { dsiId } = fixture;
   const rootId = `L-CLI-CROOT-${run}`;
   const floorId = `L-CLI-CFLOOR-${run}`;
   const machineId = `cli-conf-m400-${run}`;
@@ -266,14 +264,10 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
     dir = mkdtempSync(join(tmpdir(), 'threadseal-cli-confidential-'));
     const keys = await binary(['machine', 'keygen', '--out', join(dir, 'machine')]);
     expect(keys.code, keys.stderr).to.equal(0);
-    const register = {
-      dsiId,
-      partNumber: 'BRKT-CLI-C',
-      revision: 'A',
-      title: 'confidential bracket',
-      fileDigests: [{ path: 'build/bracket.3mf', ciphertextDigest: sha256(`3mf c ${run}`) }],
-      ownerCertFingerprint: sha256(`oem signer ${run}`),
-    };
+    // The OEM ip-admin signs the manifest it registers (--json: the DTO as the ledger takes it).
+    const register = fixture.signedBy(
+      new LedgerSessions(testNetwork().connectionFile).dsiSigner('oem', 'ip-admin'),
+    );
     await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--json', JSON.stringify(register));
     await ok<Machine>(
       'machine',

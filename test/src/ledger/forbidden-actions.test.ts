@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/ledger-client';
-import { LedgerError, type DsiTree, type LicenseMode } from '@threadseal/ledger-model';
+import { LedgerError, type DsiTree, type LicenseMode, type RegisterDsiInput } from '@threadseal/ledger-model';
 import {
   fixtureDsi,
   grant,
   m400Terms,
   newMachineKey,
   SCENARIO_PARAMETERS,
+  type FixtureDsi,
   type MachineKey,
 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
@@ -44,6 +45,11 @@ describe('forbidden actions: each is refused with its code and changes no state 
   const open = (org: string, user: string): ThreadsealLedger => {
     sessions ??= new LedgerSessions(testNetwork().connectionFile, { causal: testCausalGroup });
     return sessions.as(org, user);
+  };
+  /** The registration of `fixture` signed by the OEM ip-admin, who submits it. */
+  const signedByOem = (fixture: FixtureDsi): RegisterDsiInput => {
+    sessions ??= new LedgerSessions(testNetwork().connectionFile, { causal: testCausalGroup });
+    return fixture.signedBy(sessions.dsiSigner('oem', 'ip-admin'));
   };
 
   async function registerMachine(model: string, certifications = ['nadcap-am']): Promise<MachineKey> {
@@ -94,7 +100,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
     cmMachines = open('manufacturer', 'machine-admin');
     cmOperator = open('manufacturer', 'operator');
     subAdmin = open('subcontractor', 'license-admin');
-    await oem.dsi.register(dsi);
+    await oem.dsi.register(signedByOem(dsi));
     await oem.licenses.issue({
       licenseId: rootId,
       dsiId,
@@ -318,12 +324,31 @@ describe('forbidden actions: each is refused with its code and changes no state 
     expectCode(err, 'REPLAYED_REQUEST', new RegExp(signed.request.nonce));
   });
 
+  it("FORBIDDEN: a subcontractor ip-admin cannot squat the OEM's DSI id by replaying its signed manifest; the OEM still registers it", async function () {
+    const user = `sub-ip-admin-${run}`;
+    await testNetwork().registerUser('subcontractor', user, { role: 'ip-admin' });
+    const squatter = open('subcontractor', user);
+    const target = fixtureDsi(`squat ${run}`, 'SQUAT-1');
+    const replayed = signedByOem(target);
+    expectCode(
+      await refusal(squatter.dsi.register(replayed)),
+      'FORBIDDEN',
+      /only the signer registers a DSI/,
+    );
+    // Signed with its own key, a manifest that names the OEM as its creator is not the subcontractor's either.
+    const ownSignature = target.signedBy((sessions as LedgerSessions).dsiSigner('subcontractor', user));
+    expectCode(await refusal(squatter.dsi.register(ownSignature)), 'FORBIDDEN', /names creator OemMSP/);
+    expectCode(await refusal(oem.dsi.get(target.dsiId)), 'NOT_FOUND');
+    const registered = (await oem.dsi.register(replayed)).value;
+    expect(registered).to.include({ dsiId: target.dsiId, ownerMsp: 'OemMSP', partNumber: 'SQUAT-1' });
+  });
+
   it('FORBIDDEN: a non-owner registering a DSI, revoking a license, or allocating', async function () {
     const user = `plain-${run}`;
     await testNetwork().registerUser('manufacturer', user, { role: 'operator' });
     const plain = open('manufacturer', user);
     const other = fixtureDsi(`not yours ${run}`, 'X');
-    expectCode(await refusal(plain.dsi.register(other)), 'FORBIDDEN');
+    expectCode(await refusal(plain.dsi.register(signedByOem(other))), 'FORBIDDEN');
     expectCode(await refusal(oem.dsi.get(other.dsiId)), 'NOT_FOUND');
     // The holder cannot revoke what its grantor issued.
     expectCode(
@@ -380,7 +405,8 @@ describe('forbidden actions: each is refused with its code and changes no state 
   });
 
   it('LICENSE_EXPIRED: no build starts once a license up the chain has expired', async function () {
-    const { dsiId: expDsi } = (await oem.dsi.register(fixtureDsi(`expiring ${run}`, 'EXP-1'))).value;
+    const { dsiId: expDsi } = (await oem.dsi.register(signedByOem(fixtureDsi(`expiring ${run}`, 'EXP-1'))))
+      .value;
     const validUntil = new Date(Date.now() + 6000);
     const short = grant(2, { validUntil: validUntil.toISOString() });
     const rootExp = `L-F-EXP-${run}`;

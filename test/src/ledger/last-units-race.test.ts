@@ -55,7 +55,11 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
     cmAdmin = ledgers.as('manufacturer', 'license-admin');
     cmMachines = ledgers.as('manufacturer', 'machine-admin');
     operator = ledgers.as('manufacturer', 'operator');
-    const { dsiId } = (await oem.dsi.register(fixtureDsi(`race ${run}`, 'RACE-1'))).value;
+    const { dsiId } = (
+      await oem.dsi.register(
+        fixtureDsi(`race ${run}`, 'RACE-1').signedBy(ledgers.dsiSigner('oem', 'ip-admin')),
+      )
+    ).value;
     await oem.licenses.issue({
       licenseId: rootId,
       dsiId,
