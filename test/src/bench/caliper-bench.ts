@@ -26,6 +26,7 @@ import {
 } from '@threadseal/ledger-client';
 import { FabricNetwork, repoRoot, type ChannelCapability } from '@threadseal/network';
 import { fixtureDsi, grant, m400Terms, newMachineKey } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { cpuByKind, cpuDelta, machineCpu } from './process-cpu';
 import { printResults, progress, result, type BenchResult } from './report';
 import { caliperBenchConfig, caliperNetworkConfig, type RoundSpec } from './caliper/caliper-config';
@@ -125,7 +126,10 @@ async function setUp(
   const fleetSize = WORKERS * (Math.ceil(LOAD / WORKERS) + 2);
   const total = fleetSize * UNITS_PER_MACHINE + 10;
   progress(`setup: DSI, licences, ${fleetSize + 1} machines and their allocations`);
-  const { dsiId } = (await oem.dsi.register(fixtureDsi(`caliper ${run}`, 'CALIPER-1'))).value;
+  // A registration proves authorship: the manifest is signed with the OEM admin's enrolled key.
+  const oemSigner = new LedgerSessions(network.connectionFile).dsiSigner('oem', 'ip-admin');
+  const { dsiId } = (await oem.dsi.register(fixtureDsi(`caliper ${run}`, 'CALIPER-1').signedBy(oemSigner)))
+    .value;
   const rootId = `L-C-ROOT-${run}`;
   const licenseId = `L-C-FLOOR-${run}`;
   await oem.licenses.issue({
