@@ -23,7 +23,9 @@ export interface OpenedFile {
   readonly size: number;
   /**
    * A new stream of the file's plaintext. The file's ciphertext was authenticated against the
-   * signed digests before `open` resolved; each chunk is also AEAD-checked before release.
+   * signed digests before `open` resolved; each segment is hashed again from the very buffer
+   * that is decrypted (the file may have changed since), and each chunk is AEAD-checked, before
+   * release. The stream fails with DIGEST_MISMATCH or CORRUPTED_CHUNK otherwise.
    */
   stream(): Readable;
 }
@@ -115,6 +117,9 @@ function decryptStream(
         segment: ref.segment,
       });
     const results = pipelinedGenerator(refs, pipelineDepth(), async (ref) => {
+      // This read is not the one `verify` hashed: the file may have changed since (any recipient
+      // knows the content key and can seal same-length ciphertext). So the buffer decrypted is
+      // hashed again, in the same job, and must match the signed digest before any of it is.
       const ciphertext = await ra.read(ref.offset, ref.length);
       if (ciphertext.length !== ref.length) throw truncated(ref);
       return openSegmentPiecesAsync({
@@ -123,9 +128,17 @@ function decryptStream(
         firstChunk: ref.firstChunk,
         chunkSize,
         lastSegment: ref.lastSegment,
+        expectedDigest: ref.file.entry.segments[ref.segment] ?? '',
       });
     });
-    for await (const { result } of results) {
+    for await (const { result, item: ref } of results) {
+      if ('digestMismatch' in result) {
+        throw new DsiError(
+          'DIGEST_MISMATCH',
+          `ciphertext of ${describeSegment(ref)} changed after verification: it no longer matches the signed digest`,
+          { file: name, segment: ref.segment, offset: ref.offset },
+        );
+      }
       if (!Array.isArray(result)) {
         throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, {
           file: name,
@@ -143,7 +156,7 @@ function decryptStream(
  * before its whole ciphertext matched the signed digests), then unwraps the content keys and
  * checks them against the signed commitments. Plaintext is produced only in memory, lazily,
  * by each file's `stream()`.
- * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with CORRUPTED_CHUNK
+ * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with DIGEST_MISMATCH or CORRUPTED_CHUNK
  */
 export async function open(
   source: ContainerSource,
