@@ -12,6 +12,7 @@ import {
   softwareRecipientKey,
   softwareSigner,
   verify,
+  type ExpectedSigner,
   type ProtectFile,
   type RecipientKey,
   type Signer,
@@ -220,16 +221,40 @@ const inspectCommand: CliCommand = {
   },
 };
 
+const PIN_OPTIONS = {
+  'expect-signer': { type: 'string' },
+  'expect-msp': { type: 'string' },
+} as const;
+const PIN_USAGE = '[--expect-signer <sha256 fingerprint of the signer certificate>] [--expect-msp <MSP id>]';
+
+/** The `expectedSigner` verify option from `--expect-signer` / `--expect-msp`, if either was given. */
+function pinned(values: { 'expect-signer'?: string | undefined; 'expect-msp'?: string | undefined }): {
+  expectedSigner?: ExpectedSigner;
+} {
+  const fingerprint = values['expect-signer'];
+  const mspId = values['expect-msp'];
+  if (fingerprint === undefined && mspId === undefined) return {};
+  if (fingerprint !== undefined && !/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(fingerprint))
+    throw new CliError('--expect-signer must be a SHA-256 fingerprint (64 hex digits, colons optional)', 2);
+  return {
+    expectedSigner: {
+      ...(fingerprint === undefined ? {} : { fingerprint256: fingerprint }),
+      ...(mspId === undefined ? {} : { mspId }),
+    },
+  };
+}
+
 const verifyCommand: CliCommand = {
   path: ['verify'],
   summary: 'check a DSI signature, signer chain and ciphertext digests (no key)',
-  usage: 'usage: threadseal verify <file.dsi> --trust <ca.pem>... [--at <ISO time>]',
+  usage: `usage: threadseal verify <file.dsi> --trust <ca.pem>... [--at <ISO time>]
+       ${PIN_USAGE}`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args: [...args],
       allowPositionals: true,
       strict: true,
-      options: { trust: { type: 'string', multiple: true }, at: { type: 'string' } },
+      options: { trust: { type: 'string', multiple: true }, at: { type: 'string' }, ...PIN_OPTIONS },
     });
     const file = required(positionals[0], '<file.dsi>');
     const trust = multiple(values.trust);
@@ -237,6 +262,7 @@ const verifyCommand: CliCommand = {
     const v = await verify(file, {
       trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
       ...(values.at ? { at: new Date(values.at) } : {}),
+      ...pinned(values),
     });
     const signer = v.signerPath[0]?.subject.replace(/\n/g, ', ') ?? '';
     process.stdout.write(`OK ${v.dsiId}  signed by ${signer}; ${v.manifest.files.length} files intact\n`);
@@ -256,6 +282,7 @@ const openCommand: CliCommand = {
   path: ['open'],
   summary: 'verify, then decrypt a DSI into a directory (engineering mode)',
   usage: `usage: threadseal open <file.dsi> --key <key.pem|pkcs11:…> --trust <ca.pem>... --to-dir <dir> [--force]
+       ${PIN_USAGE}
 Engineering mode: writes plaintext to disk. Machines use the library, which keeps plaintext in memory.
 ${KEY_HELP}`,
   async run(args) {
@@ -268,6 +295,7 @@ ${KEY_HELP}`,
         trust: { type: 'string', multiple: true },
         'to-dir': { type: 'string' },
         force: { type: 'boolean' },
+        ...PIN_OPTIONS,
       },
     });
     const file = required(positionals[0], '<file.dsi>');
@@ -278,6 +306,7 @@ ${KEY_HELP}`,
     try {
       const opened = await open(file, key, {
         trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+        ...pinned(values),
       });
       try {
         await mkdir(toDir, { recursive: true });
