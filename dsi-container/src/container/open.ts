@@ -43,23 +43,16 @@ export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
 }
 
 /**
- * Finds the stanza addressed to `key`, opens it and checks every file key against the signed
- * commitment. @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH
+ * Opens one stanza and checks every file key against the signed commitment; the WRAP_MISMATCH it
+ * would raise is returned instead, so the caller can try another stanza of the same key id.
  */
-export async function unwrapFileKeys(
-  recipients: readonly RecipientStanza[],
+async function unwrapStanza(
+  stanza: RecipientStanza,
   manifest: Manifest,
   dsiId: string,
   key: RecipientKey,
-): Promise<Buffer[]> {
-  const id = keyId(key.publicKey);
-  const stanza = recipients.find((r) => r.keyId === id);
-  if (!stanza)
-    throw new DsiError(
-      'NOT_A_RECIPIENT',
-      `no recipient stanza for key ${id} (${recipients.length} stanzas present)`,
-      { keyId: id },
-    );
+): Promise<Buffer[] | DsiError> {
+  const id = stanza.keyId;
   const { info, aad } = wrapContext(dsiId);
   const plain = await openBase(
     AEAD.aes256gcm,
@@ -71,20 +64,49 @@ export async function unwrapFileKeys(
     stanza.wrappedKeys,
   );
   if (!plain)
-    throw new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
+    return new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
       keyId: id,
     });
   const keys = manifest.files.map((_, i) => plain.subarray(32 * i, 32 * (i + 1)));
-  keys.forEach((k, i) => {
-    if (keyCommitment(k) !== manifest.files[i]?.keyCommitment) {
-      throw new DsiError(
-        'WRAP_MISMATCH',
-        `content key of file #${i} from stanza ${id} does not match the signed key commitment`,
-        { keyId: id, file: i },
-      );
-    }
-  });
+  const bad = keys.findIndex((k, i) => keyCommitment(k) !== manifest.files[i]?.keyCommitment);
+  if (bad >= 0) {
+    plain.fill(0);
+    return new DsiError(
+      'WRAP_MISMATCH',
+      `content key of file #${bad} from stanza ${id} does not match the signed key commitment`,
+      { keyId: id, file: bad },
+    );
+  }
   return keys;
+}
+
+/**
+ * Finds the stanzas addressed to `key` and opens them in order until one yields keys that match
+ * every signed commitment. Stanzas are not signed, so anyone can add a bogus one with a
+ * recipient's key id: trying each keeps that from locking the recipient out.
+ * @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH (the first matching stanza's failure)
+ */
+export async function unwrapFileKeys(
+  recipients: readonly RecipientStanza[],
+  manifest: Manifest,
+  dsiId: string,
+  key: RecipientKey,
+): Promise<Buffer[]> {
+  const id = keyId(key.publicKey);
+  const stanzas = recipients.filter((r) => r.keyId === id);
+  if (stanzas.length === 0)
+    throw new DsiError(
+      'NOT_A_RECIPIENT',
+      `no recipient stanza for key ${id} (${recipients.length} stanzas present)`,
+      { keyId: id },
+    );
+  let first: DsiError | undefined;
+  for (const stanza of stanzas) {
+    const r = await unwrapStanza(stanza, manifest, dsiId, key);
+    if (!(r instanceof DsiError)) return r;
+    first ??= r;
+  }
+  throw first as DsiError;
 }
 
 function fileNames(manifest: Manifest, keys: readonly Buffer[]): string[] {
