@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DsiError } from '@threadseal/dsi-container';
@@ -17,7 +18,9 @@ const verifyCommand = containerCommands.find((c) => c.path.join(' ') === 'verify
 
 async function quietly(run: () => Promise<unknown>): Promise<unknown> {
   const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
   process.stdout.write = () => true;
+  process.stderr.write = () => true;
   try {
     return await run().then(
       (v) => v,
@@ -25,6 +28,7 @@ async function quietly(run: () => Promise<unknown>): Promise<unknown> {
     );
   } finally {
     process.stdout.write = write;
+    process.stderr.write = writeErr;
   }
 }
 
@@ -51,5 +55,40 @@ describe('threadseal verify --expect-signer / --expect-msp', () => {
       message: '--expect-signer must be a SHA-256 fingerprint (64 hex digits, colons optional)',
       exitCode: 2,
     });
+  });
+});
+
+describe('threadseal open --force and symlinks', () => {
+  const openCommand = containerCommands.find((c) => c.path.join(' ') === 'open') as CliCommand;
+  const KEY = path.join(DSI_DIR, 'test-pki/recipient-a.key.pem');
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cli-open-'));
+    writeFileSync(path.join(dir, 'victim.txt'), 'precious\n');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const run = (toDir: string): Promise<unknown> =>
+    quietly(() => openCommand.run([VECTOR, '--key', KEY, '--trust', ROOT, '--to-dir', toDir, '--force']));
+
+  it('overwrites a regular file with --force (control)', async () => {
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'one.ngc'), 'old contents');
+    expect(await run(out)).to.equal(0);
+    expect(readFileSync(path.join(out, 'one.ngc')).length).to.equal(1);
+  });
+
+  it('refuses to write through a symlink at the target, leaving its target unchanged', async () => {
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    symlinkSync(path.join(dir, 'victim.txt'), path.join(out, 'one.ngc'));
+    const r = await run(out);
+    expect(r).to.be.instanceOf(CliError);
+    expect((r as CliError).message).to.equal(
+      `refusing to write ${path.join(out, 'one.ngc')}: it is a symlink`,
+    );
+    expect(readFileSync(path.join(dir, 'victim.txt'), 'utf8')).to.equal('precious\n');
   });
 });

@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { mkdir, open as openFile, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -270,6 +270,35 @@ const verifyCommand: CliCommand = {
   },
 };
 
+/**
+ * Creates `target` for writing (truncating it with `force`), never through a symlink: the file
+ * itself must not be one (O_NOFOLLOW), and its directory must really lie inside `dir` (no
+ * symlinked directory on the way).
+ */
+async function createPlaintextFile(
+  dir: string,
+  target: string,
+  force: boolean,
+): Promise<NodeJS.WritableStream> {
+  const realDir = await realpath(dir);
+  const realParent = await realpath(path.dirname(target));
+  if (realParent !== realDir && !realParent.startsWith(realDir + path.sep))
+    throw new CliError(`refusing to write ${target}: its directory leads outside ${dir} through a symlink`);
+  const flags =
+    fsConstants.O_WRONLY |
+    fsConstants.O_CREAT |
+    fsConstants.O_NOFOLLOW |
+    (force ? fsConstants.O_TRUNC : fsConstants.O_EXCL);
+  try {
+    const fh = await openFile(target, flags, 0o600);
+    return fh.createWriteStream();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new CliError(`refusing to write ${target}: it is a symlink`);
+    throw err;
+  }
+}
+
 /** Resolves `name` under `dir`, refusing anything that would escape it. */
 function inside(dir: string, name: string): string {
   const target = path.resolve(dir, ...name.split('/'));
@@ -313,10 +342,7 @@ ${KEY_HELP}`,
         for (const f of opened.files) {
           const target = inside(toDir, f.name);
           await mkdir(path.dirname(target), { recursive: true });
-          await pipeline(
-            f.stream(),
-            createWriteStream(target, { flags: values.force === true ? 'w' : 'wx', mode: 0o600 }),
-          );
+          await pipeline(f.stream(), await createPlaintextFile(toDir, target, values.force === true));
           process.stdout.write(`${String(f.size).padStart(12)}  ${f.name}\n`);
         }
       } finally {
