@@ -16,7 +16,7 @@ import {
   type SegmentTask,
 } from '../crypto/stream';
 import { TAG_LENGTH } from '../format/limits';
-import { acquire, release } from './buffers';
+import { acquire, release, releasePlaintext } from './buffers';
 import {
   digestRanges,
   sealRange,
@@ -178,12 +178,12 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
   const out = acquire(task.data.length + chunks * TAG_LENGTH);
   if (inline(task.data.length)) {
     const r = sealSegment(task, out);
-    release(task.data);
+    releasePlaintext(task.data);
     return r;
   }
   const r = await pool().run({ op: 'seal', task, out }, [task.data, out], cryptoThreads());
   if (r.op !== 'seal') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
-  release(r.data);
+  releasePlaintext(r.data);
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
 
