@@ -10,11 +10,27 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cat > "$work/ext.cnf" <<'CNF'
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+dir = WORK
+database = $dir/index.txt
+new_certs_dir = $dir
+serial = $dir/serial
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[ any ]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
 [ ca_pathlen0 ]
 basicConstraints = critical, CA:true, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
-[ ca ]
+[ sub_ca ]
 basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
@@ -54,19 +70,20 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 1.3.6.1.4.1.55555.1 = critical, ASN1:NULL
 CNF
+sed -i "s#WORK#$work#" "$work/ext.cnf"
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$1.key.pem" 2>/dev/null; }
-# cert NAME SUBJECT ISSUER-PATH EXTENSION-SECTION
+# cert NAME SUBJECT ISSUER-PATH EXTENSION-SECTION — valid 2025-01-01 … 2123-01-01, like the signers of generate.sh
 cert() {
+  : > "$work/index.txt"; printf '%s\n' "$(openssl rand -hex 8)" > "$work/serial"
   openssl req -new -key "$out/$1.key.pem" -subj "$2" -out "$work/$1.csr" 2>/dev/null
-  openssl x509 -req -in "$work/$1.csr" -CA "$3.cert.pem" -CAkey "$3.key.pem" -set_serial "0x$(openssl rand -hex 8)" \
-    -days 30000 -sha256 \
-    -extfile "$work/ext.cnf" -extensions "$4" -out "$out/$1.cert.pem" 2>/dev/null
+  openssl ca -batch -config "$work/ext.cnf" -cert "$3.cert.pem" -keyfile "$3.key.pem" -in "$work/$1.csr" \
+    -extensions "$4" -startdate 20250101000000Z -enddate 21230101000000Z -notext -out "$out/$1.cert.pem" 2>/dev/null
 }
 
 # Too long a path: root → CA with pathlen 0 → sub-CA → leaf.
 key pathlen0-ca;   cert pathlen0-ca   "/O=ThreadSeal Test/CN=Pathlen 0 CA"                root-ca          ca_pathlen0
-key sub-ca;        cert sub-ca        "/O=ThreadSeal Test/CN=Sub CA under pathlen 0"      "$out/pathlen0-ca" ca
+key sub-ca;        cert sub-ca        "/O=ThreadSeal Test/CN=Sub CA under pathlen 0"      "$out/pathlen0-ca" sub_ca
 key deep-signer;   cert deep-signer   "/O=ThreadSeal Test/OU=client/CN=deep@org1"          "$out/sub-ca"    leaf
 # Name constraints: a CA permitted only O=ThreadSeal Test, OU=org2; one leaf inside, one outside.
 key nc-ca;         cert nc-ca         "/O=ThreadSeal Test/CN=Org2 constrained CA"         root-ca          ca_nc
