@@ -125,6 +125,50 @@ describe('DSI open against a co-recipient', function () {
     );
   });
 
+  it('refuses the swap also when segments are decrypted on a worker thread', async () => {
+    const previous = process.env.THREADSEAL_CRYPTO_THREADS;
+    process.env.THREADSEAL_CRYPTO_THREADS = '2';
+    try {
+      const chunkSize = 64 * 1024;
+      const segmentChunks = 8;
+      const { bytes } = await protectBytes({
+        recipients: [pem('recipient-a.pub.pem'), pem('recipient-b.pub.pem')],
+        files: [{ name: 'big.gcode', source: testBytes(600 * 1024, 9) }],
+        chunkSize,
+        segmentChunks,
+      });
+      const ra = await openSource(bytes);
+      const parsed = await parseContainer(ra);
+      await ra.close();
+      const [contentKey] = await unwrapFileKeys(
+        parsed.header.recipients,
+        parsed.header.manifest,
+        parsed.dsiId,
+        recipientB(),
+      );
+      // Segment 0 (512 KiB, over the inline limit) re-sealed by the co-recipient.
+      const { ciphertext } = sealSegment({
+        key: payloadKey(contentKey as Buffer),
+        data: Buffer.alloc(chunkSize * segmentChunks, 'G'),
+        firstChunk: 0,
+        chunkSize,
+        lastSegment: false,
+      });
+      const file = path.join(dir, 'swap-big.dsi');
+      await writeFile(file, bytes);
+      const opened = await open(file, recipientA(), { trustedRoots: trustedRoots() });
+      const fh = await openFile(file, 'r+');
+      await fh.write(ciphertext, 0, ciphertext.length, (parsed.files[0] as { offset: number }).offset);
+      await fh.close();
+      const r = await drain(opened);
+      expect(r.released).to.equal(0);
+      expectCode(r.error, 'DIGEST_MISMATCH');
+    } finally {
+      if (previous === undefined) delete process.env.THREADSEAL_CRYPTO_THREADS;
+      else process.env.THREADSEAL_CRYPTO_THREADS = previous;
+    }
+  });
+
   it("releases the original plaintext when the caller's buffer is changed after open", async () => {
     const { bytes, forged, offset } = await coRecipientForgery();
     const callers = Buffer.from(bytes);
