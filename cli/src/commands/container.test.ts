@@ -80,6 +80,28 @@ describe('threadseal open --force and symlinks', () => {
     expect(readFileSync(path.join(out, 'one.ngc')).length).to.equal(1);
   });
 
+  it('add-recipient replaces a symlink at <out>.partial instead of writing through it', async () => {
+    const addCommand = containerCommands.find((c) => c.path.join(' ') === 'add-recipient') as CliCommand;
+    const out = path.join(dir, 'more.dsi');
+    symlinkSync(path.join(dir, 'victim.txt'), `${out}.partial`);
+    const r = await quietly(() =>
+      addCommand.run([
+        VECTOR,
+        '--key',
+        KEY,
+        '--trust',
+        ROOT,
+        '--recipient',
+        path.join(DSI_DIR, 'test-pki/recipient-b.pub.pem'),
+        '-o',
+        out,
+      ]),
+    );
+    expect(r).to.equal(0);
+    expect(readFileSync(path.join(dir, 'victim.txt'), 'utf8')).to.equal('precious\n');
+    expect(readFileSync(out).subarray(0, 8).length).to.equal(8);
+  });
+
   it('refuses to write through a symlink at the target, leaving its target unchanged', async () => {
     const out = path.join(dir, 'out');
     mkdirSync(out);

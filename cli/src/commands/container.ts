@@ -389,7 +389,9 @@ ${KEY_HELP}`,
       });
       const partial = `${output}.partial`;
       try {
-        await pipeline(r.stream, createWriteStream(partial, { mode: 0o644 }));
+        // A new file, never written through a link left at the .partial name (O_EXCL does not follow).
+        await rm(partial, { force: true });
+        await pipeline(r.stream, createWriteStream(partial, { flags: 'wx', mode: 0o644 }));
         await rename(partial, output);
       } catch (err) {
         await rm(partial, { force: true });
