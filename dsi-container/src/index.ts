@@ -27,7 +27,7 @@ export {
   type ProtectedFile,
 } from './container/protect';
 export { inspect, dsiId, type DsiInspection } from './container/inspect';
-export { verify, type VerifyOptions, type VerifiedDsi } from './container/verify';
+export { verify, type ExpectedSigner, type VerifyOptions, type VerifiedDsi } from './container/verify';
 export { open, type OpenedDsi, type OpenedFile } from './container/open';
 export { addRecipients, type RewrappedDsi } from './container/add-recipients';
 export { dsiIdOfManifest } from './container/layout';

@@ -66,6 +66,18 @@ export const CONTAINER_ERROR_CODES = [
   'SIGNER_NOT_YET_VALID',
   /** The manifest's creator does not match the signer certificate. */
   'CREATOR_MISMATCH',
+  /** The signer certificate is a CA certificate (basicConstraints cA), not an end entity. */
+  'SIGNER_NOT_A_LEAF',
+  /** The signer certificate may not sign: its keyUsage omits digitalSignature, or it has only TLS extendedKeyUsages. */
+  'SIGNER_KEY_USAGE',
+  /** A CA on the signer path allows fewer CAs below it (pathLenConstraint) than the path has. */
+  'PATH_LENGTH_EXCEEDED',
+  /** A certificate on the signer path is outside the name constraints of a CA above it. */
+  'NAME_CONSTRAINT_VIOLATION',
+  /** A certificate on the signer path has a critical extension this library does not process. */
+  'UNKNOWN_CRITICAL_EXTENSION',
+  /** The signer is trusted but is not the one the caller pinned (fingerprint, MSP id or subject). */
+  'UNEXPECTED_SIGNER',
   /** No recipient stanza is addressed to the given key. */
   'NOT_A_RECIPIENT',
   /** A recipient stanza does not decrypt, or yields keys that do not match the signed commitments. */
@@ -213,6 +225,12 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   SIGNER_EXPIRED: 422,
   SIGNER_NOT_YET_VALID: 422,
   CREATOR_MISMATCH: 422,
+  SIGNER_NOT_A_LEAF: 422,
+  SIGNER_KEY_USAGE: 422,
+  PATH_LENGTH_EXCEEDED: 422,
+  NAME_CONSTRAINT_VIOLATION: 422,
+  UNKNOWN_CRITICAL_EXTENSION: 422,
+  UNEXPECTED_SIGNER: 422,
   NOT_A_RECIPIENT: 403,
   WRAP_MISMATCH: 422,
   DIGEST_MISMATCH: 422,

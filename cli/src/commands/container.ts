@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { mkdir, open as openFile, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import {
   softwareRecipientKey,
   softwareSigner,
   verify,
+  type ExpectedSigner,
   type ProtectFile,
   type RecipientKey,
   type Signer,
@@ -220,16 +221,40 @@ const inspectCommand: CliCommand = {
   },
 };
 
+const PIN_OPTIONS = {
+  'expect-signer': { type: 'string' },
+  'expect-msp': { type: 'string' },
+} as const;
+const PIN_USAGE = '[--expect-signer <sha256 fingerprint of the signer certificate>] [--expect-msp <MSP id>]';
+
+/** The `expectedSigner` verify option from `--expect-signer` / `--expect-msp`, if either was given. */
+function pinned(values: { 'expect-signer'?: string | undefined; 'expect-msp'?: string | undefined }): {
+  expectedSigner?: ExpectedSigner;
+} {
+  const fingerprint = values['expect-signer'];
+  const mspId = values['expect-msp'];
+  if (fingerprint === undefined && mspId === undefined) return {};
+  if (fingerprint !== undefined && !/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(fingerprint))
+    throw new CliError('--expect-signer must be a SHA-256 fingerprint (64 hex digits, colons optional)', 2);
+  return {
+    expectedSigner: {
+      ...(fingerprint === undefined ? {} : { fingerprint256: fingerprint }),
+      ...(mspId === undefined ? {} : { mspId }),
+    },
+  };
+}
+
 const verifyCommand: CliCommand = {
   path: ['verify'],
   summary: 'check a DSI signature, signer chain and ciphertext digests (no key)',
-  usage: 'usage: threadseal verify <file.dsi> --trust <ca.pem>... [--at <ISO time>]',
+  usage: `usage: threadseal verify <file.dsi> --trust <ca.pem>... [--at <ISO time>]
+       ${PIN_USAGE}`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args: [...args],
       allowPositionals: true,
       strict: true,
-      options: { trust: { type: 'string', multiple: true }, at: { type: 'string' } },
+      options: { trust: { type: 'string', multiple: true }, at: { type: 'string' }, ...PIN_OPTIONS },
     });
     const file = required(positionals[0], '<file.dsi>');
     const trust = multiple(values.trust);
@@ -237,12 +262,42 @@ const verifyCommand: CliCommand = {
     const v = await verify(file, {
       trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
       ...(values.at ? { at: new Date(values.at) } : {}),
+      ...pinned(values),
     });
     const signer = v.signerPath[0]?.subject.replace(/\n/g, ', ') ?? '';
     process.stdout.write(`OK ${v.dsiId}  signed by ${signer}; ${v.manifest.files.length} files intact\n`);
     return 0;
   },
 };
+
+/**
+ * Creates `target` for writing (truncating it with `force`), never through a symlink: the file
+ * itself must not be one (O_NOFOLLOW), and its directory must really lie inside `dir` (no
+ * symlinked directory on the way).
+ */
+async function createPlaintextFile(
+  dir: string,
+  target: string,
+  force: boolean,
+): Promise<NodeJS.WritableStream> {
+  const realDir = await realpath(dir);
+  const realParent = await realpath(path.dirname(target));
+  if (realParent !== realDir && !realParent.startsWith(realDir + path.sep))
+    throw new CliError(`refusing to write ${target}: its directory leads outside ${dir} through a symlink`);
+  const flags =
+    fsConstants.O_WRONLY |
+    fsConstants.O_CREAT |
+    fsConstants.O_NOFOLLOW |
+    (force ? fsConstants.O_TRUNC : fsConstants.O_EXCL);
+  try {
+    const fh = await openFile(target, flags, 0o600);
+    return fh.createWriteStream();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new CliError(`refusing to write ${target}: it is a symlink`);
+    throw err;
+  }
+}
 
 /** Resolves `name` under `dir`, refusing anything that would escape it. */
 function inside(dir: string, name: string): string {
@@ -256,6 +311,7 @@ const openCommand: CliCommand = {
   path: ['open'],
   summary: 'verify, then decrypt a DSI into a directory (engineering mode)',
   usage: `usage: threadseal open <file.dsi> --key <key.pem|pkcs11:…> --trust <ca.pem>... --to-dir <dir> [--force]
+       ${PIN_USAGE}
 Engineering mode: writes plaintext to disk. Machines use the library, which keeps plaintext in memory.
 ${KEY_HELP}`,
   async run(args) {
@@ -268,6 +324,7 @@ ${KEY_HELP}`,
         trust: { type: 'string', multiple: true },
         'to-dir': { type: 'string' },
         force: { type: 'boolean' },
+        ...PIN_OPTIONS,
       },
     });
     const file = required(positionals[0], '<file.dsi>');
@@ -278,16 +335,14 @@ ${KEY_HELP}`,
     try {
       const opened = await open(file, key, {
         trustedRoots: await Promise.all(trust.map((t) => readFile(t))),
+        ...pinned(values),
       });
       try {
         await mkdir(toDir, { recursive: true });
         for (const f of opened.files) {
           const target = inside(toDir, f.name);
           await mkdir(path.dirname(target), { recursive: true });
-          await pipeline(
-            f.stream(),
-            createWriteStream(target, { flags: values.force === true ? 'w' : 'wx', mode: 0o600 }),
-          );
+          await pipeline(f.stream(), await createPlaintextFile(toDir, target, values.force === true));
           process.stdout.write(`${String(f.size).padStart(12)}  ${f.name}\n`);
         }
       } finally {
@@ -334,7 +389,9 @@ ${KEY_HELP}`,
       });
       const partial = `${output}.partial`;
       try {
-        await pipeline(r.stream, createWriteStream(partial, { mode: 0o644 }));
+        // A new file, never written through a link left at the .partial name (O_EXCL does not follow).
+        await rm(partial, { force: true });
+        await pipeline(r.stream, createWriteStream(partial, { flags: 'wx', mode: 0o644 }));
         await rename(partial, output);
       } catch (err) {
         await rm(partial, { force: true });

@@ -23,7 +23,9 @@ export interface OpenedFile {
   readonly size: number;
   /**
    * A new stream of the file's plaintext. The file's ciphertext was authenticated against the
-   * signed digests before `open` resolved; each chunk is also AEAD-checked before release.
+   * signed digests before `open` resolved; each segment is hashed again from the very buffer
+   * that is decrypted (the file may have changed since), and each chunk is AEAD-checked, before
+   * release. The stream fails with DIGEST_MISMATCH or CORRUPTED_CHUNK otherwise.
    */
   stream(): Readable;
 }
@@ -41,23 +43,16 @@ export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
 }
 
 /**
- * Finds the stanza addressed to `key`, opens it and checks every file key against the signed
- * commitment. @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH
+ * Opens one stanza and checks every file key against the signed commitment; the WRAP_MISMATCH it
+ * would raise is returned instead, so the caller can try another stanza of the same key id.
  */
-export async function unwrapFileKeys(
-  recipients: readonly RecipientStanza[],
+async function unwrapStanza(
+  stanza: RecipientStanza,
   manifest: Manifest,
   dsiId: string,
   key: RecipientKey,
-): Promise<Buffer[]> {
-  const id = keyId(key.publicKey);
-  const stanza = recipients.find((r) => r.keyId === id);
-  if (!stanza)
-    throw new DsiError(
-      'NOT_A_RECIPIENT',
-      `no recipient stanza for key ${id} (${recipients.length} stanzas present)`,
-      { keyId: id },
-    );
+): Promise<Buffer[] | DsiError> {
+  const id = stanza.keyId;
   const { info, aad } = wrapContext(dsiId);
   const plain = await openBase(
     AEAD.aes256gcm,
@@ -69,20 +64,49 @@ export async function unwrapFileKeys(
     stanza.wrappedKeys,
   );
   if (!plain)
-    throw new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
+    return new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
       keyId: id,
     });
   const keys = manifest.files.map((_, i) => plain.subarray(32 * i, 32 * (i + 1)));
-  keys.forEach((k, i) => {
-    if (keyCommitment(k) !== manifest.files[i]?.keyCommitment) {
-      throw new DsiError(
-        'WRAP_MISMATCH',
-        `content key of file #${i} from stanza ${id} does not match the signed key commitment`,
-        { keyId: id, file: i },
-      );
-    }
-  });
+  const bad = keys.findIndex((k, i) => keyCommitment(k) !== manifest.files[i]?.keyCommitment);
+  if (bad >= 0) {
+    plain.fill(0);
+    return new DsiError(
+      'WRAP_MISMATCH',
+      `content key of file #${bad} from stanza ${id} does not match the signed key commitment`,
+      { keyId: id, file: bad },
+    );
+  }
   return keys;
+}
+
+/**
+ * Finds the stanzas addressed to `key` and opens them in order until one yields keys that match
+ * every signed commitment. Stanzas are not signed, so anyone can add a bogus one with a
+ * recipient's key id: trying each keeps that from locking the recipient out.
+ * @throws DsiError NOT_A_RECIPIENT | WRAP_MISMATCH (the first matching stanza's failure)
+ */
+export async function unwrapFileKeys(
+  recipients: readonly RecipientStanza[],
+  manifest: Manifest,
+  dsiId: string,
+  key: RecipientKey,
+): Promise<Buffer[]> {
+  const id = keyId(key.publicKey);
+  const stanzas = recipients.filter((r) => r.keyId === id);
+  if (stanzas.length === 0)
+    throw new DsiError(
+      'NOT_A_RECIPIENT',
+      `no recipient stanza for key ${id} (${recipients.length} stanzas present)`,
+      { keyId: id },
+    );
+  let first: DsiError | undefined;
+  for (const stanza of stanzas) {
+    const r = await unwrapStanza(stanza, manifest, dsiId, key);
+    if (!(r instanceof DsiError)) return r;
+    first ??= r;
+  }
+  throw first as DsiError;
 }
 
 function fileNames(manifest: Manifest, keys: readonly Buffer[]): string[] {
@@ -115,6 +139,9 @@ function decryptStream(
         segment: ref.segment,
       });
     const results = pipelinedGenerator(refs, pipelineDepth(), async (ref) => {
+      // This read is not the one `verify` hashed: the file may have changed since (any recipient
+      // knows the content key and can seal same-length ciphertext). So the buffer decrypted is
+      // hashed again, in the same job, and must match the signed digest before any of it is.
       const ciphertext = await ra.read(ref.offset, ref.length);
       if (ciphertext.length !== ref.length) throw truncated(ref);
       return openSegmentPiecesAsync({
@@ -123,9 +150,17 @@ function decryptStream(
         firstChunk: ref.firstChunk,
         chunkSize,
         lastSegment: ref.lastSegment,
+        expectedDigest: ref.file.entry.segments[ref.segment] ?? '',
       });
     });
-    for await (const { result } of results) {
+    for await (const { result, item: ref } of results) {
+      if ('digestMismatch' in result) {
+        throw new DsiError(
+          'DIGEST_MISMATCH',
+          `ciphertext of ${describeSegment(ref)} changed after verification: it no longer matches the signed digest`,
+          { file: name, segment: ref.segment, offset: ref.offset },
+        );
+      }
       if (!Array.isArray(result)) {
         throw new DsiError('CORRUPTED_CHUNK', `corrupted chunk ${result.badChunk} of file ${name}`, {
           file: name,
@@ -143,7 +178,7 @@ function decryptStream(
  * before its whole ciphertext matched the signed digests), then unwraps the content keys and
  * checks them against the signed commitments. Plaintext is produced only in memory, lazily,
  * by each file's `stream()`.
- * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with CORRUPTED_CHUNK
+ * @throws DsiError every `verify` code, NOT_A_RECIPIENT, WRAP_MISMATCH; streams may fail with DIGEST_MISMATCH or CORRUPTED_CHUNK
  */
 export async function open(
   source: ContainerSource,

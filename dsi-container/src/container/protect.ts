@@ -1,5 +1,6 @@
 /** protect(): files or streams in, a signed and encrypted DSI container stream out. */
 import { randomBytes, verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { mkdtemp, open as openFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -659,7 +660,8 @@ export interface ProtectedFile {
  * Seals a package of files given as paths or bytes straight into the file `output`, in one
  * pass: every header length is known before encryption (digests, keys and stanzas have fixed
  * sizes, and the signature is drawn to the expected length), so the payload is written at its
- * final offset and the header is written last. The container is built in `output.partial` and
+ * final offset and the header is written last. The container is built in a new `output.partial`
+ * (whatever was there, a symlink included, is removed first, never written through) and
  * renamed; nothing else touches disk. Streams as inputs need {@link protect}.
  * @throws DsiError INVALID_ARGUMENT | INPUT_ERROR | UNSUPPORTED_KEY
  */
@@ -745,7 +747,15 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
     }
 
     const partial = `${output}.partial`;
-    const fh = await openFile(partial, 'w', 0o644);
+    // Never write through whatever is already at `output.partial` (a symlink or a hard link to
+    // another file): remove it (a symlink itself, not its target) and create a new file, refusing
+    // to follow a link that appears in between.
+    await rm(partial, { force: true });
+    const fh = await openFile(
+      partial,
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+      0o644,
+    );
     try {
       let offset = PREAMBLE_LENGTH + headerLength;
       let sealed = 0;

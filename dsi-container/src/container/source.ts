@@ -56,11 +56,13 @@ class MemoryAccess implements RandomAccess {
   readonly #bytes: Buffer;
   readonly size: number;
   constructor(bytes: Uint8Array) {
-    this.#bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A private copy: the caller may change its buffer after `open` resolved, and what is later
+    // decrypted must be exactly what was verified.
+    this.#bytes = Buffer.from(bytes);
     this.size = bytes.byteLength;
   }
   read(position: number, length: number): Promise<Buffer> {
-    // Copy, so a consumer (or a worker transfer) never aliases the caller's bytes.
+    // Copy, so a consumer (or a worker transfer) never aliases or detaches the private copy.
     const part = this.#bytes.subarray(position, position + length);
     const copy = acquire(part.length);
     part.copy(copy);

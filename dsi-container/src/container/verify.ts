@@ -9,6 +9,7 @@ import type { Manifest } from '../format/manifest';
 import { digestRangesAsync, digestSegmentAsync, fileThreads, pipelineDepth } from '../engine/pool';
 import { parseCertificates } from '../keys/software';
 import { parseDerCertificates, verifyChain } from '../trust/chain';
+import { checkSignerPath } from '../trust/policy';
 import { parseContainer, type ParsedContainer } from './layout';
 import { pipelined } from './pipeline';
 import { describeSegment, segmentsOf, type SegmentRef } from './segments';
@@ -22,6 +23,21 @@ export interface VerifyOptions {
   readonly at?: Date;
   /** Directory for spooling stream inputs (ciphertext only); defaults to the OS temp dir. */
   readonly tmpDir?: string;
+  /**
+   * The signer the caller expects. A trusted root vouches for every certificate its CA issued;
+   * pinning says which of them must have signed this DSI. Every given field must match.
+   */
+  readonly expectedSigner?: ExpectedSigner;
+}
+
+/** Who must have signed a DSI; at least one field. */
+export interface ExpectedSigner {
+  /** SHA-256 of the signer (leaf) certificate's DER, hex; colons and case are ignored. */
+  readonly fingerprint256?: string;
+  /** The manifest's `creator.mspId`. */
+  readonly mspId?: string;
+  /** The signer certificate's subject, in `X509Certificate.subject` form (`O=…\nCN=…`). */
+  readonly subject?: string;
 }
 
 /** What a successful verification established. */
@@ -38,6 +54,36 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 
 function roots(trusted: VerifyOptions['trustedRoots']): X509Certificate[] {
   return trusted.flatMap((r) => (r instanceof X509Certificate ? [r] : parseCertificates(r)));
+}
+
+const normalFingerprint = (f: string): string => f.replace(/:/g, '').toLowerCase();
+
+function checkExpectedSigner(expected: ExpectedSigner, leaf: X509Certificate, manifest: Manifest): void {
+  const { fingerprint256, mspId, subject } = expected;
+  if (fingerprint256 === undefined && mspId === undefined && subject === undefined)
+    throw new DsiError('INVALID_ARGUMENT', 'expectedSigner names no fingerprint, MSP id or subject');
+  const who = leaf.subject.replace(/\n/g, ', ');
+  if (fingerprint256 !== undefined) {
+    const found = normalFingerprint(leaf.fingerprint256);
+    if (normalFingerprint(fingerprint256) !== found)
+      throw new DsiError(
+        'UNEXPECTED_SIGNER',
+        `signer "${who}" has certificate fingerprint ${found}, expected ${normalFingerprint(fingerprint256)}`,
+        { subject: who },
+      );
+  }
+  if (mspId !== undefined && manifest.creator.mspId !== mspId)
+    throw new DsiError(
+      'UNEXPECTED_SIGNER',
+      `signer "${who}" signed for MSP ${manifest.creator.mspId ?? '(none)'}, expected ${mspId}`,
+      { subject: who },
+    );
+  if (subject !== undefined && leaf.subject !== subject)
+    throw new DsiError(
+      'UNEXPECTED_SIGNER',
+      `signer "${who}" is not the expected "${subject.replace(/\n/g, ', ')}"`,
+      { subject: who },
+    );
 }
 
 /** Checks signature, signer chain, creator and every segment digest of an already parsed container. */
@@ -67,7 +113,10 @@ export async function verifyParsed(
     );
   }
   // 5. The signer must chain to a trusted root and every certificate on the path must be valid.
-  const signerPath = verifyChain(leaf, certs.slice(1), roots(options.trustedRoots), options.at ?? new Date());
+  const at = options.at ?? new Date();
+  const signerPath = verifyChain(leaf, certs.slice(1), roots(options.trustedRoots), at);
+  // 5a–e. Path constraints and the leaf's fitness to sign (trust/policy.ts).
+  await checkSignerPath(signerPath, at);
   // 6. The manifest's creator must be the certificate's subject.
   if (header.manifest.creator.subject !== leaf.subject) {
     throw new DsiError(
@@ -75,6 +124,8 @@ export async function verifyParsed(
       `manifest creator "${header.manifest.creator.subject}" is not the signer "${leaf.subject}"`,
     );
   }
+  // 6a. The signer must be the one the caller pinned.
+  if (options.expectedSigner) checkExpectedSigner(options.expectedSigner, leaf, header.manifest);
   // 7. Every segment of ciphertext must match its signed digest.
   const { chunkSize, segmentChunks } = header.manifest;
   const refs = parsed.files.flatMap((f) => [...segmentsOf(f, chunkSize, segmentChunks)]);
@@ -147,8 +198,9 @@ export async function verifyParsed(
 
 /**
  * Verifies a DSI without any key: strict format, exact length, DSSE signature (low-S ECDSA
- * P-256), signer chain to `trustedRoots` and validity, creator, and the ciphertext digest of
- * every segment of every file.
+ * P-256), signer chain to `trustedRoots` and validity, path constraints (CA leaf, critical
+ * extensions, path length, name constraints, key usage), creator, the pinned `expectedSigner`
+ * when given, and the ciphertext digest of every segment of every file.
  * @throws DsiError with the code of the first failing check
  */
 export async function verify(source: ContainerSource, options: VerifyOptions): Promise<VerifiedDsi> {

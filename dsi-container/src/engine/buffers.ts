@@ -18,3 +18,9 @@ export function release(buf: Buffer | Uint8Array): void {
   const ab = buf.buffer as ArrayBuffer;
   if (ab.byteLength >= 64 * 1024 && free.length < MAX_FREE && !free.includes(ab)) free.push(ab);
 }
+
+/** Zeroes a buffer that held plaintext, then returns it for reuse like {@link release}. */
+export function releasePlaintext(buf: Buffer | Uint8Array): void {
+  buf.fill(0);
+  release(buf);
+}

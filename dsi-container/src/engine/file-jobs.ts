@@ -110,45 +110,50 @@ export function sealRange(job: SealRangeJob): RangeResult {
   const windowChunks = Math.max(1, Math.min(segmentChunks, Math.floor(WINDOW_BYTES / chunkSize)));
   const buf = buffer(windowChunks * chunkSize);
   const digests: string[] = [];
-  for (let i = 0; i < job.segments; i++) {
-    const s = job.firstSegment + i;
-    const firstChunk = s * segmentChunks;
-    const endChunk = Math.min(chunkCount, firstChunk + segmentChunks);
-    const hash = createHash('sha256');
-    try {
-      for (let c0 = firstChunk; c0 < endChunk; c0 += windowChunks) {
-        const c1 = Math.min(endChunk, c0 + windowChunks);
-        const plainAt = c0 * chunkSize;
-        const want = Math.min((c1 - c0) * chunkSize, size - plainAt);
-        if (readFully(job.inFd, buf, want, plainAt) !== want) {
-          return {
-            ok: false,
-            digests,
-            at: i,
-            problem: 'short',
-            message: `input ended before byte ${plainAt + want}`,
-          };
+  try {
+    for (let i = 0; i < job.segments; i++) {
+      const s = job.firstSegment + i;
+      const firstChunk = s * segmentChunks;
+      const endChunk = Math.min(chunkCount, firstChunk + segmentChunks);
+      const hash = createHash('sha256');
+      try {
+        for (let c0 = firstChunk; c0 < endChunk; c0 += windowChunks) {
+          const c1 = Math.min(endChunk, c0 + windowChunks);
+          const plainAt = c0 * chunkSize;
+          const want = Math.min((c1 - c0) * chunkSize, size - plainAt);
+          if (readFully(job.inFd, buf, want, plainAt) !== want) {
+            return {
+              ok: false,
+              digests,
+              at: i,
+              problem: 'short',
+              message: `input ended before byte ${plainAt + want}`,
+            };
+          }
+          const pieces: Buffer[] = [];
+          let total = 0;
+          for (let c = c0; c < c1; c++) {
+            const pt = buf.subarray((c - c0) * chunkSize, Math.min(want, (c - c0 + 1) * chunkSize));
+            const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(c, c === chunkCount - 1));
+            const ct = cipher.update(pt);
+            cipher.final();
+            const tag = cipher.getAuthTag();
+            hash.update(ct).update(tag);
+            pieces.push(ct, tag);
+            total += ct.length + tag.length;
+          }
+          if (job.outFd >= 0) writeAll(job.outFd, pieces, total, job.outBase + c0 * step);
         }
-        const pieces: Buffer[] = [];
-        let total = 0;
-        for (let c = c0; c < c1; c++) {
-          const pt = buf.subarray((c - c0) * chunkSize, Math.min(want, (c - c0 + 1) * chunkSize));
-          const cipher = createCipheriv('aes-256-gcm', key, chunkNonce(c, c === chunkCount - 1));
-          const ct = cipher.update(pt);
-          cipher.final();
-          const tag = cipher.getAuthTag();
-          hash.update(ct).update(tag);
-          pieces.push(ct, tag);
-          total += ct.length + tag.length;
-        }
-        if (job.outFd >= 0) writeAll(job.outFd, pieces, total, job.outBase + c0 * step);
+      } catch (err) {
+        return failure(digests, err);
       }
-    } catch (err) {
-      return failure(digests, err);
+      digests.push(hash.digest('hex'));
     }
-    digests.push(hash.digest('hex'));
+    return { ok: true, digests };
+  } finally {
+    // The scratch buffer is reused for ciphertext too: never leave plaintext in it.
+    buf.fill(0);
   }
-  return { ok: true, digests };
 }
 
 /** Hashes each range (SHA-256, hex), reading a window at a time. */

@@ -16,7 +16,7 @@ import {
   type SegmentTask,
 } from '../crypto/stream';
 import { TAG_LENGTH } from '../format/limits';
-import { acquire, release } from './buffers';
+import { acquire, release, releasePlaintext } from './buffers';
 import {
   digestRanges,
   sealRange,
@@ -30,7 +30,7 @@ export type Job =
   | { readonly op: 'seal-range'; readonly job: SealRangeJob }
   | { readonly op: 'digest-range'; readonly job: DigestRangeJob }
   | { readonly op: 'seal'; readonly task: SegmentTask; readonly out: Buffer }
-  | { readonly op: 'open'; readonly task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer } }
+  | { readonly op: 'open'; readonly task: OpenTask }
   | { readonly op: 'digest'; readonly data: Buffer };
 
 export type JobResult =
@@ -46,8 +46,21 @@ export type JobResult =
       readonly buffer: Uint8Array;
       readonly plaintextLength?: number;
       readonly badChunk?: number;
+      readonly digestMismatch?: boolean;
     }
   | { readonly op: 'digest'; readonly data: Uint8Array; readonly digest: string };
+
+/**
+ * What opening one segment needs: its ciphertext and, when given, the signed digest that exact
+ * buffer must have before any of it is decrypted.
+ */
+export type OpenTask = Omit<SegmentTask, 'data'> & {
+  readonly ciphertext: Buffer;
+  readonly expectedDigest?: string;
+};
+
+/** Why a segment yielded no plaintext. */
+export type OpenFailure = { readonly badChunk: number } | { readonly digestMismatch: true };
 
 /** Jobs smaller than this run on the calling thread. */
 const INLINE_BELOW = 256 * 1024;
@@ -165,24 +178,27 @@ export async function sealSegmentAsync(task: SegmentTask): Promise<{ ciphertext:
   const out = acquire(task.data.length + chunks * TAG_LENGTH);
   if (inline(task.data.length)) {
     const r = sealSegment(task, out);
-    release(task.data);
+    releasePlaintext(task.data);
     return r;
   }
   const r = await pool().run({ op: 'seal', task, out }, [task.data, out], cryptoThreads());
   if (r.op !== 'seal') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
-  release(r.data);
+  releasePlaintext(r.data);
   return { ciphertext: toBuffer(r.ciphertext), digest: r.digest };
 }
 
 /**
  * Opens a segment into plaintext pieces (per chunk on the calling thread, one piece from a
- * worker). The ciphertext buffer is consumed (recycled when decrypted here).
+ * worker). With `expectedDigest` the very buffer that is decrypted is hashed first, in the same
+ * job, and a mismatch yields no plaintext. The ciphertext buffer is consumed (recycled when
+ * decrypted here).
  */
-export async function openSegmentPiecesAsync(
-  task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
-): Promise<Buffer[] | { badChunk: number }> {
+export async function openSegmentPiecesAsync(task: OpenTask): Promise<Buffer[] | OpenFailure> {
   if (inline(task.ciphertext.length) || cryptoThreads() <= 1) {
-    const r = openSegmentChunks(task);
+    const r =
+      task.expectedDigest !== undefined && digestSegment(task.ciphertext) !== task.expectedDigest
+        ? ({ digestMismatch: true } as const)
+        : openSegmentChunks(task);
     release(task.ciphertext);
     return r;
   }
@@ -190,15 +206,26 @@ export async function openSegmentPiecesAsync(
   return Buffer.isBuffer(r) ? [r] : r;
 }
 
-/** Opens a segment in place, in a worker when it is large. The ciphertext buffer is consumed. */
-export async function openSegmentAsync(
-  task: Omit<SegmentTask, 'data'> & { readonly ciphertext: Buffer },
-): Promise<Buffer | { badChunk: number }> {
+/**
+ * Opens a segment in place, in a worker when it is large, after checking `expectedDigest` (when
+ * given) on the same buffer. The ciphertext buffer is consumed.
+ */
+export async function openSegmentAsync(task: OpenTask): Promise<Buffer | OpenFailure> {
   // With a single worker the calling thread would only wait for it, and plaintext made on
   // another thread's heap lingers in its malloc arena: decrypt here instead.
-  if (inline(task.ciphertext.length) || cryptoThreads() <= 1) return openSegment(task, true);
+  if (inline(task.ciphertext.length) || cryptoThreads() <= 1) {
+    if (task.expectedDigest !== undefined && digestSegment(task.ciphertext) !== task.expectedDigest) {
+      release(task.ciphertext);
+      return { digestMismatch: true };
+    }
+    return openSegment(task, true);
+  }
   const r = await pool().run({ op: 'open', task }, [task.ciphertext], cryptoThreads());
   if (r.op !== 'open') throw new DsiError('INTERNAL', 'crypto pool answered the wrong job');
+  if (r.digestMismatch === true) {
+    release(r.buffer);
+    return { digestMismatch: true };
+  }
   if (r.badChunk !== undefined) {
     release(r.buffer);
     return { badChunk: r.badChunk };

@@ -38,10 +38,16 @@ parentPort?.on('message', (msg: { id: number; job: Job }) => {
     transfer = [whole(job.task.data), whole(r.ciphertext)];
   } else if (job.op === 'open') {
     const ct = toBuffer(job.task.ciphertext);
-    const r = openSegment({ ...job.task, key: toBuffer(job.task.key), ciphertext: ct }, true);
-    result = Buffer.isBuffer(r)
-      ? { op: 'open', buffer: ct, plaintextLength: r.length }
-      : { op: 'open', buffer: ct, badChunk: r.badChunk };
+    // The digest is checked on the buffer about to be decrypted, so what is decrypted is what was signed.
+    const expected = job.task.expectedDigest;
+    if (expected !== undefined && digestSegment(ct) !== expected) {
+      result = { op: 'open', buffer: ct, digestMismatch: true };
+    } else {
+      const r = openSegment({ ...job.task, key: toBuffer(job.task.key), ciphertext: ct }, true);
+      result = Buffer.isBuffer(r)
+        ? { op: 'open', buffer: ct, plaintextLength: r.length }
+        : { op: 'open', buffer: ct, badChunk: r.badChunk };
+    }
     transfer = [whole(ct)];
   } else {
     result = { op: 'digest', data: job.data, digest: digestSegment(toBuffer(job.data)) };

@@ -27,6 +27,11 @@ export const VECTOR_OUTCOMES: readonly TestVector['expect'][] = [
   'CORRUPTED_CHUNK',
   'TRUNCATED',
   'TRAILING_DATA',
+  'PATH_LENGTH_EXCEEDED',
+  'NAME_CONSTRAINT_VIOLATION',
+  'SIGNER_NOT_A_LEAF',
+  'SIGNER_KEY_USAGE',
+  'UNKNOWN_CRITICAL_EXTENSION',
 ];
 
 /** The parsed `vectors.json` of `dir`. */

@@ -21,7 +21,7 @@ describe('test vector generator', () => {
       '--out',
       out,
     ]);
-    expect(stdout).to.match(/^wrote 20 vectors to /);
+    expect(stdout).to.match(/^wrote 25 vectors to /);
   });
   after(() => {
     rmSync(out, { recursive: true, force: true });

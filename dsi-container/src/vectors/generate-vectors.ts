@@ -355,6 +355,50 @@ export async function generateVectors(outDir: string): Promise<TestVectorIndex> 
     );
   }
 
+  // ---- signer path policy (issue 7): trusted, but must not sign (test-pki/policy/) ----
+  const policy = async (
+    name: string,
+    signer: string,
+    intermediates: readonly string[],
+    description: string,
+    code: DsiErrorCode,
+  ): Promise<void> => {
+    const c = await seal(name, [{ name: 'part.gcode', source: plain.small }], {
+      signer: `policy/${signer}`,
+      intermediates: intermediates.map((i) => `policy/${i}`),
+    });
+    add(name, c, description, code);
+  };
+  await policy(
+    'path-length-exceeded',
+    'deep-signer',
+    ['sub-ca', 'pathlen0-ca'],
+    'root → CA with pathLenConstraint 0 → sub-CA → signer',
+    'PATH_LENGTH_EXCEEDED',
+  );
+  await policy(
+    'name-constraint-violation',
+    'nc-outside-signer',
+    ['nc-ca'],
+    'signer O=ThreadSeal Test, OU=org1 under a CA permitted only O=ThreadSeal Test, OU=org2',
+    'NAME_CONSTRAINT_VIOLATION',
+  );
+  await policy('signer-not-a-leaf', 'ca-signer', [], 'signed by a CA certificate', 'SIGNER_NOT_A_LEAF');
+  await policy(
+    'signer-tls-only',
+    'tls-signer',
+    [],
+    'signed by a TLS certificate (extendedKeyUsage serverAuth, clientAuth only)',
+    'SIGNER_KEY_USAGE',
+  );
+  await policy(
+    'unknown-critical-extension',
+    'critical-signer',
+    [],
+    'signer certificate with an unknown critical extension',
+    'UNKNOWN_CRITICAL_EXTENSION',
+  );
+
   // The committed index names the launcher, so regenerating leaves vectors.json unchanged.
   const index: TestVectorIndex = {
     format: 'threadseal-dsi/1',
