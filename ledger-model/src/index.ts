@@ -3,6 +3,7 @@
  * codes, typed inputs/outputs and the canonical codec. Free of Fabric dependencies.
  */
 export { canonicalJson, type JsonValue } from './canonical-json.js';
+export { DSI_MANIFEST_PAYLOAD_TYPE, dssePae } from './dsse.js';
 export {
   CLIENT_ERROR_CODES,
   CONTAINER_ERROR_CODES,

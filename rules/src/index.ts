@@ -7,12 +7,7 @@
 export type { Actor } from './domain/actor.js';
 export { abortBuild, completeBuild, scrapBuild, startBuild } from './domain/build-rules.js';
 export { assertChainUsable, assertLicenseUsable, type ChainNode } from './domain/chain.js';
-export {
-  DSI_MANIFEST_PAYLOAD_TYPE,
-  verifyDsiRegistration,
-  type Submitter,
-  type VerifiedDsiManifest,
-} from './domain/dsi-authorship.js';
+export { verifyDsiRegistration, type Submitter, type VerifiedDsiManifest } from './domain/dsi-authorship.js';
 export { registerDsi, revokeDsi, supersedeDsi } from './domain/dsi-rules.js';
 export {
   assertMachineEligible,

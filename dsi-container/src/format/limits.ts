@@ -48,7 +48,7 @@ export const LABEL = {
 } as const;
 
 /** DSSE payload type of the manifest. */
-export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.threadseal.dsi-manifest+json';
+export { DSI_MANIFEST_PAYLOAD_TYPE as MANIFEST_PAYLOAD_TYPE } from '@threadseal/ledger-model';
 /** Value of the manifest's `format` field. */
 export const MANIFEST_FORMAT = 'threadseal-dsi/1';
 /** Recipient stanza type: HPKE base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM. */

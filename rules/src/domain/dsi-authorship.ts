@@ -1,8 +1,11 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { LedgerError, type FileDigest, type RegisterDsiInput } from '@threadseal/ledger-model';
-
-/** The DSSE payload type of a DSI manifest (docs/container-format.md §4). */
-export const DSI_MANIFEST_PAYLOAD_TYPE = 'application/vnd.threadseal.dsi-manifest+json';
+import {
+  DSI_MANIFEST_PAYLOAD_TYPE,
+  LedgerError,
+  dssePae,
+  type FileDigest,
+  type RegisterDsiInput,
+} from '@threadseal/ledger-model';
 
 /** What the ledger records of a DSI, read from its verified signed manifest. */
 export interface VerifiedDsiManifest {
@@ -25,17 +28,6 @@ export interface Submitter {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** DSSE v1 PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body (same as dsi-container). */
-function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `),
-    type,
-    Buffer.from(` ${payload.length} `),
-    payload,
-  ]);
-}
 
 function certificateOf(pem: string | Uint8Array, what: string, code: 'INVALID_ARGUMENT' | 'FORBIDDEN') {
   try {
@@ -131,7 +123,7 @@ export function verifyDsiRegistration(input: RegisterDsiInput, submitter: Submit
   try {
     valid = verify(
       'sha256',
-      pae(DSI_MANIFEST_PAYLOAD_TYPE, manifest),
+      dssePae(DSI_MANIFEST_PAYLOAD_TYPE, manifest),
       { key, dsaEncoding: 'der' },
       Buffer.from(input.signature, 'base64'),
     );
