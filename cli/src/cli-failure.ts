@@ -1,4 +1,4 @@
-import { LedgerUnavailableError, TransactionInvalidError } from '@threadseal/ledger-client';
+import { TransactionInvalidError } from '@threadseal/ledger-client';
 import { ThreadsealError, type ErrorCode } from '@threadseal/ledger-model';
 import { NetworkError } from '@threadseal/network';
 import { CliError } from './command';
@@ -19,7 +19,6 @@ export function cliFailure(err: unknown): CliError {
     );
   }
   if (err instanceof NetworkError && err.details) process.stderr.write(`${err.details}\n`);
-  if (err instanceof LedgerUnavailableError) return new CliError(err.message, 1, err.code);
   if (err instanceof ThreadsealError) {
     const code: ErrorCode = (err as ThreadsealError).code;
     return new CliError(err.message, code === 'USAGE' ? 2 : 1, code);

@@ -52,7 +52,7 @@ export async function atBoundary<T>(what: string, operation: () => Promise<T>): 
 }
 
 /** The {@link DsiError} that `err`, thrown while doing `what`, becomes at the library's boundary. */
-export function asDsiError(what: string, err: unknown): DsiError {
+function asDsiError(what: string, err: unknown): DsiError {
   if (err instanceof DsiError) return err;
   const sys = err as NodeJS.ErrnoException | undefined;
   if (sys && typeof sys.code === 'string' && /^E[A-Z0-9]+$/.test(sys.code)) {

@@ -11,22 +11,19 @@
  * from the blocks of the write rounds, and peer/orderer CPU per VALID transaction (/proc/<pid>/stat).
  * Percentiles come from the times the workload modules record. Baseline = the V3_0 figure, value = V2_0.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   blockCensus,
-  openLedgerClient,
   openLedgerConnection,
-  threadsealLedger,
   type BlockCensus,
   type LedgerConnection,
-  type ThreadsealLedger,
 } from '@threadseal/ledger-client';
 import { FabricNetwork, repoRoot, type ChannelCapability } from '@threadseal/network';
-import { fixtureDsi, grant, m400Terms, newMachineKey } from '@threadseal/test-support';
+import { m400Terms, SCENARIO_PARAMETERS, type MachineKey } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { setUpLicensedFleet } from './licensed-fleet';
 import { cpuByKind, cpuDelta, machineCpu } from './process-cpu';
 import { printResults, progress, result, type BenchResult } from './report';
 import { caliperBenchConfig, caliperNetworkConfig, type RoundSpec } from './caliper/caliper-config';
@@ -112,77 +109,29 @@ function profileFor(capability: ChannelCapability, runDir: string): string {
   return file;
 }
 
-/** DSI, licences, the machine fleet and its allocations through the typed client, as the ledger bench does. */
-async function setUp(
-  network: FabricNetwork,
-  open: (org: string, user: string) => ThreadsealLedger,
-): Promise<CaliperSetup> {
-  const oem = open('oem', 'ip-admin');
-  const cmAdmin = open(ORG, 'license-admin');
-  const cmMachines = open(ORG, 'machine-admin');
-  const run = randomBytes(3).toString('hex');
-  const terms = m400Terms();
+/** The licensed machine fleet (`setUpLicensedFleet`, as the ledger bench) in the form Caliper's workers read. */
+async function setUp(network: FabricNetwork, sessions: LedgerSessions): Promise<CaliperSetup> {
   // Enough idle machines that a worker never waits for one: the load per worker plus slack.
   const fleetSize = WORKERS * (Math.ceil(LOAD / WORKERS) + 2);
-  const total = fleetSize * UNITS_PER_MACHINE + 10;
   progress(`setup: DSI, licences, ${fleetSize + 1} machines and their allocations`);
-  // A registration proves authorship: the manifest is signed with the OEM admin's enrolled key.
-  const oemSigner = new LedgerSessions(network.connectionFile).dsiSigner('oem', 'ip-admin');
-  const { dsiId } = (await oem.dsi.register(fixtureDsi(`caliper ${run}`, 'CALIPER-1').signedBy(oemSigner)))
-    .value;
-  const rootId = `L-C-ROOT-${run}`;
-  const licenseId = `L-C-FLOOR-${run}`;
-  await oem.licenses.issue({
-    licenseId: rootId,
-    dsiId,
-    holderMsp: 'ManufacturerMSP',
-    grant: grant(total),
-    confidential: false,
-    terms,
+  const { run, licenseId, measurementMachine, fleet } = await setUpLicensedFleet(sessions, {
+    tag: 'caliper',
+    fleetSize,
+    unitsPerMachine: UNITS_PER_MACHINE,
+    measurementUnits: 10,
+    terms: m400Terms(),
   });
-  await cmAdmin.licenses.split({
-    parentId: rootId,
-    licenseId,
-    holderMsp: 'ManufacturerMSP',
-    grant: grant(total, { maySublicense: false }),
-    terms,
-  });
-  const machines = Array.from({ length: fleetSize + 1 }, (_, i) => newMachineKey(`caliper-m${i}-${run}`));
-  await Promise.all(
-    machines.map((m) =>
-      cmMachines.machines.register({
-        machineId: m.machineId,
-        make: 'EOS',
-        model: 'M400',
-        serial: `${m.machineId}-SN`,
-        firmware: '1',
-        certifications: [],
-        publicKeyPem: m.publicKeyPem,
-      }),
-    ),
-  );
-  // Allocations all write the licence's balance key: one after the other.
-  for (const [i, m] of machines.entries()) {
-    await cmAdmin.licenses.allocate({
-      licenseId,
-      machineId: m.machineId,
-      quantity: i === 0 ? 10 : UNITS_PER_MACHINE,
-      scrapAllowance: 0,
-    });
-  }
-  const asBench = (m: (typeof machines)[number]): BenchMachine => ({
+  const asBench = (m: MachineKey): BenchMachine => ({
     id: m.machineId,
     privateKeyPem: m.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
-  const [checkMachine, ...fleet] = machines;
-  if (!checkMachine) throw new Error('no machine');
   return {
     chaincode: network.plan.description.chaincode.name,
     run,
     licenseId,
-    parameters: { laserPower: 300, bedTemperature: 180, material: 'Ti-6Al-4V' },
+    parameters: { ...SCENARIO_PARAMETERS },
     fleet: fleet.map(asBench),
-    checkMachine: asBench(checkMachine),
+    checkMachine: asBench(measurementMachine),
     identities: IDENTITIES,
   };
 }
@@ -204,18 +153,13 @@ async function benchNetwork(capability: ChannelCapability, caliper: CaliperInsta
       `bench caliper: profile has ${network.plan.description.channel.capability}, not ${capability}`,
     );
   }
-  const opened: ThreadsealLedger[] = [];
+  const sessions = new LedgerSessions(network.connectionFile);
   let census: LedgerConnection | undefined;
-  const open = (org: string, user: string): ThreadsealLedger => {
-    const l = threadsealLedger(openLedgerClient(network.connectionFile, { org, user }));
-    opened.push(l);
-    return l;
-  };
   try {
     progress(`── network with channel capability ${capability} (load ${load()})`);
     await network.reset();
     await network.up();
-    const setup = await setUp(network, open);
+    const setup = await setUp(network, sessions);
     const setupFile = join(runDir, 'setup.json');
     writeFileSync(setupFile, JSON.stringify(setup), { mode: 0o600 });
     const networkConfig = join(runDir, 'network.json');
@@ -298,7 +242,7 @@ async function benchNetwork(capability: ChannelCapability, caliper: CaliperInsta
   } finally {
     stopCaliper();
     census?.close();
-    for (const l of opened) l.close();
+    sessions.closeAll();
     await network.reset();
   }
 }

@@ -7,19 +7,12 @@
  *   (system:PutNote) at the same concurrency in the same run: the ratio is builds' tx/s ÷ notes' tx/s.
  * Baselines: the issue's targets for the latencies (ratio ≤ 1 meets them); the one-key write for throughput.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { signStartBuild, type ThreadsealLedger } from '@threadseal/ledger-client';
 import { FabricNetwork, repoRoot } from '@threadseal/network';
-import {
-  fixtureDsi,
-  grant,
-  m400Terms,
-  newMachineKey,
-  SCENARIO_PARAMETERS,
-  sha256,
-} from '@threadseal/test-support';
+import { m400Terms, SCENARIO_PARAMETERS, sha256 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { setUpLicensedFleet } from './licensed-fleet';
 import { cpuByKind, cpuDelta } from './process-cpu';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
@@ -50,60 +43,21 @@ async function main(): Promise<void> {
     await network.reset();
     await network.up();
     const open = (org: string, user: string): ThreadsealLedger => sessions.as(org, user);
-    const oem = open('oem', 'ip-admin');
-    const cmAdmin = open('manufacturer', 'license-admin');
-    const cmMachines = open('manufacturer', 'machine-admin');
     const operator = open('manufacturer', 'operator');
-    const run = randomBytes(3).toString('hex');
-    const total = MACHINES * PARTS_PER_MACHINE + SAMPLES + 10;
     progress(`setup: DSI, licenses, ${MACHINES} machines`);
-    const { dsiId } = (
-      await oem.dsi.register(
-        fixtureDsi(`bench ${run}`, 'BENCH-1').signedBy(sessions.dsiSigner('oem', 'ip-admin')),
-      )
-    ).value;
-    await oem.licenses.issue({
-      licenseId: `L-B-ROOT-${run}`,
-      dsiId,
-      holderMsp: 'ManufacturerMSP',
-      grant: grant(total),
-      confidential: false,
-      terms,
-    });
-    const floor = `L-B-FLOOR-${run}`;
-    await cmAdmin.licenses.split({
-      parentId: `L-B-ROOT-${run}`,
+    // The first machine serves the latency measurements; the others the throughput run.
+    const {
+      run,
       licenseId: floor,
-      holderMsp: 'ManufacturerMSP',
-      grant: grant(total, { maySublicense: false }),
+      measurementMachine: latencyMachine,
+      fleet,
+    } = await setUpLicensedFleet(sessions, {
+      tag: 'bench',
+      fleetSize: MACHINES,
+      unitsPerMachine: PARTS_PER_MACHINE,
+      measurementUnits: SAMPLES + 10,
       terms,
     });
-    const machines = Array.from({ length: MACHINES + 1 }, (_, i) => newMachineKey(`bench-m${i}-${run}`));
-    await Promise.all(
-      machines.map((m) =>
-        cmMachines.machines.register({
-          machineId: m.machineId,
-          make: 'EOS',
-          model: 'M400',
-          serial: `${m.machineId}-SN`,
-          firmware: '1',
-          certifications: [],
-          publicKeyPem: m.publicKeyPem,
-        }),
-      ),
-    );
-    // machines[0] serves the latency measurements; the others the throughput run.
-    // Allocations all write the license's balance key: one after the other.
-    for (const [i, m] of machines.entries()) {
-      await cmAdmin.licenses.allocate({
-        licenseId: floor,
-        machineId: m.machineId,
-        quantity: i === 0 ? SAMPLES + 10 : PARTS_PER_MACHINE,
-        scrapAllowance: 0,
-      });
-    }
-    const [latencyMachine, ...fleet] = machines;
-    if (!latencyMachine) throw new Error('no machine');
 
     progress(`license-check evaluate latency over ${SAMPLES} samples`);
     const checkMs: number[] = [];
