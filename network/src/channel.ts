@@ -129,14 +129,31 @@ export async function peerHeight(plan: NetworkPlan, peer: PeerNode): Promise<num
   }
 }
 
+/**
+ * The channels a peer has joined, from `peer channel list`. A peer that has just restarted may answer
+ * /healthz before its admin service does, so this waits for an answer rather than reading a failure
+ * as "not joined" (which once made a restarted peer try to join a channel it already had).
+ */
+async function joinedChannels(plan: NetworkPlan, peer: PeerNode, proc?: ProcessRecord): Promise<string[]> {
+  const out = await waitFor(() => peerCli(plan, peer, ['channel', 'list'], 'peer channel list'), {
+    what: `${peer.id} to list its channels`,
+    timeoutMs: 30_000,
+    ...(proc ? { process: proc } : {}),
+  });
+  const marker = out.indexOf('Channels peers has joined:');
+  const listed = marker >= 0 ? out.slice(marker).split('\n').slice(1) : out.split('\n');
+  return listed.map((l) => l.trim()).filter((l) => /^[a-z][a-z0-9.-]*$/.test(l));
+}
+
 /** Joins each peer to the channel (once) and waits until it has the genesis block. */
 export async function joinPeers(plan: NetworkPlan, processes: readonly ProcessRecord[]): Promise<void> {
+  const channel = plan.description.channel.name;
   await Promise.all(
     plan.peers.map(async (peer) => {
-      if ((await peerHeight(plan, peer)) === undefined) {
+      const proc = processes.find((p) => p.name === peer.id);
+      if (!(await joinedChannels(plan, peer, proc)).includes(channel)) {
         await peerCli(plan, peer, ['channel', 'join', '-b', genesisBlockFile(plan)], 'peer channel join');
       }
-      const proc = processes.find((p) => p.name === peer.id);
       await waitFor(async () => ((await peerHeight(plan, peer)) ?? 0) >= 1 || undefined, {
         what: `${peer.id} to receive the channel's blocks`,
         timeoutMs: 30_000,
