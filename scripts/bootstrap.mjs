@@ -38,10 +38,14 @@ function npmDependencies() {
   writeFileSync(stamp, digest);
 }
 
-// Debian packages: SoftHSM2 is the PKCS#11 test token; age is the reference point of the container benchmark.
+// Debian packages: SoftHSM2 is the PKCS#11 test token; age is the reference point of the container benchmark;
+// linuxcnc-uspace is the real CNC controller and its standalone interpreter `rs274` (the G-code verifier's
+// reference); chromium runs the dashboard's browser tests (playwright-core drives it; no browser download).
 const debianPackages = [
   { pkg: 'softhsm2', present: () => existsSync('/usr/lib/softhsm/libsofthsm2.so') },
   { pkg: 'age', present: () => spawnSync('age', ['--version']).status === 0 },
+  { pkg: 'linuxcnc-uspace', present: () => existsSync('/usr/bin/rs274') && existsSync('/usr/bin/linuxcnc') },
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
 ];
 
 function debian() {
@@ -49,7 +53,7 @@ function debian() {
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version']).status !== 0) {
     log(
-      `WARNING: missing Debian packages ${missing.join(', ')} and no root apt-get: PKCS#11 tests will skip`,
+      `WARNING: missing Debian packages ${missing.join(', ')} and no root apt-get: the tests that need them (PKCS#11, LinuxCNC, Chromium) will skip`,
     );
     return;
   }

@@ -18,17 +18,26 @@ export const LAYERS = {
   model: { workspaces: ['ledger-model'], fabricFree: true, may: [] },
   rules: { workspaces: ['rules'], fabricFree: true, may: ['ledger-model'] },
   libraries: {
-    workspaces: ['dsi-container', 'ledger-client'],
+    workspaces: ['dsi-container', 'ledger-client', 'gcode'],
     may: ['ledger-model', 'rules', 'dsi-container'],
   },
   chaincode: { workspaces: ['chaincode'], may: ['ledger-model', 'rules'] },
   apps: {
     workspaces: ['cli', 'enforce-agent', 'gateway', 'key-release', 'auditor'],
-    may: ['ledger-model', 'rules', 'dsi-container', 'ledger-client', 'network', 'scenario'],
+    may: ['ledger-model', 'rules', 'dsi-container', 'ledger-client', 'gcode', 'network', 'scenario'],
   },
   tools: {
     workspaces: ['network', 'scenario', 'test-support', 'test'],
-    may: ['ledger-model', 'rules', 'dsi-container', 'ledger-client', 'network', 'scenario', 'test-support'],
+    may: [
+      'ledger-model',
+      'rules',
+      'dsi-container',
+      'ledger-client',
+      'gcode',
+      'network',
+      'scenario',
+      'test-support',
+    ],
   },
 };
 const ALL_WORKSPACES = Object.values(LAYERS).flatMap((l) => l.workspaces);

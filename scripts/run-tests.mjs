@@ -23,7 +23,11 @@ const unitWorkspaces = [
   'ledger-client',
   'scenario',
   'test-support',
+  'gcode',
   'enforce-agent',
+  'key-release',
+  'gateway',
+  'auditor',
   'cli',
 ];
 
