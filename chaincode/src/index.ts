@@ -3,6 +3,7 @@ import { BuildContract } from './contracts/build-contract';
 import { DsiContract } from './contracts/dsi-contract';
 import { LicenseContract } from './contracts/license-contract';
 import { MachineContract } from './contracts/machine-contract';
+import { ReleaseContract } from './contracts/release-contract';
 import { SystemContract } from './contracts/system-contract';
 import { TraceContract } from './contracts/trace-contract';
 
@@ -13,5 +14,6 @@ export const contracts = [
   LicenseContract,
   MachineContract,
   BuildContract,
+  ReleaseContract,
   TraceContract,
 ];

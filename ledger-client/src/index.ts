@@ -35,6 +35,7 @@ export {
   DsiClient,
   LicenseClient,
   MachineClient,
+  ReleaseClient,
   TraceClient,
   signStartBuild,
   threadsealLedger,

@@ -11,10 +11,12 @@ export const EVENT = {
   licenseRevoked: 'LicenseRevoked',
   unitsAllocated: 'UnitsAllocated',
   machineRegistered: 'MachineRegistered',
+  machineDeactivated: 'MachineDeactivated',
   buildStarted: 'BuildStarted',
   buildCompleted: 'BuildCompleted',
   buildAborted: 'BuildAborted',
   buildScrapped: 'BuildScrapped',
+  keyReleased: 'KeyReleased',
 } as const;
 
 /** Any value of {@link EVENT}. */
@@ -62,6 +64,7 @@ export interface EventPayloads {
     licenseRemaining: number;
   };
   MachineRegistered: { machineId: string; ownerMsp: string; make: string; model: string; serial: string };
+  MachineDeactivated: { machineId: string; ownerMsp: string; reason: string };
   BuildStarted: {
     buildId: string;
     dsiId: string;
@@ -91,6 +94,15 @@ export interface EventPayloads {
     evidenceDigest: string | null;
     credited: boolean;
     allocationRemaining: number;
+  };
+  KeyReleased: {
+    buildId: string;
+    dsiId: string;
+    licenseId: string;
+    machineId: string;
+    machineOwnerMsp: string;
+    keyId: string;
+    releasedByMsp: string;
   };
 }
 

@@ -86,7 +86,20 @@ export {
   type RevokeLicenseInput,
   type SplitLicenseInput,
 } from './license.js';
-export type { Machine, MachineRef, RegisterMachineInput } from './machine.js';
+export type {
+  DeactivateMachineInput,
+  Machine,
+  MachineRef,
+  MachineStatus,
+  RegisterMachineInput,
+} from './machine.js';
+export {
+  RELEASE_STANZA_TYPE,
+  type KeyRelease,
+  type RecordReleaseInput,
+  type ReleaseRef,
+  type ReleaseStanza,
+} from './release.js';
 export {
   START_BUILD_REQUEST_TYPE,
   startBuildSigningBytes,

@@ -14,6 +14,8 @@ export const ROLE = {
   licenseAdmin: 'license-admin',
   /** Registers its org's machines. */
   machineAdmin: 'machine-admin',
+  /** The IP owner's key-release service: records releases of content keys to machines of committed builds. */
+  keyRelease: 'key-release',
   /** Default operator role, required to run builds when a license names no operator roles. */
   operator: 'operator',
 } as const;

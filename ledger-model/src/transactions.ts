@@ -19,7 +19,8 @@ import type {
   RevokeLicenseInput,
   SplitLicenseInput,
 } from './license.js';
-import type { Machine, MachineRef, RegisterMachineInput } from './machine.js';
+import type { DeactivateMachineInput, Machine, MachineRef, RegisterMachineInput } from './machine.js';
+import type { KeyRelease, RecordReleaseInput, ReleaseRef } from './release.js';
 import type {
   AllocationRef,
   DsiTree,
@@ -36,6 +37,7 @@ export const CONTRACT = {
   license: 'license',
   machine: 'machine',
   build: 'build',
+  release: 'release',
   trace: 'trace',
 } as const;
 
@@ -129,12 +131,15 @@ export const TRANSACTIONS = {
   'license:Get': evaluate<LicenseRef, LicenseView>(),
   'license:GetTerms': evaluate<LicenseRef, LicenseTermsView>(),
   'machine:Register': submit<RegisterMachineInput, Machine>(),
+  'machine:Deactivate': submit<DeactivateMachineInput, Machine>(),
   'machine:Get': evaluate<MachineRef, Machine>(),
   'build:Start': submit<StartBuildInput, Build>([TRANSIENT.startBuild, 'terms.<licenseId>']),
   'build:Complete': submit<CompleteBuildInput, Build>(),
   'build:Abort': submit<AbortBuildInput, Build>(),
   'build:Scrap': submit<ScrapBuildInput, Build>(),
   'build:Get': evaluate<BuildRef, Build>(),
+  'release:Record': submit<RecordReleaseInput, KeyRelease>(),
+  'release:Get': evaluate<ReleaseRef, KeyRelease>(),
   'trace:GetDsiTree': evaluate<DsiTreeInput, DsiTree>(),
   'trace:GetLicenseHistory': evaluate<LicenseRef, LicenseHistory>(),
   'trace:GetAllocationHistory': evaluate<AllocationRef, HistoryEntry<Allocation>[]>(),

@@ -27,7 +27,13 @@ export {
   type NewLicense,
   type TermsPlacement,
 } from './domain/license-rules.js';
-export { registerMachine } from './domain/machine-rules.js';
+export {
+  assertMachineActive,
+  deactivateMachine,
+  recipientKeyId,
+  registerMachine,
+} from './domain/machine-rules.js';
+export { recordRelease } from './domain/release-rules.js';
 export { assertNarrows, modeRank, narrowingViolations, type GrantAndTerms } from './domain/narrowing.js';
 export { REQUEST_FRESHNESS_MS, assertRequestAuthentic } from './domain/request-signature.js';
 export { canonicalDigest, termsHash } from './domain/terms-hash.js';
@@ -38,14 +44,17 @@ export {
   decodeAllocationRef,
   decodeBuildRef,
   decodeCompleteBuild,
+  decodeDeactivateMachine,
   decodeDsiRef,
   decodeIssueLicense,
   decodeLicenseRef,
   decodeMachineRef,
   decodePartRef,
   decodeProductionTerms,
+  decodeRecordRelease,
   decodeRegisterDsi,
   decodeRegisterMachine,
+  decodeReleaseRef,
   decodeRevokeDsi,
   decodeRevokeLicense,
   decodeScrapBuild,

@@ -40,6 +40,10 @@ const user = (
 /** Unit-test identities with the CA attributes the access rules read. */
 export const USERS = {
   oemAdmin: user(OEM, 'oem-ip-admin', { role: 'ip-admin' }, OEM_IP_ADMIN.certificatePem),
+  /** The OEM's key-release service identity. */
+  oemKeyRelease: user(OEM, 'oem-key-release', { role: 'key-release' }),
+  /** A key-release identity the subcontractor's own CA made: it may release nobody's keys. */
+  subKeyRelease: user(SUB, 'sub-key-release', { role: 'key-release' }),
   cmAdmin: user(CM, 'cm-license-admin', { role: 'license-admin' }),
   cmMachineAdmin: user(CM, 'cm-machine-admin', { role: 'machine-admin' }),
   cmOperator: user(CM, 'cm-operator', { role: 'am-operator', qualification: 'nadcap-am, ndt-2' }),

@@ -5,6 +5,7 @@ import {
   type Build,
   type Dsi,
   type License,
+  type Machine,
   type Role,
 } from '@threadseal/ledger-model';
 import type { ClientIdentity } from 'fabric-shim-api';
@@ -95,6 +96,20 @@ export function assertCanReadTerms(actor: Actor, license: License): void {
 /** Registering a machine: a `machine-admin`; the submitter's org becomes the owner. @throws LedgerError FORBIDDEN. */
 export function assertCanRegisterMachine(actor: Actor): void {
   requireRole(actor, [ROLE.machineAdmin], 'registering a machine');
+}
+
+/** Deactivating a machine: a `machine-admin` of its owner org. @throws LedgerError FORBIDDEN. */
+export function assertCanDeactivateMachine(actor: Actor, machine: Machine): void {
+  requireRole(actor, [ROLE.machineAdmin], `deactivating machine ${machine.machineId}`);
+  requireOrg(actor, machine.ownerMsp, `deactivating machine ${machine.machineId}`);
+}
+
+/**
+ * Recording a key release: the `key-release` service identity of the DSI owner (the org is checked by the
+ * release rule). @throws LedgerError FORBIDDEN.
+ */
+export function assertCanReleaseKeys(actor: Actor, dsi: Dsi): void {
+  requireRole(actor, [ROLE.keyRelease], `releasing the keys of DSI ${dsi.dsiId}`);
 }
 
 /**

@@ -89,6 +89,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         firmware: '1',
         certifications: [],
         publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+        recipientPublicKeyPem: newMachineKey('m1').recipientPublicKeyPem,
       }),
       'INVALID_ARGUMENT',
       'machine m1: publicKeyPem must be a P-256 public key in SPKI PEM',
@@ -114,6 +115,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
           firmware: '1',
           certifications: [],
           publicKeyPem,
+          recipientPublicKeyPem: machine.recipientPublicKeyPem,
         }),
         'INVALID_ARGUMENT',
         'machine m-private: publicKeyPem must be a P-256 public key in SPKI PEM',
@@ -130,6 +132,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       firmware: '1',
       certifications: [],
       publicKeyPem: machine.publicKeyPem,
+      recipientPublicKeyPem: machine.recipientPublicKeyPem,
     });
     expect(registered.publicKeyPem).to.equal(machine.publicKeyPem);
   });
@@ -204,6 +207,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       firmware: '1',
       certifications: ['nadcap-am', 'as9100'],
       publicKeyPem: m400.publicKeyPem,
+      recipientPublicKeyPem: m400.recipientPublicKeyPem,
     });
     await expectLedgerError(
       net.submit(USERS.subAdmin, TX.license.allocate, {
@@ -263,6 +267,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         firmware: '3.9.0',
         certifications: ['nadcap-am', 'as9100'],
         publicKeyPem: machine.publicKeyPem,
+        recipientPublicKeyPem: machine.recipientPublicKeyPem,
       });
       return { net, machine };
     }

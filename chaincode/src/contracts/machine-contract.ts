@@ -1,7 +1,14 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { assertCanRegisterMachine } from '../access/access-control.js';
-import { decodeMachineRef, decodeRegisterMachine, parseArgument, registerMachine } from '@threadseal/rules';
+import { assertCanDeactivateMachine, assertCanRegisterMachine } from '../access/access-control.js';
+import {
+  deactivateMachine,
+  decodeDeactivateMachine,
+  decodeMachineRef,
+  decodeRegisterMachine,
+  parseArgument,
+  registerMachine,
+} from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
 import { openScope } from './transaction-scope.js';
@@ -26,6 +33,23 @@ export class MachineContract extends Contract {
     assertCanRegisterMachine(scope.actor);
     const { machine, event } = registerMachine(input, scope.actor.mspId, scope.now());
     await scope.repository.createMachine(machine);
+    scope.emit(event);
+    return encodeText(machine);
+  }
+
+  /**
+   * `machine:Deactivate` — from this transaction on, no build starts on the machine, no unit is allocated to it
+   * and no key is released to it. Returns the {@link Machine}.
+   */
+  @Transaction()
+  @Returns('string')
+  public async Deactivate(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeDeactivateMachine(parseArgument(inputJson, TX.machine.deactivate));
+    const scope = openScope(ctx, this.#peerNow);
+    const current = await scope.repository.requireMachine(input.machineId);
+    assertCanDeactivateMachine(scope.actor, current);
+    const { machine, event } = deactivateMachine(current, input, scope.now());
+    await scope.repository.updateMachine(machine);
     scope.emit(event);
     return encodeText(machine);
   }

@@ -12,6 +12,7 @@ export const KEY_TYPE = {
   build: 'build',
   part: 'part',
   nonce: 'nonce',
+  release: 'release',
   tree: 'tree',
 } as const;
 
@@ -85,6 +86,11 @@ export class LedgerKeys {
   /** `nonce~<machineId>~<nonce>`: a used StartBuild nonce, an append-only fact. */
   public nonce(machineId: string, nonce: string): string {
     return this.#stub.createCompositeKey(KEY_TYPE.nonce, [machineId, nonce]);
+  }
+
+  /** `release~<buildId>`: the content keys released to the machine of one build, written once. */
+  public release(buildId: string): string {
+    return this.#stub.createCompositeKey(KEY_TYPE.release, [buildId]);
   }
 
   /** `tree~<dsiId>~<kind>~<id…>`: index entry whose value is the primary key. */

@@ -7,6 +7,7 @@ import {
   type License,
   type LicenseBalance,
   type LicenseRevocation,
+  type KeyRelease,
   type Machine,
   type Part,
   type ProductionTerms,
@@ -245,6 +246,33 @@ export class LedgerRepository {
     const key = this.#keys.machine(machine.machineId);
     await this.#assertAbsent(key, `machine ${machine.machineId}`);
     await this.#put(key, machine, [machine.ownerMsp]);
+  }
+
+  /** Stores a changed machine (its key keeps its owner-only policy). */
+  public updateMachine(machine: Machine): Promise<void> {
+    return this.#put(this.#keys.machine(machine.machineId), machine);
+  }
+
+  // Key releases
+
+  /** The release of a build, `null` if none yet. */
+  public getRelease(buildId: string): Promise<KeyRelease | null> {
+    return this.#read<KeyRelease>(this.#keys.release(buildId));
+  }
+
+  /** @throws LedgerError NOT_FOUND. */
+  public requireRelease(buildId: string): Promise<KeyRelease> {
+    return this.#require<KeyRelease>(this.#keys.release(buildId), `key release of build ${buildId}`);
+  }
+
+  /**
+   * Stores the one release of a build; later changes would need the DSI owner's and the machine owner's peers.
+   * @throws LedgerError ALREADY_EXISTS when the build's keys were released before.
+   */
+  public async createRelease(release: KeyRelease): Promise<void> {
+    const key = this.#keys.release(release.buildId);
+    await this.#assertAbsent(key, `key release of build ${release.buildId}`);
+    await this.#put(key, release, [release.releasedByMsp, release.machineOwnerMsp]);
   }
 
   // Builds, parts, nonces

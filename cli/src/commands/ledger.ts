@@ -433,8 +433,8 @@ const licenseVerbs = [
 const machineVerbs = [
   ledgerVerb({
     path: ['machine', 'register'],
-    summary: "register a machine with its StartBuild signing key (see 'machine keygen')",
-    flags: `--id <id> --make <make> --model <model> --serial <s> --firmware <v> [--cert <name>]… --public-key <pem file> | ${dtoUsage}`,
+    summary: "register a machine with its StartBuild signing key and its decryption key (see 'machine keygen')",
+    flags: `--id <id> --make <make> --model <model> --serial <s> --firmware <v> [--cert <name>]… --public-key <pem file> --recipient-key <pem file> | ${dtoUsage}`,
     options: {
       ...dtoOptions,
       id: { type: 'string' },
@@ -444,11 +444,12 @@ const machineVerbs = [
       firmware: { type: 'string' },
       cert: { type: 'string', multiple: true },
       'public-key': { type: 'string' },
+      'recipient-key': { type: 'string' },
     },
     parse: (v) =>
       readDto<RegisterMachineInput>(
         v,
-        ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key'],
+        ['id', 'make', 'model', 'serial', 'firmware', 'cert', 'public-key', 'recipient-key'],
         decodeRegisterMachine,
         () => ({
           machineId: required(v.id, 'id'),
@@ -458,6 +459,7 @@ const machineVerbs = [
           firmware: required(v.firmware, 'firmware'),
           certifications: v.cert ?? [],
           publicKeyPem: readText(required(v['public-key'], 'public-key'), 'public-key'),
+          recipientPublicKeyPem: readText(required(v['recipient-key'], 'recipient-key'), 'recipient-key'),
         }),
       ),
     call: (l, input, e) => committed(l.machines.register(input, e)),
@@ -641,14 +643,22 @@ const traceVerbs = [
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** File names `machine keygen` writes into its `--out` directory. */
-export const MACHINE_KEY_FILES = { privateKey: 'machine.key.pem', publicKey: 'machine.pub.pem' } as const;
+export const MACHINE_KEY_FILES = {
+  privateKey: 'machine.key.pem',
+  publicKey: 'machine.pub.pem',
+  recipientPrivateKey: 'machine-recipient.key.pem',
+  recipientPublicKey: 'machine-recipient.pub.pem',
+} as const;
 
 const keygen: CliCommand = {
   path: ['machine', 'keygen'],
-  summary: "create a machine's P-256 StartBuild signing key pair (no network)",
+  summary: "create a development machine's two P-256 key pairs in software: signing and decryption (no network)",
   usage: `usage: threadseal machine keygen --out <dir>
-  writes <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI);
-  never overwrites an existing key`,
+  writes the StartBuild signing pair <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and
+  <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI), and the decryption (recipient) pair
+  <dir>/${MACHINE_KEY_FILES.recipientPrivateKey} and <dir>/${MACHINE_KEY_FILES.recipientPublicKey};
+  never overwrites an existing key. Software keys are for development only: a production machine keeps
+  both keys non-extractable in its PKCS#11 token (docs/decisions/0008)`,
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
@@ -660,22 +670,43 @@ const keygen: CliCommand = {
     const files = {
       privateKey: join(dir, MACHINE_KEY_FILES.privateKey),
       publicKey: join(dir, MACHINE_KEY_FILES.publicKey),
+      recipientPrivateKey: join(dir, MACHINE_KEY_FILES.recipientPrivateKey),
+      recipientPublicKey: join(dir, MACHINE_KEY_FILES.recipientPublicKey),
     };
     for (const file of Object.values(files)) {
       if (existsSync(file)) throw new CliError(`${file} already exists: not overwriting a machine key`, 1);
     }
-    const { privateKey, publicKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
-    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const signing = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+    const recipient = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+    const publicKeyPem = signing.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const recipientPublicKeyPem = recipient.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await mkdir(dir, { recursive: true });
-    // The private key is created owner-only from the start, never world-readable for a moment;
+    // The private keys are created owner-only from the start, never world-readable for a moment;
     // 'wx' refuses to replace a key that appeared since the check above.
-    await writeFile(files.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    for (const [file, key] of [
+      [files.privateKey, signing.privateKey],
+      [files.recipientPrivateKey, recipient.privateKey],
+    ] as const) {
+      await writeFile(file, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    }
     await writeFile(files.publicKey, publicKeyPem, { flag: 'wx' });
+    await writeFile(files.recipientPublicKey, recipientPublicKeyPem, { flag: 'wx' });
+    process.stderr.write(
+      'WARNING: software machine keys, for development only: a production machine keeps its signing and decryption keys in a PKCS#11 token\n',
+    );
     process.stdout.write(
-      `${JSON.stringify({ privateKeyFile: files.privateKey, publicKeyFile: files.publicKey, publicKeyPem }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          privateKeyFile: files.privateKey,
+          publicKeyFile: files.publicKey,
+          recipientPrivateKeyFile: files.recipientPrivateKey,
+          recipientPublicKeyFile: files.recipientPublicKey,
+          publicKeyPem,
+          recipientPublicKeyPem,
+        },
+        null,
+        2,
+      )}\n`,
     );
     return 0;
   },

@@ -14,6 +14,7 @@ import {
   type DsiTree,
   type HistoryEntry,
   type IssueLicenseInput,
+  type KeyRelease,
   type LicenseHistory,
   type LicenseTermsView,
   type LicenseView,
@@ -23,6 +24,7 @@ import {
   type PartHistory,
   type ProductionTerms,
   type RegisterDsiInput,
+  type RecordReleaseInput,
   type RegisterMachineInput,
   type ScrapBuildInput,
   type SplitLicenseInput,
@@ -128,8 +130,26 @@ export class MachineClient {
   register(input: RegisterMachineInput, options: Endorse = {}): Promise<Committed<Machine>> {
     return this.#client.submit(TX.machine.register, input, options);
   }
+  /** Deactivates a machine of the caller's org: no build starts on it and no key is released to it after. */
+  deactivate(machineId: string, reason: string, options: Endorse = {}): Promise<Committed<Machine>> {
+    return this.#client.submit(TX.machine.deactivate, { machineId, reason }, options);
+  }
   get(machineId: string): Promise<Machine> {
     return this.#client.evaluate(TX.machine.get, { machineId });
+  }
+}
+
+/** Key releases: the DSI owner's key-release service records them; the machine's agent reads its own. */
+export class ReleaseClient {
+  readonly #client: LedgerClient;
+  constructor(client: LedgerClient) {
+    this.#client = client;
+  }
+  record(input: RecordReleaseInput, options: Endorse = {}): Promise<Committed<KeyRelease>> {
+    return this.#client.submit(TX.release.record, input, options);
+  }
+  get(buildId: string): Promise<KeyRelease> {
+    return this.#client.evaluate(TX.release.get, { buildId });
   }
 }
 
@@ -232,6 +252,7 @@ export interface ThreadsealLedger {
   readonly licenses: LicenseClient;
   readonly machines: MachineClient;
   readonly builds: BuildClient;
+  readonly releases: ReleaseClient;
   readonly trace: TraceClient;
   readonly client: LedgerClient;
   close(): void;
@@ -244,6 +265,7 @@ export function threadsealLedger(client: LedgerClient): ThreadsealLedger {
     licenses: new LicenseClient(client),
     machines: new MachineClient(client),
     builds: new BuildClient(client),
+    releases: new ReleaseClient(client),
     trace: new TraceClient(client),
     client,
     close: () => {

@@ -16,6 +16,7 @@ import type { Actor } from './actor.js';
 import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
 import { allocationAvailable, requireLeafTerms } from './license-rules.js';
+import { assertMachineActive } from './machine-rules.js';
 import { canonicalDigest } from './terms-hash.js';
 import { assertNotBefore, type TxTime } from './time.js';
 
@@ -24,7 +25,7 @@ import { assertNotBefore, type TxTime } from './time.js';
  * license held by the machine's org, the operator belongs to that org, the whole chain up to the DSI owner is
  * usable now, the machine, operator and declared parameters satisfy every readable license of the chain, and
  * a unit is left. The request's signature and nonce are checked before, by the caller.
- * @throws LedgerError MODE_NOT_PERMITTED, FORBIDDEN, MACHINE_NOT_ELIGIBLE, OPERATOR_NOT_QUALIFIED,
+ * @throws LedgerError MODE_NOT_PERMITTED, MACHINE_DEACTIVATED, FORBIDDEN, MACHINE_NOT_ELIGIBLE, OPERATOR_NOT_QUALIFIED,
  * PARAMETER_OUT_OF_ENVELOPE, ALLOCATION_EXHAUSTED or any chain error of {@link assertChainUsable}.
  */
 export function startBuild(
@@ -58,6 +59,7 @@ export function startBuild(
       `license ${license.licenseId} has mode ${license.grant.mode}; only manufacturing licenses produce`,
     );
   }
+  assertMachineActive(machine);
   if (machine.ownerMsp !== license.holderMsp) {
     throw new LedgerError(
       'MACHINE_NOT_ELIGIBLE',

@@ -31,7 +31,11 @@ const MACHINE: Machine = {
   firmware: '1',
   certifications: ['nadcap-am', 'as9100'],
   publicKeyPem: '',
+  recipientPublicKeyPem: '',
+  status: 'active',
   registeredAt: '2026-01-01T00:00:00.000Z',
+  deactivatedAt: null,
+  deactivationReason: null,
 };
 const OPERATOR: Actor = {
   mspId: 'SubcontractorMSP',

@@ -50,7 +50,11 @@ const MACHINES: Machine[] = ORGS.flatMap((org) =>
     firmware: '1',
     certifications: ['nadcap-am'],
     publicKeyPem: PEM,
+    recipientPublicKeyPem: '',
+    status: 'active',
     registeredAt: '2026-01-01T00:00:00.000Z',
+    deactivatedAt: null,
+    deactivationReason: null,
   })),
 );
 const BASE_TERMS: ProductionTerms = {

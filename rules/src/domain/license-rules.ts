@@ -19,6 +19,7 @@ import { assertMachineEligible } from './eligibility.js';
 import { assertNarrows } from './narrowing.js';
 import { termsHash } from './terms-hash.js';
 import { assertNotBefore, type TxTime } from './time.js';
+import { assertMachineActive } from './machine-rules.js';
 
 /** Units of a license not yet sub-licensed or allocated. */
 export function remainingUnits(license: License, balance: LicenseBalance): number {
@@ -247,6 +248,7 @@ export function allocateUnits(
   }
   assertChainUsable(dsi, chain, now);
   requireLeafTerms(leaf);
+  assertMachineActive(machine);
   if (machine.ownerMsp !== license.holderMsp) {
     throw new LedgerError(
       'MACHINE_NOT_ELIGIBLE',

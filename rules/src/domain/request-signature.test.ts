@@ -20,7 +20,11 @@ const MACHINE: Machine = {
   firmware: '1',
   certifications: [],
   publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  recipientPublicKeyPem: '',
+  status: 'active',
   registeredAt: '',
+  deactivatedAt: null,
+  deactivationReason: null,
 };
 const REQUEST: StartBuildRequest = {
   type: START_BUILD_REQUEST_TYPE,

@@ -1,12 +1,14 @@
 import {
   LICENSE_MODES,
   LedgerError,
+  RELEASE_STANZA_TYPE,
   START_BUILD_REQUEST_TYPE,
   type AbortBuildInput,
   type AllocateInput,
   type AllocationRef,
   type BuildRef,
   type CompleteBuildInput,
+  type DeactivateMachineInput,
   type DsiTreeInput,
   type GetDsiInput,
   type IssueLicenseInput,
@@ -17,8 +19,11 @@ import {
   type ParameterValue,
   type PartRef,
   type ProductionTerms,
+  type RecordReleaseInput,
   type RegisterDsiInput,
   type RegisterMachineInput,
+  type ReleaseRef,
+  type ReleaseStanza,
   type RevokeDsiInput,
   type RevokeLicenseInput,
   type ScrapBuildInput,
@@ -323,7 +328,43 @@ export function decodeRegisterMachine(value: unknown): RegisterMachineInput {
     firmware: text(o, 'firmware', 'input', 128),
     certifications: uniqueStrings(o, 'certifications', 'input'),
     publicKeyPem: text(o, 'publicKeyPem', 'input', 4096),
+    recipientPublicKeyPem: text(o, 'recipientPublicKeyPem', 'input', 4096),
   };
+}
+
+/** Decodes {@link DeactivateMachineInput}. */
+export function decodeDeactivateMachine(value: unknown): DeactivateMachineInput {
+  const o = object(value, 'input');
+  return { machineId: id(o, 'machineId', 'input'), reason: text(o, 'reason', 'input', 1024) };
+}
+
+/** A release stanza's encapsulated key is one uncompressed P-256 point: 65 bytes, 88 base64 characters. */
+const ENC_BASE64_LENGTH = 88;
+/** At most 10 000 files per DSI (docs/container-format.md): 32 bytes each plus the 16-byte tag. */
+const WRAPPED_KEYS_BASE64_MAX = Math.ceil((32 * 10_000 + 16) / 3) * 4;
+
+function releaseStanza(value: unknown, path: string): ReleaseStanza {
+  const o = object(value, path);
+  if (o['type'] !== RELEASE_STANZA_TYPE) invalid(`${path}.type`, JSON.stringify(RELEASE_STANZA_TYPE), o['type']);
+  const enc = base64(o, 'enc', path, ENC_BASE64_LENGTH, 'an uncompressed P-256 point');
+  if (enc.length !== ENC_BASE64_LENGTH) invalid(`${path}.enc`, 'an uncompressed P-256 point (65 bytes)', enc);
+  return {
+    type: RELEASE_STANZA_TYPE,
+    keyId: hex64(o, 'keyId', path),
+    enc,
+    wrappedKeys: base64(o, 'wrappedKeys', path, WRAPPED_KEYS_BASE64_MAX, 'the sealed content keys'),
+  };
+}
+
+/** Decodes {@link RecordReleaseInput}. */
+export function decodeRecordRelease(value: unknown): RecordReleaseInput {
+  const o = object(value, 'input');
+  return { buildId: id(o, 'buildId', 'input'), stanza: releaseStanza(o['stanza'], 'input.stanza') };
+}
+
+/** Decodes {@link ReleaseRef}. */
+export function decodeReleaseRef(value: unknown): ReleaseRef {
+  return { buildId: id(object(value, 'input'), 'buildId', 'input') };
 }
 
 /** Decodes {@link MachineRef}. */

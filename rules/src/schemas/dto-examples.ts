@@ -1,10 +1,12 @@
 import {
+  RELEASE_STANZA_TYPE,
   START_BUILD_REQUEST_TYPE,
   type AbortBuildInput,
   type AllocateInput,
   type AllocationRef,
   type BuildRef,
   type CompleteBuildInput,
+  type DeactivateMachineInput,
   type DsiTreeInput,
   type GetDsiInput,
   type IssueLicenseInput,
@@ -13,8 +15,10 @@ import {
   type MachineRef,
   type PartRef,
   type ProductionTerms,
+  type RecordReleaseInput,
   type RegisterDsiInput,
   type RegisterMachineInput,
+  type ReleaseRef,
   type RevokeDsiInput,
   type RevokeLicenseInput,
   type ScrapBuildInput,
@@ -114,7 +118,13 @@ export const DTO_EXAMPLES = {
       'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKHSV/U+NuFkj10GEh00/EnbK9t4A\n' +
       '4GL9ZYPKLs9ERz2Wy82+BrvaWPLSWIty6EVemvEgxKwBA0Tv+hj1b7n9MQ==\n' +
       '-----END PUBLIC KEY-----\n',
+    recipientPublicKeyPem:
+      '-----BEGIN PUBLIC KEY-----\n' +
+      'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9kDYCKH60F/7u6/IADvXiXTknMRl\n' +
+      'D+wQCY+j9Z3BQQzgasiDLfpVWnMGgaunYlZOGZFfexsdkbtRJ29gP4jUaw==\n' +
+      '-----END PUBLIC KEY-----\n',
   } satisfies RegisterMachineInput,
+  DeactivateMachineInput: { machineId, reason: 'controller replaced' } satisfies DeactivateMachineInput,
   MachineRef: { machineId } satisfies MachineRef,
   StartBuildInput: {
     request: {
@@ -140,6 +150,16 @@ export const DTO_EXAMPLES = {
     requestCredit: true,
   } satisfies ScrapBuildInput,
   BuildRef: { buildId } satisfies BuildRef,
+  RecordReleaseInput: {
+    buildId,
+    stanza: {
+      type: RELEASE_STANZA_TYPE,
+      keyId: '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881',
+      enc: 'BMGXoF+sTB4XLHyHfneHAaB2kbw+sFcbGPF0QeRqs4N0ne2NhAZbZ3QQVaZKLVx20fNPm/LEr22kWScXfZWyrZ0=',
+      wrappedKeys: 'tOhkbLYY2FcBD68gHU6yvQPKA+j9LG0NRcCnE8gszMWfSmnx/5fVMUOJ7zKoPHjW',
+    },
+  } satisfies RecordReleaseInput,
+  ReleaseRef: { buildId } satisfies ReleaseRef,
   PartRef: { partId: 'HSG-2210-B-0001' } satisfies PartRef,
   AllocationRef: { licenseId, machineId } satisfies AllocationRef,
 } as const;

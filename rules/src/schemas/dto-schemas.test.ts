@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { completeBuild, startBuild } from '../domain/build-rules.js';
 import { registerDsi } from '../domain/dsi-rules.js';
 import { allocateUnits, issueLicense } from '../domain/license-rules.js';
-import { registerMachine } from '../domain/machine-rules.js';
+import { recipientKeyId, registerMachine } from '../domain/machine-rules.js';
+import { recordRelease } from '../domain/release-rules.js';
 import { txTime } from '../domain/time.js';
 import {
   decodeAbortBuild,
@@ -16,6 +17,9 @@ import {
   decodeIssueLicense,
   decodeLicenseRef,
   decodeMachineRef,
+  decodeDeactivateMachine,
+  decodeRecordRelease,
+  decodeReleaseRef,
   decodePartRef,
   decodeProductionTerms,
   decodeRegisterDsi,
@@ -48,6 +52,9 @@ const DECODERS: Record<InputName, (value: unknown) => unknown> = {
   LicenseRef: decodeLicenseRef,
   RegisterMachineInput: decodeRegisterMachine,
   MachineRef: decodeMachineRef,
+  DeactivateMachineInput: decodeDeactivateMachine,
+  RecordReleaseInput: decodeRecordRelease,
+  ReleaseRef: decodeReleaseRef,
   StartBuildInput: decodeStartBuild,
   CompleteBuildInput: decodeCompleteBuild,
   AbortBuildInput: decodeAbortBuild,
@@ -262,6 +269,18 @@ function ruleOutputs(): Record<keyof typeof OUTPUT_SCHEMAS, unknown> {
     qualifications: [],
   };
   const started = startBuild(dsi, chain, allocation, machine, operator, request, now, 'tx-start');
+  const released = recordRelease(
+    dsi,
+    chain,
+    started.build,
+    machine,
+    { mspId: dsi.ownerMsp, id: 'x509::CN=key-release', role: 'key-release', qualifications: [] },
+    {
+      buildId: started.build.buildId,
+      stanza: { ...DTO_EXAMPLES.RecordReleaseInput.stanza, keyId: recipientKeyId(machine) },
+    },
+    now,
+  );
   const completed = completeBuild(
     started.build,
     { ...DTO_EXAMPLES.CompleteBuildInput, buildId: started.build.buildId },
@@ -274,13 +293,23 @@ function ruleOutputs(): Record<keyof typeof OUTPUT_SCHEMAS, unknown> {
     Machine: machine,
     Build: completed.build,
     Part: completed.part,
+    KeyRelease: released.release,
   };
 }
 
 describe('DTO JSON Schemas', () => {
   it('are draft 2020-12 schemas that compile in strict mode, one per input DTO and main output', () => {
     expect(Object.keys(DTO_SCHEMAS).sort()).to.deep.equal(
-      [...Object.keys(INPUT_SCHEMAS), 'Allocation', 'Build', 'Dsi', 'License', 'Machine', 'Part'].sort(),
+      [
+        ...Object.keys(INPUT_SCHEMAS),
+        'Allocation',
+        'Build',
+        'Dsi',
+        'KeyRelease',
+        'License',
+        'Machine',
+        'Part',
+      ].sort(),
     );
     for (const schema of Object.values(DTO_SCHEMAS))
       expect(schema.$schema).to.equal('https://json-schema.org/draft/2020-12/schema');

@@ -1,4 +1,4 @@
-import { LICENSE_MODES, START_BUILD_REQUEST_TYPE } from '@threadseal/ledger-model';
+import { LICENSE_MODES, RELEASE_STANZA_TYPE, START_BUILD_REQUEST_TYPE } from '@threadseal/ledger-model';
 import { DTO_EXAMPLES } from './dto-examples.js';
 
 /*
@@ -77,6 +77,17 @@ const parameterBound = {
       },
     },
   ],
+} as const;
+
+const releaseStanza = {
+  type: 'object',
+  required: ['type', 'keyId', 'enc', 'wrappedKeys'],
+  properties: {
+    type: { const: RELEASE_STANZA_TYPE },
+    keyId: hex64,
+    enc: { type: 'string', minLength: 88, maxLength: 88, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+    wrappedKeys: { type: 'string', minLength: 1, maxLength: 426688, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+  },
 } as const;
 
 const productionTerms = {
@@ -270,9 +281,26 @@ export const INPUT_SCHEMAS = {
       firmware: text(128),
       certifications: uniqueStrings,
       publicKeyPem: text(4096),
+      recipientPublicKeyPem: text(4096),
     },
-    ['machineId', 'make', 'model', 'serial', 'firmware', 'certifications', 'publicKeyPem'],
+    [
+      'machineId',
+      'make',
+      'model',
+      'serial',
+      'firmware',
+      'certifications',
+      'publicKeyPem',
+      'recipientPublicKeyPem',
+    ],
     DTO_EXAMPLES.RegisterMachineInput,
+  ),
+  DeactivateMachineInput: input(
+    'DeactivateMachineInput',
+    'Input of machine:Deactivate (the owner org’s machine-admin): no build starts on it and no key is released to it from then on.',
+    { machineId: id, reason: text(1024) },
+    ['machineId', 'reason'],
+    DTO_EXAMPLES.DeactivateMachineInput,
   ),
   MachineRef: input(
     'MachineRef',
@@ -313,6 +341,20 @@ export const INPUT_SCHEMAS = {
     DTO_EXAMPLES.ScrapBuildInput,
   ),
   BuildRef: input('BuildRef', 'Input of build:Get.', { buildId: id }, ['buildId'], DTO_EXAMPLES.BuildRef),
+  RecordReleaseInput: input(
+    'RecordReleaseInput',
+    'Input of release:Record (the DSI owner’s key-release service): the content keys sealed to the machine of a running build.',
+    { buildId: id, stanza: releaseStanza },
+    ['buildId', 'stanza'],
+    DTO_EXAMPLES.RecordReleaseInput,
+  ),
+  ReleaseRef: input(
+    'ReleaseRef',
+    'Input of release:Get.',
+    { buildId: id },
+    ['buildId'],
+    DTO_EXAMPLES.ReleaseRef,
+  ),
   PartRef: input(
     'PartRef',
     'Input of trace:GetPart and trace:GetPartHistory.',
@@ -384,7 +426,11 @@ export const OUTPUT_SCHEMAS = {
     firmware: { type: 'string' },
     certifications: strings,
     publicKeyPem: { type: 'string' },
+    recipientPublicKeyPem: { type: 'string' },
+    status: { enum: ['active', 'deactivated'] },
     registeredAt: instant,
+    deactivatedAt: nullable(instant),
+    deactivationReason: nullable({ type: 'string' }),
   }),
   Build: output('Build', 'One build; its id is the StartBuild transaction id.', {
     buildId: { type: 'string' },
@@ -416,6 +462,17 @@ export const OUTPUT_SCHEMAS = {
     producerMsp: { type: 'string' },
     processRecordDigest: hex64,
     producedAt: instant,
+  }),
+  KeyRelease: output('KeyRelease', 'The content keys of a DSI released to the machine of one build.', {
+    buildId: { type: 'string' },
+    dsiId: hex64,
+    licenseId: { type: 'string' },
+    machineId: { type: 'string' },
+    machineOwnerMsp: { type: 'string' },
+    stanza: releaseStanza,
+    releasedByMsp: { type: 'string' },
+    releasedBy: { type: 'string' },
+    releasedAt: instant,
   }),
 } as const;
 

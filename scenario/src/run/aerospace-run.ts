@@ -125,6 +125,7 @@ export async function runAerospaceScenario(
         firmware: '4.2.1',
         certifications: [...m.certifications],
         publicKeyPem: m.publicKeyPem,
+        recipientPublicKeyPem: m.recipientPublicKeyPem,
       }),
     ),
   );

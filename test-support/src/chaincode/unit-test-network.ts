@@ -151,6 +151,9 @@ export class UnitTestNetwork {
 export class UnitTestMachine {
   public readonly machineId: string;
   public readonly publicKeyPem: string;
+  public readonly recipientPublicKeyPem: string;
+  /** The machine's decryption key: what opens the content keys released to it. */
+  public readonly recipientKey: KeyObject;
   readonly #privateKey: KeyObject;
   #nonce = 0;
 
@@ -159,13 +162,20 @@ export class UnitTestMachine {
     this.machineId = machineId;
     this.#privateKey = key.privateKey;
     this.publicKeyPem = key.publicKeyPem;
+    this.recipientPublicKeyPem = key.recipientPublicKeyPem;
+    this.recipientKey = key.recipientKey;
   }
 
   /** The `machine:Register` input for this machine: its id and public key with the registry details given. */
   public registration(
-    details: Omit<RegisterMachineInput, 'machineId' | 'publicKeyPem'>,
+    details: Omit<RegisterMachineInput, 'machineId' | 'publicKeyPem' | 'recipientPublicKeyPem'>,
   ): RegisterMachineInput {
-    return { machineId: this.machineId, ...details, publicKeyPem: this.publicKeyPem };
+    return {
+      machineId: this.machineId,
+      ...details,
+      publicKeyPem: this.publicKeyPem,
+      recipientPublicKeyPem: this.recipientPublicKeyPem,
+    };
   }
 
   /** A signed request (the ledger client's `signStartBuild`) with a fresh, readable nonce. */

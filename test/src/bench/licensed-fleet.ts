@@ -71,6 +71,7 @@ export async function setUpLicensedFleet(sessions: LedgerSessions, spec: FleetSp
         firmware: '1',
         certifications: [],
         publicKeyPem: m.publicKeyPem,
+        recipientPublicKeyPem: m.recipientPublicKeyPem,
       }),
     ),
   );

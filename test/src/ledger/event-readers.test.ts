@@ -109,6 +109,7 @@ describe('event readers resume from a file checkpoint with no gap and no duplica
           firmware: '1.0',
           certifications: ['nadcap-am'],
           publicKeyPem: m.publicKeyPem,
+          recipientPublicKeyPem: m.recipientPublicKeyPem,
         });
         startBlock ??= c.blockNumber;
         registered.push({ transactionId: c.transactionId, machineId: m.machineId });

@@ -62,6 +62,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
       firmware: '1.0',
       certifications,
       publicKeyPem: m.publicKeyPem,
+      recipientPublicKeyPem: m.recipientPublicKeyPem,
     });
     machines.push(m);
     return m;

@@ -78,6 +78,7 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
           firmware: '1.0',
           certifications: [],
           publicKeyPem: m.publicKeyPem,
+          recipientPublicKeyPem: m.recipientPublicKeyPem,
         }),
       ),
     );
