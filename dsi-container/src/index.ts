@@ -28,7 +28,8 @@ export {
 } from './container/protect';
 export { inspect, dsiId, type DsiInspection } from './container/inspect';
 export { verify, type ExpectedSigner, type VerifyOptions, type VerifiedDsi } from './container/verify';
-export { open, type OpenedDsi, type OpenedFile } from './container/open';
+export { open, type OpenedDsi, type OpenedFile, type OpenOptions, type ReleasedKeys } from './container/open';
+export { releaseKeys } from './container/release';
 export { addRecipients, type RewrappedDsi } from './container/add-recipients';
 export { dsiIdOfManifest } from './container/layout';
 export { registrationOf, type DsiRegistration } from './container/registration';

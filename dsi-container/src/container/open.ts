@@ -1,5 +1,7 @@
 /** open(): verify, then unwrap, then decrypt — plaintext only ever in memory. */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { RELEASE_STANZA_TYPE, type ReleaseStanza } from '@threadseal/ledger-model';
 import { DsiError, atBoundary } from '../errors';
 import { AEAD, openBase } from '../crypto/hpke';
 import { keyCommitment, openName, payloadKey } from '../crypto/key-schedule';
@@ -30,16 +32,49 @@ export interface OpenedFile {
   stream(): Readable;
 }
 
+/** What `open` takes besides the verification options. */
+export interface OpenOptions extends VerifyOptions {
+  /**
+   * Open with the keys released to one build (a machine's agent) instead of a recipient stanza of the
+   * container's header: `key` is then the machine's decryption key.
+   */
+  readonly release?: ReleasedKeys;
+}
+
 /** An opened DSI. Call `close()` when done to release the input (and delete any spool). */
 export interface OpenedDsi extends VerifiedDsi {
   readonly files: readonly OpenedFile[];
   close(): Promise<void>;
 }
 
+/** HPKE info and aad of a stanza: what it is bound to. */
+interface WrapContext {
+  readonly info: Buffer;
+  readonly aad: Buffer;
+  /** For messages: "DSI <id>" or "build <id> of DSI <id>". */
+  readonly boundTo: string;
+}
+
 /** The wrap's HPKE info and aad: both bind the stanza to one DSI id. */
-export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
+export function wrapContext(dsiId: string): WrapContext {
   const id = Buffer.from(dsiId, 'hex');
-  return { info: Buffer.concat([Buffer.from(LABEL.wrapInfo), id]), aad: id };
+  return { info: Buffer.concat([Buffer.from(LABEL.wrapInfo), id]), aad: id, boundTo: `DSI ${dsiId}` };
+}
+
+/**
+ * A release's HPKE info and aad: both bind it to one DSI id and one build id (its SHA-256, so the
+ * context has a fixed length whatever the id), so a release for one build opens for no other.
+ */
+export function releaseContext(dsiId: string, buildId: string): WrapContext {
+  const bound = Buffer.concat([
+    Buffer.from(dsiId, 'hex'),
+    createHash('sha256').update(buildId, 'utf8').digest(),
+  ]);
+  return {
+    info: Buffer.concat([Buffer.from(LABEL.releaseInfo), bound]),
+    aad: bound,
+    boundTo: `build ${buildId} of DSI ${dsiId}`,
+  };
 }
 
 /**
@@ -47,13 +82,13 @@ export function wrapContext(dsiId: string): { info: Buffer; aad: Buffer } {
  * would raise is returned instead, so the caller can try another stanza of the same key id.
  */
 async function unwrapStanza(
-  stanza: RecipientStanza,
+  stanza: Pick<RecipientStanza, 'keyId' | 'enc' | 'wrappedKeys'>,
   manifest: Manifest,
-  dsiId: string,
+  context: WrapContext,
   key: RecipientKey,
 ): Promise<Buffer[] | DsiError> {
   const id = stanza.keyId;
-  const { info, aad } = wrapContext(dsiId);
+  const { info, aad } = context;
   const plain = await openBase(
     AEAD.aes256gcm,
     (peer) => key.deriveSharedSecret(peer),
@@ -64,9 +99,11 @@ async function unwrapStanza(
     stanza.wrappedKeys,
   );
   if (!plain)
-    return new DsiError('WRAP_MISMATCH', `recipient stanza for key ${id} does not decrypt for DSI ${dsiId}`, {
-      keyId: id,
-    });
+    return new DsiError(
+      'WRAP_MISMATCH',
+      `recipient stanza for key ${id} does not decrypt for ${context.boundTo}`,
+      { keyId: id },
+    );
   const keys = manifest.files.map((_, i) => plain.subarray(32 * i, 32 * (i + 1)));
   const bad = keys.findIndex((k, i) => keyCommitment(k) !== manifest.files[i]?.keyCommitment);
   if (bad >= 0) {
@@ -102,11 +139,53 @@ export async function unwrapFileKeys(
     );
   let first: DsiError | undefined;
   for (const stanza of stanzas) {
-    const r = await unwrapStanza(stanza, manifest, dsiId, key);
+    const r = await unwrapStanza(stanza, manifest, wrapContext(dsiId), key);
     if (!(r instanceof DsiError)) return r;
     first ??= r;
   }
   throw first as DsiError;
+}
+
+/** The content keys released to one build, as the ledger's `release:Get` returns them. */
+export interface ReleasedKeys {
+  readonly buildId: string;
+  readonly stanza: ReleaseStanza;
+}
+
+/**
+ * Opens the content keys a key-release service sealed to `key` for one build, checking each against the
+ * signed commitment. @throws DsiError NOT_A_RECIPIENT (sealed to another key) | WRAP_MISMATCH
+ */
+export async function unwrapReleasedKeys(
+  released: ReleasedKeys,
+  manifest: Manifest,
+  dsiId: string,
+  key: RecipientKey,
+): Promise<Buffer[]> {
+  const id = keyId(key.publicKey);
+  const { stanza } = released;
+  if (stanza.type !== RELEASE_STANZA_TYPE || stanza.keyId !== id)
+    throw new DsiError(
+      'NOT_A_RECIPIENT',
+      `the release of build ${released.buildId} is sealed to key ${stanza.keyId}, not to ${id}`,
+      { keyId: id },
+    );
+  const enc = Buffer.from(stanza.enc, 'base64');
+  const wrappedKeys = Buffer.from(stanza.wrappedKeys, 'base64');
+  if (enc.length !== 65 || wrappedKeys.length !== 32 * manifest.files.length + 16)
+    throw new DsiError(
+      'WRAP_MISMATCH',
+      `the release of build ${released.buildId} has the wrong size for ${manifest.files.length} file keys`,
+      { keyId: id },
+    );
+  const r = await unwrapStanza(
+    { keyId: id, enc, wrappedKeys },
+    manifest,
+    releaseContext(dsiId, released.buildId),
+    key,
+  );
+  if (r instanceof DsiError) throw r;
+  return r;
 }
 
 function fileNames(manifest: Manifest, keys: readonly Buffer[]): string[] {
@@ -183,14 +262,16 @@ function decryptStream(
 export async function open(
   source: ContainerSource,
   key: RecipientKey,
-  options: VerifyOptions,
+  options: OpenOptions,
 ): Promise<OpenedDsi> {
   return atBoundary('open', async () => {
     const ra = await openSource(source, options.tmpDir);
     try {
       const parsed = await parseContainer(ra);
       const verified = await verifyParsed(ra, parsed, options);
-      const keys = await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
+      const keys = options.release
+        ? await unwrapReleasedKeys(options.release, verified.manifest, verified.dsiId, key)
+        : await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
       const names = fileNames(verified.manifest, keys);
       const files = parsed.files.map((file, i): OpenedFile => {
         const name = names[i] as string;

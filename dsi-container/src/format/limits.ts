@@ -45,6 +45,7 @@ export const LABEL = {
   nameKey: 'threadseal-dsi/1 name key',
   fileDigest: 'threadseal-dsi/1 file digest',
   wrapInfo: 'threadseal-dsi/1 wrap',
+  releaseInfo: 'threadseal-dsi/1 release',
 } as const;
 
 /** DSSE payload type of the manifest. */
