@@ -27,13 +27,32 @@ export const LAYERS = {
     may: ['ledger-model', 'rules', 'dsi-container', 'ledger-client', 'gcode', 'network', 'scenario'],
   },
   tools: {
-    workspaces: ['network', 'scenario', 'test-support', 'test'],
+    workspaces: ['network', 'scenario', 'test-support'],
     may: [
       'ledger-model',
       'rules',
       'dsi-container',
       'ledger-client',
       'gcode',
+      'network',
+      'scenario',
+      'test-support',
+    ],
+  },
+  // The integration suites and benchmarks drive the apps through their public entry points, never the chaincode.
+  suites: {
+    workspaces: ['test'],
+    may: [
+      'ledger-model',
+      'rules',
+      'dsi-container',
+      'ledger-client',
+      'gcode',
+      'cli',
+      'enforce-agent',
+      'gateway',
+      'key-release',
+      'auditor',
       'network',
       'scenario',
       'test-support',
