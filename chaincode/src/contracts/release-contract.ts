@@ -32,7 +32,15 @@ export class ReleaseContract extends Contract {
     assertCanReleaseKeys(scope.actor, dsi);
     const machine = await scope.repository.requireMachine(build.machineId);
     const chain = await scope.repository.loadChain(build.licenseId, scope.transientTerms);
-    const { release, event } = recordRelease(dsi, chain, build, machine, scope.actor, input, scope.checkedNow());
+    const { release, event } = recordRelease(
+      dsi,
+      chain,
+      build,
+      machine,
+      scope.actor,
+      input,
+      scope.checkedNow(),
+    );
     await scope.repository.createRelease(release);
     scope.emit(event);
     return encodeText(release);

@@ -96,7 +96,11 @@ describe('ReleaseContract and machine deactivation (unit test over the in-memory
 
   it('releases nothing to a finished build', async () => {
     await shops.net.submit(USERS.subOperator, TX.build.abort, { buildId: build.buildId, reason: 'jam' });
-    await unchanged(release(), 'BUILD_NOT_RUNNING', /build \S+ is aborted: keys are released only to a running build/);
+    await unchanged(
+      release(),
+      'BUILD_NOT_RUNNING',
+      /build \S+ is aborted: keys are released only to a running build/,
+    );
   });
 
   it('releases nothing once a license of the chain is revoked', async () => {

@@ -433,7 +433,8 @@ const licenseVerbs = [
 const machineVerbs = [
   ledgerVerb({
     path: ['machine', 'register'],
-    summary: "register a machine with its StartBuild signing key and its decryption key (see 'machine keygen')",
+    summary:
+      "register a machine with its StartBuild signing key and its decryption key (see 'machine keygen')",
     flags: `--id <id> --make <make> --model <model> --serial <s> --firmware <v> [--cert <name>]… --public-key <pem file> --recipient-key <pem file> | ${dtoUsage}`,
     options: {
       ...dtoOptions,
@@ -652,7 +653,8 @@ export const MACHINE_KEY_FILES = {
 
 const keygen: CliCommand = {
   path: ['machine', 'keygen'],
-  summary: "create a development machine's two P-256 key pairs in software: signing and decryption (no network)",
+  summary:
+    "create a development machine's two P-256 key pairs in software: signing and decryption (no network)",
   usage: `usage: threadseal machine keygen --out <dir>
   writes the StartBuild signing pair <dir>/${MACHINE_KEY_FILES.privateKey} (PKCS#8, mode 600) and
   <dir>/${MACHINE_KEY_FILES.publicKey} (SPKI), and the decryption (recipient) pair

@@ -345,7 +345,8 @@ const WRAPPED_KEYS_BASE64_MAX = Math.ceil((32 * 10_000 + 16) / 3) * 4;
 
 function releaseStanza(value: unknown, path: string): ReleaseStanza {
   const o = object(value, path);
-  if (o['type'] !== RELEASE_STANZA_TYPE) invalid(`${path}.type`, JSON.stringify(RELEASE_STANZA_TYPE), o['type']);
+  if (o['type'] !== RELEASE_STANZA_TYPE)
+    invalid(`${path}.type`, JSON.stringify(RELEASE_STANZA_TYPE), o['type']);
   const enc = base64(o, 'enc', path, ENC_BASE64_LENGTH, 'an uncompressed P-256 point');
   if (enc.length !== ENC_BASE64_LENGTH) invalid(`${path}.enc`, 'an uncompressed P-256 point (65 bytes)', enc);
   return {
