@@ -12,6 +12,8 @@ export const SOFTHSM_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
 export interface DevelopmentToken {
   readonly token: Pkcs11Token;
   readonly keyLabel: string;
+  /** The token's private folder (mode 700): a place for the service's other files too. */
+  readonly dir: string;
   /** Logs out, closes the module and deletes the token's files. */
   close(): void;
 }
@@ -48,6 +50,7 @@ export function openDevelopmentToken(parentDir: string, keyLabel = 'key-release'
   return {
     token,
     keyLabel,
+    dir,
     close: () => {
       token.close();
       rmSync(dir, { recursive: true, force: true });

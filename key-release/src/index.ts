@@ -11,3 +11,8 @@ export {
   type ReleaseLogEntry,
 } from './key-release-service';
 export { openDevelopmentToken, SOFTHSM_LIBRARY, type DevelopmentToken } from './development-token';
+export {
+  startDevelopmentKeyRelease,
+  type DevelopmentKeyReleaseOptions,
+  type RunningKeyRelease,
+} from './development-service';

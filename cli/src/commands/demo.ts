@@ -2,12 +2,16 @@ import { parseArgs } from 'node:util';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { blockCensus, openLedgerConnection, runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { startDevelopmentKeyRelease } from '@threadseal/key-release';
 import {
   closeScenarioUsers,
-  openInMemory,
+  demoDsiStore,
+  openReleased,
   openScenarioUsers,
   protectDemoTdp,
   runAerospaceScenario,
+  waitForRelease,
 } from '@threadseal/scenario/run';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
@@ -45,36 +49,70 @@ const demo: CliCommand = {
       `chaincode sees ${report.readBackBy} as ${report.identity.mspId} with CA attributes ${JSON.stringify(report.identity.attributes)}`,
     );
 
-    out('\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity');
-    const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'));
-    out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
-    out(`  → ${dsi.file}`);
-    out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
-
     out(
-      '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
+      "\n== key release: the OEM's key-release service starts, its unwrap key in a PKCS#11 token (SoftHSM2, development)",
     );
+    const oemOrg = network.plan.orgs.find((o) => o.name === 'oem');
+    if (!oemOrg) throw new ThreadsealError('INVALID_ARGUMENT', 'the network has no oem org');
+    mkdirSync(demoDsiStore(network), { recursive: true, mode: 0o700 });
+    const keyRelease = await startDevelopmentKeyRelease({
+      profileFile: network.connectionFile,
+      org: 'oem',
+      user: 'key-release',
+      storeDir: demoDsiStore(network),
+      workDir: demoDsiStore(network),
+      trustedRoots: [readFileSync(oemOrg.caCert, 'utf8')],
+      log: () => undefined,
+    });
     const users = openScenarioUsers(network.connectionFile);
     try {
+      out(
+        '\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity, for its key-release service only',
+      );
+      const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'), [
+        keyRelease.recipientPublicKey,
+      ]);
+      out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
+      out(`  → ${dsi.file}`);
+      out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
+
+      out(
+        '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
+      );
       const started = Date.now();
-      const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register);
+      let opened = 0;
+      let mismatched = 0;
+      const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register, {
+        // Each machine gets the keys of its build from the ledger once the StartBuild committed, and opens the
+        // DSI in memory with them and its own decryption key.
+        onBuildStarted: async ({ buildId, machine, operator }) => {
+          const release = await waitForRelease(operator, buildId);
+          const result = await openReleased(dsi, machine, release);
+          if (result.allMatch) opened++;
+          else mismatched++;
+        },
+      });
       out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
       for (const o of scenario.overAllocation)
         out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
       out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const released = keyRelease.decisions.filter((d) => d.outcome === 'released').length;
+      out(
+        `  the key-release service released the keys of ${released} builds, each to its own machine only; ` +
+          `${opened} machines opened the DSI in memory with them (${mismatched} mismatches)`,
+      );
+      if (mismatched > 0 || opened !== scenario.partsBuilt) {
+        throw new ThreadsealError(
+          'CORRUPT_STATE',
+          'a machine could not open the DSI with the keys released to it',
+        );
+      }
       out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
       out(formatTree(scenario.tree));
-      const opened = await openInMemory(network, dsi, 'subcontractor');
-      out(
-        `\n== the subcontractor's operator opens the DSI in memory (verify, then decrypt): ${opened.files} files, ${opened.bytes} bytes, ` +
-          (opened.allMatch ? 'identical to the originals' : 'MISMATCH'),
-      );
-      if (!opened.allMatch) {
-        throw new ThreadsealError('CORRUPT_STATE', 'the opened DSI does not match the protected files');
-      }
       await reportBlocks(network.connectionFile, heightBefore, out);
     } finally {
       closeScenarioUsers(users);
+      await keyRelease.stop();
     }
     out(`\n== where things are\n${describeEndpoints(network)}`);
     out('\nthe network keeps running: `npx threadseal network status | logs | down | reset`');

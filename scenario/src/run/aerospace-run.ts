@@ -42,6 +42,23 @@ export interface ScenarioReport {
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 const DAY = 86_400_000;
 
+/** A build the scenario started (committed VALID), before it completes. */
+export interface StartedBuild {
+  readonly buildId: string;
+  readonly machine: MachineKey;
+  /** The machine's operator's connection. */
+  readonly operator: ThreadsealLedger;
+}
+
+/** What a caller can do at points of the scenario. */
+export interface ScenarioHooks {
+  /**
+   * Awaited after each StartBuild commits and before the build completes: where a machine receives its
+   * released keys and opens the DSI (the demo and the integration test).
+   */
+  readonly onBuildStarted?: (build: StartedBuild) => Promise<void>;
+}
+
 /** Connections as the users of the reference network that the scenario needs. */
 export interface ScenarioUsers {
   readonly oemAdmin: ThreadsealLedger;
@@ -86,6 +103,7 @@ export async function runAerospaceScenario(
   users: ScenarioUsers,
   log: (line: string) => void = () => undefined,
   register: RegisterDsiInput,
+  hooks: ScenarioHooks = {},
 ): Promise<ScenarioReport> {
   const runId = randomBytes(4).toString('hex');
   const now = Date.now();
@@ -183,6 +201,7 @@ export async function runAerospaceScenario(
             m.privateKey,
           ),
         );
+        await hooks.onBuildStarted?.({ buildId: started.value.buildId, machine: m, operator });
         await operator.builds.complete({
           buildId: started.value.buildId,
           partId: `SN-${m.machineId}-${i}`,

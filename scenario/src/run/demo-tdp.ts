@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   mediaTypeFor,
@@ -11,7 +11,15 @@ import {
   type ProtectFile,
 } from '@threadseal/dsi-container';
 import { identityFiles, type FabricNetwork } from '@threadseal/network';
-import { ThreadsealError, type FileDigest, type RegisterDsiInput } from '@threadseal/ledger-model';
+import type { ThreadsealLedger } from '@threadseal/ledger-client';
+import {
+  LedgerError,
+  ThreadsealError,
+  type FileDigest,
+  type KeyRelease,
+  type RegisterDsiInput,
+} from '@threadseal/ledger-model';
+import type { MachineKey } from '../machine-key';
 
 /** The real corpus TDP when the shared corpus is beside the repository. */
 const CORPUS_FILES = ['additive/wormdrive.step', 'additive/wormdrive.3mf', 'additive/hook_plate_1.gcode'];
@@ -71,29 +79,36 @@ function tdpFiles(repoRoot: string): { files: { name: string; bytes: Buffer }[];
   };
 }
 
+/** The folder the OEM keeps its containers in, `<dsiId>.dsi` each (what its key-release service reads). */
+export function demoDsiStore(network: FabricNetwork): string {
+  return join(network.plan.stateDir, 'dsi');
+}
+
 /**
- * The OEM's ip-admin seals the TDP with its Fabric CA identity (signature) for the contract manufacturer's
- * and the subcontractor's operators (recipients); the DSI id that goes on the ledger is the digest of the
- * signed manifest, and the registered file digests are ciphertext digests (no plaintext hashes leave).
+ * The OEM's ip-admin seals the TDP with its Fabric CA identity (signature) for `recipients` only — the OEM's
+ * key-release service (docs/decisions/0008): no licensee holds a content key at rest. The DSI id that goes on
+ * the ledger is the digest of the signed manifest, and the registered file digests are ciphertext digests (no
+ * plaintext hashes leave). The container is kept as `<store>/<dsiId>.dsi`.
  */
-export async function protectDemoTdp(network: FabricNetwork, runId: string): Promise<DemoDsi> {
+export async function protectDemoTdp(
+  network: FabricNetwork,
+  runId: string,
+  recipients: readonly KeyObject[],
+): Promise<DemoDsi> {
   const { plan } = network;
   const oem = plan.orgs.find((o) => o.name === 'oem');
   if (!oem) throw new ThreadsealError('INVALID_ARGUMENT', 'the network has no oem org');
   const signerFiles = identityFiles(network.userDir('oem', 'ip-admin'));
   const certPem = readFileSync(signerFiles.cert);
-  const recipients = ['manufacturer', 'subcontractor'].map((org) =>
-    readFileSync(identityFiles(network.userDir(org, 'operator')).cert),
-  );
   const { files, source } = tdpFiles(plan.repoRoot);
   const protectFiles: ProtectFile[] = files.map((f) => ({
     name: f.name,
     source: f.bytes,
     mediaType: mediaTypeFor(f.name),
   }));
-  const dir = join(plan.stateDir, 'dsi');
+  const dir = demoDsiStore(network);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `wormdrive-${runId}.dsi`);
+  const staging = join(dir, `wormdrive-${runId}.dsi.partial`);
   const sealed = await protectToFile(
     {
       files: protectFiles,
@@ -104,8 +119,10 @@ export async function protectDemoTdp(network: FabricNetwork, runId: string): Pro
       revision: 'A',
       mspId: oem.mspId,
     },
-    file,
+    staging,
   );
+  const file = join(dir, `${sealed.dsiId}.dsi`);
+  renameSync(staging, file);
   const register: RegisterDsiInput = await registrationOf(file);
   return {
     file,
@@ -121,14 +138,38 @@ export async function protectDemoTdp(network: FabricNetwork, runId: string): Pro
   };
 }
 
-/** Opens the DSI in memory as an org's operator: verify first, then decrypt; returns what came out. */
-export async function openInMemory(
-  network: FabricNetwork,
+/**
+ * Waits until the keys of `buildId` are released on the ledger (the OEM's key-release service follows the
+ * committed StartBuild), reading through the machine operator's own peer.
+ * @throws LedgerError NOT_FOUND when no release committed within `timeoutMs`.
+ */
+export async function waitForRelease(
+  operator: ThreadsealLedger,
+  buildId: string,
+  timeoutMs = 30_000,
+): Promise<KeyRelease> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await operator.releases.get(buildId);
+    } catch (err) {
+      if (!(err instanceof LedgerError && err.code === 'NOT_FOUND') || Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Opens the DSI in memory as `machine` with the keys released to one of its builds: verify first, then
+ * decrypt; returns what came out, compared with the protected files.
+ */
+export async function openReleased(
   dsi: DemoDsi,
-  org: string,
+  machine: MachineKey,
+  release: KeyRelease,
 ): Promise<{ files: number; bytes: number; allMatch: boolean }> {
-  const key = softwareRecipientKey(readFileSync(identityFiles(network.userDir(org, 'operator')).key));
-  const opened = await open(dsi.file, key, { trustedRoots: [dsi.trustedRoot] });
+  const key = softwareRecipientKey(machine.recipientKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const opened = await open(dsi.file, key, { trustedRoots: [dsi.trustedRoot], release });
   try {
     let bytes = 0;
     let allMatch = opened.dsiId === dsi.dsiId;

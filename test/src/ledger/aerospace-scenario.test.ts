@@ -1,11 +1,15 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { startDevelopmentKeyRelease, type RunningKeyRelease } from '@threadseal/key-release';
 import {
   closeScenarioUsers,
-  openInMemory,
+  demoDsiStore,
+  openReleased,
   openScenarioUsers,
   protectDemoTdp,
   runAerospaceScenario,
+  waitForRelease,
   type DemoDsi,
   type ScenarioReport,
   type ScenarioUsers,
@@ -24,20 +28,42 @@ describe('the aerospace scenario end to end on the real network (typed client)',
   let report: ScenarioReport;
   let dsi: DemoDsi;
   let census: BlockCensus;
+  let keyRelease: RunningKeyRelease | undefined;
+  /** What each machine got when it opened the DSI with the keys released to its build. */
+  const openings: { buildId: string; allMatch: boolean; files: number }[] = [];
 
   before(async function () {
     const auditor = connectAs({ org: 'oem', user: 'ip-admin' });
     const heightBefore = await auditor.peerHeight();
     const opened = openScenarioUsers(testNetwork().connectionFile);
     users = opened;
-    dsi = await protectDemoTdp(testNetwork(), randomBytes(3).toString('hex'));
-    report = await runAerospaceScenario(opened, undefined, dsi.register);
+    const network = testNetwork();
+    const oem = network.plan.orgs.find((o) => o.name === 'oem');
+    if (!oem) throw new Error('the test network has no oem org');
+    mkdirSync(demoDsiStore(network), { recursive: true, mode: 0o700 });
+    keyRelease = await startDevelopmentKeyRelease({
+      profileFile: network.connectionFile,
+      org: 'oem',
+      user: 'key-release',
+      storeDir: demoDsiStore(network),
+      workDir: demoDsiStore(network),
+      trustedRoots: [readFileSync(oem.caCert, 'utf8')],
+      log: () => undefined,
+    });
+    dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'), [keyRelease.recipientPublicKey]);
+    report = await runAerospaceScenario(opened, undefined, dsi.register, {
+      onBuildStarted: async ({ buildId, machine, operator }) => {
+        const result = await openReleased(dsi, machine, await waitForRelease(operator, buildId));
+        openings.push({ buildId, allMatch: result.allMatch, files: result.files });
+      },
+    });
     // The scenario ends with the OEM reading its tree, so the OEM's peer holds every block it wrote.
     census = await censusSince(auditor, heightBefore);
   });
-  after(function () {
+  after(async function () {
     if (users) closeScenarioUsers(users);
     closeConnections();
+    await keyRelease?.stop();
   });
 
   it('orders each of its transactions once and commits every one VALID (counted from the blocks)', function () {
@@ -55,10 +81,11 @@ describe('the aerospace scenario end to end on the real network (typed client)',
     );
   });
 
-  it("the subcontractor's operator opens the registered DSI in memory and gets the original bytes", async function () {
-    const opened = await openInMemory(testNetwork(), dsi, 'subcontractor');
-    expect(opened.allMatch).to.equal(true);
-    expect(opened.files).to.equal(dsi.plaintextDigests.size);
+  it('releases the keys of each of the 20 builds to its machine, which opens the DSI in memory with them', function () {
+    expect(openings).to.have.length(20);
+    for (const o of openings) expect(o).to.include({ allMatch: true, files: dsi.plaintextDigests.size });
+    const released = keyRelease?.decisions.filter((d) => d.outcome === 'released').map((d) => d.buildId);
+    expect(released?.sort()).to.deep.equal(openings.map((o) => o.buildId).sort());
   });
 
   it('the sub-license to the subcontractor is endorsed by the subcontractor peer', function () {

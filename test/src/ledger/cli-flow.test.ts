@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,7 +83,8 @@ describe('the licensing flow driven only through the threadseal CLI (real networ
   });
 
   it('the OEM registers the DSI it sealed (--container) and issues a license to the manufacturer (--input)', async function () {
-    const sealed = await protectDemoTdp(testNetwork(), `cli-${run}`);
+    const releaseKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const sealed = await protectDemoTdp(testNetwork(), `cli-${run}`, [releaseKey]);
     dsiId = sealed.dsiId;
     const dsi = await ok<Dsi>('dsi', 'register', '--as', 'ip-admin@oem', '--container', sealed.file);
     expect([dsi.dsiId, dsi.ownerMsp, dsi.status]).to.deep.equal([dsiId, 'OemMSP', 'active']);
