@@ -131,3 +131,9 @@ export {
   type LicenseConfidentiality,
   type Transport,
 } from './confidential-transport.js';
+export {
+  declaredNumber,
+  parseDeclaredNumber,
+  type DeclaredRange,
+  type ProcessDeclaration,
+} from './process.js';

@@ -21,7 +21,9 @@ import {
   PREAMBLE_LENGTH,
   RECIPIENT_TYPE,
 } from '../format/limits';
+import type { ProcessDeclaration } from '@threadseal/ledger-model';
 import {
+  decodeProcess,
   encodeManifest,
   fileDigest,
   fileLayout,
@@ -54,6 +56,11 @@ export interface ProtectFile {
   readonly mediaType?: string;
   /** Keep the name out of the public manifest (it is sealed under the file's key). */
   readonly confidentialName?: boolean;
+  /**
+   * What the program does (its dialect and extracted parameter ranges), as the owner's G-code verifier found
+   * it; signed with the manifest (docs/container-format.md §3). Programs only.
+   */
+  readonly process?: ProcessDeclaration;
 }
 
 /** What to protect, who signs it and who may open it. */
@@ -230,6 +237,7 @@ function checkOptions(o: ProtectOptions): { chunkSize: number; segmentChunks: nu
     bad(`a DSI needs 1 to ${LIMITS.maxRecipients} recipients`);
   const names = new Set<string>();
   for (const f of o.files) {
+    if (f.process !== undefined) decodeProcess(f.process, `process of ${f.name}`, bad);
     const problem = fileNameProblem(f.name);
     if (problem) bad(`file name "${f.name}" ${problem}`);
     if (names.has(f.name)) bad(`file name "${f.name}" appears twice`);
@@ -461,6 +469,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectedDsi> {
             keyCommitment: keyCommitment(contentKey),
             digest: fileDigest(segments),
             segments,
+            ...(file.process ? { process: file.process } : {}),
           });
         }
       } finally {
@@ -712,6 +721,7 @@ export async function protectToFile(options: ProtectOptions, output: string): Pr
         keyCommitment: keyCommitment(key),
         digest: zero,
         segments,
+        ...(file.process ? { process: file.process } : {}),
       };
     };
     const created = options.created ?? new Date();

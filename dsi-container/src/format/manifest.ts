@@ -1,5 +1,6 @@
 /** The signed manifest (public part of a DSI): types, strict decoding, layout arithmetic. */
 import { createHash } from 'node:crypto';
+import { parseDeclaredNumber, type ProcessDeclaration } from '@threadseal/ledger-model';
 import { DsiError } from '../errors';
 import { canonicalJsonBytes, parseCanonicalJson, type Json } from './canonical-json';
 import * as f from './fields';
@@ -29,6 +30,8 @@ export interface ManifestFile {
   readonly digest: string;
   /** SHA-256 of each segment of ciphertext (hex). */
   readonly segments: readonly string[];
+  /** What the program does, as its owner declared it (programs only; absent for other files). */
+  readonly process?: ProcessDeclaration;
 }
 
 /** The public, signed description of a DSI. Contains no plaintext hashes. */
@@ -147,12 +150,9 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const names = new Set<string>();
   const files = filesRaw.map((raw, i): ManifestFile => {
     const w = `files[${i}]`;
-    const fo = f.object(
-      raw,
-      w,
-      ['digest', 'keyCommitment', 'mediaType', 'name', 'sealedName', 'segments', 'size'],
-      fail,
-    );
+    const fileKeys = ['digest', 'keyCommitment', 'mediaType', 'name', 'sealedName', 'segments', 'size'];
+    const declared = typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'process');
+    const fo = f.object(raw, w, declared ? [...fileKeys, 'process'] : fileKeys, fail);
     const name = f.nullableString(fo.name, `${w}.name`, max, fail);
     const sealedName =
       fo.sealedName === null
@@ -188,6 +188,7 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
       keyCommitment: f.hex32(fo.keyCommitment, `${w}.keyCommitment`, fail),
       digest,
       segments,
+      ...(declared ? { process: decodeProcess(fo.process, `${w}.process`, fail) } : {}),
     };
   });
   return {
@@ -205,6 +206,36 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
     segmentChunks,
     files,
   };
+}
+
+const DIALECT = /^[a-z][a-z0-9-]{0,31}$/;
+const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+/** Decodes a file's process declaration: a dialect and at most 64 named ranges of decimal texts, min ≤ max. */
+export function decodeProcess(
+  v: unknown,
+  where: string,
+  fail: (message: string) => never,
+): ProcessDeclaration {
+  const o = f.object(v, where, ['dialect', 'parameters'], fail);
+  const dialect = f.string(o.dialect, `${where}.dialect`, 32, fail);
+  if (!DIALECT.test(dialect)) fail(`${where}.dialect must be a dialect name like "rs274ngc"`);
+  if (typeof o.parameters !== 'object' || o.parameters === null || Array.isArray(o.parameters))
+    fail(`${where}.parameters must be an object`);
+  const entries = Object.entries(o.parameters as Record<string, unknown>);
+  if (entries.length > 64) fail(`${where}.parameters holds more than 64 parameters`);
+  const parameters: Record<string, { min: string; max: string }> = {};
+  for (const [name, range] of entries) {
+    if (!PARAMETER_NAME.test(name)) fail(`${where}.parameters has an invalid name ${JSON.stringify(name)}`);
+    const r = f.object(range, `${where}.parameters.${name}`, ['max', 'min'], fail);
+    const min = f.string(r.min, `${where}.parameters.${name}.min`, 32, fail);
+    const max = f.string(r.max, `${where}.parameters.${name}.max`, 32, fail);
+    const [lo, hi] = [parseDeclaredNumber(min), parseDeclaredNumber(max)];
+    if (lo === undefined || hi === undefined || lo > hi)
+      fail(`${where}.parameters.${name} must hold two decimal numbers (String(n)) with min <= max`);
+    parameters[name] = { min, max };
+  }
+  return { dialect, parameters };
 }
 
 /** Canonical bytes of a manifest (what the signer signs). */
