@@ -38,6 +38,7 @@ export {
   ReleaseClient,
   TraceClient,
   signStartBuild,
+  signStartBuildWith,
   threadsealLedger,
 } from './client/aggregates';
 export type { BuildRequestParams, ThreadsealLedger } from './client/aggregates';

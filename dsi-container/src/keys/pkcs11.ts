@@ -10,7 +10,7 @@ import { DsiError } from '../errors';
 import { rawToLowSDer } from '../crypto/ecdsa';
 import { decodePoint, encodePoint } from '../crypto/p256';
 import { parseCertificates } from './software';
-import type { RecipientKey, Signer } from './types';
+import type { MessageSigner, RecipientKey, Signer } from './types';
 
 /** Where the token is and how to log in. */
 export interface Pkcs11TokenOptions {
@@ -167,19 +167,14 @@ export class Pkcs11Token {
     return { label, publicKey };
   }
 
-  /** A signer whose key is the token key `label` and whose certificate chain is `certificatePem`. */
-  signer(label: string, certificatePem: string | Buffer): Signer {
-    const certificates = parseCertificates(certificatePem);
+  /**
+   * The token key `label` as a bare ECDSA P-256 signer (no certificate): what a machine signs its StartBuild
+   * requests with. Resolves to a low-S DER signature over SHA-256 of the message.
+   */
+  signingKey(label: string): MessageSigner {
     const { publicKey } = this.keyPair(label);
-    if (
-      !encodePoint(publicKey).equals(
-        encodePoint((certificates[0] as (typeof certificates)[number]).publicKey),
-      )
-    ) {
-      throw new DsiError('UNSUPPORTED_KEY', `token key "${label}" does not match the signer certificate`);
-    }
     return {
-      certificates,
+      publicKey,
       sign: (message) => {
         const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
         try {
@@ -195,6 +190,20 @@ export class Pkcs11Token {
         }
       },
     };
+  }
+
+  /** A signer whose key is the token key `label` and whose certificate chain is `certificatePem`. */
+  signer(label: string, certificatePem: string | Buffer): Signer {
+    const certificates = parseCertificates(certificatePem);
+    const key = this.signingKey(label);
+    if (
+      !encodePoint(key.publicKey).equals(
+        encodePoint((certificates[0] as (typeof certificates)[number]).publicKey),
+      )
+    ) {
+      throw new DsiError('UNSUPPORTED_KEY', `token key "${label}" does not match the signer certificate`);
+    }
+    return { certificates, sign: key.sign };
   }
 
   /** A recipient key whose ECDH runs in the token. */

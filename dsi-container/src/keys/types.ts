@@ -1,5 +1,11 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 
+/** A P-256 key that signs messages: ECDSA over SHA-256, resolving to a DER signature. */
+export interface MessageSigner {
+  readonly publicKey: KeyObject;
+  sign(message: Buffer): Promise<Buffer>;
+}
+
 /**
  * The IP owner's signing identity: a Fabric X.509 certificate chain and an ECDSA P-256 key
  * that may live in software or in a PKCS#11 token.

@@ -164,12 +164,8 @@ export interface BuildRequestParams {
   readonly issuedAt?: string;
 }
 
-/** Signs a StartBuild request with a machine's P-256 key (DER ECDSA over the canonical JSON). */
-export function signStartBuild(
-  params: BuildRequestParams,
-  machineKey: KeyObject,
-): { request: StartBuildRequest; signature: string } {
-  const request: StartBuildRequest = {
+function buildRequest(params: BuildRequestParams): StartBuildRequest {
+  return {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: params.licenseId,
     machineId: params.machineId,
@@ -177,6 +173,27 @@ export function signStartBuild(
     issuedAt: params.issuedAt ?? new Date().toISOString(),
     parameters: params.parameters,
   };
+}
+
+/**
+ * Signs a StartBuild request with a machine key held elsewhere — a PKCS#11 token — through `sign`, which
+ * returns a DER ECDSA P-256 signature over SHA-256 of the bytes it is given.
+ */
+export async function signStartBuildWith(
+  params: BuildRequestParams,
+  sign: (message: Buffer) => Promise<Buffer>,
+): Promise<{ request: StartBuildRequest; signature: string }> {
+  const request = buildRequest(params);
+  const signature = (await sign(Buffer.from(startBuildSigningBytes(request)))).toString('base64');
+  return { request, signature };
+}
+
+/** Signs a StartBuild request with a machine's P-256 key (DER ECDSA over the canonical JSON). */
+export function signStartBuild(
+  params: BuildRequestParams,
+  machineKey: KeyObject,
+): { request: StartBuildRequest; signature: string } {
+  const request = buildRequest(params);
   const signature = sign('sha256', startBuildSigningBytes(request), {
     key: machineKey,
     dsaEncoding: 'der',
