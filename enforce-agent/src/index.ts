@@ -1,1 +1,22 @@
-export {};
+/**
+ * The machine-side agent of threadseal. So far: the controller layer (docs/controllers.md) — the
+ * {@link Controller} port, a real LinuxCNC adapter, a Marlin serial adapter and the runtime monitor.
+ */
+export {
+  ControllerError,
+  type Controller,
+  type Job,
+  type JobOutcome,
+  type MachineFacts,
+  type RunOptions,
+  type StopReport,
+  type TelemetrySample,
+} from './controllers/controller.js';
+export {
+  CONTROLLER_USER,
+  LinuxCncController,
+  cleanUpStaleInstances,
+  linuxCncAvailability,
+  type LinuxCncOptions,
+} from './controllers/linuxcnc/linuxcnc-controller.js';
+export { millIni, type MachineIdentity } from './controllers/linuxcnc/ini.js';
