@@ -152,6 +152,10 @@ def start_job(req):
             command.wait_complete()
         command.mode(linuxcnc.MODE_AUTO)
         command.wait_complete()
+        # Every job starts as programmed: overrides a previous operator left are reset.
+        command.feedrate(1.0)
+        command.spindleoverride(1.0)
+        command.wait_complete()
         command.program_open(path)
         command.wait_complete()
         # No wait_complete here: task reports AUTO_RUN done only when the program has ended. The job is
