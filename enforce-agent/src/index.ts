@@ -20,3 +20,11 @@ export {
   type LinuxCncOptions,
 } from './controllers/linuxcnc/linuxcnc-controller.js';
 export { millIni, type MachineIdentity } from './controllers/linuxcnc/ini.js';
+export {
+  TELEMETRY_PARAMETERS,
+  monitorJob,
+  type Excursion,
+  type MonitorOptions,
+  type MonitorReport,
+} from './monitor/runtime-monitor.js';
+export { TelemetryChain, telemetryDigest } from './monitor/telemetry-chain.js';

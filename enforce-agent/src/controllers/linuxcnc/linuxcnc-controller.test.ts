@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { isThreadsealError } from '@threadseal/ledger-model';
 import type { Job, TelemetrySample } from '../controller.js';
+import { monitorJob } from '../../monitor/runtime-monitor.js';
 import { cleanUpStaleInstances, linuxCncAvailability, LinuxCncController } from './linuxcnc-controller.js';
 
 const CORPUS = resolve(__dirname, '..', '..', '..', '..', '..', 'shared', 'corpus', 'cnc');
@@ -202,7 +203,7 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     const samples = await follow(job, (s) => {
       if (!turned && s.line > 0) {
         turned = true;
-        controller().operatorSets('feedOverride', 200);
+        void controller().operatorSets('feedOverride', 200);
       }
     });
     const outcome = await job.done;
@@ -222,7 +223,7 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     let stop: Promise<unknown> | undefined;
     const samples = await follow(job, (s) => {
       if (turnedAt === 0 && s.line >= 8 && (s.spindleRpm ?? 0) > 3000) {
-        controller().operatorSets('feedOverride', 150);
+        void controller().operatorSets('feedOverride', 150);
         turnedAt = s.at;
       }
       if (stop === undefined && s.feedOverridePct === 150 && (s.feedRateMmMin ?? 0) > 24 * 25.4 * 1.4)
@@ -241,6 +242,33 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     console.log(
       `    stop request → confirmed stop: ${report.latencyMs.toFixed(1)} ms (at line ${report.line})`,
     );
+  });
+
+  it('monitor: an operator turning the feed override to 150 % is an excursion that stops the job, recorded with line and time', async () => {
+    const envelope = [{ name: 'feedOverride', unit: '%', kind: 'range', min: 50, max: 120 } as const];
+    const job = await controller().run(Buffer.from('G21\nS2000 M3\nG1 X100 F600\nG1 X0\nM5\nM2\n'), {
+      jobId: 'excursion1',
+    });
+    let turned = false;
+    const report = await monitorJob(job, envelope, {
+      onSample: (s) => {
+        if (!turned && s.line >= 3) {
+          turned = true;
+          void controller().operatorSets('feedOverride', 150);
+        }
+      },
+    });
+    expect(report.outcome).to.deep.include({ status: 'stopped' });
+    expect(report.excursion).to.deep.include({
+      parameter: 'feedOverride',
+      expected: 'in [50, 120] %',
+      found: 150,
+      line: 3,
+    });
+    expect(report.outcome.reason).to.equal('feedOverride 150 outside in [50, 120] % at line 3');
+    expect(report.excursionToStopMs).to.be.below(1000);
+    expect(report.telemetryDigest).to.match(/^[0-9a-f]{64}$/);
+    console.log(`    excursion reading → confirmed stop: ${(report.excursionToStopMs ?? 0).toFixed(1)} ms`);
   });
 
   it('refuses a second job while one runs (CONTROLLER_BUSY), and the first runs on', async () => {

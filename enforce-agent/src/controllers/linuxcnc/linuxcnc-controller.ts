@@ -336,9 +336,9 @@ export class LinuxCncController implements Controller {
    * controller's namespaces (its own `linuxcnc.command()`), not through the agent's bridge. For tests and
    * benchmarks that play the operator who turns a knob.
    */
-  operatorSets(knob: 'feedOverride' | 'spindleOverride', percent: number): void {
+  async operatorSets(knob: 'feedOverride' | 'spindleOverride', percent: number): Promise<void> {
     const call = knob === 'feedOverride' ? 'feedrate' : 'spindleoverride';
-    const r = spawnSync(
+    const child = spawn(
       'nsenter',
       [
         `--target=${this.#nsPid}`,
@@ -354,13 +354,20 @@ export class LinuxCncController implements Controller {
         '--',
         '/usr/bin/python3',
         '-c',
-        `import linuxcnc, sys\nc = linuxcnc.command()\nc.${call}(float(sys.argv[1]))\nc.wait_complete()`,
+        `import linuxcnc, sys\nlinuxcnc.command().${call}(float(sys.argv[1]))`,
         String(percent / 100),
       ],
-      { encoding: 'utf8', timeout: 10_000 },
+      { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 },
     );
-    if (r.status !== 0)
-      throw new ControllerError('CONTROLLER_FAILED', `operator command failed: ${r.stderr}`);
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('close', resolve);
+    });
+    if (code !== 0) throw new ControllerError('CONTROLLER_FAILED', `operator command failed: ${stderr}`);
   }
 
   /** @inheritdoc */
