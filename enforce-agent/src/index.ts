@@ -28,3 +28,10 @@ export {
   type MonitorReport,
 } from './monitor/runtime-monitor.js';
 export { TelemetryChain, telemetryDigest } from './monitor/telemetry-chain.js';
+export {
+  MarlinController,
+  numberedLine,
+  programCommands,
+  type MarlinOptions,
+} from './controllers/marlin/marlin-controller.js';
+export { MarlinPrinterSimulator, type PrinterSimulatorOptions } from './simulators/marlin-printer.js';
