@@ -355,6 +355,84 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     expect(hits).to.deep.equal([join(control, 'control.txt')]);
   });
 
+  it('every file LinuxCNC and the agent open for writing during a job is on a tmpfs (strace -f of both)', async function () {
+    if (spawnSync('strace', ['-V']).status !== 0) {
+      console.log('    skipped: strace is not installed');
+      this.skip();
+    }
+    const nsPid = controller().namespacePid;
+    const members = namespaceMembers(nsPid);
+    const tids = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map(Number);
+    const agentTids = new Set(tids(process.pid));
+    const fsType = (path: string): string =>
+      spawnSync('stat', ['-f', '-c', '%T', path], { encoding: 'utf8' }).stdout.trim();
+    // Relative names (LinuxCNC renames sim.var.new → sim.var) resolve in each process's cwd.
+    for (const pid of members) expect(fsType(`/proc/${pid}/cwd`), `cwd of ${pid}`).to.equal('tmpfs');
+    const out = join('/dev/shm', `threadseal-strace-${process.pid}.txt`);
+    const syscalls =
+      'open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,mkdir,mkdirat,truncate';
+    const tracer = spawn(
+      'strace',
+      [
+        '-f',
+        '-qq',
+        '-y',
+        '-e',
+        `trace=${syscalls}`,
+        '-o',
+        out,
+        '-p',
+        String(process.pid),
+        ...members.flatMap((p) => ['-p', String(p)]),
+      ],
+      { stdio: 'ignore' },
+    );
+    const traced = (pid: number): boolean =>
+      /^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    await until('strace to attach', () => [process.pid, ...members].every(traced));
+    const job = await controller().run(
+      Buffer.from('(strace)\nG21\nS1200 M3\nG1 X30 F1500\nG1 X0\nM5\nM2\n'),
+      {
+        jobId: 'traced1',
+      },
+    );
+    await follow(job, () => undefined);
+    expect((await job.done).status).to.equal('completed');
+    const exited = new Promise((r) => tracer.once('exit', r));
+    tracer.kill('SIGINT');
+    await exited;
+    const lines = readFileSync(out, 'utf8').split('\n');
+    rmSync(out, { force: true });
+    const writes: string[] = [];
+    for (const line of lines) {
+      const pid = Number(/^(\d+)\s/.exec(line)?.[1] ?? 0);
+      const root = agentTids.has(pid) ? '' : `/proc/${nsPid}/root`;
+      const opened = /^\d+\s+(open|openat|creat)\(.*(O_WRONLY|O_RDWR|O_CREAT|O_TRUNC).*= \d+<([^>]+)>/.exec(
+        line,
+      );
+      if (opened?.[3] !== undefined) writes.push(`${root}${opened[3]}`);
+      const named =
+        /^\d+\s+(rename|renameat2?|link|linkat|symlink|symlinkat|mkdir|mkdirat|truncate)\((.*)\)\s+= 0/.exec(
+          line,
+        );
+      if (named?.[2] !== undefined)
+        for (const m of named[2].matchAll(/"([^"]+)"/g)) {
+          const path = m[1] ?? '';
+          if (path.startsWith('/')) writes.push(`${root}${path}`);
+        }
+    }
+    expect(writes.some((w) => w.endsWith('/tmp/ts/jobs/traced1.ngc'))).to.equal(true);
+    const persistent = writes.filter((w) => {
+      if (/^(\/proc\/\d+\/root)?\/dev\/(null|pts\/\d+|tty)$/.test(w)) return false; // terminals, not storage
+      const dir = w.slice(0, w.lastIndexOf('/')) || '/';
+      return fsType(dir) !== 'tmpfs';
+    });
+    expect(persistent).to.deep.equal([]);
+    console.log(
+      `    ${writes.length} writing opens/renames traced, all on tmpfs: ${[...new Set(writes.map((w) => w.replace(/^\/proc\/\d+\/root/, '')))].join(', ')}`,
+    );
+  });
+
   it('runs two instances at once in separate namespaces, each with its own identity', async () => {
     const second = await LinuxCncController.start({ identity: { ...IDENTITY, serial: 'HAAS-9999' } });
     try {
