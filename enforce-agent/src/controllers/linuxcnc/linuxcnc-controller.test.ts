@@ -155,6 +155,29 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     expect(tcp).to.match(/:138D 00000000:0000 0A/); // 0.0.0.0:5005 LISTEN, inside only
   });
 
+  it('lets no one else drive it: another user cannot reach the bridge socket, and root finds it taken', async () => {
+    const socket = controller().bridgeSocket;
+    const connect = `import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n  s.connect(sys.argv[1]); print('connected')\nexcept OSError as e:\n  print(type(e).__name__)`;
+    const asNobody = spawnSync(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--',
+        '/usr/bin/python3',
+        '-c',
+        connect,
+        socket,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(asNobody.stdout.trim()).to.equal('PermissionError');
+    const asRoot = spawnSync('/usr/bin/python3', ['-c', connect, socket], { encoding: 'utf8' });
+    expect(asRoot.stdout.trim()).to.equal('ConnectionRefusedError');
+    expect((await controller().identify()).serial).to.equal('HAAS-3172'); // the agent's connection is untouched
+  });
+
   it('runs a generated program to completion; telemetry at ≥ 10 Hz shows the spindle turning and the executing line advancing', async () => {
     const program = [
       'G21 G90 G17',

@@ -150,6 +150,11 @@ export class LinuxCncController implements Controller {
     return this.#child.pid ?? 0;
   }
 
+  /** The bridge's socket on the host (in a root-only dir; the bridge accepts one connection, the agent's). */
+  get bridgeSocket(): string {
+    return join(this.#hostDir, 'run', 'bridge.sock');
+  }
+
   /** The last lines LinuxCNC printed. */
   get log(): readonly string[] {
     return this.#log;
