@@ -62,9 +62,36 @@ function debian() {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], 'apt-get install');
 }
 
+// LinuxCNC's rtapi_app refuses to run as root: the enforce agent runs it as this system user, in private
+// namespaces (docs/controllers.md). Created only when missing and root can.
+const controllerUser = 'threadseal-cnc';
+
+function controllerUserAccount() {
+  if (spawnSync('id', ['-u', controllerUser]).status === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`WARNING: no user ${controllerUser} and not root: the LinuxCNC tests will skip`);
+    return;
+  }
+  log(`creating system user ${controllerUser} (runs LinuxCNC)`);
+  run(
+    'useradd',
+    [
+      '--system',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      controllerUser,
+    ],
+    'useradd',
+  );
+}
+
 const started = Date.now();
 npmDependencies();
 debian();
+controllerUserAccount();
 run(process.execPath, [join(root, 'scripts', 'install-fabric.mjs')], 'Fabric install');
 log('building TypeScript (tsc -b)');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b'], 'TypeScript build');

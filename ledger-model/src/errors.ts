@@ -129,6 +129,16 @@ export const CLIENT_ERROR_CODES = [
   'INTERNAL',
 ] as const;
 
+/** The codes of the machine controllers the enforce agent drives (`enforce-agent` `controllers/`). */
+export const CONTROLLER_ERROR_CODES = [
+  /** The controller cannot be started or reached (not installed, no unprivileged user, did not get ready). */
+  'CONTROLLER_UNAVAILABLE',
+  /** The controller refused a command, broke its protocol, or died during a job. */
+  'CONTROLLER_FAILED',
+  /** The controller is already running a job. */
+  'CONTROLLER_BUSY',
+] as const;
+
 /** Every error code of threadseal, once each. */
 export const ERROR_CODES = [
   ...new Set([
@@ -136,6 +146,7 @@ export const ERROR_CODES = [
     ...CONTAINER_ERROR_CODES,
     ...NETWORK_ERROR_CODES,
     ...CLIENT_ERROR_CODES,
+    ...CONTROLLER_ERROR_CODES,
   ]),
 ] as readonly ErrorCode[];
 
@@ -144,7 +155,8 @@ export type ErrorCode =
   | LedgerErrorCode
   | (typeof CONTAINER_ERROR_CODES)[number]
   | (typeof NETWORK_ERROR_CODES)[number]
-  | (typeof CLIENT_ERROR_CODES)[number];
+  | (typeof CLIENT_ERROR_CODES)[number]
+  | (typeof CONTROLLER_ERROR_CODES)[number];
 
 /** The code of the container library. */
 export type ContainerErrorCode = (typeof CONTAINER_ERROR_CODES)[number];
@@ -152,6 +164,8 @@ export type ContainerErrorCode = (typeof CONTAINER_ERROR_CODES)[number];
 export type NetworkErrorCodeName = (typeof NETWORK_ERROR_CODES)[number];
 /** The code of the ledger client and apps. */
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+/** The code of the machine controllers. */
+export type ControllerErrorCode = (typeof CONTROLLER_ERROR_CODES)[number];
 
 /**
  * The base of every threadseal error: a code from the closed union, a message that starts with it, and
@@ -257,6 +271,9 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   LEDGER_UNAVAILABLE: 503,
   USAGE: 400,
   INTERNAL: 500,
+  CONTROLLER_UNAVAILABLE: 503,
+  CONTROLLER_FAILED: 502,
+  CONTROLLER_BUSY: 409,
 };
 
 /** One of {@link LEDGER_ERROR_CODES}. */

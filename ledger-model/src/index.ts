@@ -6,6 +6,7 @@ export { canonicalJson, type JsonValue } from './canonical-json.js';
 export { DSI_MANIFEST_PAYLOAD_TYPE, dssePae } from './dsse.js';
 export {
   CLIENT_ERROR_CODES,
+  CONTROLLER_ERROR_CODES,
   CONTAINER_ERROR_CODES,
   ERROR_CODES,
   HTTP_STATUS,
@@ -18,6 +19,7 @@ export {
   isThreadsealError,
   parseLedgerError,
   type ClientErrorCode,
+  type ControllerErrorCode,
   type ContainerErrorCode,
   type ErrorCode,
   type LedgerErrorCode,
