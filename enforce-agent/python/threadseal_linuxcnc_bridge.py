@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # threadseal's LinuxCNC display: the program LinuxCNC starts as its [DISPLAY] (so no X and no TCP port).
 # It speaks JSON lines over one Unix stream socket in the controller's private tmpfs to the enforce agent
-# (docs/controllers.md, docs/decisions/0008-linuxcnc-python-bridge.md). It runs as the unprivileged
+# (docs/controllers.md, docs/decisions/0009-linuxcnc-bridge-and-program-delivery.md). It runs as the unprivileged
 # controller user inside the private mount/IPC/network/PID namespaces the agent made.
 #
 # Requests  {"id": n, "op": "identify" | "run" | "stop" | "shutdown", ...}
