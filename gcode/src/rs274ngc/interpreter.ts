@@ -1,0 +1,337 @@
+import type { DialectInterpreter, InterpreterContext, ObservedValue } from '../dialect.js';
+import { formatNumber } from '../verdict/parameter-recorder.js';
+import { reject } from '../verdict/verdict.js';
+import { Block, BlockReader, L } from './block-reader.js';
+import { ParameterStore } from './parameter-store.js';
+
+/** LinuxCNC refuses longer lines (LINELEN). */
+export const RS274_MAX_LINE = 255;
+const MM_PER_INCH = 25.4;
+
+/** Modal groups of the G codes LinuxCNC 2.9 knows (×10), for conflicts and meaning. */
+const G_GROUP = new Map<number, number>();
+function group(n: number, codes: readonly number[]): void {
+  for (const c of codes) G_GROUP.set(Math.round(c * 10), n);
+}
+group(0, [4, 10, 28, 28.1, 30, 30.1, 52, 53, 92, 92.1, 92.2, 92.3]);
+group(
+  1,
+  [
+    0, 1, 2, 3, 5, 5.1, 5.2, 5.3, 33, 33.1, 38.2, 38.3, 38.4, 38.5, 73, 74, 76, 80, 81, 82, 83, 84, 85, 86,
+    87, 88, 89,
+  ],
+);
+group(2, [17, 18, 19, 17.1, 18.1, 19.1]);
+group(3, [90, 91]);
+group(4, [90.1, 91.1]);
+group(5, [93, 94, 95]);
+group(6, [20, 21]);
+group(7, [40, 41, 42, 41.1, 42.1]);
+group(8, [43, 43.1, 43.2, 49]);
+group(10, [98, 99]);
+group(12, [54, 55, 56, 57, 58, 59, 59.1, 59.2, 59.3]);
+group(13, [61, 61.1, 64]);
+group(14, [96, 97]);
+group(15, [7, 8]);
+
+/** G codes refused: the value they run at is not the F/S the program states. */
+const G_REFUSED = new Map<number, string>([
+  [330, 'G33 spindle-synchronized motion: the feed is pitch × rpm, not F'],
+  [331, 'G33.1 rigid tapping: the feed is pitch × rpm, not F'],
+  [740, 'G74 tapping: the feed follows the spindle, not F'],
+  [760, 'G76 threading: the feed is pitch × rpm, not F'],
+  [840, 'G84 tapping: the feed follows the spindle, not F'],
+  [700, 'G70 lathe finishing cycle runs an o-word profile'],
+  [710, 'G71 lathe roughing cycle runs an o-word profile'],
+  [720, 'G72 lathe roughing cycle runs an o-word profile'],
+]);
+
+/** Motion codes that feed (×10). */
+const FEED_MOTIONS = new Set([
+  10, 20, 30, 50, 51, 52, 382, 383, 384, 385, 730, 810, 820, 830, 850, 860, 870, 880, 890,
+]);
+/** Non-modal codes whose axis words are not a motion of the current mode. */
+const AXIS_CLAIMERS = new Set([100, 280, 300, 520, 920]);
+
+/** M codes and their groups (4 stop, 6 tool, 7 spindle, 8 coolant, 9 overrides, 5 I/O). */
+const M_GROUP = new Map<number, number>([
+  [0, 4],
+  [1, 4],
+  [2, 4],
+  [30, 4],
+  [60, 4],
+  [6, 6],
+  [61, 6],
+  [3, 7],
+  [4, 7],
+  [5, 7],
+  [19, 7],
+  [7, 8],
+  [8, 8],
+  [9, 8],
+  [48, 9],
+  [49, 9],
+  [50, 9],
+  [51, 9],
+  [52, 9],
+  [53, 9],
+  [62, 5],
+  [63, 5],
+  [64, 5],
+  [65, 5],
+  [66, 5],
+  [67, 5],
+  [68, 5],
+]);
+const M_REFUSED = new Map<number, string>([
+  [70, 'M70 saves modal state that M72 restores'],
+  [71, 'M71 invalidates saved modal state'],
+  [72, 'M72 restores modal state (units, feed mode, F, S) saved elsewhere'],
+  [73, 'M73 restores modal state at a subroutine return'],
+  [98, 'M98 subprogram calls are not evaluated'],
+  [99, 'M99 subprogram returns are not evaluated'],
+]);
+
+const AXES = ['x', 'y', 'z', 'a', 'b', 'c', 'u', 'v', 'w', 'i', 'j', 'k'].map(L);
+const F = L('f');
+const S = L('s');
+const D = L('d');
+const E = L('e');
+
+type Units = 'mm' | 'inch';
+type FeedMode = 'minute' | 'revolution' | 'inverse-time';
+type SpindleMode = 'rpm' | 'css';
+
+/**
+ * RS274/NGC as LinuxCNC 2.9 runs it, with the modal state that decides each constrained value: units
+ * (G20/G21), feed mode (G93/G94/G95), spindle mode (G96 with its D limit / G97), F, S. A line is read
+ * whole, then executed in LinuxCNC's order: spindle mode, feed mode, F, S, M codes, units, motion, end.
+ * State the program has not set is unknown, never assumed (a preamble sets what the machine's start-up
+ * code sets).
+ */
+export class Rs274Interpreter implements DialectInterpreter {
+  readonly #params = new ParameterStore();
+  readonly #reader = new BlockReader(this.#params);
+  readonly #block = new Block();
+  readonly #ctx: InterpreterContext;
+  #line = 0;
+  #units: Units | undefined;
+  #feedMode: FeedMode | undefined;
+  #spindleMode: SpindleMode | undefined;
+  #cssLimit = 0;
+  /** Physical feed: mm/min (G94) or mm/rev (G95); undefined until the program sets it. */
+  #feed: number | undefined;
+  /** S as written: rpm (G97) or surface speed (G96); undefined until set. */
+  #speed: number | undefined;
+  #motion: number | undefined;
+  #percentOpen = false;
+  #lastPerRev = NaN;
+
+  constructor(ctx: InterpreterContext) {
+    this.#ctx = ctx;
+  }
+
+  line(bytes: Uint8Array, start: number, end: number, lineNumber: number): boolean {
+    if (end - start > RS274_MAX_LINE)
+      reject('LINE_TOO_LONG', `line longer than LinuxCNC's ${RS274_MAX_LINE} characters`);
+    this.#line = lineNumber;
+    const block = this.#block;
+    try {
+      this.#reader.read(bytes, start, end, block);
+    } catch (err) {
+      this.#params.discard();
+      throw err;
+    }
+    if (block.percent) {
+      if (this.#percentOpen) return false;
+      this.#percentOpen = true;
+      return true;
+    }
+    const ended = this.#execute(block);
+    this.#params.commit();
+    return !ended;
+  }
+
+  finish(): void {
+    // A program without M2/M30 simply stops; nothing of it is left unchecked.
+  }
+
+  #execute(b: Block): boolean {
+    if (b.words === 0) return false;
+    const g = this.#gCodes(b);
+    const m = this.#mCodes(b);
+    if (b.present(E) && !m.has(66) && !m.has(67) && !m.has(68))
+      reject('SYNTAX_ERROR', 'E word with no M66, M67 or M68 to use it', b.columns[E]);
+    // 1. spindle mode
+    if (g.has(960)) this.#constantSurfaceSpeed(b);
+    else if (g.has(970)) {
+      const before = this.#spindleMode;
+      this.#spindleMode = 'rpm';
+      // The S left from G96 (a surface speed) now reads as rpm.
+      if (before !== 'rpm' && this.#speed !== undefined && this.#speed > 0 && !b.present(S))
+        this.#ctx.recorder.record('spindleSpeed', this.#speed);
+    }
+    // 2. feed mode
+    if (g.has(930)) this.#feedMode = 'inverse-time';
+    else if (g.has(940) || g.has(950)) {
+      this.#feedMode = g.has(940) ? 'minute' : 'revolution';
+      this.#feed = 0;
+    }
+    // 3. F, 4. S
+    if (b.present(F)) this.#feedWord(b);
+    if (b.present(S)) this.#spindleWord(b);
+    // 7. spindle start
+    if (m.has(3) || m.has(4)) this.#spindleStart(m.has(3) ? 3 : 4, b);
+    // 12. units
+    if (g.has(200)) this.#units = 'inch';
+    else if (g.has(210)) this.#units = 'mm';
+    // motion
+    let motion: number | undefined;
+    for (const code of b.gCodes) if (G_GROUP.get(code) === 1) motion = code;
+    if (motion !== undefined) this.#motion = motion;
+    const axesClaimed = b.gCodes.some((c) => AXIS_CLAIMERS.has(c));
+    const current = motion ?? this.#motion;
+    if (
+      current !== undefined &&
+      FEED_MOTIONS.has(current) &&
+      (motion !== undefined || (!axesClaimed && AXES.some((a) => b.present(a))))
+    )
+      this.#feedMotion(current);
+    return m.has(2) || m.has(30);
+  }
+
+  #gCodes(b: Block): Set<number> {
+    const seen = new Set<number>();
+    const groups = new Map<number, number>();
+    b.gCodes.forEach((code, i) => {
+      const column = b.gColumns[i];
+      const refused = G_REFUSED.get(code);
+      if (refused !== undefined) reject('UNSUPPORTED_WORD', refused, column);
+      const grp = G_GROUP.get(code);
+      if (grp === undefined)
+        reject('UNSUPPORTED_WORD', `G${formatNumber(code / 10)} is not a G code this verifier knows`, column);
+      const other = groups.get(grp);
+      if (other !== undefined && grp !== 0)
+        reject(
+          'SYNTAX_ERROR',
+          `G${formatNumber(other / 10)} and G${formatNumber(code / 10)} are in one modal group`,
+          column,
+        );
+      groups.set(grp, code);
+      seen.add(code);
+    });
+    return seen;
+  }
+
+  #mCodes(b: Block): Set<number> {
+    const seen = new Set<number>();
+    const groups = new Map<number, number>();
+    b.mCodes.forEach((code, i) => {
+      const column = b.mColumns[i];
+      const refused = M_REFUSED.get(code);
+      if (refused !== undefined) reject('UNSUPPORTED_WORD', refused, column);
+      if (code >= 100 && code <= 199)
+        reject('UNSUPPORTED_WORD', `M${code} runs a user program on the controller`, column);
+      const grp = M_GROUP.get(code);
+      if (grp === undefined)
+        reject('UNSUPPORTED_WORD', `M${code} is not an M code this verifier knows`, column);
+      const other = groups.get(grp);
+      if (other !== undefined && !(grp === 8 && other !== 9 && code !== 9))
+        reject('SYNTAX_ERROR', `M${other} and M${code} are in one modal group`, column);
+      groups.set(grp, code);
+      seen.add(code);
+    });
+    return seen;
+  }
+
+  #known(b: Block, l: number, what: string): number {
+    const u = b.undetermined[l];
+    if (u !== undefined)
+      reject('UNDETERMINABLE_VALUE', `${what} is not determinable: ${u.reason}`, b.columns[l]);
+    return b.values[l] as number;
+  }
+
+  #constantSurfaceSpeed(b: Block): void {
+    if (!b.present(D))
+      reject(
+        'UNDETERMINABLE_VALUE',
+        'G96 without a D spindle limit: the rpm grows without bound as the diameter shrinks',
+      );
+    const limit = Math.abs(this.#known(b, D, 'the G96 D limit'));
+    if (limit === 0) reject('UNDETERMINABLE_VALUE', 'G96 with D0 sets no spindle limit', b.columns[D]);
+    const bound = this.#ctx.recorder.bound('spindleSpeed');
+    if (bound?.kind === 'range' && bound.min > 0)
+      reject(
+        'UNDETERMINABLE_VALUE',
+        `G96 constant surface speed: the rpm falls below ${formatNumber(bound.min)} rpm at large diameters; only D bounds it from above`,
+      );
+    this.#spindleMode = 'css';
+    this.#cssLimit = limit;
+    if (this.#speed === undefined || this.#speed > 0 || b.present(S))
+      this.#ctx.recorder.record('spindleSpeed', limit);
+  }
+
+  #feedWord(b: Block): void {
+    const col = b.columns[F];
+    const raw = this.#known(b, F, 'the feed F');
+    if (raw < 0) reject('INVALID_VALUE', `negative feed F${formatNumber(raw)}`, col);
+    this.#observe('F', raw, this.#feedMode ?? 'unknown');
+    if (this.#feedMode === 'inverse-time') return;
+    if (this.#feedMode === undefined)
+      reject('UNDETERMINABLE_VALUE', 'F before the program sets the feed mode (G93/G94/G95)', col);
+    if (this.#units === undefined)
+      reject('UNDETERMINABLE_VALUE', 'F before the program sets its units (G20/G21)', col);
+    this.#feed = this.#units === 'inch' ? raw * MM_PER_INCH : raw;
+    if (this.#feedMode === 'minute' && this.#feed > 0) this.#ctx.recorder.record('feedRate', this.#feed);
+  }
+
+  #spindleWord(b: Block): void {
+    const col = b.columns[S];
+    const raw = this.#known(b, S, 'the spindle speed S');
+    if (raw < 0) reject('INVALID_VALUE', `negative spindle speed S${formatNumber(raw)}`, col);
+    this.#observe('S', raw, this.#spindleMode ?? 'unknown');
+    if (this.#spindleMode === undefined)
+      reject('UNDETERMINABLE_VALUE', 'S before the program sets the spindle mode (G96/G97)', col);
+    this.#speed = raw;
+    if (raw > 0)
+      this.#ctx.recorder.record('spindleSpeed', this.#spindleMode === 'rpm' ? raw : this.#cssLimit);
+  }
+
+  #spindleStart(m: number, b: Block): void {
+    if (this.#speed === undefined)
+      reject(
+        'UNDETERMINABLE_VALUE',
+        `M${m} starts the spindle at a speed the program has not set`,
+        b.mColumns[b.mCodes.indexOf(m)],
+      );
+    if (this.#spindleMode === undefined)
+      reject('UNDETERMINABLE_VALUE', `M${m} before the program sets the spindle mode (G96/G97)`);
+  }
+
+  #feedMotion(code: number): void {
+    const what = `G${formatNumber(code / 10)}`;
+    if (this.#feedMode === undefined)
+      reject('UNDETERMINABLE_VALUE', `${what} before the program sets the feed mode (G93/G94/G95)`);
+    if (this.#feedMode === 'inverse-time')
+      reject(
+        'UNDETERMINABLE_VALUE',
+        `${what} in G93 inverse-time mode: the feed rate depends on the length of the move`,
+      );
+    if (this.#feed === undefined) reject('UNDETERMINABLE_VALUE', `${what} at a feed the program has not set`);
+    if (this.#feed === 0) reject('INVALID_VALUE', `${what} with zero feed rate`);
+    if (this.#feedMode === 'revolution') {
+      if (this.#speed === undefined)
+        reject('UNDETERMINABLE_VALUE', `${what} in G95 at a spindle speed the program has not set`);
+      const rpm = this.#spindleMode === 'css' ? this.#cssLimit : this.#speed;
+      const perMinute = this.#feed * rpm;
+      if (perMinute !== this.#lastPerRev) {
+        this.#lastPerRev = perMinute;
+        if (perMinute > 0) this.#ctx.recorder.record('feedRate', perMinute);
+      }
+    }
+  }
+
+  #observe(word: 'F' | 'S', value: number, mode: ObservedValue['mode']): void {
+    this.#ctx.observe?.({ line: this.#line, word, value, units: this.#units ?? 'unknown', mode });
+  }
+}
