@@ -195,7 +195,8 @@ export class SinumerikInterpreter implements DialectInterpreter {
       this.#spindleMode = 'css';
       recorder.record('spindleSpeed', this.#lims);
     } else if (g.has(97)) this.#spindleMode = 'rpm';
-    if (this.#spindleMode === 'css' && lims !== undefined) recorder.record('spindleSpeed', this.#lims);
+    if (this.#spindleMode === 'css' && lims !== undefined && !g.has(96))
+      recorder.record('spindleSpeed', this.#lims);
     if (g.has(93)) this.#feedMode = 'inverse-time';
     else if (g.has(94)) this.#feedMode = 'minute';
     else if (g.has(95)) this.#feedMode = 'revolution';
