@@ -42,6 +42,7 @@ export {
   decodeIssueLicense,
   decodeLicenseRef,
   decodeMachineRef,
+  decodeParameterEnvelope,
   decodePartRef,
   decodeProductionTerms,
   decodeRegisterDsi,
