@@ -6,39 +6,44 @@ import type { ParameterStore } from './parameter-store.js';
 /** Letter index 0..25 of a lower-case letter code. */
 export const L = (letter: string): number => letter.charCodeAt(0) - CH.a;
 
-/** The words LinuxCNC 2.9 reads; `o` (control flow) and `n` are handled apart. */
-const WORD_LETTERS = new Set('abcdefghijklmpqrstuvwxyz'.split('').map(L));
+/** The words LinuxCNC 2.9 reads, as a letter bit mask; `o` (control flow) and `n` are handled apart. */
+const WORD_LETTERS = 'abcdefghijklmpqrstuvwxyz'.split('').reduce((mask, c) => mask | (1 << L(c)), 0);
 
 /** Comments LinuxCNC executes that write files on the controller. */
 const FILE_COMMENTS = ['logopen', 'logappend', 'probeopen'];
+
+/** Most G or M words LinuxCNC reads on one line is well below this. */
+const MAX_CODES = 32;
 
 /** One line's words after reading: values of letters, G codes ×10, M codes, a `%` marker. */
 export class Block {
   readonly has = new Uint8Array(26);
   readonly values = new Float64Array(26);
-  readonly undetermined: (Undetermined | undefined)[] = new Array<Undetermined | undefined>(26);
-  /** G codes × 10 (G38.2 → 382), in line order. */
-  readonly gCodes: number[] = [];
-  /** Columns of the G codes. */
-  readonly gColumns: number[] = [];
-  readonly mCodes: number[] = [];
-  readonly mColumns: number[] = [];
+  readonly undetermined: (Undetermined | undefined)[] = new Array<Undetermined | undefined>(26).fill(
+    undefined,
+  );
   readonly columns = new Int32Array(26);
-  /** Letters present, to clear them cheaply. */
-  readonly letters: number[] = [];
+  /** Bit `l` set for each letter `l` present (G and M excluded). */
+  letterMask = 0;
+  /** G codes × 10 (G38.2 → 382), in line order: `gCodes[0, gCount)`. */
+  readonly gCodes = new Int32Array(MAX_CODES);
+  readonly gColumns = new Int32Array(MAX_CODES);
+  gCount = 0;
+  readonly mCodes = new Int32Array(MAX_CODES);
+  readonly mColumns = new Int32Array(MAX_CODES);
+  mCount = 0;
   percent = false;
   words = 0;
+  #anyUndetermined = false;
 
   clear(): void {
-    for (const l of this.letters) {
-      this.has[l] = 0;
-      this.undetermined[l] = undefined;
-    }
-    this.letters.length = 0;
-    this.gCodes.length = 0;
-    this.gColumns.length = 0;
-    this.mCodes.length = 0;
-    this.mColumns.length = 0;
+    for (let mask = this.letterMask; mask !== 0; mask &= mask - 1)
+      this.has[31 - Math.clz32(mask & -mask)] = 0;
+    if (this.#anyUndetermined) this.undetermined.fill(undefined);
+    this.#anyUndetermined = false;
+    this.letterMask = 0;
+    this.gCount = 0;
+    this.mCount = 0;
     this.percent = false;
     this.words = 0;
   }
@@ -46,6 +51,30 @@ export class Block {
   /** Whether letter `l` is on the line. */
   present(l: number): boolean {
     return this.has[l] === 1;
+  }
+
+  /** Stores letter `l`'s value. */
+  setLetter(l: number, value: number | Undetermined, column: number): void {
+    this.has[l] = 1;
+    this.letterMask |= 1 << l;
+    this.columns[l] = column;
+    if (typeof value === 'number') this.values[l] = value;
+    else {
+      this.undetermined[l] = value;
+      this.#anyUndetermined = true;
+    }
+  }
+
+  addG(code: number, column: number): void {
+    if (this.gCount === MAX_CODES) reject('SYNTAX_ERROR', 'too many G words on one line', column);
+    this.gCodes[this.gCount] = code;
+    this.gColumns[this.gCount++] = column;
+  }
+
+  addM(code: number, column: number): void {
+    if (this.mCount === MAX_CODES) reject('SYNTAX_ERROR', 'too many M words on one line', column);
+    this.mCodes[this.mCount] = code;
+    this.mColumns[this.mCount++] = column;
   }
 }
 
@@ -151,7 +180,7 @@ export class BlockReader {
       this.#expr.number();
       return;
     }
-    if (!WORD_LETTERS.has(l)) cur.fail(`unknown word ${String.fromCharCode(c - 0x20)}`);
+    if ((WORD_LETTERS & (1 << l)) === 0) cur.fail(`unknown word ${String.fromCharCode(c - 0x20)}`);
     const v = this.#expr.value();
     block.words++;
     if (c === 0x67 || c === 0x6d) {
@@ -161,22 +190,16 @@ export class BlockReader {
       if (c === 0x67) {
         const g10 = Math.round(v * 10);
         if (Math.abs(v * 10 - g10) > 0.001 || g10 < 0) cur.fail(`G${v} is not a G code`);
-        block.gCodes.push(g10);
-        block.gColumns.push(column);
+        block.addG(g10, column);
       } else {
         const m = Math.round(v);
         if (Math.abs(v - m) > 0.0001 || m < 0) cur.fail(`M${v} is not an M code`);
-        block.mCodes.push(m);
-        block.mColumns.push(column);
+        block.addM(m, column);
       }
       return;
     }
     if (block.has[l] === 1) cur.fail(`multiple ${String.fromCharCode(c - 0x20)} words on one line`);
-    block.has[l] = 1;
-    block.letters.push(l);
-    block.columns[l] = column;
-    if (v instanceof Undetermined) block.undetermined[l] = v;
-    else block.values[l] = v;
+    block.setLetter(l, v, column);
   }
 }
 

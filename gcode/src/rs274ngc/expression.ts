@@ -63,6 +63,12 @@ export class ExpressionReader {
   value(): Value {
     const cur = this.cursor;
     const c = cur.peek();
+    // Plain numbers first: the common case, and always finite below 16 digits.
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2e) {
+      const n = this.number();
+      if (!Number.isFinite(n)) reject('INVALID_VALUE', 'calculation resulted in infinity');
+      return n;
+    }
     if (c === END) cur.fail('a value is missing');
     let v: Value;
     if (c === CH.lbracket) v = this.expression();
@@ -78,16 +84,20 @@ export class ExpressionReader {
     return v;
   }
 
-  /** read_real_number: `[+-]?[0-9.]+` with one dot at most and at least one digit. */
+  /** read_real_number: `[+-]?[0-9.]+` with one dot at most and at least one digit (spaces ignored). */
   number(): number {
     const cur = this.cursor;
-    let c = cur.peek();
-    const from = cur.pos;
+    const b = cur.bytes;
+    const end = cur.end;
+    let p = cur.pos;
+    while (p < end && (b[p] === 0x20 || b[p] === 0x09)) p++;
+    const from = p;
+    let c = p < end ? (b[p] as number) : END;
     let negative = false;
-    if (c === CH.plus || c === CH.minus) {
-      negative = c === CH.minus;
-      cur.pos++;
-      c = cur.peek();
+    if (c === 0x2b || c === 0x2d) {
+      negative = c === 0x2d;
+      p++;
+      c = p < end ? (b[p] as number) : END;
     }
     let mantissa = 0;
     let significant = 0;
@@ -95,26 +105,27 @@ export class ExpressionReader {
     let fraction = 0;
     let dots = 0;
     for (;;) {
-      if (isDigit(c)) {
+      if (c >= 0x30 && c <= 0x39) {
         digits++;
-        if (significant > 0 || c !== CH.zero) significant++;
-        mantissa = mantissa * 10 + (c - CH.zero);
+        if (significant > 0 || c !== 0x30) significant++;
+        mantissa = mantissa * 10 + (c - 0x30);
         if (dots > 0) fraction++;
-      } else if (c === CH.dot) {
+      } else if (c === 0x2e) {
         dots++;
-      } else break;
-      cur.pos++;
-      c = cur.peek();
+      } else if (c !== 0x20 && c !== 0x09) break;
+      p++;
+      c = p < end ? (b[p] as number) : END;
     }
+    cur.pos = p;
     if (digits === 0 || dots > 1) {
-      if (cur.pos === from) cur.fail(`bad character '${String.fromCharCode(c)}' where a value should be`);
-      cur.fail(`bad number format '${cur.text(from, cur.pos).trim()}'`);
+      if (p === from) cur.fail(`bad character '${String.fromCharCode(c)}' where a value should be`);
+      cur.fail(`bad number format '${cur.text(from, p).trim()}'`);
     }
     // Exact below 2^53 and 10^15, so one IEEE division rounds as strtod does.
     const v =
       significant <= 15 && fraction < POW10.length
         ? mantissa / (POW10[fraction] as number)
-        : Number(cur.text(from, cur.pos).replace(/[ \t+-]/g, ''));
+        : Number(cur.text(from, p).replace(/[ \t+-]/g, ''));
     return negative ? -v : v;
   }
 

@@ -8,10 +8,10 @@ import { ParameterStore } from './parameter-store.js';
 export const RS274_MAX_LINE = 255;
 const MM_PER_INCH = 25.4;
 
-/** Modal groups of the G codes LinuxCNC 2.9 knows (×10), for conflicts and meaning. */
-const G_GROUP = new Map<number, number>();
+/** Modal group of each G code ×10 LinuxCNC 2.9 knows (-1: unknown), for conflicts and meaning. */
+const G_GROUP = new Int8Array(1000).fill(-1);
 function group(n: number, codes: readonly number[]): void {
-  for (const c of codes) G_GROUP.set(Math.round(c * 10), n);
+  for (const c of codes) G_GROUP[Math.round(c * 10)] = n;
 }
 group(0, [4, 10, 28, 28.1, 30, 30.1, 52, 53, 92, 92.1, 92.2, 92.3]);
 group(
@@ -33,6 +33,7 @@ group(12, [54, 55, 56, 57, 58, 59, 59.1, 59.2, 59.3]);
 group(13, [61, 61.1, 64]);
 group(14, [96, 97]);
 group(15, [7, 8]);
+const GROUPS = 16;
 
 /** G codes refused: the value they run at is not the F/S the program states. */
 const G_REFUSED = new Map<number, string>([
@@ -47,14 +48,13 @@ const G_REFUSED = new Map<number, string>([
 ]);
 
 /** Motion codes that feed (×10). */
-const FEED_MOTIONS = new Set([
-  10, 20, 30, 50, 51, 52, 382, 383, 384, 385, 730, 810, 820, 830, 850, 860, 870, 880, 890,
-]);
-/** Non-modal codes whose axis words are not a motion of the current mode. */
-const AXIS_CLAIMERS = new Set([100, 280, 300, 520, 920]);
+const FEED_MOTION = new Uint8Array(1000);
+for (const c of [10, 20, 30, 50, 51, 52, 382, 383, 384, 385, 730, 810, 820, 830, 850, 860, 870, 880, 890])
+  FEED_MOTION[c] = 1;
 
-/** M codes and their groups (4 stop, 6 tool, 7 spindle, 8 coolant, 9 overrides, 5 I/O). */
-const M_GROUP = new Map<number, number>([
+/** M codes and their groups (4 stop, 6 tool, 7 spindle, 8 coolant, 9 overrides, 5 I/O); -1 unknown. */
+const M_GROUP = new Int8Array(200).fill(-1);
+for (const [code, grp] of [
   [0, 4],
   [1, 4],
   [2, 4],
@@ -82,7 +82,8 @@ const M_GROUP = new Map<number, number>([
   [66, 5],
   [67, 5],
   [68, 5],
-]);
+] as const)
+  M_GROUP[code] = grp;
 const M_REFUSED = new Map<number, string>([
   [70, 'M70 saves modal state that M72 restores'],
   [71, 'M71 invalidates saved modal state'],
@@ -92,11 +93,36 @@ const M_REFUSED = new Map<number, string>([
   [99, 'M99 subprogram returns are not evaluated'],
 ]);
 
-const AXES = ['x', 'y', 'z', 'a', 'b', 'c', 'u', 'v', 'w', 'i', 'j', 'k'].map(L);
+const AXES_MASK = ['x', 'y', 'z', 'a', 'b', 'c', 'u', 'v', 'w', 'i', 'j', 'k'].reduce(
+  (m, c) => m | (1 << L(c)),
+  0,
+);
 const F = L('f');
 const S = L('s');
 const D = L('d');
 const E = L('e');
+
+/** What a line's G codes do, as bits. */
+const GF = { g96: 1, g97: 2, g93: 4, g94: 8, g95: 16, g20: 32, g21: 64, claimsAxes: 128 } as const;
+const G_FLAG = new Uint8Array(1000);
+G_FLAG[960] = GF.g96;
+G_FLAG[970] = GF.g97;
+G_FLAG[930] = GF.g93;
+G_FLAG[940] = GF.g94;
+G_FLAG[950] = GF.g95;
+G_FLAG[200] = GF.g20;
+G_FLAG[210] = GF.g21;
+for (const c of [100, 280, 300, 520, 920]) G_FLAG[c] = GF.claimsAxes;
+/** What a line's M codes do, as bits. */
+const MF = { m3: 1, m4: 2, end: 4, analog: 8 } as const;
+const M_FLAG = new Uint8Array(200);
+M_FLAG[3] = MF.m3;
+M_FLAG[4] = MF.m4;
+M_FLAG[2] = MF.end;
+M_FLAG[30] = MF.end;
+M_FLAG[66] = MF.analog;
+M_FLAG[67] = MF.analog;
+M_FLAG[68] = MF.analog;
 
 type Units = 'mm' | 'inch';
 type FeedMode = 'minute' | 'revolution' | 'inverse-time';
@@ -126,6 +152,11 @@ export class Rs274Interpreter implements DialectInterpreter {
   #motion: number | undefined;
   #percentOpen = false;
   #lastPerRev = NaN;
+  /** The motion code written on the current line, -1 for none. */
+  #lineMotion = -1;
+  readonly #groupStamp = new Int32Array(GROUPS);
+  readonly #groupCode = new Int32Array(GROUPS);
+  #stamp = 0;
 
   constructor(ctx: InterpreterContext) {
     this.#ctx = ctx;
@@ -147,8 +178,9 @@ export class Rs274Interpreter implements DialectInterpreter {
       this.#percentOpen = true;
       return true;
     }
+    this.#lineMotion = -1;
     const ended = this.#execute(block);
-    this.#params.commit();
+    if (this.#params.hasPending) this.#params.commit();
     return !ended;
   }
 
@@ -158,13 +190,13 @@ export class Rs274Interpreter implements DialectInterpreter {
 
   #execute(b: Block): boolean {
     if (b.words === 0) return false;
-    const g = this.#gCodes(b);
-    const m = this.#mCodes(b);
-    if (b.present(E) && !m.has(66) && !m.has(67) && !m.has(68))
+    const g = b.gCount === 0 ? 0 : this.#gCodes(b);
+    const m = b.mCount === 0 ? 0 : this.#mCodes(b);
+    if (b.present(E) && (m & MF.analog) === 0)
       reject('SYNTAX_ERROR', 'E word with no M66, M67 or M68 to use it', b.columns[E]);
     // 1. spindle mode
-    if (g.has(960)) this.#constantSurfaceSpeed(b);
-    else if (g.has(970)) {
+    if ((g & GF.g96) !== 0) this.#constantSurfaceSpeed(b);
+    else if ((g & GF.g97) !== 0) {
       const before = this.#spindleMode;
       this.#spindleMode = 'rpm';
       // The S left from G96 (a surface speed) now reads as rpm.
@@ -172,76 +204,82 @@ export class Rs274Interpreter implements DialectInterpreter {
         this.#ctx.recorder.record('spindleSpeed', this.#speed);
     }
     // 2. feed mode
-    if (g.has(930)) this.#feedMode = 'inverse-time';
-    else if (g.has(940) || g.has(950)) {
-      this.#feedMode = g.has(940) ? 'minute' : 'revolution';
+    if ((g & GF.g93) !== 0) this.#feedMode = 'inverse-time';
+    else if ((g & (GF.g94 | GF.g95)) !== 0) {
+      this.#feedMode = (g & GF.g94) !== 0 ? 'minute' : 'revolution';
       this.#feed = 0;
     }
     // 3. F, 4. S
     if (b.present(F)) this.#feedWord(b);
     if (b.present(S)) this.#spindleWord(b);
     // 7. spindle start
-    if (m.has(3) || m.has(4)) this.#spindleStart(m.has(3) ? 3 : 4, b);
+    if ((m & (MF.m3 | MF.m4)) !== 0) this.#spindleStart((m & MF.m3) !== 0 ? 3 : 4, b);
     // 12. units
-    if (g.has(200)) this.#units = 'inch';
-    else if (g.has(210)) this.#units = 'mm';
+    if ((g & GF.g20) !== 0) this.#units = 'inch';
+    else if ((g & GF.g21) !== 0) this.#units = 'mm';
     // motion
-    let motion: number | undefined;
-    for (const code of b.gCodes) if (G_GROUP.get(code) === 1) motion = code;
-    if (motion !== undefined) this.#motion = motion;
-    const axesClaimed = b.gCodes.some((c) => AXIS_CLAIMERS.has(c));
-    const current = motion ?? this.#motion;
+    const explicit = this.#lineMotion;
+    if (explicit >= 0) this.#motion = explicit;
+    const current = explicit >= 0 ? explicit : this.#motion;
     if (
       current !== undefined &&
-      FEED_MOTIONS.has(current) &&
-      (motion !== undefined || (!axesClaimed && AXES.some((a) => b.present(a))))
+      FEED_MOTION[current] === 1 &&
+      (explicit >= 0 || ((g & GF.claimsAxes) === 0 && (b.letterMask & AXES_MASK) !== 0))
     )
       this.#feedMotion(current);
-    return m.has(2) || m.has(30);
+    return (m & MF.end) !== 0;
   }
 
-  #gCodes(b: Block): Set<number> {
-    const seen = new Set<number>();
-    const groups = new Map<number, number>();
-    b.gCodes.forEach((code, i) => {
+  /** Checks the line's G codes (known, not refused, one per modal group) and returns their flags. */
+  #gCodes(b: Block): number {
+    const stamp = ++this.#stamp;
+    let flags = 0;
+    this.#lineMotion = -1;
+    for (let i = 0; i < b.gCount; i++) {
+      const code = b.gCodes[i] as number;
       const column = b.gColumns[i];
+      const grp = code < 1000 ? (G_GROUP[code] as number) : -1;
       const refused = G_REFUSED.get(code);
       if (refused !== undefined) reject('UNSUPPORTED_WORD', refused, column);
-      const grp = G_GROUP.get(code);
-      if (grp === undefined)
+      if (grp < 0)
         reject('UNSUPPORTED_WORD', `G${formatNumber(code / 10)} is not a G code this verifier knows`, column);
-      const other = groups.get(grp);
-      if (other !== undefined && grp !== 0)
+      if (grp !== 0 && this.#groupStamp[grp] === stamp)
         reject(
           'SYNTAX_ERROR',
-          `G${formatNumber(other / 10)} and G${formatNumber(code / 10)} are in one modal group`,
+          `G${formatNumber((this.#groupCode[grp] as number) / 10)} and G${formatNumber(code / 10)} are in one modal group`,
           column,
         );
-      groups.set(grp, code);
-      seen.add(code);
-    });
-    return seen;
+      this.#groupStamp[grp] = stamp;
+      this.#groupCode[grp] = code;
+      if (grp === 1) this.#lineMotion = code;
+      flags |= G_FLAG[code] as number;
+    }
+    return flags;
   }
 
-  #mCodes(b: Block): Set<number> {
-    const seen = new Set<number>();
-    const groups = new Map<number, number>();
-    b.mCodes.forEach((code, i) => {
+  /** Checks the line's M codes (known, not refused, one per group but M7 with M8) and returns their flags. */
+  #mCodes(b: Block): number {
+    const stamp = ++this.#stamp;
+    let flags = 0;
+    for (let i = 0; i < b.mCount; i++) {
+      const code = b.mCodes[i] as number;
       const column = b.mColumns[i];
       const refused = M_REFUSED.get(code);
       if (refused !== undefined) reject('UNSUPPORTED_WORD', refused, column);
       if (code >= 100 && code <= 199)
         reject('UNSUPPORTED_WORD', `M${code} runs a user program on the controller`, column);
-      const grp = M_GROUP.get(code);
-      if (grp === undefined)
-        reject('UNSUPPORTED_WORD', `M${code} is not an M code this verifier knows`, column);
-      const other = groups.get(grp);
-      if (other !== undefined && !(grp === 8 && other !== 9 && code !== 9))
-        reject('SYNTAX_ERROR', `M${other} and M${code} are in one modal group`, column);
-      groups.set(grp, code);
-      seen.add(code);
-    });
-    return seen;
+      const grp = code < 200 ? (M_GROUP[code] as number) : -1;
+      if (grp < 0) reject('UNSUPPORTED_WORD', `M${code} is not an M code this verifier knows`, column);
+      if (this.#groupStamp[grp] === stamp) {
+        const other = this.#groupCode[grp] as number;
+        if (!(grp === 8 && other !== 9 && code !== 9))
+          reject('SYNTAX_ERROR', `M${other} and M${code} are in one modal group`, column);
+      }
+      this.#groupStamp[grp] = stamp;
+      this.#groupCode[grp] = code;
+      flags |= M_FLAG[code] as number;
+    }
+    return flags;
   }
 
   #known(b: Block, l: number, what: string): number {
@@ -309,6 +347,7 @@ export class Rs274Interpreter implements DialectInterpreter {
   }
 
   #feedMotion(code: number): void {
+    if (this.#feedMode === 'minute' && this.#feed !== undefined && this.#feed > 0) return;
     const what = `G${formatNumber(code / 10)}`;
     if (this.#feedMode === undefined)
       reject('UNDETERMINABLE_VALUE', `${what} before the program sets the feed mode (G93/G94/G95)`);

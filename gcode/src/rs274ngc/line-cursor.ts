@@ -56,12 +56,12 @@ export class LineCursor {
     let p = this.pos;
     while (p < this.end) {
       const c = b[p] as number;
-      if (c === CH.space || c === CH.tab) {
+      if (c === 0x20 || c === 0x09) {
         p++;
         continue;
       }
       this.pos = p;
-      if (c === CH.semicolon) return END;
+      if (c === 0x3b) return END;
       return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
     }
     this.pos = p;

@@ -12,14 +12,15 @@ export type LineSink = (bytes: Uint8Array, start: number, end: number, line: num
  */
 export class LineSplitter {
   readonly #max: number;
-  #carry: Uint8Array;
+  #carry: Buffer;
   #carryLength = 0;
   #line = 0;
   #bytes = 0;
 
   constructor(maxLineBytes: number) {
     this.#max = maxLineBytes;
-    this.#carry = new Uint8Array(Math.min(maxLineBytes + 2, 1024));
+    // A Buffer like the chunks, so the readers see one array type.
+    this.#carry = Buffer.alloc(Math.min(maxLineBytes + 2, 1024));
   }
 
   /** Lines delivered so far. */
@@ -79,7 +80,7 @@ export class LineSplitter {
     const needed = this.#carryLength + (to - from);
     if (needed > this.#max + 1) this.#tooLong();
     if (needed > this.#carry.length) {
-      const grown = new Uint8Array(Math.min(Math.max(needed, this.#carry.length * 2), this.#max + 2));
+      const grown = Buffer.alloc(Math.min(Math.max(needed, this.#carry.length * 2), this.#max + 2));
       grown.set(this.#carry.subarray(0, this.#carryLength));
       this.#carry = grown;
     }
