@@ -36,4 +36,6 @@ export interface DialectInterpreter {
 export interface InterpreterContext {
   readonly recorder: ParameterRecorder;
   readonly observe: Observer | undefined;
+  /** RS274/NGC: lines run inside loops and calls before the program is taken not to end. */
+  readonly maxExecutedLines: number | undefined;
 }

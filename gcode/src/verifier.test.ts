@@ -67,7 +67,9 @@ describe('rs274ngc verification', () => {
   it('rejects what it cannot determine: unset parameters, o-words, G96 without D, G93, unknown start state', async () => {
     const cases: [string, string, number][] = [
       ['S1000 M3\nF#5 G1 X1\n', 'UNDETERMINABLE_VALUE', 2],
-      ['o100 sub\nS30000\no100 endsub\n', 'UNSUPPORTED_WORD', 1],
+      ['o100 call\n', 'UNSUPPORTED_WORD', 1],
+      ['o100 while [#<_x> LT 3]\nS1\no100 endwhile\nM2\n', 'UNDETERMINABLE_VALUE', 1],
+      ['S1000\n', 'SYNTAX_ERROR', 1],
       ['G96 S200 M3\n', 'UNDETERMINABLE_VALUE', 1],
       ['G93 G1 X1 F2\n', 'UNDETERMINABLE_VALUE', 1],
       ['M3\n', 'UNDETERMINABLE_VALUE', 1],
@@ -88,6 +90,61 @@ describe('rs274ngc verification', () => {
     }
     const strict = await verifyProgram(Buffer.from('F100 G1 X1\n'), { dialect: 'rs274ngc', envelope: mill });
     expect(strict).to.deep.include({ accepted: false, code: 'UNDETERMINABLE_VALUE', line: 1 });
+  });
+
+  it('evaluates subroutines, loops and conditionals as LinuxCNC does, each value on its own line', async () => {
+    const program = [
+      'o<spin> sub', // 1
+      '  S[#1 * 2]', // 2: #1 is the call's first argument
+      '  o<spin> return [#1 + 1]', // 3
+      'o<spin> endsub', // 4
+      '#1 = 7', // 5: the caller's #1, restored after the call
+      'o<spin> call [3000]', // 6
+      'F[#<_value> / 10] G1 X1', // 7: 300.1
+      'o10 repeat [3]', // 8
+      '  #2 = [#2 + 1]', // 9: #2 is not set... so it stays undetermined (fine: not constrained)
+      'o10 endrepeat', // 10
+      '#3 = 0', // 11
+      'o20 while [#3 LT 4]', // 12
+      '  #3 = [#3 + 1]', // 13
+      '  o30 if [#3 EQ 2]', // 14
+      '    o20 continue', // 15
+      '  o30 elseif [#3 EQ 4]', // 16
+      '    S11000', // 17
+      '  o30 else', // 18
+      '    F[#3 * 100]', // 19: 100, 300
+      '  o30 endif', // 20
+      'o20 endwhile', // 21
+      'F#1', // 22: 7
+      'M2',
+    ].join('\n');
+    const v = await ngc(`${program}\n`);
+    expect(v.accepted && v.parameters).to.deep.equal({
+      spindleSpeed: { min: 6000, max: 11000, count: 2, firstLine: 2 },
+      feedRate: { min: 7, max: 300.1, count: 4, firstLine: 7 },
+    });
+    const outside = await ngc(program.replace('S11000', 'S13000'));
+    expect(outside).to.deep.equal({
+      accepted: false,
+      line: 17,
+      code: 'OUT_OF_ENVELOPE',
+      reason: 'spindleSpeed 13000 rpm is outside the envelope (spindleSpeed in [0, 12000] rpm)',
+    });
+  });
+
+  it('rejects a loop that does not end within the limit', async () => {
+    const v = await verifyProgram(Buffer.from('o1 while [1]\nG0 X1\no1 endwhile\nM2\n'), {
+      dialect: 'rs274ngc',
+      envelope: mill,
+      preamble: 'G21 G94 G97',
+      maxExecutedLines: 1000,
+    });
+    expect(v).to.deep.equal({
+      accepted: false,
+      line: 1,
+      code: 'UNDETERMINABLE_VALUE',
+      reason: 'the program does not end within 1000 lines run in loops and calls',
+    });
   });
 
   it('bounds G96 by its D limit, and refuses it when the envelope has a lower rpm bound', async () => {

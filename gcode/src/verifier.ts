@@ -30,6 +30,11 @@ export interface VerifyOptions {
   readonly preamble?: string;
   /** Receives every F and S value as the controller's interpreter would print it. */
   readonly observe?: Observer;
+  /**
+   * RS274/NGC: how many lines loops and subroutine calls may run before the program is rejected as not
+   * ending (default 20,000,000).
+   */
+  readonly maxExecutedLines?: number;
 }
 
 /** The synchronous core: feed it chunks or lines as they stream, then ask for the verdict. */
@@ -79,7 +84,11 @@ class StreamingVerifier implements ProgramVerifier {
 
   constructor(options: VerifyOptions) {
     this.#recorder = new ParameterRecorder(options.envelope);
-    const ctx: InterpreterContext = { recorder: this.#recorder, observe: options.observe };
+    const ctx: InterpreterContext = {
+      recorder: this.#recorder,
+      observe: options.observe,
+      maxExecutedLines: options.maxExecutedLines,
+    };
     this.#interpreter =
       options.dialect === 'rs274ngc'
         ? new Rs274Interpreter(ctx)
@@ -146,7 +155,7 @@ class StreamingVerifier implements ProgramVerifier {
       run();
     } catch (err) {
       if (!(err instanceof GcodeRejection)) throw err;
-      const at = line ?? this.#splitter.lines;
+      const at = line ?? err.line ?? this.#splitter.lines;
       this.#rejection = Object.freeze({
         accepted: false,
         line: at,

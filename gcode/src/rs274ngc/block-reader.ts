@@ -3,8 +3,10 @@ import { ExpressionReader, Undetermined } from './expression.js';
 import { CH, END, isLetter, LineCursor } from './line-cursor.js';
 import type { ParameterStore } from './parameter-store.js';
 
-/** Letter index 0..25 of a lower-case letter code. */
-export const L = (letter: string): number => letter.charCodeAt(0) - CH.a;
+/** Word index of a lower-case letter (0..25), `@` (26, polar distance) or `^` (27, polar angle). */
+export const L = (letter: string): number =>
+  letter === '@' ? 26 : letter === '^' ? 27 : letter.charCodeAt(0) - CH.a;
+const WORDS = 28;
 
 /** The words LinuxCNC 2.9 reads, as a letter bit mask; `o` (control flow) and `n` are handled apart. */
 const WORD_LETTERS = 'abcdefghijklmpqrstuvwxyz'.split('').reduce((mask, c) => mask | (1 << L(c)), 0);
@@ -17,12 +19,12 @@ const MAX_CODES = 32;
 
 /** One line's words after reading: values of letters, G codes ×10, M codes, a `%` marker. */
 export class Block {
-  readonly has = new Uint8Array(26);
-  readonly values = new Float64Array(26);
-  readonly undetermined: (Undetermined | undefined)[] = new Array<Undetermined | undefined>(26).fill(
+  readonly has = new Uint8Array(WORDS);
+  readonly values = new Float64Array(WORDS);
+  readonly undetermined: (Undetermined | undefined)[] = new Array<Undetermined | undefined>(WORDS).fill(
     undefined,
   );
-  readonly columns = new Int32Array(26);
+  readonly columns = new Int32Array(WORDS);
   /** Bit `l` set for each letter `l` present (G and M excluded). */
   letterMask = 0;
   /** G codes × 10 (G38.2 → 382), in line order: `gCodes[0, gCount)`. */
@@ -114,6 +116,7 @@ export class BlockReader {
       if (c === CH.lparen) this.#comment();
       else if (c === CH.hash) this.#setting();
       else if (isLetter(c)) this.#word(c, block, first);
+      else if (c === 0x40 || c === 0x5e) this.#polar(c === 0x40 ? 26 : 27, block);
       else if (c === 0x24)
         reject('UNSUPPORTED_WORD', "spindle selection '$' is not verified (spindle 0 only)", cur.column);
       else cur.fail(`bad character ${describe(c)}`);
@@ -166,6 +169,17 @@ export class BlockReader {
     }
     cur.expect(CH.eq, "'=' after the parameter");
     this.parameters.set(target, this.#expr.value());
+  }
+
+  /** `@` (polar distance) and `^` (polar angle): LinuxCNC's polar coordinates, axis words here. */
+  #polar(l: number, block: Block): void {
+    const cur = this.#cursor;
+    const column = cur.column;
+    cur.pos++;
+    const v = this.#expr.value();
+    block.words++;
+    if (block.has[l] === 1) cur.fail(`multiple ${l === 26 ? '@' : '^'} words on one line`);
+    block.setLetter(l, v, column);
   }
 
   #word(c: number, block: Block, first: boolean): void {

@@ -2,7 +2,28 @@ import type { DialectInterpreter, InterpreterContext, ObservedValue } from '../d
 import { formatNumber } from '../verdict/parameter-recorder.js';
 import { reject } from '../verdict/verdict.js';
 import { Block, BlockReader, L } from './block-reader.js';
+import { ControlFlow, type LineRunner, type OWordHead } from './control-flow.js';
+import { ExpressionReader, type Value } from './expression.js';
+import { CH, END, isLetter, LineCursor } from './line-cursor.js';
 import { ParameterStore } from './parameter-store.js';
+
+const O_KEYWORDS = new Set([
+  'sub',
+  'endsub',
+  'call',
+  'return',
+  'if',
+  'elseif',
+  'else',
+  'endif',
+  'while',
+  'endwhile',
+  'do',
+  'repeat',
+  'endrepeat',
+  'break',
+  'continue',
+]);
 
 /** LinuxCNC refuses longer lines (LINELEN). */
 export const RS274_MAX_LINE = 255;
@@ -93,7 +114,7 @@ const M_REFUSED = new Map<number, string>([
   [99, 'M99 subprogram returns are not evaluated'],
 ]);
 
-const AXES_MASK = ['x', 'y', 'z', 'a', 'b', 'c', 'u', 'v', 'w', 'i', 'j', 'k'].reduce(
+const AXES_MASK = ['x', 'y', 'z', 'a', 'b', 'c', 'u', 'v', 'w', 'i', 'j', 'k', '@', '^'].reduce(
   (m, c) => m | (1 << L(c)),
   0,
 );
@@ -135,8 +156,11 @@ type SpindleMode = 'rpm' | 'css';
  * State the program has not set is unknown, never assumed (a preamble sets what the machine's start-up
  * code sets).
  */
-export class Rs274Interpreter implements DialectInterpreter {
+export class Rs274Interpreter implements DialectInterpreter, LineRunner {
   readonly #params = new ParameterStore();
+  readonly #oCursor = new LineCursor();
+  readonly #oExpr = new ExpressionReader(this.#oCursor, this.#params);
+  readonly #flow: ControlFlow;
   readonly #reader = new BlockReader(this.#params);
   readonly #block = new Block();
   readonly #ctx: InterpreterContext;
@@ -151,6 +175,8 @@ export class Rs274Interpreter implements DialectInterpreter {
   #speed: number | undefined;
   #motion: number | undefined;
   #percentOpen = false;
+  /** M2, M30 or the closing % was read. */
+  #ended = false;
   #lastPerRev = NaN;
   /** The motion code written on the current line, -1 for none. */
   #lineMotion = -1;
@@ -160,12 +186,54 @@ export class Rs274Interpreter implements DialectInterpreter {
 
   constructor(ctx: InterpreterContext) {
     this.#ctx = ctx;
+    this.#flow = new ControlFlow(this, ctx.maxExecutedLines);
   }
 
   line(bytes: Uint8Array, start: number, end: number, lineNumber: number): boolean {
     if (end - start > RS274_MAX_LINE)
       reject('LINE_TOO_LONG', `line longer than LinuxCNC's ${RS274_MAX_LINE} characters`);
+    return this.#flow.line(bytes, start, end, lineNumber);
+  }
+
+  get parameters(): ParameterStore {
+    return this.#params;
+  }
+
+  head(bytes: Uint8Array, start: number, end: number): OWordHead | undefined {
+    const cur = this.#oCursor;
+    cur.reset(bytes, start, end);
+    if (cur.peek() !== 0x6f) return undefined;
+    cur.pos++;
+    const label = cur.peek() === CH.lt ? `<${this.#oExpr.name()}>` : String(this.#oExpr.number());
+    let keyword = '';
+    while (isLetter(cur.peek()) && keyword.length < 10) {
+      keyword += String.fromCharCode(cur.peek());
+      cur.pos++;
+    }
+    if (!O_KEYWORDS.has(keyword))
+      cur.fail(`o${label} ${keyword || '(no keyword)'} is not an o-word LinuxCNC knows`);
+    return { label, keyword, rest: cur.pos };
+  }
+
+  args(bytes: Uint8Array, from: number, end: number): Value[] {
+    const cur = this.#oCursor;
+    cur.reset(bytes, from, end);
+    const out: Value[] = [];
+    for (;;) {
+      const c = cur.peek();
+      if (c === END) return out;
+      if (c === CH.lbracket) out.push(this.#oExpr.expression());
+      else if (c === CH.lparen) {
+        const close = bytes.indexOf(CH.rparen, cur.pos);
+        if (close < 0 || close >= end) cur.fail('unclosed comment');
+        cur.pos = close + 1;
+      } else cur.fail(`unexpected ${String.fromCharCode(c)} after an o-word`);
+    }
+  }
+
+  plain(bytes: Uint8Array, start: number, end: number, lineNumber: number): boolean {
     this.#line = lineNumber;
+    this.#ctx.recorder.line = lineNumber;
     const block = this.#block;
     try {
       this.#reader.read(bytes, start, end, block);
@@ -174,18 +242,24 @@ export class Rs274Interpreter implements DialectInterpreter {
       throw err;
     }
     if (block.percent) {
-      if (this.#percentOpen) return false;
+      if (this.#percentOpen) {
+        this.#ended = true;
+        return false;
+      }
       this.#percentOpen = true;
       return true;
     }
     this.#lineMotion = -1;
     const ended = this.#execute(block);
     if (this.#params.hasPending) this.#params.commit();
+    if (ended) this.#ended = true;
     return !ended;
   }
 
   finish(): void {
-    // A program without M2/M30 simply stops; nothing of it is left unchecked.
+    this.#flow.finish();
+    // LinuxCNC refuses a file that ends without M2/M30 or a closing %.
+    if (!this.#ended) reject('SYNTAX_ERROR', 'file ended with no percent sign or program end (M2/M30)');
   }
 
   #execute(b: Block): boolean {

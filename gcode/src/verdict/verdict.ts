@@ -61,6 +61,8 @@ export type ProgramVerdict = AcceptedProgram | RejectedProgram;
  */
 export class GcodeRejection extends Error {
   override readonly name = 'GcodeRejection';
+  /** The line, when it is not the line being read (a subroutine body run from a call). */
+  line: number | undefined;
   constructor(
     readonly code: RejectionCode,
     readonly reason: string,
