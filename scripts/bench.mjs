@@ -14,6 +14,7 @@ const areas = {
   caliper: 'test/dist/bench/caliper-bench.js',
   container: 'dsi-container/dist/bench/container.js',
   controller: 'enforce-agent/dist/bench/controller-bench.js',
+  agent: 'test/dist/bench/agent-bench.js',
 };
 const [area, ...rest] = process.argv.slice(2);
 if (!area || !(area in areas)) {

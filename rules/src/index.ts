@@ -49,6 +49,7 @@ export {
   decodeIssueLicense,
   decodeLicenseRef,
   decodeMachineRef,
+  decodeParameterEnvelope,
   decodePartRef,
   decodeProductionTerms,
   decodeRecordRelease,

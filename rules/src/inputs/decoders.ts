@@ -240,14 +240,24 @@ function parameterBound(value: unknown, path: string): ParameterBound {
   return invalid(`${path}.kind`, 'range or exact', kind);
 }
 
+/**
+ * Decodes a parameter envelope (the `envelope` of {@link ProductionTerms}): at most 256 {@link ParameterBound}
+ * entries with unique names.
+ */
+export function decodeParameterEnvelope(value: unknown, path = 'envelope'): ParameterBound[] {
+  if (!Array.isArray(value) || value.length > 256) invalid(path, 'an array of at most 256 items', value);
+  const envelope = (value as unknown[]).map((entry, index) => parameterBound(entry, `${path}[${index}]`));
+  const names = envelope.map((bound) => bound.name);
+  if (new Set(names).size !== names.length) invalid(path, 'unique parameter names', names);
+  return envelope;
+}
+
 /** Decodes {@link ProductionTerms}; parameter names must be unique. */
 export function decodeProductionTerms(value: unknown, path = 'terms'): ProductionTerms {
   const o = object(value, path);
   const machines = object(o['machines'], `${path}.machines`);
   const operators = object(o['operators'], `${path}.operators`);
-  const envelope = list(o, 'envelope', path, parameterBound);
-  const names = envelope.map((bound) => bound.name);
-  if (new Set(names).size !== names.length) invalid(`${path}.envelope`, 'unique parameter names', names);
+  const envelope = decodeParameterEnvelope(o['envelope'], `${path}.envelope`);
   return {
     machines: {
       makes: uniqueStrings(machines, 'makes', `${path}.machines`),
