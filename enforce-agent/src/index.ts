@@ -35,3 +35,18 @@ export {
   type MarlinOptions,
 } from './controllers/marlin/marlin-controller.js';
 export { MarlinPrinterSimulator, type PrinterSimulatorOptions } from './simulators/marlin-printer.js';
+export {
+  checkDecryptedProgram,
+  declarationOf,
+  JobRefusal,
+  preflight,
+  runJob,
+  type JobContext,
+  type JobLogEntry,
+  type JobProgress,
+  type JobReport,
+  type JobRequest,
+  type JobStep,
+  type MachineAgent,
+  type Preflight,
+} from './job/index.js';

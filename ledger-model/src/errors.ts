@@ -139,6 +139,18 @@ export const CONTROLLER_ERROR_CODES = [
   'CONTROLLER_BUSY',
 ] as const;
 
+/** The codes of the enforce agent's own checks (`enforce-agent` `job/`); refusals by a rule keep the rule's code. */
+export const AGENT_ERROR_CODES = [
+  /** The G-code verifier rejected the program (line and reason), or the program has no process declaration. */
+  'PROGRAM_REJECTED',
+  /** The decrypted program does not do what its owner's signed declaration says. */
+  'PROGRAM_MISMATCH',
+  /** The controller reports a machine other than the one registered under this machine id. */
+  'MACHINE_MISMATCH',
+  /** No key release for the build arrived in time. */
+  'KEY_NOT_RELEASED',
+] as const;
+
 /** Every error code of threadseal, once each. */
 export const ERROR_CODES = [
   ...new Set([
@@ -147,6 +159,7 @@ export const ERROR_CODES = [
     ...NETWORK_ERROR_CODES,
     ...CLIENT_ERROR_CODES,
     ...CONTROLLER_ERROR_CODES,
+    ...AGENT_ERROR_CODES,
   ]),
 ] as readonly ErrorCode[];
 
@@ -156,7 +169,8 @@ export type ErrorCode =
   | (typeof CONTAINER_ERROR_CODES)[number]
   | (typeof NETWORK_ERROR_CODES)[number]
   | (typeof CLIENT_ERROR_CODES)[number]
-  | (typeof CONTROLLER_ERROR_CODES)[number];
+  | (typeof CONTROLLER_ERROR_CODES)[number]
+  | (typeof AGENT_ERROR_CODES)[number];
 
 /** The code of the container library. */
 export type ContainerErrorCode = (typeof CONTAINER_ERROR_CODES)[number];
@@ -166,6 +180,8 @@ export type NetworkErrorCodeName = (typeof NETWORK_ERROR_CODES)[number];
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 /** The code of the machine controllers. */
 export type ControllerErrorCode = (typeof CONTROLLER_ERROR_CODES)[number];
+/** The code of the enforce agent's own checks. */
+export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
 /**
  * The base of every threadseal error: a code from the closed union, a message that starts with it, and
@@ -274,6 +290,10 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   CONTROLLER_UNAVAILABLE: 503,
   CONTROLLER_FAILED: 502,
   CONTROLLER_BUSY: 409,
+  PROGRAM_REJECTED: 422,
+  PROGRAM_MISMATCH: 422,
+  MACHINE_MISMATCH: 409,
+  KEY_NOT_RELEASED: 504,
 };
 
 /** One of {@link LEDGER_ERROR_CODES}. */

@@ -6,6 +6,7 @@ export { canonicalJson, type JsonValue } from './canonical-json.js';
 export { DSI_MANIFEST_PAYLOAD_TYPE, dssePae } from './dsse.js';
 export {
   CLIENT_ERROR_CODES,
+  AGENT_ERROR_CODES,
   CONTROLLER_ERROR_CODES,
   CONTAINER_ERROR_CODES,
   ERROR_CODES,
@@ -19,6 +20,7 @@ export {
   isThreadsealError,
   parseLedgerError,
   type ClientErrorCode,
+  type AgentErrorCode,
   type ControllerErrorCode,
   type ContainerErrorCode,
   type ErrorCode,

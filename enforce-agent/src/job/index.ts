@@ -1,0 +1,12 @@
+export { runJob } from './run-job.js';
+export { preflight, JobRefusal, type Preflight } from './preflight.js';
+export { checkDecryptedProgram, declarationOf } from './program-check.js';
+export type {
+  JobContext,
+  JobLogEntry,
+  JobProgress,
+  JobReport,
+  JobRequest,
+  JobStep,
+  MachineAgent,
+} from './job-types.js';

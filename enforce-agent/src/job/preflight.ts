@@ -1,0 +1,235 @@
+import { inspect, verify, type ManifestFile } from '@threadseal/dsi-container';
+import type { ThreadsealLedger } from '@threadseal/ledger-client';
+import {
+  LedgerError,
+  parseDeclaredNumber,
+  ThreadsealError,
+  type Allocation,
+  type Dsi,
+  type Machine,
+  type ParameterBound,
+  type ParameterValue,
+} from '@threadseal/ledger-model';
+import {
+  allocationAvailable,
+  assertChainUsable,
+  assertMachineActive,
+  assertMachineEligible,
+  assertOperatorQualified,
+  assertParametersInEnvelope,
+  envelopeViolations,
+  txTime,
+  type Actor,
+  type ChainNode,
+} from '@threadseal/rules';
+import type { MachineFacts } from '../controllers/controller.js';
+import type { JobContext, JobRequest } from './job-types.js';
+
+/** What the checks before StartBuild established; everything the rest of the job needs. */
+export interface Preflight {
+  readonly dsi: Dsi;
+  readonly chain: readonly ChainNode[];
+  /** Every bound of every license of the chain whose terms this org can read. */
+  readonly envelope: readonly ParameterBound[];
+  readonly machine: Machine;
+  /** The program's manifest entry, with its signed declaration. */
+  readonly program: ManifestFile & { readonly process: NonNullable<ManifestFile['process']> };
+  /** What the StartBuild request declares: the declared maxima and the job's setup values. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /** Whether the leaf license's terms are confidential (its StartBuild then travels in the transient map). */
+  readonly confidential: boolean;
+}
+
+/** Overrides every job starts at, in percent. */
+const START_OVERRIDES: Readonly<Record<string, number>> = { feedOverride: 100, spindleOverride: 100 };
+
+/** A refusal by the agent's own checks: nothing was submitted. */
+export class JobRefusal extends ThreadsealError {
+  override readonly name = 'JobRefusal';
+}
+
+/** The license chain from the root down to `licenseId`, with the terms this org's peer can read. */
+async function readChain(ledger: ThreadsealLedger, licenseId: string): Promise<ChainNode[]> {
+  const chain: ChainNode[] = [];
+  for (let id: string | null = licenseId; id !== null;) {
+    const view = await ledger.licenses.get(id);
+    let terms = view.license.terms;
+    if (terms === null) {
+      // Confidential terms: readable by the grantor and the holder; others are checked by the chaincode.
+      try {
+        terms = (await ledger.licenses.terms(id)).terms;
+      } catch (err) {
+        if (!(
+          err instanceof LedgerError &&
+          (err.code === 'FORBIDDEN' || err.code === 'CONFIDENTIAL_TERMS_UNAVAILABLE')
+        ))
+          throw err;
+      }
+    }
+    chain.unshift({ license: view.license, revocation: view.revocation, terms });
+    id = view.license.parentId;
+    if (chain.length > 64)
+      throw new LedgerError('CORRUPT_STATE', `license chain of ${licenseId} does not end`);
+  }
+  return chain;
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+/** The controller must report exactly the machine the ledger has under this id. */
+function assertSameMachine(machine: Machine, facts: MachineFacts): void {
+  const differences = (['make', 'model', 'serial', 'firmware'] as const)
+    .filter((k) => machine[k] !== facts[k])
+    .map(
+      (k) => `${k}: controller reports ${JSON.stringify(facts[k])}, registered ${JSON.stringify(machine[k])}`,
+    );
+  if (!sameSet(machine.certifications, facts.certifications))
+    differences.push(
+      `certifications: controller reports ${JSON.stringify(facts.certifications)}, registered ${JSON.stringify(machine.certifications)}`,
+    );
+  if (differences.length > 0)
+    throw new JobRefusal('MACHINE_MISMATCH', `machine ${machine.machineId}: ${differences.join('; ')}`);
+}
+
+/** The operator logged in at the machine, as the chaincode will see it. */
+async function operatorActor(ledger: ThreadsealLedger): Promise<Actor> {
+  const raw = await ledger.client.connection.evaluate('system:WhoAmI');
+  const who = JSON.parse(Buffer.from(raw).toString('utf8')) as {
+    mspId: string;
+    id: string;
+    attributes: Record<string, string | null>;
+  };
+  const qualification = who.attributes['qualification'] ?? null;
+  return {
+    mspId: who.mspId,
+    id: who.id,
+    role: who.attributes['role'] ?? null,
+    qualifications:
+      qualification === null
+        ? []
+        : qualification
+            .split(',')
+            .map((q) => q.trim())
+            .filter((q) => q.length > 0),
+  };
+}
+
+/**
+ * Every check that comes before a unit is asked for, in this order, each failing closed: the container
+ * verifies and is signed by the DSI's registered owner, the DSI is registered and active; the license chain is
+ * usable and the machine's allocation has a unit left; the controller reports the registered machine, which is
+ * active and eligible; the logged-in operator belongs to the machine's org and is qualified; the program's
+ * signed declaration fits every readable envelope (the chaincode's own rules throughout).
+ * @throws JobRefusal, LedgerError (a rule's refusal with its code), DsiError (the container)
+ */
+export async function preflight(ctx: JobContext, request: JobRequest): Promise<Preflight> {
+  const ledger = ctx.operator;
+  // 1. The DSI: what the container says it is, what the ledger registered, signed by that owner.
+  const inspected = await inspect(request.container);
+  const dsi = await ledger.dsi.get(inspected.dsiId);
+  const verified = await verify(request.container, {
+    trustedRoots: ctx.trustedRoots,
+    expectedSigner: { mspId: dsi.ownerMsp },
+  });
+  if (verified.dsiId !== dsi.dsiId)
+    throw new LedgerError(
+      'CORRUPT_STATE',
+      `container verifies as ${verified.dsiId}, registered ${dsi.dsiId}`,
+    );
+  const now = txTime(new Date().toISOString());
+
+  // 2. The license chain and this machine's allocation.
+  const chain = await readChain(ledger, request.licenseId);
+  assertChainUsable(dsi, chain, now);
+  const leaf = chain[chain.length - 1];
+  if (leaf?.license.dsiId !== dsi.dsiId)
+    throw new JobRefusal(
+      'INVALID_ARGUMENT',
+      `license ${request.licenseId} is not a license of DSI ${dsi.dsiId}`,
+    );
+  const history = await ledger.trace.allocationHistory(request.licenseId, ctx.machine.machineId);
+  const allocation: Allocation | undefined = history.at(-1)?.value ?? undefined;
+  if (!allocation || allocationAvailable(allocation) <= 0)
+    throw new LedgerError(
+      'ALLOCATION_EXHAUSTED',
+      `allocation of license ${request.licenseId} to machine ${ctx.machine.machineId} has no unit left`,
+    );
+
+  // 3. The machine: the controller's own report against the registry, then the licenses' constraints.
+  const machine = await ledger.machines.get(ctx.machine.machineId);
+  assertMachineActive(machine);
+  assertSameMachine(machine, await ctx.machine.controller.identify());
+  for (const node of chain)
+    if (node.terms) assertMachineEligible(node.license.licenseId, node.terms, machine);
+
+  // 4. The operator logged in at the machine.
+  const operator = await operatorActor(ledger);
+  if (operator.mspId !== machine.ownerMsp)
+    throw new LedgerError(
+      'FORBIDDEN',
+      `operator of ${operator.mspId} cannot run machine ${machine.machineId} of ${machine.ownerMsp}`,
+    );
+  for (const node of chain)
+    if (node.terms) assertOperatorQualified(node.license.licenseId, node.terms, operator);
+
+  // 5. The program's signed declaration against every readable envelope.
+  const file = verified.manifest.files.find((f) => f.name === request.program);
+  if (!file) throw new JobRefusal('INVALID_ARGUMENT', `DSI ${dsi.dsiId} has no file ${request.program}`);
+  const process = file.process;
+  if (!process)
+    throw new JobRefusal(
+      'PROGRAM_REJECTED',
+      `${request.program} has no process declaration: it cannot be verified before a unit is consumed`,
+    );
+  if (process.dialect !== ctx.machine.dialect)
+    throw new JobRefusal(
+      'PROGRAM_REJECTED',
+      `${request.program} is written for ${process.dialect}; machine ${machine.machineId} runs ${ctx.machine.dialect}`,
+    );
+  const envelope = chain.flatMap((node) => node.terms?.envelope ?? []);
+  const declared: Record<string, { min: number; max: number }> = {};
+  for (const [name, range] of Object.entries(process.parameters)) {
+    const min = parseDeclaredNumber(range.min);
+    const max = parseDeclaredNumber(range.max);
+    if (min === undefined || max === undefined)
+      throw new JobRefusal('PROGRAM_REJECTED', `${request.program}: declared ${name} is not a number`);
+    declared[name] = { min, max };
+  }
+  for (const bound of envelope) {
+    const range = declared[bound.name];
+    if (!range) continue;
+    for (const value of [range.min, range.max]) {
+      const [violation] = envelopeViolations([bound], { [bound.name]: value });
+      if (violation)
+        throw new JobRefusal(
+          'PROGRAM_REJECTED',
+          `${request.program}: it sets ${bound.name} to ${value}, outside ${violation.expected} of license ${request.licenseId}'s chain`,
+        );
+    }
+  }
+  const parameters: Record<string, ParameterValue> = { ...(request.setup ?? {}) };
+  for (const [name, range] of Object.entries(declared)) {
+    if (Object.hasOwn(parameters, name))
+      throw new JobRefusal(
+        'INVALID_ARGUMENT',
+        `setup value ${name} is the program's to declare, not the job's`,
+      );
+    if (envelope.some((b) => b.name === name)) parameters[name] = range.max;
+  }
+  // Every job starts at 100 % overrides (the controller adapters set them); the monitor watches them after.
+  for (const [name, value] of Object.entries(START_OVERRIDES))
+    if (envelope.some((b) => b.name === name) && !Object.hasOwn(parameters, name)) parameters[name] = value;
+  // The request must pass the chaincode's own envelope check of every readable license before it is sent.
+  for (const node of chain)
+    if (node.terms) assertParametersInEnvelope(node.license.licenseId, node.terms, parameters);
+  return {
+    dsi,
+    chain,
+    envelope,
+    machine,
+    program: { ...file, process },
+    parameters,
+    confidential: leaf.license.confidential !== null,
+  };
+}

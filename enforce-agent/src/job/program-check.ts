@@ -1,0 +1,55 @@
+import { createVerifier, type AcceptedProgram } from '@threadseal/gcode';
+import {
+  declaredNumber,
+  parseDeclaredNumber,
+  type ParameterBound,
+  type ProcessDeclaration,
+} from '@threadseal/ledger-model';
+import type { MachineAgent } from './job-types.js';
+import { JobRefusal } from './preflight.js';
+
+/**
+ * Verifies the decrypted program, in memory, before a byte of it reaches the controller: the G-code verifier
+ * (the chaincode's envelope rule for every value, with modal state) must accept it under the whole readable
+ * envelope, and what it finds must lie within what the owner declared and signed — the declaration the
+ * StartBuild request was made from.
+ * @throws JobRefusal PROGRAM_REJECTED (line and reason) or PROGRAM_MISMATCH
+ */
+export function checkDecryptedProgram(
+  program: Buffer,
+  name: string,
+  machine: MachineAgent,
+  envelope: readonly ParameterBound[],
+  declaration: ProcessDeclaration,
+): AcceptedProgram {
+  const verifier = createVerifier({
+    dialect: machine.dialect,
+    envelope,
+    ...(machine.preamble !== undefined ? { preamble: machine.preamble } : {}),
+  });
+  verifier.write(program);
+  const verdict = verifier.end();
+  if (!verdict.accepted)
+    throw new JobRefusal('PROGRAM_REJECTED', `${name}:${verdict.line}: ${verdict.code}: ${verdict.reason}`);
+  const names = new Set([...Object.keys(verdict.parameters), ...Object.keys(declaration.parameters)]);
+  for (const parameter of names) {
+    const found = verdict.parameters[parameter];
+    const range = declaration.parameters[parameter];
+    const min = range ? parseDeclaredNumber(range.min) : undefined;
+    const max = range ? parseDeclaredNumber(range.max) : undefined;
+    if (!found || min === undefined || max === undefined || found.min < min || found.max > max)
+      throw new JobRefusal(
+        'PROGRAM_MISMATCH',
+        `${name}: ${parameter} is ${found ? `${found.min}..${found.max}` : 'never set'} in the program, declared ${range ? `${range.min}..${range.max}` : 'not at all'}`,
+      );
+  }
+  return verdict;
+}
+
+/** The declaration of an accepted program, as the owner puts it in the manifest at protect time. */
+export function declarationOf(verdict: AcceptedProgram, dialect: string): ProcessDeclaration {
+  const parameters: Record<string, { min: string; max: string }> = {};
+  for (const [name, summary] of Object.entries(verdict.parameters))
+    parameters[name] = { min: declaredNumber(summary.min), max: declaredNumber(summary.max) };
+  return { dialect, parameters };
+}

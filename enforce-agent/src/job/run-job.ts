@@ -1,0 +1,192 @@
+import { open } from '@threadseal/dsi-container';
+import { signStartBuildWith } from '@threadseal/ledger-client';
+import { isThreadsealError, LedgerError, type ErrorCode, type KeyRelease } from '@threadseal/ledger-model';
+import { monitorJob } from '../monitor/runtime-monitor.js';
+import type { JobContext, JobLogEntry, JobReport, JobRequest, JobStep } from './job-types.js';
+import { preflight, JobRefusal } from './preflight.js';
+import { checkDecryptedProgram } from './program-check.js';
+
+const defaultLog = (entry: JobLogEntry): void => {
+  process.stderr.write(`${JSON.stringify(entry)}\n`);
+};
+
+const codeOf = (err: unknown): ErrorCode => (isThreadsealError(err) ? err.code : 'INTERNAL');
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** A refusal the job reports; anything else (the ledger unreachable, a bug) propagates. */
+const isRefusal = (err: unknown): boolean =>
+  err instanceof JobRefusal ||
+  (err instanceof LedgerError && err.code !== 'CONNECTION_FAILED') ||
+  (isThreadsealError(err) && err.name === 'DsiError');
+
+/** Waits for the release of `buildId` through the operator's own peer (the release service follows commits). */
+async function waitForRelease(ctx: JobContext, buildId: string): Promise<KeyRelease> {
+  const deadline = Date.now() + (ctx.releaseTimeoutMs ?? 30_000);
+  for (;;) {
+    try {
+      return await ctx.operator.releases.get(buildId);
+    } catch (err) {
+      if (!(err instanceof LedgerError && err.code === 'NOT_FOUND')) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new JobRefusal(
+        'KEY_NOT_RELEASED',
+        `no key release for build ${buildId} within ${(ctx.releaseTimeoutMs ?? 30_000) / 1000} s`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Runs one job at the machine, failing closed at every step (docs/enforce-agent.md): the checks before a unit
+ * is asked for ({@link preflight}); StartBuild signed by the machine's key with the parameters of the program's
+ * signed declaration, waited for until it commits VALID; the key release for that build; the program decrypted
+ * in memory and verified again before a byte is sent; the job streamed to the controller and watched against
+ * the envelope; CompleteBuild with the part id and the telemetry digest, or AbortBuild with the reason. Every
+ * decision is a structured log line; the ledger records every state change.
+ */
+export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobReport> {
+  const requested = performance.now();
+  const log = ctx.log ?? defaultLog;
+  const machineId = ctx.machine.machineId;
+  let step: JobStep = 'dsi';
+  let buildId: string | undefined;
+  const note = (outcome: JobLogEntry['outcome'], extra: Partial<JobLogEntry> = {}): void => {
+    log({
+      at: new Date().toISOString(),
+      agent: 'enforce-agent',
+      machineId,
+      step,
+      outcome,
+      ...(buildId ? { buildId } : {}),
+      ...extra,
+    });
+  };
+  const enter = (next: JobStep): void => {
+    step = next;
+    ctx.onProgress?.({ step });
+  };
+
+  // Before StartBuild: a refusal consumes nothing and sends nothing.
+  let checked;
+  try {
+    enter('dsi');
+    checked = await preflight(ctx, request);
+    note('ok', { detail: `declared ${JSON.stringify(checked.parameters)}` });
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    note('refused', { code: codeOf(err), detail: messageOf(err) });
+    return { outcome: 'refused', step, code: codeOf(err), reason: messageOf(err) };
+  }
+
+  enter('start');
+  const signed = await signStartBuildWith(
+    { licenseId: request.licenseId, machineId, parameters: checked.parameters },
+    (message) => ctx.machine.signer.sign(message),
+  );
+  try {
+    const leaf = checked.chain[checked.chain.length - 1];
+    // Under a confidential license the request travels in the transient map with the leaf's terms.
+    const committed = await ctx.operator.builds.start(
+      signed,
+      leaf ? { license: leaf.license, ...(leaf.terms ? { licenseTerms: leaf.terms } : {}) } : {},
+    );
+    buildId = committed.value.buildId;
+    note('ok', { detail: `StartBuild VALID in block ${committed.blockNumber}` });
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    note('refused', { code: codeOf(err), detail: messageOf(err) });
+    return { outcome: 'refused', step, code: codeOf(err), reason: messageOf(err) };
+  }
+
+  // From here a unit is consumed: every failure ends as an AbortBuild with its reason.
+  const abort = async (
+    err: unknown,
+    extra: Partial<Extract<JobReport, { outcome: 'aborted' }>> = {},
+  ): Promise<JobReport> => {
+    const code = codeOf(err);
+    const reason = `${step}: ${messageOf(err)}`;
+    note(isRefusal(err) ? 'refused' : 'failed', { code, detail: messageOf(err) });
+    await ctx.operator.builds.abort({ buildId: buildId, reason: reason.slice(0, 1024) });
+    return { outcome: 'aborted', buildId: buildId, step, code, reason, ...extra };
+  };
+  let program: Buffer | undefined;
+  try {
+    enter('release');
+    const release = await waitForRelease(ctx, buildId);
+    note('ok');
+    enter('decrypt');
+    const opened = await open(request.container, ctx.machine.decryptionKey, {
+      trustedRoots: ctx.trustedRoots,
+      expectedSigner: { mspId: checked.dsi.ownerMsp },
+      release,
+    });
+    try {
+      const file = opened.files.find((f) => f.name === request.program);
+      if (!file) throw new JobRefusal('INVALID_ARGUMENT', `DSI has no file ${request.program}`);
+      const parts: Buffer[] = [];
+      for await (const part of file.stream()) parts.push(part as Buffer);
+      program = Buffer.concat(parts);
+      for (const part of parts) part.fill(0);
+    } finally {
+      await opened.close();
+    }
+    const verdict = checkDecryptedProgram(
+      program,
+      request.program,
+      ctx.machine,
+      checked.envelope,
+      checked.program.process,
+    );
+    note('ok', { detail: `${verdict.lines} lines verified in memory` });
+
+    enter('run');
+    const job = await ctx.machine.controller.run(program, {
+      jobId: buildId.replace(/[^A-Za-z0-9]/g, '').slice(0, 32),
+    });
+    const firstByteMs = performance.now() - requested;
+    // The adapter holds its own copy (a private tmpfs file); ours goes now.
+    program.fill(0);
+    const report = await monitorJob(job, checked.envelope, {
+      onSample: (sample) => ctx.onProgress?.({ step: 'run', line: sample.line, lines: verdict.lines }),
+    });
+    enter('finish');
+    if (report.excursion) {
+      const e = report.excursion;
+      return await abort(
+        new JobRefusal(
+          'PARAMETER_OUT_OF_ENVELOPE',
+          `${e.parameter} ${e.found} outside ${e.expected} at line ${e.line}; stopped`,
+        ),
+        { excursion: e, telemetryDigest: report.telemetryDigest },
+      );
+    }
+    if (report.outcome.status !== 'completed')
+      return await abort(
+        new JobRefusal(
+          'CONTROLLER_FAILED',
+          `the job ended ${report.outcome.status}: ${report.outcome.reason ?? 'no reason given'}`,
+        ),
+        { telemetryDigest: report.telemetryDigest },
+      );
+    await ctx.operator.builds.complete({
+      buildId,
+      partId: request.partId,
+      processRecordDigest: report.telemetryDigest,
+    });
+    note('ok', { detail: `part ${request.partId}, telemetry digest ${report.telemetryDigest}` });
+    return {
+      outcome: 'completed',
+      buildId,
+      partId: request.partId,
+      telemetryDigest: report.telemetryDigest,
+      samples: report.samples,
+      requestToFirstByteMs: firstByteMs,
+    };
+  } catch (err) {
+    if (isThreadsealError(err) && err.code === 'CONNECTION_FAILED') throw err;
+    return await abort(err);
+  } finally {
+    program?.fill(0);
+  }
+}
