@@ -14,7 +14,13 @@ export { DsiError, DsiErrorCode, isDsiError } from './errors';
 export type { Manifest, ManifestFile, Creator } from './format/manifest';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_SEGMENT_CHUNKS, FORMAT_VERSION, LIMITS } from './format/limits';
 export type { MessageSigner, Signer, RecipientKey } from './keys/types';
-export { softwareSigner, softwareRecipientKey, recipientPublicKey, parseCertificates } from './keys/software';
+export {
+  softwareMessageSigner,
+  softwareSigner,
+  softwareRecipientKey,
+  recipientPublicKey,
+  parseCertificates,
+} from './keys/software';
 export { Pkcs11Token, type Pkcs11TokenOptions, type Pkcs11KeyPair } from './keys/pkcs11';
 export type { ContainerSource } from './container/source';
 export {

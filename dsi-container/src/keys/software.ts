@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { DsiError } from '../errors';
 import { assertP256 } from '../crypto/p256';
-import type { RecipientKey, Signer } from './types';
+import type { MessageSigner, RecipientKey, Signer } from './types';
 
 /** Splits a PEM bundle into its certificates. @throws DsiError UNSUPPORTED_KEY */
 export function parseCertificates(pem: string | Buffer): X509Certificate[] {
@@ -52,6 +52,18 @@ export function softwareSigner(
     throw new DsiError('UNSUPPORTED_KEY', 'the private key does not match the signer certificate');
   return {
     certificates,
+    sign: (message) => Promise.resolve(sign('sha256', message, { key, dsaEncoding: 'der' })),
+  };
+}
+
+/**
+ * A bare P-256 message signer from a private key held in software — for development machines only; a
+ * production machine signs with its token's `Pkcs11Token.signingKey`. @throws DsiError UNSUPPORTED_KEY
+ */
+export function softwareMessageSigner(privateKeyPem: string | Buffer | KeyObject): MessageSigner {
+  const key = privateKey(privateKeyPem);
+  return {
+    publicKey: createPublicKey(key),
     sign: (message) => Promise.resolve(sign('sha256', message, { key, dsaEncoding: 'der' })),
   };
 }

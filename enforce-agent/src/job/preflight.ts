@@ -23,7 +23,7 @@ import {
   type ChainNode,
 } from '@threadseal/rules';
 import type { MachineFacts } from '../controllers/controller.js';
-import type { JobContext, JobRequest } from './job-types.js';
+import type { JobContext, JobRequest, JobStep } from './job-types.js';
 
 /** What the checks before StartBuild established; everything the rest of the job needs. */
 export interface Preflight {
@@ -123,8 +123,13 @@ async function operatorActor(ledger: ThreadsealLedger): Promise<Actor> {
  * signed declaration fits every readable envelope (the chaincode's own rules throughout).
  * @throws JobRefusal, LedgerError (a rule's refusal with its code), DsiError (the container)
  */
-export async function preflight(ctx: JobContext, request: JobRequest): Promise<Preflight> {
+export async function preflight(
+  ctx: JobContext,
+  request: JobRequest,
+  enter: (step: JobStep) => void = () => undefined,
+): Promise<Preflight> {
   const ledger = ctx.operator;
+  enter('dsi');
   // 1. The DSI: what the container says it is, what the ledger registered, signed by that owner.
   const inspected = await inspect(request.container);
   const dsi = await ledger.dsi.get(inspected.dsiId);
@@ -140,6 +145,7 @@ export async function preflight(ctx: JobContext, request: JobRequest): Promise<P
   const now = txTime(new Date().toISOString());
 
   // 2. The license chain and this machine's allocation.
+  enter('license');
   const chain = await readChain(ledger, request.licenseId);
   assertChainUsable(dsi, chain, now);
   const leaf = chain[chain.length - 1];
@@ -149,7 +155,10 @@ export async function preflight(ctx: JobContext, request: JobRequest): Promise<P
       `license ${request.licenseId} is not a license of DSI ${dsi.dsiId}`,
     );
   const history = await ledger.trace.allocationHistory(request.licenseId, ctx.machine.machineId);
-  const allocation: Allocation | undefined = history.at(-1)?.value ?? undefined;
+  // The newest version: the latest transaction time; within one time (one block), the most consumed.
+  const allocation: Allocation | undefined = history
+    .flatMap((entry) => (entry.value ? [{ at: entry.timestamp, value: entry.value }] : []))
+    .sort((a, b) => b.at.localeCompare(a.at) || b.value.consumed - a.value.consumed)[0]?.value;
   if (!allocation || allocationAvailable(allocation) <= 0)
     throw new LedgerError(
       'ALLOCATION_EXHAUSTED',
@@ -157,6 +166,7 @@ export async function preflight(ctx: JobContext, request: JobRequest): Promise<P
     );
 
   // 3. The machine: the controller's own report against the registry, then the licenses' constraints.
+  enter('machine');
   const machine = await ledger.machines.get(ctx.machine.machineId);
   assertMachineActive(machine);
   assertSameMachine(machine, await ctx.machine.controller.identify());
@@ -164,6 +174,7 @@ export async function preflight(ctx: JobContext, request: JobRequest): Promise<P
     if (node.terms) assertMachineEligible(node.license.licenseId, node.terms, machine);
 
   // 4. The operator logged in at the machine.
+  enter('operator');
   const operator = await operatorActor(ledger);
   if (operator.mspId !== machine.ownerMsp)
     throw new LedgerError(
@@ -174,6 +185,7 @@ export async function preflight(ctx: JobContext, request: JobRequest): Promise<P
     if (node.terms) assertOperatorQualified(node.license.licenseId, node.terms, operator);
 
   // 5. The program's signed declaration against every readable envelope.
+  enter('program');
   const file = verified.manifest.files.find((f) => f.name === request.program);
   if (!file) throw new JobRefusal('INVALID_ARGUMENT', `DSI ${dsi.dsiId} has no file ${request.program}`);
   const process = file.process;

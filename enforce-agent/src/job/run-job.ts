@@ -70,8 +70,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   // Before StartBuild: a refusal consumes nothing and sends nothing.
   let checked;
   try {
-    enter('dsi');
-    checked = await preflight(ctx, request);
+    checked = await preflight(ctx, request, enter);
     note('ok', { detail: `declared ${JSON.stringify(checked.parameters)}` });
   } catch (err) {
     if (!isRefusal(err)) throw err;

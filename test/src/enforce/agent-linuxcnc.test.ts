@@ -1,0 +1,257 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  protectToFile,
+  registrationOf,
+  softwareMessageSigner,
+  softwareRecipientKey,
+  softwareSigner,
+} from '@threadseal/dsi-container';
+import {
+  declarationOf,
+  linuxCncAvailability,
+  LinuxCncController,
+  runJob,
+  type JobLogEntry,
+  type MachineAgent,
+} from '@threadseal/enforce-agent';
+import { createVerifier } from '@threadseal/gcode';
+import { startDevelopmentKeyRelease, SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
+import type { ThreadsealLedger } from '@threadseal/ledger-client';
+import type { ProductionTerms } from '@threadseal/ledger-model';
+import { grant } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { existsSync } from 'node:fs';
+import { testCausalGroup } from '../fixtures/ledger';
+import { testNetwork } from '../fixtures/network-fixture';
+
+const run = randomBytes(3).toString('hex');
+const IDENTITY = { make: 'Haas', model: 'VF-2SS', serial: `HAAS-${run}`, certifications: ['AS9100D'] };
+const TERMS: ProductionTerms = {
+  machines: { makes: ['Haas'], models: ['VF-2SS'], serials: [], requiredCertifications: ['AS9100D'] },
+  envelope: [
+    { name: 'spindleSpeed', unit: 'rpm', kind: 'range', min: 0, max: 8000 },
+    { name: 'feedRate', unit: 'mm/min', kind: 'range', min: 0, max: 2000 },
+    { name: 'feedOverride', unit: '%', kind: 'range', min: 50, max: 120 },
+  ],
+  operators: { roles: ['am-operator'], qualifications: ['nadcap-am'] },
+  workstations: [],
+};
+const GOOD = 'G21 G90 G17 G94 G97\nS6000 M3\nG1 X15 F1200\nG1 Y15\nG1 X0 Y0\nM5\nM30\n';
+const TOO_FAST = 'G21 G90 G17 G94 G97\nS9500 M3\nG1 X5 F600\nM5\nM30\n';
+const LONG = 'G21 G90 G17 G94 G97\nS5000 M3\nG1 X120 F400\nG1 X0\nM5\nM30\n';
+
+/** The OEM's step at protect time: its verifier declares what each program does. */
+function declare(program: string) {
+  const verifier = createVerifier({ dialect: 'rs274ngc', envelope: [] });
+  verifier.write(Buffer.from(program));
+  const verdict = verifier.end();
+  if (!verdict.accepted) throw new Error(`the OEM's own program is rejected: ${verdict.reason}`);
+  return declarationOf(verdict, 'rs274ngc');
+}
+
+describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get the key, run, record (real network)', function () {
+  this.timeout(240_000);
+  let dir = '';
+  let sessions: LedgerSessions | undefined;
+  let keyRelease: RunningKeyRelease | undefined;
+  let controller: LinuxCncController | undefined;
+  let operator: ThreadsealLedger;
+  let cmAdmin: ThreadsealLedger;
+  let container = '';
+  let trustedRoot = '';
+  let machine: MachineAgent;
+  const licenseId = `L-AGENT-${run}`;
+  const machineId = `haas-${run}`;
+  const logs: JobLogEntry[] = [];
+  const ctx = () => ({
+    machine,
+    operator,
+    trustedRoots: [trustedRoot],
+    log: (e: JobLogEntry) => logs.push(e),
+  });
+  const consumed = async (id = machineId): Promise<number> =>
+    Math.max(
+      -1,
+      ...(await operator.trace.allocationHistory(licenseId, id)).map((e) => e.value?.consumed ?? -1),
+    );
+
+  before(async function () {
+    const available = linuxCncAvailability();
+    if (!available.ok || !existsSync(SOFTHSM_LIBRARY)) {
+      console.log(`      (skipped: ${available.ok ? `${SOFTHSM_LIBRARY} is absent` : available.reason})`);
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const network = testNetwork();
+    const oemOrg = network.plan.orgs.find((o) => o.name === 'oem');
+    if (!oemOrg) throw new Error('no oem org');
+    trustedRoot = readFileSync(oemOrg.caCert, 'utf8');
+    const store = join(dir, 'store');
+    mkdirSync(store);
+    keyRelease = await startDevelopmentKeyRelease({
+      profileFile: network.connectionFile,
+      org: 'oem',
+      user: 'key-release',
+      storeDir: store,
+      workDir: dir,
+      trustedRoots: [trustedRoot],
+      causal: testCausalGroup,
+      log: () => undefined,
+    });
+    const ledgers = new LedgerSessions(network.connectionFile, { causal: testCausalGroup });
+    sessions = ledgers;
+    const oem = ledgers.as('oem', 'ip-admin');
+    cmAdmin = ledgers.as('manufacturer', 'license-admin');
+    operator = ledgers.as('manufacturer', 'operator');
+    const signer = ledgers.dsiSigner('oem', 'ip-admin');
+    const staging = join(store, 'staging');
+    const sealed = await protectToFile(
+      {
+        files: [
+          { name: 'good.ngc', source: Buffer.from(GOOD), process: declare(GOOD) },
+          { name: 'too-fast.ngc', source: Buffer.from(TOO_FAST), process: declare(TOO_FAST) },
+          { name: 'long.ngc', source: Buffer.from(LONG), process: declare(LONG) },
+        ],
+        signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
+        recipients: [keyRelease.recipientPublicKey],
+        title: 'Agent test bracket',
+        partNumber: `AG-${run}`,
+        revision: 'A',
+        mspId: 'OemMSP',
+      },
+      staging,
+    );
+    container = join(store, `${sealed.dsiId}.dsi`);
+    renameSync(staging, container);
+    await oem.dsi.register(await registrationOf(container));
+    await oem.licenses.issue({
+      licenseId,
+      dsiId: sealed.dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(6, { maySublicense: false }),
+      confidential: false,
+      terms: TERMS,
+    });
+
+    controller = await LinuxCncController.start({ identity: IDENTITY });
+    const facts = await controller.identify();
+    // The machine's keys in software: development mode (a production machine keeps them in its token).
+    const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
+    const machineAdmin = ledgers.as('manufacturer', 'machine-admin');
+    const registration = {
+      make: facts.make,
+      model: facts.model,
+      firmware: facts.firmware,
+      certifications: [...facts.certifications],
+      publicKeyPem: pem(signing.publicKey),
+      recipientPublicKeyPem: pem(decryption.publicKey),
+    };
+    await machineAdmin.machines.register({ machineId, serial: facts.serial, ...registration });
+    // A second registration claiming a serial this controller does not report.
+    await machineAdmin.machines.register({
+      machineId: `${machineId}-other`,
+      serial: 'HAAS-0000',
+      ...registration,
+    });
+    await cmAdmin.licenses.allocate({ licenseId, machineId, quantity: 3, scrapAllowance: 0 });
+    await cmAdmin.licenses.allocate({
+      licenseId,
+      machineId: `${machineId}-other`,
+      quantity: 1,
+      scrapAllowance: 0,
+    });
+    machine = {
+      machineId,
+      signer: softwareMessageSigner(signing.privateKey),
+      decryptionKey: softwareRecipientKey(decryption.privateKey),
+      controller,
+      dialect: 'rs274ngc',
+    };
+  });
+
+  after(async () => {
+    await controller?.close();
+    await keyRelease?.stop();
+    sessions?.closeAll();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes a part: StartBuild VALID, key released for that build, program run on LinuxCNC, CompleteBuild with the telemetry digest', async () => {
+    const report = await runJob(ctx(), { container, licenseId, program: 'good.ngc', partId: `SN-${run}-1` });
+    expect(report.outcome, JSON.stringify(report)).to.equal('completed');
+    if (report.outcome !== 'completed') return;
+    const part = await operator.trace.part(report.partId);
+    expect(part).to.include({
+      buildId: report.buildId,
+      machineId,
+      processRecordDigest: report.telemetryDigest,
+    });
+    expect(report.samples).to.be.greaterThan(5);
+    const build = await operator.builds.get(report.buildId);
+    expect(build).to.include({ status: 'completed' });
+    expect(build.parameters).to.deep.equal({ spindleSpeed: 6000, feedRate: 1200, feedOverride: 100 });
+    expect((await operator.releases.get(report.buildId)).machineId).to.equal(machineId);
+    for (const line of logs) expect(JSON.stringify(line)).not.to.match(/G1 X15|PRIVATE KEY/);
+  });
+
+  it('refuses a program outside the envelope before anything is sent: no unit consumed, no build', async () => {
+    const before = await consumed();
+    const report = await runJob(ctx(), {
+      container,
+      licenseId,
+      program: 'too-fast.ngc',
+      partId: `SN-${run}-x`,
+    });
+    expect(report).to.include({ outcome: 'refused', step: 'program', code: 'PROGRAM_REJECTED' });
+    expect(report.outcome === 'refused' && report.reason).to.match(
+      /spindleSpeed to 9500, outside in \[0, 8000\] rpm/,
+    );
+    expect(await consumed()).to.equal(before);
+  });
+
+  it('refuses a machine whose controller reports another serial than its registration: no unit consumed', async () => {
+    const report = await runJob(
+      { ...ctx(), machine: { ...machine, machineId: `${machineId}-other` } },
+      { container, licenseId, program: 'good.ngc', partId: `SN-${run}-y` },
+    );
+    expect(report).to.include({ outcome: 'refused', step: 'machine', code: 'MACHINE_MISMATCH' });
+    expect(await consumed(`${machineId}-other`)).to.equal(0);
+  });
+
+  it('stops the job when the operator turns the feed override to 150 %, and records the abort with the excursion', async () => {
+    let turned = false;
+    const report = await runJob(
+      {
+        ...ctx(),
+        onProgress: (p) => {
+          if (p.step === 'run' && !turned && (p.line ?? 0) >= 3) {
+            turned = true;
+            void controller?.operatorSets('feedOverride', 150);
+          }
+        },
+      },
+      { container, licenseId, program: 'long.ngc', partId: `SN-${run}-2` },
+    );
+    expect(report.outcome, JSON.stringify(report)).to.equal('aborted');
+    if (report.outcome !== 'aborted') return;
+    expect(report.excursion).to.include({ parameter: 'feedOverride', found: 150 });
+    const build = await operator.builds.get(report.buildId);
+    expect(build.status).to.equal('aborted');
+    expect(build.reason).to.match(/feedOverride 150 outside in \[50, 120\] %/);
+  });
+
+  it('refuses once the allocation is used up, before submitting anything', async () => {
+    // Three units: one part, one aborted build, and one more part.
+    const third = await runJob(ctx(), { container, licenseId, program: 'good.ngc', partId: `SN-${run}-3` });
+    expect(third.outcome).to.equal('completed');
+    const report = await runJob(ctx(), { container, licenseId, program: 'good.ngc', partId: `SN-${run}-4` });
+    expect(report).to.include({ outcome: 'refused', step: 'license', code: 'ALLOCATION_EXHAUSTED' });
+    expect(await consumed()).to.equal(3);
+  });
+});
