@@ -203,7 +203,7 @@ export class Pkcs11Token {
     ) {
       throw new DsiError('UNSUPPORTED_KEY', `token key "${label}" does not match the signer certificate`);
     }
-    return { certificates, sign: key.sign };
+    return { certificates, sign: (message) => key.sign(message) };
   }
 
   /** A recipient key whose ECDH runs in the token. */
