@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -84,7 +85,8 @@ export function cleanUpStaleInstances(): string[] {
     try {
       pid = Number(readFileSync(join(dir, 'unshare.pid'), 'utf8'));
     } catch {
-      // Never started: nothing runs for it.
+      // No pid yet: another agent may be staging it right now; only an old one is abandoned.
+      if (Date.now() - statSync(dir).mtimeMs < 5 * 60_000) continue;
     }
     if (pid > 0 && processAlive(pid)) {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
