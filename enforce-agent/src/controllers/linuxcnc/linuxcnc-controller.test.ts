@@ -323,6 +323,47 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     );
   });
 
+  it('a start that fails leaves nothing: no user → CONTROLLER_UNAVAILABLE; not ready in time → killed, dir removed', async () => {
+    const ownDir = dirname(dirname(controller().bridgeSocket));
+    const others = (): string[] =>
+      readdirSync('/dev/shm').filter(
+        (n) => n.startsWith('threadseal-linuxcnc-') && join('/dev/shm', n) !== ownDir,
+      );
+    const before = others();
+    try {
+      await LinuxCncController.start({ identity: IDENTITY, user: 'threadseal-no-such-user' });
+      expect.fail('started');
+    } catch (err) {
+      expect(isThreadsealError(err, 'CONTROLLER_UNAVAILABLE')).to.equal(true);
+      expect((err as Error).message).to.equal(
+        'CONTROLLER_UNAVAILABLE: no user threadseal-no-such-user to run LinuxCNC as (scripts/bootstrap.mjs creates it)',
+      );
+    }
+    try {
+      await LinuxCncController.start({ identity: IDENTITY, startTimeoutMs: 300 });
+      expect.fail('started');
+    } catch (err) {
+      expect(isThreadsealError(err, 'CONTROLLER_UNAVAILABLE')).to.equal(true);
+      expect((err as Error).message).to.match(
+        /^CONTROLLER_UNAVAILABLE: LinuxCNC was not ready within 300 ms/,
+      );
+    }
+    expect(others()).to.deep.equal(before);
+    const leftovers = (): number[] =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .filter((e) => {
+          try {
+            const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+            return cmd.includes('threadseal-linuxcnc-') && !cmd.includes(ownDir);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    await until('the unready instance to die', () => leftovers().length === 0);
+  });
+
   it('puts no plaintext on persistent storage: the program lives in a 0400 tmpfs file of the controller user, gone at job end', async () => {
     const marker = `threadseal-marker-${randomBytes(12).toString('hex')}`;
     const spindle = `S${randomInt(1000, 9000)}.${randomInt(100, 999)}`;
