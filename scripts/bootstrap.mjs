@@ -46,6 +46,10 @@ const debianPackages = [
   { pkg: 'age', present: () => spawnSync('age', ['--version']).status === 0 },
   { pkg: 'linuxcnc-uspace', present: () => existsSync('/usr/bin/rs274') && existsSync('/usr/bin/linuxcnc') },
   { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+  // The enforce agent brings up loopback in each LinuxCNC network namespace with `ip`; its tests trace
+  // LinuxCNC's file writes with strace (docs/controllers.md).
+  { pkg: 'iproute2', present: () => existsSync('/usr/sbin/ip') || existsSync('/sbin/ip') },
+  { pkg: 'strace', present: () => existsSync('/usr/bin/strace') },
 ];
 
 function debian() {

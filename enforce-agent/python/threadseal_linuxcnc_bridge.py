@@ -19,7 +19,8 @@ import hal
 import linuxcnc
 
 POLL_S = 0.02  # 50 Hz telemetry
-STOP_TIMEOUT_S = 5.0
+ABORT_TIMEOUT_S = 2.0  # then E-stop
+ESTOP_TIMEOUT_S = 3.0
 
 
 def ini_path():
@@ -184,11 +185,21 @@ def stop_job(req):
     job.stopping = True
     requested = time.time() * 1000.0
     command.abort()
-    if req.get("estop"):
+    method = "abort"
+    try:
+        wait_for(is_stopped, ABORT_TIMEOUT_S, "the controller to confirm the abort")
+    except RuntimeError:
+        # Fail safe: an abort the status does not confirm becomes an E-stop (machine off).
         command.state(linuxcnc.STATE_ESTOP)
-    wait_for(is_stopped, STOP_TIMEOUT_S, "the controller to confirm the stop")
+        method = "estop"
+        wait_for(
+            lambda: stat.task_state == linuxcnc.STATE_ESTOP and is_stopped(),
+            ESTOP_TIMEOUT_S,
+            "the controller to confirm the E-stop",
+        )
     confirmed = time.time() * 1000.0
     return {
+        "method": method,
         "requestedAt": requested,
         "confirmedAt": confirmed,
         "line": stat.motion_line,

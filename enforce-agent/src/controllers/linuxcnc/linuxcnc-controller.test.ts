@@ -10,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { isThreadsealError } from '@threadseal/ledger-model';
 import type { Job, TelemetrySample } from '../controller.js';
@@ -323,6 +323,47 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     );
   });
 
+  it('a start that fails leaves nothing: no user → CONTROLLER_UNAVAILABLE; not ready in time → killed, dir removed', async () => {
+    const ownDir = dirname(dirname(controller().bridgeSocket));
+    const others = (): string[] =>
+      readdirSync('/dev/shm').filter(
+        (n) => n.startsWith('threadseal-linuxcnc-') && join('/dev/shm', n) !== ownDir,
+      );
+    const before = others();
+    try {
+      await LinuxCncController.start({ identity: IDENTITY, user: 'threadseal-no-such-user' });
+      expect.fail('started');
+    } catch (err) {
+      expect(isThreadsealError(err, 'CONTROLLER_UNAVAILABLE')).to.equal(true);
+      expect((err as Error).message).to.equal(
+        'CONTROLLER_UNAVAILABLE: no user threadseal-no-such-user to run LinuxCNC as (scripts/bootstrap.mjs creates it)',
+      );
+    }
+    try {
+      await LinuxCncController.start({ identity: IDENTITY, startTimeoutMs: 300 });
+      expect.fail('started');
+    } catch (err) {
+      expect(isThreadsealError(err, 'CONTROLLER_UNAVAILABLE')).to.equal(true);
+      expect((err as Error).message).to.match(
+        /^CONTROLLER_UNAVAILABLE: LinuxCNC was not ready within 300 ms/,
+      );
+    }
+    expect(others()).to.deep.equal(before);
+    const leftovers = (): number[] =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .filter((e) => {
+          try {
+            const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+            return cmd.includes('threadseal-linuxcnc-') && !cmd.includes(ownDir);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    await until('the unready instance to die', () => leftovers().length === 0);
+  });
+
   it('puts no plaintext on persistent storage: the program lives in a 0400 tmpfs file of the controller user, gone at job end', async () => {
     const marker = `threadseal-marker-${randomBytes(12).toString('hex')}`;
     const spindle = `S${randomInt(1000, 9000)}.${randomInt(100, 999)}`;
@@ -485,7 +526,7 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     expect(alive(extra.pid)).to.equal(false);
   });
 
-  it('an agent killed mid-job leaves no LinuxCNC process behind, and the next start cleans its dir up', async () => {
+  it('an agent killed mid-job leaves no LinuxCNC process and no program behind; a restarted agent cleans up and runs', async () => {
     const agent = spawn(
       process.execPath,
       [
@@ -493,29 +534,43 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
         `const { LinuxCncController } = require(${JSON.stringify(resolve(__dirname, '..', '..', 'index.js'))});
          LinuxCncController.start({ identity: ${JSON.stringify(IDENTITY)} }).then(async (c) => {
            await c.run(Buffer.from('G21\\nS1500 M3\\nG1 X200 F300\\nM2\\n'), { jobId: 'killed1' });
-           process.stdout.write(JSON.stringify({ nsPid: c.namespacePid, pid: c.pid }) + '\\n');
+           process.stdout.write(JSON.stringify({ nsPid: c.namespacePid, pid: c.pid, socket: c.bridgeSocket }) + '\\n');
          });`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const started = await new Promise<{ nsPid: number; pid: number }>((resolveStarted, reject) => {
-      agent.stdout.once('data', (d: Buffer) => {
-        resolveStarted(JSON.parse(d.toString()) as { nsPid: number; pid: number });
-      });
-      agent.once('exit', () => {
-        reject(new Error('agent exited before it started a job'));
-      });
-    });
+    const started = await new Promise<{ nsPid: number; pid: number; socket: string }>(
+      (resolveStarted, reject) => {
+        agent.stdout.once('data', (d: Buffer) => {
+          resolveStarted(JSON.parse(d.toString()) as { nsPid: number; pid: number; socket: string });
+        });
+        agent.once('exit', () => {
+          reject(new Error('agent exited before it started a job'));
+        });
+      },
+    );
     const theirs = namespaceMembers(started.nsPid);
     expect(names(theirs)).to.include.members(['milltask', 'linuxcncsvr', 'rtapi_app', 'io']);
+    const programFile = `/proc/${started.nsPid}/root/tmp/ts/jobs/killed1.ngc`;
+    expect(existsSync(programFile)).to.equal(true);
     agent.kill('SIGKILL');
     await until(
       'the killed agent’s LinuxCNC to die',
       () => theirs.every((p) => !alive(p)) && !alive(started.pid),
     );
     expect(alive(started.nsPid)).to.equal(false);
-    const removed = cleanUpStaleInstances();
-    expect(removed.length).to.equal(1);
-    expect(removed[0]).to.match(/^\/dev\/shm\/threadseal-linuxcnc-/);
+    expect(existsSync(programFile)).to.equal(false); // its tmpfs went with its namespace
+    const staleDir = dirname(dirname(started.socket));
+    expect(existsSync(staleDir)).to.equal(true); // what the killed agent left: config and socket, on tmpfs
+    const restarted = await LinuxCncController.start({ identity: IDENTITY });
+    try {
+      expect(existsSync(staleDir)).to.equal(false); // removed by the restarted agent's start
+      const job = await restarted.run(Buffer.from('G21\nG1 X5 F600\nM2\n'), { jobId: 'afterrestart' });
+      await follow(job, () => undefined);
+      expect((await job.done).status).to.equal('completed');
+    } finally {
+      await restarted.close();
+    }
+    expect(cleanUpStaleInstances()).to.deep.equal([]);
   });
 });

@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,8 @@ export function linuxCncAvailability(user = CONTROLLER_USER): { ok: true } | { o
   if (!existsSync('/usr/bin/linuxcnc'))
     return { ok: false, reason: 'LinuxCNC is not installed (Debian linuxcnc-uspace)' };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'making namespaces for LinuxCNC needs root' };
+  if (!existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip'))
+    return { ok: false, reason: 'no ip (Debian iproute2) to bring up loopback in its network namespace' };
   if (spawnSync('id', ['-u', user]).status !== 0)
     return { ok: false, reason: `no user ${user} to run LinuxCNC as (scripts/bootstrap.mjs creates it)` };
   if (spawnSync('/usr/bin/python3', ['-c', 'import linuxcnc']).status !== 0)
@@ -84,7 +87,8 @@ export function cleanUpStaleInstances(): string[] {
     try {
       pid = Number(readFileSync(join(dir, 'unshare.pid'), 'utf8'));
     } catch {
-      // Never started: nothing runs for it.
+      // No pid yet: another agent may be staging it right now; only an old one is abandoned.
+      if (Date.now() - statSync(dir).mtimeMs < 5 * 60_000) continue;
     }
     if (pid > 0 && processAlive(pid)) {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');

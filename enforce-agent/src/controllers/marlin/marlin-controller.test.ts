@@ -75,6 +75,22 @@ describe('MarlinController against the threadseal printer simulator on a pty', f
     ]);
   });
 
+  it('opens a pty at a set baud rate, and refuses what is no serial line (CONTROLLER_UNAVAILABLE)', async () => {
+    await both().printer.close();
+    printer = await MarlinController.open(both().sim.path, { baudRate: 115200 });
+    expect((await printer.identify()).serial).to.equal('SIM-4411');
+    for (const [path, message] of [
+      ['/nonexistent/ttyUSB9', /^CONTROLLER_UNAVAILABLE: cannot open serial line \/nonexistent\/ttyUSB9: /],
+      ['/dev/null', /^CONTROLLER_UNAVAILABLE: \/dev\/null is not a serial line \(not a terminal\)$/],
+    ] as const)
+      try {
+        await MarlinController.open(path);
+        expect.fail(`opened ${path}`);
+      } catch (err) {
+        expect((err as Error).message).to.match(message);
+      }
+  });
+
   it('identify reports what the printer says in M115: a simulator, with its model and serial', async () => {
     const facts = await both().printer.identify();
     expect(facts.firmware).to.match(/^threadseal-printer-simulator 0\.1 \(a simulator, not a printer/);

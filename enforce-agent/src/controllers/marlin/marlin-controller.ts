@@ -1,6 +1,7 @@
-import { constants, openSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { ReadStream, WriteStream } from 'node:tty';
+import { isatty, ReadStream, WriteStream } from 'node:tty';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import {
   ControllerError,
@@ -22,6 +23,8 @@ export interface MarlinOptions {
   readonly pollMs?: number;
   /** How often one line may be resent before the job fails (default 10). */
   readonly maxResends?: number;
+  /** The serial line's speed for a real USB serial device (set with `stty`; a pty ignores it). */
+  readonly baudRate?: 9600 | 19200 | 38400 | 57600 | 115200 | 230400 | 250000;
 }
 
 /** `N<n> <cmd>*<checksum>`: the checksum is the XOR of every byte before `*`. */
@@ -56,7 +59,7 @@ interface Waiter {
 export class MarlinController implements Controller {
   readonly #in: ReadStream;
   readonly #out: WriteStream;
-  readonly #options: Required<MarlinOptions>;
+  readonly #options: Required<Omit<MarlinOptions, 'baudRate'>>;
   #buffer = '';
   #next = 1;
   #waiter: Waiter | undefined;
@@ -91,6 +94,11 @@ export class MarlinController implements Controller {
         cause: err,
       });
     }
+    if (!isatty(rfd)) {
+      closeSync(rfd);
+      closeSync(wfd);
+      throw new ControllerError('CONTROLLER_UNAVAILABLE', `${path} is not a serial line (not a terminal)`);
+    }
     this.#in = new ReadStream(rfd);
     this.#in.setRawMode(true); // no echo, no line editing: bytes as the printer sent them
     this.#out = new WriteStream(wfd);
@@ -110,6 +118,14 @@ export class MarlinController implements Controller {
    * @throws ControllerError CONTROLLER_UNAVAILABLE when the line cannot be opened or the printer does not answer.
    */
   static async open(path: string, options: MarlinOptions = {}): Promise<MarlinController> {
+    if (options.baudRate !== undefined) {
+      const stty = spawnSync('stty', ['-F', path, String(options.baudRate)], { encoding: 'utf8' });
+      if (stty.status !== 0)
+        throw new ControllerError(
+          'CONTROLLER_UNAVAILABLE',
+          `cannot set ${path} to ${options.baudRate} baud: ${stty.stderr.trim()}`,
+        );
+    }
     const c = new MarlinController(path, options);
     try {
       await c.#send('M110 N0', 0);
