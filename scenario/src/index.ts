@@ -12,3 +12,4 @@ export {
 export type { ScenarioGrants, ScenarioMachineSpec, ScenarioWindow } from './aerospace';
 export { newMachineKey } from './machine-key';
 export type { MachineKey } from './machine-key';
+export { CNC_MACHINES, CNC_PROGRAMS, cncRootTerms, cncSubTerms } from './cnc';

@@ -15,6 +15,7 @@ import {
 } from '@threadseal/scenario/run';
 import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
+import { declaredPrograms, DemoMachines, machinesUnavailable } from './demo-machines';
 import { formatTree } from './format-tree';
 import { describeEndpoints } from './network';
 
@@ -69,44 +70,73 @@ const demo: CliCommand = {
       out(
         '\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity, for its key-release service only',
       );
-      const dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'), [
-        keyRelease.recipientPublicKey,
-      ]);
-      out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source})`);
+      const unavailable = machinesUnavailable();
+      const dsi = await protectDemoTdp(
+        network,
+        randomBytes(3).toString('hex'),
+        [keyRelease.recipientPublicKey],
+        declaredPrograms(),
+      );
+      out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source} and the part's programs)`);
       out(`  → ${dsi.file}`);
       out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
+      out("  each program carries the OEM's signed process declaration (what its own G-code verifier found)");
 
       out(
-        '\n== the aerospace scenario: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
+        '\n== the white paper example: OEM 20 → contract manufacturer 12 (3 machines × 4) + subcontractor 8 (2 machines × 4)',
       );
       const started = Date.now();
-      let opened = 0;
-      let mismatched = 0;
-      const scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register, {
-        // Each machine gets the keys of its build from the ledger once the StartBuild committed, and opens the
-        // DSI in memory with them and its own decryption key.
-        onBuildStarted: async ({ buildId, machine, operator }) => {
-          const release = await waitForRelease(operator, buildId);
-          const result = await openReleased(dsi, machine, release);
-          if (result.allMatch) opened++;
-          else mismatched++;
-        },
-      });
+      let scenario;
+      if (unavailable === undefined) {
+        out(
+          '  every machine is a real LinuxCNC 2.9 (simulated mill, own namespaces) and every build goes through its agent:',
+        );
+        out(
+          '  verify DSI, licence chain, machine and operator → check the signed program declaration → StartBuild VALID →',
+        );
+        out(
+          '  key released for that build → decrypt and re-verify in memory → run and watch → CompleteBuild (machine keys in software: development mode)',
+        );
+        const machines = new DemoMachines(users, dsi.file, readFileSync(oemOrg.caCert, 'utf8'), (line) =>
+          out(line),
+        );
+        try {
+          scenario = await runAerospaceScenario(
+            users,
+            (line) => out(`  ${line}`),
+            dsi.register,
+            machines.hooks(),
+          );
+        } finally {
+          await machines.close();
+        }
+        if (machines.refusals.length === 0)
+          throw new ThreadsealError('INTERNAL', 'the refused program was not refused');
+      } else {
+        out(`  (LinuxCNC cannot run here: ${unavailable}; the builds go through the typed client instead)`);
+        let mismatched = 0;
+        scenario = await runAerospaceScenario(users, (line) => out(`  ${line}`), dsi.register, {
+          onBuildStarted: async ({ buildId, machine, operator }) => {
+            const result = await openReleased(dsi, machine, await waitForRelease(operator, buildId));
+            if (!result.allMatch) mismatched++;
+          },
+        });
+        if (mismatched > 0)
+          throw new ThreadsealError(
+            'CORRUPT_STATE',
+            'a machine could not open the DSI with the keys released to it',
+          );
+      }
       out(`  the sub-license was endorsed by ${scenario.subLicenseEndorsers.join(' + ')}`);
       for (const o of scenario.overAllocation)
-        out(`  a fifth build on ${o.machineId} was refused: ${o.message}`);
+        out(`  a fifth build on ${o.machineId} was refused (exhausted allocation): ${o.message}`);
       out(`  ${scenario.partsBuilt} parts built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const released = keyRelease.decisions.filter((d) => d.outcome === 'released').length;
       out(
-        `  the key-release service released the keys of ${released} builds, each to its own machine only; ` +
-          `${opened} machines opened the DSI in memory with them (${mismatched} mismatches)`,
+        `  the OEM's key-release service released the keys of ${released} builds, each sealed to its own machine for that build only`,
       );
-      if (mismatched > 0 || opened !== scenario.partsBuilt) {
-        throw new ThreadsealError(
-          'CORRUPT_STATE',
-          'a machine could not open the DSI with the keys released to it',
-        );
-      }
+      if (released !== scenario.partsBuilt)
+        throw new ThreadsealError('CORRUPT_STATE', `${released} releases for ${scenario.partsBuilt} parts`);
       out(`\n== the OEM's tree of DSI ${scenario.dsiId}`);
       out(formatTree(scenario.tree));
       await reportBlocks(network.connectionFile, heightBefore, out);

@@ -6,7 +6,13 @@ import {
   threadsealLedger,
   type ThreadsealLedger,
 } from '@threadseal/ledger-client';
-import { LedgerError, type DsiTree, type RegisterDsiInput } from '@threadseal/ledger-model';
+import {
+  LedgerError,
+  ThreadsealError,
+  type DsiTree,
+  type ProductionTerms,
+  type RegisterDsiInput,
+} from '@threadseal/ledger-model';
 import {
   rootTerms,
   SCENARIO_MACHINES,
@@ -20,7 +26,28 @@ import {
 import { newMachineKey, type MachineKey } from '../machine-key';
 
 /** A machine of the scenario: its registry entry and the key it signs build requests with. */
-type ScenarioMachine = ScenarioMachineSpec & MachineKey;
+export type ScenarioMachine = ScenarioMachineSpec & MachineKey;
+
+/** What a machine is registered with: what its controller reports. */
+export interface RegisteredFacts {
+  readonly make: string;
+  readonly model: string;
+  readonly serial: string;
+  readonly firmware: string;
+  readonly certifications: readonly string[];
+}
+
+/** How one build went. */
+export type BuildOutcome =
+  | { readonly completed: true; readonly buildId: string; readonly partId: string }
+  | { readonly completed: false; readonly code: string; readonly message: string };
+
+/** The terms and machines of a run: the additive aerospace defaults, or the white paper's CNC mills. */
+export interface ScenarioVariant {
+  readonly rootTerms: ProductionTerms;
+  readonly subTerms: ProductionTerms;
+  readonly machines: readonly ScenarioMachineSpec[];
+}
 
 /** What the scenario did, for the demo's printout and the integration test's assertions. */
 export interface ScenarioReport {
@@ -57,6 +84,15 @@ export interface ScenarioHooks {
    * released keys and opens the DSI (the demo and the integration test).
    */
   readonly onBuildStarted?: (build: StartedBuild) => Promise<void>;
+  /** Other terms and machines (default: the additive aerospace scenario's). */
+  readonly variant?: ScenarioVariant;
+  /** Called before each machine is registered: the facts to register, as its controller reports them. */
+  readonly prepareMachine?: (machine: ScenarioMachine) => Promise<RegisteredFacts>;
+  /**
+   * Makes build `index` (1-based) of `machine` under `licenseId` — e.g. through the machine's agent —
+   * instead of the scenario's own StartBuild and CompleteBuild; the build after the allocation must be refused.
+   */
+  readonly build?: (machine: ScenarioMachine, licenseId: string, index: number) => Promise<BuildOutcome>;
 }
 
 /** Connections as the users of the reference network that the scenario needs. */
@@ -106,6 +142,11 @@ export async function runAerospaceScenario(
   hooks: ScenarioHooks = {},
 ): Promise<ScenarioReport> {
   const runId = randomBytes(4).toString('hex');
+  const variant: ScenarioVariant = hooks.variant ?? {
+    rootTerms: rootTerms(),
+    subTerms: subTerms(),
+    machines: SCENARIO_MACHINES,
+  };
   const now = Date.now();
   const grants = scenarioGrants({
     validFrom: new Date(now - DAY).toISOString(),
@@ -125,27 +166,31 @@ export async function runAerospaceScenario(
     holderMsp: SCENARIO_MSP.manufacturer,
     grant: grants.root,
     confidential: false,
-    terms: rootTerms(),
+    terms: variant.rootTerms,
   });
 
-  const machines: ScenarioMachine[] = SCENARIO_MACHINES.map((spec) => ({
+  const machines: ScenarioMachine[] = variant.machines.map((spec) => ({
     ...spec,
     ...newMachineKey(`${spec.name}-${runId}`),
   }));
   log(`manufacturer and subcontractor register ${machines.length} machines`);
   await Promise.all(
-    machines.map((m) =>
-      (m.org === 'manufacturer' ? users.cmMachineAdmin : users.subMachineAdmin).machines.register({
-        machineId: m.machineId,
+    machines.map(async (m) => {
+      const facts: RegisteredFacts = (await hooks.prepareMachine?.(m)) ?? {
         make: m.make,
         model: m.model,
         serial: `${m.machineId}-SN`,
         firmware: '4.2.1',
-        certifications: [...m.certifications],
+        certifications: m.certifications,
+      };
+      await (m.org === 'manufacturer' ? users.cmMachineAdmin : users.subMachineAdmin).machines.register({
+        machineId: m.machineId,
+        ...facts,
+        certifications: [...facts.certifications],
         publicKeyPem: m.publicKeyPem,
         recipientPublicKeyPem: m.recipientPublicKeyPem,
-      }),
-    ),
+      });
+    }),
   );
 
   log(`manufacturer keeps ${SCENARIO_QUANTITIES.floor} for its shop floor (${ids.floor})`);
@@ -154,7 +199,7 @@ export async function runAerospaceScenario(
     licenseId: ids.floor,
     holderMsp: SCENARIO_MSP.manufacturer,
     grant: grants.floor,
-    terms: rootTerms(),
+    terms: variant.rootTerms,
   });
   log(
     `manufacturer sub-licenses ${SCENARIO_QUANTITIES.sub} to the subcontractor (${ids.sub}); the subcontractor's peer endorses it`,
@@ -164,7 +209,7 @@ export async function runAerospaceScenario(
     licenseId: ids.sub,
     holderMsp: SCENARIO_MSP.subcontractor,
     grant: grants.sub,
-    terms: subTerms(),
+    terms: variant.subTerms,
   });
   const subRecord = await users.cmLicenseAdmin.client.connection.transactionRecord(sub.transactionId);
 
@@ -190,37 +235,44 @@ export async function runAerospaceScenario(
   );
   let partsBuilt = 0;
   const overAllocation: { machineId: string; code: string; message: string }[] = [];
+  const ownBuild = async (m: ScenarioMachine, licenseId: string, index: number): Promise<BuildOutcome> => {
+    const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
+    try {
+      const started = await operator.builds.start(
+        signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.privateKey),
+      );
+      await hooks.onBuildStarted?.({ buildId: started.value.buildId, machine: m, operator });
+      const partId = `SN-${m.machineId}-${index}`;
+      await operator.builds.complete({
+        buildId: started.value.buildId,
+        partId,
+        processRecordDigest: sha256(`process record ${m.machineId} ${index}`),
+      });
+      return { completed: true, buildId: started.value.buildId, partId };
+    } catch (err) {
+      if (!(err instanceof LedgerError)) throw err;
+      return { completed: false, code: err.code, message: err.message };
+    }
+  };
+  const build = hooks.build ?? ownBuild;
   await Promise.all(
     machines.map(async (m) => {
-      const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
       const licenseId = m.org === 'manufacturer' ? ids.floor : ids.sub;
       for (let i = 1; i <= perMachine; i++) {
-        const started = await operator.builds.start(
-          signStartBuild(
-            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
-            m.privateKey,
-          ),
-        );
-        await hooks.onBuildStarted?.({ buildId: started.value.buildId, machine: m, operator });
-        await operator.builds.complete({
-          buildId: started.value.buildId,
-          partId: `SN-${m.machineId}-${i}`,
-          processRecordDigest: sha256(`process record ${m.machineId} ${i}`),
-        });
+        const outcome = await build(m, licenseId, i);
+        if (!outcome.completed)
+          throw new ThreadsealError(
+            'INTERNAL',
+            `build ${i} of ${m.machineId} within its allocation was refused: ${outcome.message}`,
+          );
         partsBuilt++;
       }
-      try {
-        await operator.builds.start(
-          signStartBuild(
-            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
-            m.privateKey,
-          ),
-        );
-        overAllocation.push({ machineId: m.machineId, code: 'NONE', message: 'a fifth build was accepted' });
-      } catch (err) {
-        if (!(err instanceof LedgerError)) throw err;
-        overAllocation.push({ machineId: m.machineId, code: err.code, message: err.message });
-      }
+      const fifth = await build(m, licenseId, perMachine + 1);
+      overAllocation.push(
+        fifth.completed
+          ? { machineId: m.machineId, code: 'NONE', message: 'a fifth build was accepted' }
+          : { machineId: m.machineId, code: fifth.code, message: fifth.message },
+      );
     }),
   );
 

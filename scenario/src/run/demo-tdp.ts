@@ -94,6 +94,8 @@ export async function protectDemoTdp(
   network: FabricNetwork,
   runId: string,
   recipients: readonly KeyObject[],
+  /** More files, e.g. programs with the owner's process declarations, sealed in the same DSI. */
+  programs: readonly ProtectFile[] = [],
 ): Promise<DemoDsi> {
   const { plan } = network;
   const oem = plan.orgs.find((o) => o.name === 'oem');
@@ -101,11 +103,10 @@ export async function protectDemoTdp(
   const signerFiles = identityFiles(network.userDir('oem', 'ip-admin'));
   const certPem = readFileSync(signerFiles.cert);
   const { files, source } = tdpFiles(plan.repoRoot);
-  const protectFiles: ProtectFile[] = files.map((f) => ({
-    name: f.name,
-    source: f.bytes,
-    mediaType: mediaTypeFor(f.name),
-  }));
+  const protectFiles: ProtectFile[] = [
+    ...files.map((f) => ({ name: f.name, source: f.bytes, mediaType: mediaTypeFor(f.name) })),
+    ...programs,
+  ];
   const dir = demoDsiStore(network);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const staging = join(dir, `wormdrive-${runId}.dsi.partial`);
@@ -134,7 +135,12 @@ export async function protectDemoTdp(
       ciphertextDigest: f.digest,
     })),
     trustedRoot: readFileSync(oem.caCert, 'utf8'),
-    plaintextDigests: new Map(files.map((f) => [f.name, sha256(f.bytes)])),
+    plaintextDigests: new Map([
+      ...files.map((f): [string, string] => [f.name, sha256(f.bytes)]),
+      ...programs.flatMap((p): [string, string][] =>
+        p.source instanceof Uint8Array ? [[p.name, sha256(Buffer.from(p.source))]] : [],
+      ),
+    ]),
   };
 }
 
