@@ -114,7 +114,7 @@ export class DemoMachines {
         );
       this.refusals.push({ machineId: m.machineId, report });
       this.#out(
-        `  ${m.machineId}: ${special} refused before anything was sent (${report.code}): ${report.reason}`,
+        `  ${m.machineId}: ${special} refused before anything was sent: ${report.reason}`,
       );
     }
     const partId = `SN-${m.machineId}-${index}`;
