@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -73,10 +73,10 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     trustedRoots: [trustedRoot],
     log: (e: JobLogEntry) => logs.push(e),
   });
-  const consumed = async (id = machineId): Promise<number> =>
+  const consumed = async (id = machineId, license = licenseId): Promise<number> =>
     Math.max(
       -1,
-      ...(await operator.trace.allocationHistory(licenseId, id)).map((e) => e.value?.consumed ?? -1),
+      ...(await operator.trace.allocationHistory(license, id)).map((e) => e.value?.consumed ?? -1),
     );
 
   before(async function () {
@@ -244,6 +244,100 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     const build = await operator.builds.get(report.buildId);
     expect(build.status).to.equal('aborted');
     expect(build.reason).to.match(/feedOverride 150 outside in \[50, 120\] %/);
+  });
+
+  it('two agents sharing a copied software machine key race for the last 3 units: exactly 3 parts', async () => {
+    const raceLicense = `L-RACE-${run}`;
+    const raceMachine = `haas-race-${run}`;
+    const identity = { ...IDENTITY, serial: `HAAS-RACE-${run}` };
+    const copies = [
+      await LinuxCncController.start({ identity }),
+      await LinuxCncController.start({ identity }),
+    ];
+    try {
+      const facts = await copies[0]?.identify();
+      if (!facts) throw new Error('no controller');
+      const dsiId = (await operator.licenses.get(licenseId)).license.dsiId;
+      await sessions?.as('oem', 'ip-admin').licenses.issue({
+        licenseId: raceLicense,
+        dsiId,
+        holderMsp: 'ManufacturerMSP',
+        grant: grant(3, { maySublicense: false }),
+        confidential: false,
+        terms: TERMS,
+      });
+      const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
+      await sessions?.as('manufacturer', 'machine-admin').machines.register({
+        machineId: raceMachine,
+        make: facts.make,
+        model: facts.model,
+        serial: facts.serial,
+        firmware: facts.firmware,
+        certifications: [...facts.certifications],
+        publicKeyPem: pem(signing.publicKey),
+        recipientPublicKeyPem: pem(decryption.publicKey),
+      });
+      await cmAdmin.licenses.allocate({
+        licenseId: raceLicense,
+        machineId: raceMachine,
+        quantity: 3,
+        scrapAllowance: 0,
+      });
+      // The copied key: both agents hold the same software keys and claim the same machine.
+      const agents = copies.map((controller) => ({
+        ...machine,
+        machineId: raceMachine,
+        signer: softwareMessageSigner(signing.privateKey),
+        decryptionKey: softwareRecipientKey(decryption.privateKey),
+        controller,
+      }));
+      const reports = await Promise.all(
+        agents.map(async (agent, a) => {
+          const out = [];
+          for (let i = 0; i < 3; i++)
+            out.push(
+              await runJob(
+                { ...ctx(), machine: agent },
+                {
+                  container,
+                  licenseId: raceLicense,
+                  program: 'good.ngc',
+                  partId: `SN-race-${run}-${a}-${i}`,
+                },
+              ),
+            );
+          return out;
+        }),
+      );
+      const all = reports.flat();
+      expect(all.filter((r) => r.outcome === 'completed')).to.have.length(3);
+      expect(all.filter((r) => r.outcome === 'aborted')).to.have.length(0);
+      for (const r of all)
+        if (r.outcome === 'refused')
+          expect(r.code).to.be.oneOf(['ALLOCATION_EXHAUSTED', 'TRANSACTION_INVALID']);
+      expect(await consumed(raceMachine, raceLicense)).to.equal(3);
+    } finally {
+      await Promise.all(copies.map((c) => c.close()));
+    }
+  });
+
+  it('refuses a tampered DSI before anything is submitted', async () => {
+    const before = await consumed();
+    const bytes = readFileSync(container);
+    bytes.writeUInt8((bytes.at(-10) ?? 0) ^ 0x01, bytes.length - 10);
+    const tampered = join(dir, 'tampered.dsi');
+    writeFileSync(tampered, bytes);
+    const report = await runJob(ctx(), {
+      container: tampered,
+      licenseId,
+      program: 'good.ngc',
+      partId: `SN-${run}-t`,
+    });
+    expect(report).to.include({ outcome: 'refused', step: 'dsi' });
+    expect(report.outcome === 'refused' && report.code).to.be.oneOf(['DIGEST_MISMATCH', 'CORRUPTED_CHUNK']);
+    expect(await consumed()).to.equal(before);
   });
 
   it('refuses once the allocation is used up, before submitting anything', async () => {
