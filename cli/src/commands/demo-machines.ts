@@ -113,9 +113,7 @@ export class DemoMachines {
           `${special} on ${m.machineId} was not refused: ${report.outcome}`,
         );
       this.refusals.push({ machineId: m.machineId, report });
-      this.#out(
-        `  ${m.machineId}: ${special} refused before anything was sent: ${report.reason}`,
-      );
+      this.#out(`  ${m.machineId}: ${special} refused before anything was sent: ${report.reason}`);
     }
     const partId = `SN-${m.machineId}-${index}`;
     const report = await runJob(ctx, {
