@@ -70,6 +70,15 @@ export interface BuildRef {
   readonly buildId: string;
 }
 
+/**
+ * Input of `build:GetByNonce`: the build a machine's signed request started, found by the request's nonce (an
+ * agent that crashed between submitting a StartBuild and learning its outcome looks its build up with it).
+ */
+export interface BuildNonceRef {
+  readonly machineId: string;
+  readonly nonce: string;
+}
+
 /** Lifecycle of a build. */
 export type BuildStatus = 'running' | 'completed' | 'aborted' | 'scrapped';
 

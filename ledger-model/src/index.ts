@@ -109,6 +109,7 @@ export {
   startBuildSigningBytes,
   type AbortBuildInput,
   type Build,
+  type BuildNonceRef,
   type BuildRef,
   type BuildStatus,
   type CompleteBuildInput,

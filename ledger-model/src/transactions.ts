@@ -1,6 +1,7 @@
 import type {
   AbortBuildInput,
   Build,
+  BuildNonceRef,
   BuildRef,
   CompleteBuildInput,
   Part,
@@ -138,6 +139,7 @@ export const TRANSACTIONS = {
   'build:Abort': submit<AbortBuildInput, Build>(),
   'build:Scrap': submit<ScrapBuildInput, Build>(),
   'build:Get': evaluate<BuildRef, Build>(),
+  'build:GetByNonce': evaluate<BuildNonceRef, Build>(),
   'release:Record': submit<RecordReleaseInput, KeyRelease>(),
   'release:Get': evaluate<ReleaseRef, KeyRelease>(),
   'trace:GetDsiTree': evaluate<DsiTreeInput, DsiTree>(),

@@ -42,6 +42,7 @@ export {
   decodeAbortBuild,
   decodeAllocate,
   decodeAllocationRef,
+  decodeBuildNonceRef,
   decodeBuildRef,
   decodeCompleteBuild,
   decodeDeactivateMachine,

@@ -6,6 +6,7 @@ import {
   assertRequestAuthentic,
   completeBuild,
   decodeAbortBuild,
+  decodeBuildNonceRef,
   decodeBuildRef,
   decodeCompleteBuild,
   decodeScrapBuild,
@@ -115,6 +116,16 @@ export class BuildContract extends Contract {
     if (result.allocation !== allocation) await scope.repository.putAllocation(result.allocation);
     scope.emit(result.event);
     return encodeText(result.build);
+  }
+
+  /** `build:GetByNonce` — the {@link Build} a machine's signed request started, by the request's nonce. */
+  @Transaction(false)
+  @Returns('string')
+  public async GetByNonce(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeBuildNonceRef(parseArgument(inputJson, TX.build.getByNonce));
+    return encodeText(
+      await openScope(ctx, this.#peerNow).repository.requireBuildByNonce(input.machineId, input.nonce),
+    );
   }
 
   /** `build:Get` — returns the {@link Build}. */

@@ -46,6 +46,23 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
     );
   });
 
+  it('finds the build a signed request started by its nonce, and nothing for an unused nonce', async () => {
+    const started = await start(GOOD_PARAMETERS, 'nonce-find-1');
+    const found = await shops.net.evaluate<Build>(USERS.subOperator, TX.build.getByNonce, {
+      machineId: 'sub-eos-m290-1',
+      nonce: 'nonce-find-1',
+    });
+    expect(found).to.deep.equal(started);
+    await expectLedgerError(
+      shops.net.evaluate(USERS.subOperator, TX.build.getByNonce, {
+        machineId: 'sub-eos-m290-1',
+        nonce: 'nonce-unused',
+      }),
+      'NOT_FOUND',
+      'a build of machine sub-eos-m290-1 with nonce nonce-unused does not exist',
+    );
+  });
+
   it('refuses a request signed by another key with BAD_SIGNATURE', async () => {
     const impostor = new UnitTestMachine('sub-eos-m290-1');
     await expectLedgerError(

@@ -308,6 +308,15 @@ export class LedgerRepository {
     await this.#index(part.dsiId, TREE_KIND.part, [part.partId], key);
   }
 
+  /** The build a machine's nonce started. @throws LedgerError NOT_FOUND when the nonce was never used. */
+  public async requireBuildByNonce(machineId: string, nonce: string): Promise<Build> {
+    const used = await this.#require<{ buildId: string }>(
+      this.#keys.nonce(machineId, nonce),
+      `a build of machine ${machineId} with nonce ${nonce}`,
+    );
+    return this.requireBuild(used.buildId);
+  }
+
   /**
    * Records a StartBuild nonce of a machine under its own key.
    * @throws LedgerError REPLAYED_REQUEST when the machine used it before.

@@ -238,6 +238,10 @@ export class BuildClient {
   get(buildId: string): Promise<Build> {
     return this.#client.evaluate(TX.build.get, { buildId });
   }
+  /** The build a machine's signed request started, by its nonce. @throws LedgerError NOT_FOUND */
+  byNonce(machineId: string, nonce: string): Promise<Build> {
+    return this.#client.evaluate(TX.build.getByNonce, { machineId, nonce });
+  }
 }
 
 /** Trace: the OEM's tree of a DSI and the histories auditors replay. */

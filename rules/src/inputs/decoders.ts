@@ -6,6 +6,7 @@ import {
   type AbortBuildInput,
   type AllocateInput,
   type AllocationRef,
+  type BuildNonceRef,
   type BuildRef,
   type CompleteBuildInput,
   type DeactivateMachineInput,
@@ -443,6 +444,15 @@ export function decodeScrapBuild(value: unknown): ScrapBuildInput {
         : hex64(o, 'evidenceDigest', 'input'),
     requestCredit: bool(o, 'requestCredit', 'input'),
   };
+}
+
+/** Decodes {@link BuildNonceRef}. */
+export function decodeBuildNonceRef(value: unknown): BuildNonceRef {
+  const o = object(value, 'input');
+  const nonce = o['nonce'];
+  if (typeof nonce !== 'string' || !NONCE.test(nonce))
+    invalid('input.nonce', '8..128 characters [A-Za-z0-9_-]', nonce);
+  return { machineId: id(o, 'machineId', 'input'), nonce };
 }
 
 /** Decodes {@link BuildRef}. */

@@ -4,6 +4,7 @@ import {
   type AbortBuildInput,
   type AllocateInput,
   type AllocationRef,
+  type BuildNonceRef,
   type BuildRef,
   type CompleteBuildInput,
   type DeactivateMachineInput,
@@ -150,6 +151,7 @@ export const DTO_EXAMPLES = {
     requestCredit: true,
   } satisfies ScrapBuildInput,
   BuildRef: { buildId } satisfies BuildRef,
+  BuildNonceRef: { machineId, nonce: 'x7Qm2vRt9KpL4sWn' } satisfies BuildNonceRef,
   RecordReleaseInput: {
     buildId,
     stanza: {

@@ -11,6 +11,7 @@ import {
   decodeAbortBuild,
   decodeAllocate,
   decodeAllocationRef,
+  decodeBuildNonceRef,
   decodeBuildRef,
   decodeCompleteBuild,
   decodeDsiRef,
@@ -60,6 +61,7 @@ const DECODERS: Record<InputName, (value: unknown) => unknown> = {
   AbortBuildInput: decodeAbortBuild,
   ScrapBuildInput: decodeScrapBuild,
   BuildRef: decodeBuildRef,
+  BuildNonceRef: decodeBuildNonceRef,
   PartRef: decodePartRef,
   AllocationRef: decodeAllocationRef,
 };

@@ -341,6 +341,13 @@ export const INPUT_SCHEMAS = {
     DTO_EXAMPLES.ScrapBuildInput,
   ),
   BuildRef: input('BuildRef', 'Input of build:Get.', { buildId: id }, ['buildId'], DTO_EXAMPLES.BuildRef),
+  BuildNonceRef: input(
+    'BuildNonceRef',
+    'Input of build:GetByNonce: the build a machine’s signed request started.',
+    { machineId: id, nonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,128}$' } },
+    ['machineId', 'nonce'],
+    DTO_EXAMPLES.BuildNonceRef,
+  ),
   RecordReleaseInput: input(
     'RecordReleaseInput',
     'Input of release:Record (the DSI owner’s key-release service): the content keys sealed to the machine of a running build.',
