@@ -77,6 +77,11 @@ export class ControlFlow {
   /** Reads one line of the stream; false once the program has ended. */
   line(bytes: Uint8Array, start: number, end: number, line: number): boolean {
     if (this.#recording !== undefined) return this.#record(bytes, start, end, line);
+    let p = start;
+    while (p < end && (bytes[p] === 0x20 || bytes[p] === 0x09)) p++;
+    // Only a line whose first character is `o` can be an o-word line: the common case goes straight on.
+    if (p === end || (bytes[p] !== 0x6f && bytes[p] !== 0x4f))
+      return this.#runner.plain(bytes, start, end, line);
     const head = this.#runner.head(bytes, start, end);
     if (head === undefined) return this.#runner.plain(bytes, start, end, line);
     if (head.keyword === 'sub') {
