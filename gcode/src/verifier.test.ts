@@ -194,6 +194,54 @@ describe('rs274ngc verification', () => {
   });
 });
 
+describe('streaming and the verdict', () => {
+  it('keeps the first rejection: later input changes nothing', () => {
+    const verifier = createVerifier({ dialect: 'rs274ngc', envelope: mill, preamble: 'G21 G94 G97' });
+    const first = verifier.write(Buffer.from('S1000 M3\nS13000\n'));
+    expect(first).to.deep.equal({
+      accepted: false,
+      line: 2,
+      code: 'OUT_OF_ENVELOPE',
+      reason: 'spindleSpeed 13000 rpm is outside the envelope (spindleSpeed in [0, 12000] rpm)',
+    });
+    expect(verifier.write(Buffer.from('M2\n'))).to.equal(first);
+    expect(verifier.line('S1000')).to.equal(first);
+    expect(verifier.end()).to.equal(first);
+    expect(verifier.end()).to.equal(first);
+  });
+
+  it('splits lines across chunks of every size, and refuses a line longer than the limit without buffering it', async () => {
+    const text = 'M140 S60\nM104 S215\nG1 X1 F1200 ; a comment\nM106 S255\n';
+    const whole = await fff(text);
+    for (const size of [1, 2, 3, 5, 8, 13])
+      expect(await verifyProgram(chunks(text, size), { dialect: 'fff', envelope: printer })).to.deep.equal(
+        whole,
+      );
+    const long = `M104 S200\n;${'x'.repeat(70 * 1024)}\nM104 S999\n`;
+    expect(await verifyProgram(chunks(long, 4096), { dialect: 'fff', envelope: printer })).to.deep.equal({
+      accepted: false,
+      line: 2,
+      code: 'LINE_TOO_LONG',
+      reason: 'line longer than 65536 bytes',
+    });
+  });
+
+  it('stops reading at the first rejection of a stream', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncIterable<Uint8Array> {
+      yield Buffer.from('G21 G94 G97\nS99999 M3\n');
+      for (;;) {
+        pulled++;
+        await Promise.resolve();
+        yield Buffer.from('G1 X1 F100\n');
+      }
+    }
+    const v = await verifyProgram(endless(), { dialect: 'rs274ngc', envelope: mill });
+    expect(v).to.deep.include({ accepted: false, line: 2, code: 'OUT_OF_ENVELOPE' });
+    expect(pulled).to.equal(0);
+  });
+});
+
 describe('fff verification', () => {
   it('extracts temperatures, fan %, feed and override; S0 is off', async () => {
     const v = await fff(
