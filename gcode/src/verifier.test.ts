@@ -77,7 +77,8 @@ describe('rs274ngc verification', () => {
       ['S1000 S2000\n', 'SYNTAX_ERROR', 1],
       ['S1000\u0000 S9000\n', 'SYNTAX_ERROR', 1],
       ['/S30000 M3\n', 'UNSUPPORTED_WORD', 1],
-      ['M70\n', 'UNSUPPORTED_WORD', 1],
+      ['M70\nG95 F0.1\nM72\n', 'UNSUPPORTED_WORD', 3],
+      ['M72\n', 'SYNTAX_ERROR', 1],
       [`(${'x'.repeat(300)})\n`, 'LINE_TOO_LONG', 1],
     ];
     for (const [program, code, line] of cases) {

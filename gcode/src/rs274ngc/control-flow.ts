@@ -18,6 +18,10 @@ export interface LineRunner {
   /** The bracketed arguments after an o-word head, evaluated now. */
   args(bytes: Uint8Array, from: number, end: number): Value[];
   readonly parameters: ParameterStore;
+  /** A subroutine call begins (a new level for M70–M73). */
+  enterCall(): void;
+  /** A subroutine call returns (M73 restores here). */
+  leaveCall(): void;
 }
 
 interface StoredLine {
@@ -311,6 +315,7 @@ export class ControlFlow {
     const args = this.#args(l);
     const params = this.#runner.parameters;
     params.pushFrame(args);
+    this.#runner.enterCall();
     this.#depth++;
     let signal: Signal;
     try {
@@ -319,6 +324,10 @@ export class ControlFlow {
       this.#depth--;
       params.popFrame();
     }
+    if (signal !== END)
+      this.#at(l, () => {
+        this.#runner.leaveCall();
+      });
     if (signal === END) return END;
     if (signal.kind === 'break' || signal.kind === 'continue')
       this.#at(l, () => reject('SYNTAX_ERROR', `o${signal.label} ${signal.kind} outside its loop`));
