@@ -1,3 +1,5 @@
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { ParameterBound } from '@threadseal/ledger-model';
 import { createVerifier, startBuildParameters, verifyProgram, type ProgramVerdict } from './index.js';
@@ -276,6 +278,47 @@ describe('fff verification', () => {
       const v = await fff(program);
       expect({ program, code: v.accepted ? 'accepted' : v.code }).to.deep.equal({ program, code });
     }
+  });
+});
+
+describe('fff verification of the shared corpus', () => {
+  const HOOK_PLATE = path.resolve(__dirname, '../../../shared/corpus/additive/hook_plate_1.gcode');
+
+  it('accepts the Bambu Lab hook plate and reports its temperatures, fan, feed and overrides', async function () {
+    if (!existsSync(HOOK_PLATE)) {
+      console.log(`      skipped: ${HOOK_PLATE} is absent (../shared/corpus)`);
+      this.skip();
+    }
+    const v = await verifyProgram(createReadStream(HOOK_PLATE), { dialect: 'fff', envelope: [] });
+    expect(v).to.deep.equal({
+      accepted: true,
+      parameters: {
+        feedRate: { min: 30, max: 42000, count: 2577, firstLine: 406 },
+        feedOverride: { min: 100, max: 100, count: 2, firstLine: 422 },
+        flowRate: { min: 100, max: 100, count: 1, firstLine: 423 },
+        nozzleTemperature: { min: 25, max: 300, count: 20, firstLine: 376 },
+        bedTemperature: { min: 65, max: 65, count: 2, firstLine: 377 },
+        fanSpeed: { min: 67, max: 100, count: 21, firstLine: 499 },
+      },
+      lines: 20791,
+      bytes: 586184,
+    });
+    const tight: ParameterBound[] = [
+      { name: 'nozzleTemperature', unit: '°C', kind: 'range', min: 20, max: 250 },
+    ];
+    const refused = await verifyProgram(createReadStream(HOOK_PLATE), { dialect: 'fff', envelope: tight });
+    expect(refused).to.deep.equal({
+      accepted: false,
+      line: 495,
+      code: 'OUT_OF_ENVELOPE',
+      reason: 'nozzleTemperature 300 °C is outside the envelope (nozzleTemperature in [20, 250] °C)',
+    });
+  });
+
+  it('does not read commands inside comments', async () => {
+    expect(await fff('M104 S200 ; M104 S999\n; M140 S999\nM140 S60;S999\n')).to.deep.include({
+      accepted: true,
+    });
   });
 });
 
