@@ -273,6 +273,8 @@ describe('fff verification', () => {
       ['M104 S200 B260 F1\n', 'UNSUPPORTED_WORD'],
       ['M999\n', 'UNSUPPORTED_WORD'],
       ['M104 S200 S250\n', 'SYNTAX_ERROR'],
+      ['M104 I1\n', 'UNSUPPORTED_WORD'],
+      ['M220 R\n', 'UNSUPPORTED_WORD'],
     ];
     for (const [program, code] of cases) {
       const v = await fff(program);
