@@ -338,6 +338,7 @@ describe('sinumerik verification', () => {
   it('rejects control flow, unset R-parameters, G96 without LIMS and F under G70', async () => {
     const cases: [string, string][] = [
       ['GOTOF END\n', 'UNSUPPORTED_WORD'],
+      ['H1\n', 'UNSUPPORTED_WORD'],
       ['S=R7 M3\n', 'UNDETERMINABLE_VALUE'],
       ['G96 S200 M3\n', 'UNDETERMINABLE_VALUE'],
       ['G70 F10\n', 'UNDETERMINABLE_VALUE'],
