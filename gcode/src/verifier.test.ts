@@ -1,3 +1,5 @@
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { ParameterBound } from '@threadseal/ledger-model';
 import { createVerifier, startBuildParameters, verifyProgram, type ProgramVerdict } from './index.js';
@@ -77,7 +79,8 @@ describe('rs274ngc verification', () => {
       ['S1000 S2000\n', 'SYNTAX_ERROR', 1],
       ['S1000\u0000 S9000\n', 'SYNTAX_ERROR', 1],
       ['/S30000 M3\n', 'UNSUPPORTED_WORD', 1],
-      ['M70\n', 'UNSUPPORTED_WORD', 1],
+      ['M70\nG95 F0.1\nM72\n', 'UNSUPPORTED_WORD', 3],
+      ['M72\n', 'SYNTAX_ERROR', 1],
       [`(${'x'.repeat(300)})\n`, 'LINE_TOO_LONG', 1],
     ];
     for (const [program, code, line] of cases) {
@@ -194,6 +197,54 @@ describe('rs274ngc verification', () => {
   });
 });
 
+describe('streaming and the verdict', () => {
+  it('keeps the first rejection: later input changes nothing', () => {
+    const verifier = createVerifier({ dialect: 'rs274ngc', envelope: mill, preamble: 'G21 G94 G97' });
+    const first = verifier.write(Buffer.from('S1000 M3\nS13000\n'));
+    expect(first).to.deep.equal({
+      accepted: false,
+      line: 2,
+      code: 'OUT_OF_ENVELOPE',
+      reason: 'spindleSpeed 13000 rpm is outside the envelope (spindleSpeed in [0, 12000] rpm)',
+    });
+    expect(verifier.write(Buffer.from('M2\n'))).to.equal(first);
+    expect(verifier.line('S1000')).to.equal(first);
+    expect(verifier.end()).to.equal(first);
+    expect(verifier.end()).to.equal(first);
+  });
+
+  it('splits lines across chunks of every size, and refuses a line longer than the limit without buffering it', async () => {
+    const text = 'M140 S60\nM104 S215\nG1 X1 F1200 ; a comment\nM106 S255\n';
+    const whole = await fff(text);
+    for (const size of [1, 2, 3, 5, 8, 13])
+      expect(await verifyProgram(chunks(text, size), { dialect: 'fff', envelope: printer })).to.deep.equal(
+        whole,
+      );
+    const long = `M104 S200\n;${'x'.repeat(70 * 1024)}\nM104 S999\n`;
+    expect(await verifyProgram(chunks(long, 4096), { dialect: 'fff', envelope: printer })).to.deep.equal({
+      accepted: false,
+      line: 2,
+      code: 'LINE_TOO_LONG',
+      reason: 'line longer than 65536 bytes',
+    });
+  });
+
+  it('stops reading at the first rejection of a stream', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncIterable<Uint8Array> {
+      yield Buffer.from('G21 G94 G97\nS99999 M3\n');
+      for (;;) {
+        pulled++;
+        await Promise.resolve();
+        yield Buffer.from('G1 X1 F100\n');
+      }
+    }
+    const v = await verifyProgram(endless(), { dialect: 'rs274ngc', envelope: mill });
+    expect(v).to.deep.include({ accepted: false, line: 2, code: 'OUT_OF_ENVELOPE' });
+    expect(pulled).to.equal(0);
+  });
+});
+
 describe('fff verification', () => {
   it('extracts temperatures, fan %, feed and override; S0 is off', async () => {
     const v = await fff(
@@ -222,11 +273,54 @@ describe('fff verification', () => {
       ['M104 S200 B260 F1\n', 'UNSUPPORTED_WORD'],
       ['M999\n', 'UNSUPPORTED_WORD'],
       ['M104 S200 S250\n', 'SYNTAX_ERROR'],
+      ['M104 I1\n', 'UNSUPPORTED_WORD'],
+      ['M220 R\n', 'UNSUPPORTED_WORD'],
     ];
     for (const [program, code] of cases) {
       const v = await fff(program);
       expect({ program, code: v.accepted ? 'accepted' : v.code }).to.deep.equal({ program, code });
     }
+  });
+});
+
+describe('fff verification of the shared corpus', () => {
+  const HOOK_PLATE = path.resolve(__dirname, '../../../shared/corpus/additive/hook_plate_1.gcode');
+
+  it('accepts the Bambu Lab hook plate and reports its temperatures, fan, feed and overrides', async function () {
+    if (!existsSync(HOOK_PLATE)) {
+      console.log(`      skipped: ${HOOK_PLATE} is absent (../shared/corpus)`);
+      this.skip();
+    }
+    const v = await verifyProgram(createReadStream(HOOK_PLATE), { dialect: 'fff', envelope: [] });
+    expect(v).to.deep.equal({
+      accepted: true,
+      parameters: {
+        feedRate: { min: 30, max: 42000, count: 2577, firstLine: 406 },
+        feedOverride: { min: 100, max: 100, count: 2, firstLine: 422 },
+        flowRate: { min: 100, max: 100, count: 1, firstLine: 423 },
+        nozzleTemperature: { min: 25, max: 300, count: 20, firstLine: 376 },
+        bedTemperature: { min: 65, max: 65, count: 2, firstLine: 377 },
+        fanSpeed: { min: 67, max: 100, count: 21, firstLine: 499 },
+      },
+      lines: 20791,
+      bytes: 586184,
+    });
+    const tight: ParameterBound[] = [
+      { name: 'nozzleTemperature', unit: '°C', kind: 'range', min: 20, max: 250 },
+    ];
+    const refused = await verifyProgram(createReadStream(HOOK_PLATE), { dialect: 'fff', envelope: tight });
+    expect(refused).to.deep.equal({
+      accepted: false,
+      line: 495,
+      code: 'OUT_OF_ENVELOPE',
+      reason: 'nozzleTemperature 300 °C is outside the envelope (nozzleTemperature in [20, 250] °C)',
+    });
+  });
+
+  it('does not read commands inside comments', async () => {
+    expect(await fff('M104 S200 ; M104 S999\n; M140 S999\nM140 S60;S999\n')).to.deep.include({
+      accepted: true,
+    });
   });
 });
 
@@ -244,6 +338,7 @@ describe('sinumerik verification', () => {
   it('rejects control flow, unset R-parameters, G96 without LIMS and F under G70', async () => {
     const cases: [string, string][] = [
       ['GOTOF END\n', 'UNSUPPORTED_WORD'],
+      ['H1\n', 'UNSUPPORTED_WORD'],
       ['S=R7 M3\n', 'UNDETERMINABLE_VALUE'],
       ['G96 S200 M3\n', 'UNDETERMINABLE_VALUE'],
       ['G70 F10\n', 'UNDETERMINABLE_VALUE'],

@@ -83,6 +83,25 @@ const HARMLESS = new Set([
 ]);
 
 const MOVES = new Set(['G0', 'G1', 'G2', 'G3', 'G380']);
+
+/**
+ * The arguments each value-bearing command may have; any other is refused, because firmware reads some of
+ * them as a hidden value (Marlin's `M104 I<preset>` takes the temperature from a material preset).
+ */
+const ALLOWED_ARGUMENTS: Readonly<Record<string, string>> = {
+  G0: 'XYZEFIJKRP',
+  G1: 'XYZEFIJKRP',
+  G2: 'XYZEFIJKRP',
+  G3: 'XYZEFIJKRP',
+  G380: 'XYZFS',
+  M104: 'SRTH',
+  M109: 'SRTH',
+  M140: 'SR',
+  M190: 'SR',
+  M106: 'PS',
+  M220: 'S',
+  M221: 'ST',
+};
 const MOVE_AXES = ['X', 'Y', 'Z', 'E', 'I', 'J', 'R'];
 
 /**
@@ -143,6 +162,12 @@ export class FffInterpreter implements DialectInterpreter {
     if (letter === 'T') return;
     if (TEXT_ARGUMENT.has(code)) return;
     const args = parseArguments(rest, head[0].length);
+    const allowed = ALLOWED_ARGUMENTS[code];
+    if (allowed !== undefined) {
+      for (const letter of args.keys())
+        if (!allowed.includes(letter))
+          reject('UNSUPPORTED_WORD', `${code} ${letter} is not verified (it may set a value)`);
+    }
     if (MOVES.has(code)) {
       this.#move(code, args);
       return;
@@ -150,8 +175,6 @@ export class FffInterpreter implements DialectInterpreter {
     switch (code) {
       case 'M104':
       case 'M109':
-        if (args.has('B') || args.has('F'))
-          reject('UNSUPPORTED_WORD', `${code} autotemp (B/F) sets a range the firmware picks from`);
         // Bambu's H is undocumented: counted as a possible target so that either reading is checked.
         for (const w of ['S', 'R', 'H']) this.#value(args, w, 'nozzleTemperature', code);
         return;
@@ -167,8 +190,6 @@ export class FffInterpreter implements DialectInterpreter {
         return;
       }
       case 'M220':
-        if (args.has('B') || args.has('R'))
-          reject('UNSUPPORTED_WORD', 'M220 B/R saves and restores a feed override the verifier cannot see');
         this.#value(args, 'S', 'feedOverride', code);
         return;
       case 'M221':

@@ -195,7 +195,17 @@ export class BlockReader {
       return;
     }
     if ((WORD_LETTERS & (1 << l)) === 0) cur.fail(`unknown word ${String.fromCharCode(c - 0x20)}`);
-    const v = this.#expr.value();
+    // A plain number right after the letter is the common case: read it without the general dispatch.
+    const b = cur.bytes;
+    let p = cur.pos;
+    while (p < cur.end && (b[p] === 0x20 || b[p] === 0x09)) p++;
+    const d = p < cur.end ? (b[p] as number) : -1;
+    let v: number | Undetermined;
+    if ((d >= 0x30 && d <= 0x39) || d === 0x2e) {
+      cur.pos = p;
+      v = this.#expr.number();
+      if (!Number.isFinite(v)) reject('INVALID_VALUE', 'calculation resulted in infinity', column);
+    } else v = this.#expr.value();
     block.words++;
     if (c === 0x67 || c === 0x6d) {
       const letter = c === 0x67 ? 'G' : 'M';

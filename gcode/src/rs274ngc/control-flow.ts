@@ -18,6 +18,10 @@ export interface LineRunner {
   /** The bracketed arguments after an o-word head, evaluated now. */
   args(bytes: Uint8Array, from: number, end: number): Value[];
   readonly parameters: ParameterStore;
+  /** A subroutine call begins (a new level for M70–M73). */
+  enterCall(): void;
+  /** A subroutine call returns (M73 restores here). */
+  leaveCall(): void;
 }
 
 interface StoredLine {
@@ -77,6 +81,11 @@ export class ControlFlow {
   /** Reads one line of the stream; false once the program has ended. */
   line(bytes: Uint8Array, start: number, end: number, line: number): boolean {
     if (this.#recording !== undefined) return this.#record(bytes, start, end, line);
+    let p = start;
+    while (p < end && (bytes[p] === 0x20 || bytes[p] === 0x09)) p++;
+    // Only a line whose first character is `o` can be an o-word line: the common case goes straight on.
+    if (p === end || (bytes[p] !== 0x6f && bytes[p] !== 0x4f))
+      return this.#runner.plain(bytes, start, end, line);
     const head = this.#runner.head(bytes, start, end);
     if (head === undefined) return this.#runner.plain(bytes, start, end, line);
     if (head.keyword === 'sub') {
@@ -306,6 +315,7 @@ export class ControlFlow {
     const args = this.#args(l);
     const params = this.#runner.parameters;
     params.pushFrame(args);
+    this.#runner.enterCall();
     this.#depth++;
     let signal: Signal;
     try {
@@ -314,6 +324,10 @@ export class ControlFlow {
       this.#depth--;
       params.popFrame();
     }
+    if (signal !== END)
+      this.#at(l, () => {
+        this.#runner.leaveCall();
+      });
     if (signal === END) return END;
     if (signal.kind === 'break' || signal.kind === 'continue')
       this.#at(l, () => reject('SYNTAX_ERROR', `o${signal.label} ${signal.kind} outside its loop`));

@@ -96,6 +96,10 @@ for (const [code, grp] of [
   [51, 9],
   [52, 9],
   [53, 9],
+  [70, 11],
+  [71, 11],
+  [72, 11],
+  [73, 11],
   [62, 5],
   [63, 5],
   [64, 5],
@@ -106,10 +110,6 @@ for (const [code, grp] of [
 ] as const)
   M_GROUP[code] = grp;
 const M_REFUSED = new Map<number, string>([
-  [70, 'M70 saves modal state that M72 restores'],
-  [71, 'M71 invalidates saved modal state'],
-  [72, 'M72 restores modal state (units, feed mode, F, S) saved elsewhere'],
-  [73, 'M73 restores modal state at a subroutine return'],
   [98, 'M98 subprogram calls are not evaluated'],
   [99, 'M99 subprogram returns are not evaluated'],
 ]);
@@ -135,7 +135,16 @@ G_FLAG[200] = GF.g20;
 G_FLAG[210] = GF.g21;
 for (const c of [100, 280, 300, 520, 920]) G_FLAG[c] = GF.claimsAxes;
 /** What a line's M codes do, as bits. */
-const MF = { m3: 1, m4: 2, end: 4, analog: 8 } as const;
+const MF = {
+  m3: 1,
+  m4: 2,
+  end: 4,
+  analog: 8,
+  save: 16,
+  invalidate: 32,
+  restore: 64,
+  autoRestore: 128,
+} as const;
 const M_FLAG = new Uint8Array(200);
 M_FLAG[3] = MF.m3;
 M_FLAG[4] = MF.m4;
@@ -144,6 +153,20 @@ M_FLAG[30] = MF.end;
 M_FLAG[66] = MF.analog;
 M_FLAG[67] = MF.analog;
 M_FLAG[68] = MF.analog;
+M_FLAG[70] = MF.save;
+M_FLAG[71] = MF.invalidate;
+M_FLAG[72] = MF.restore;
+M_FLAG[73] = MF.autoRestore;
+const MF_STATE = MF.save | MF.invalidate | MF.restore | MF.autoRestore;
+
+/** The modal state M70/M73 save and M72 (or a return after M73) restores, as far as values depend on it. */
+interface SavedState {
+  readonly units: Units | undefined;
+  readonly feedMode: FeedMode | undefined;
+  readonly spindleMode: SpindleMode | undefined;
+  readonly feed: number | undefined;
+  readonly speed: number | undefined;
+}
 
 type Units = 'mm' | 'inch';
 type FeedMode = 'minute' | 'revolution' | 'inverse-time';
@@ -175,6 +198,9 @@ export class Rs274Interpreter implements DialectInterpreter, LineRunner {
   #speed: number | undefined;
   #motion: number | undefined;
   #percentOpen = false;
+  /** Modal state saved per call level (index 0: the main program). */
+  readonly #saved: (SavedState | undefined)[] = [undefined];
+  readonly #autoRestore: boolean[] = [false];
   /** M2, M30 or the closing % was read. */
   #ended = false;
   #lastPerRev = NaN;
@@ -268,6 +294,7 @@ export class Rs274Interpreter implements DialectInterpreter, LineRunner {
     const m = b.mCount === 0 ? 0 : this.#mCodes(b);
     if (b.present(E) && (m & MF.analog) === 0)
       reject('SYNTAX_ERROR', 'E word with no M66, M67 or M68 to use it', b.columns[E]);
+    if ((m & MF_STATE) !== 0) return this.#modalState(b, g, m);
     // 1. spindle mode
     if ((g & GF.g96) !== 0) this.#constantSurfaceSpeed(b);
     else if ((g & GF.g97) !== 0) {
@@ -354,6 +381,67 @@ export class Rs274Interpreter implements DialectInterpreter, LineRunner {
       flags |= M_FLAG[code] as number;
     }
     return flags;
+  }
+
+  /**
+   * M70 save, M71 invalidate, M72 restore, M73 save-and-restore-on-return, at the current call level. They
+   * must stand without F, S or mode words on their line (the order LinuxCNC applies them in is not
+   * verified), and a restore is accepted only when it cannot change how F and S read: the same feed mode and
+   * no constant surface speed on either side.
+   */
+  #modalState(b: Block, g: number, m: number): boolean {
+    if (b.present(F) || b.present(S) || g !== 0 || (m & ~MF_STATE) !== 0 || b.gCount > 0)
+      reject('UNSUPPORTED_WORD', 'M70–M73 must stand on a line without G codes, F, S or other M codes');
+    const level = this.#saved.length - 1;
+    if ((m & MF.save) !== 0) this.#saved[level] = this.#snapshot();
+    if ((m & MF.invalidate) !== 0) this.#saved[level] = undefined;
+    if ((m & MF.autoRestore) !== 0) {
+      if (level === 0) reject('UNSUPPORTED_WORD', 'M73 outside a subroutine');
+      this.#saved[level] = this.#snapshot();
+      this.#autoRestore[level] = true;
+    }
+    if ((m & MF.restore) !== 0) {
+      const saved = this.#saved[level];
+      if (saved === undefined) reject('SYNTAX_ERROR', 'M72 without a state saved by M70 at this call level');
+      this.#restore(saved);
+    }
+    return false;
+  }
+
+  #snapshot(): SavedState {
+    return {
+      units: this.#units,
+      feedMode: this.#feedMode,
+      spindleMode: this.#spindleMode,
+      feed: this.#feed,
+      speed: this.#speed,
+    };
+  }
+
+  #restore(saved: SavedState): void {
+    if (saved.feedMode !== this.#feedMode)
+      reject(
+        'UNSUPPORTED_WORD',
+        'modal state restore across a change of feed mode (G93/G94/G95) is not verified',
+      );
+    if (saved.spindleMode === 'css' || this.#spindleMode === 'css')
+      reject('UNSUPPORTED_WORD', 'modal state restore with G96 constant surface speed is not verified');
+    if (saved.spindleMode !== this.#spindleMode)
+      reject('UNSUPPORTED_WORD', 'modal state restore across a change of spindle mode is not verified');
+    // Every F and S restored was set, and checked, when it was saved.
+    this.#units = saved.units;
+    this.#feed = saved.feed;
+    this.#speed = saved.speed;
+  }
+
+  enterCall(): void {
+    this.#saved.push(undefined);
+    this.#autoRestore.push(false);
+  }
+
+  leaveCall(): void {
+    const saved = this.#saved.pop();
+    if (this.#autoRestore.pop() === true && saved !== undefined) this.#restore(saved);
   }
 
   #known(b: Block, l: number, what: string): number {

@@ -12,7 +12,7 @@ const G_KNOWN = new Set([
 const G_MOTION = new Set([0, 1, 2, 3]);
 const M_KNOWN = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 30]);
 const AXES = new Set(['X', 'Y', 'Z', 'A', 'B', 'C', 'U', 'V', 'W', 'I', 'J', 'K', 'CR']);
-const HARMLESS_VALUES = new Set(['T', 'D', 'H']);
+const HARMLESS_VALUES = new Set(['T', 'D']);
 
 type Value = number | { readonly undetermined: string };
 
