@@ -38,7 +38,11 @@ export { MarlinPrinterSimulator, type PrinterSimulatorOptions } from './simulato
 export {
   checkDecryptedProgram,
   declarationOf,
+  JobJournal,
   JobRefusal,
+  reconcileJobs,
+  type JournalEntry,
+  type Reconciled,
   preflight,
   runJob,
   type JobContext,

@@ -3,6 +3,7 @@ import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import type { ErrorCode, ParameterValue } from '@threadseal/ledger-model';
 import type { Controller } from '../controllers/controller.js';
 import type { Excursion } from '../monitor/runtime-monitor.js';
+import type { JobJournal } from './job-journal.js';
 
 /** The machine as its agent holds it: its id, its two keys (PKCS#11 in production), its controller. */
 export interface MachineAgent {
@@ -44,6 +45,8 @@ export interface JobContext {
   readonly log?: (entry: JobLogEntry) => void;
   /** Sees each step as it starts (a progress display). */
   readonly onProgress?: (progress: JobProgress) => void;
+  /** Where jobs that may have consumed a unit are remembered across a crash (see {@link reconcileJobs}). */
+  readonly journal?: JobJournal;
 }
 
 /** The steps of a job, in order. */

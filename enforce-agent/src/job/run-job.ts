@@ -83,6 +83,15 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     { licenseId: request.licenseId, machineId, parameters: checked.parameters },
     (message) => ctx.machine.signer.sign(message),
   );
+  const journaled = {
+    machineId,
+    licenseId: request.licenseId,
+    partId: request.partId,
+    program: request.program,
+    nonce: signed.request.nonce,
+  };
+  // Before the request leaves: after a crash its nonce finds the build, if it committed.
+  ctx.journal?.record({ ...journaled, recordedAt: new Date().toISOString() });
   try {
     const leaf = checked.chain[checked.chain.length - 1];
     // Under a confidential license the request travels in the transient map with the leaf's terms.
@@ -91,9 +100,12 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       leaf ? { license: leaf.license, ...(leaf.terms ? { licenseTerms: leaf.terms } : {}) } : {},
     );
     buildId = committed.value.buildId;
+    ctx.journal?.record({ ...journaled, buildId, recordedAt: new Date().toISOString() });
     note('ok', { detail: `StartBuild VALID in block ${committed.blockNumber}` });
   } catch (err) {
     if (!isRefusal(err)) throw err;
+    // Refused by the ledger: nothing was consumed, the nonce is spent or expires.
+    ctx.journal?.remove(journaled.nonce);
     note('refused', { code: codeOf(err), detail: messageOf(err) });
     return { outcome: 'refused', step, code: codeOf(err), reason: messageOf(err) };
   }
@@ -107,6 +119,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     const reason = `${step}: ${messageOf(err)}`;
     note(isRefusal(err) ? 'refused' : 'failed', { code, detail: messageOf(err) });
     await ctx.operator.builds.abort({ buildId: buildId, reason: reason.slice(0, 1024) });
+    ctx.journal?.remove(journaled.nonce);
     return { outcome: 'aborted', buildId: buildId, step, code, reason, ...extra };
   };
   let program: Buffer | undefined;
@@ -173,6 +186,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       partId: request.partId,
       processRecordDigest: report.telemetryDigest,
     });
+    ctx.journal?.remove(journaled.nonce);
     note('ok', { detail: `part ${request.partId}, telemetry digest ${report.telemetryDigest}` });
     return {
       outcome: 'completed',

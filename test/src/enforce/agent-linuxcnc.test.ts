@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import {
 } from '@threadseal/dsi-container';
 import {
   declarationOf,
+  JobJournal,
   linuxCncAvailability,
+  reconcileJobs,
   LinuxCncController,
   runJob,
   type JobLogEntry,
@@ -321,6 +324,108 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     } finally {
       await Promise.all(copies.map((c) => c.close()));
     }
+  });
+
+  it('reconciles after the agent is killed mid-job: the build is recorded aborted, its unit stays consumed, an old journal regains nothing', async () => {
+    const crashMachine = `haas-crash-${run}`;
+    const identity = { ...IDENTITY, serial: `HAAS-CRASH-${run}` };
+    const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
+    const probe = await LinuxCncController.start({ identity });
+    const facts = await probe.identify();
+    await probe.close();
+    await sessions?.as('manufacturer', 'machine-admin').machines.register({
+      machineId: crashMachine,
+      make: facts.make,
+      model: facts.model,
+      serial: facts.serial,
+      firmware: facts.firmware,
+      certifications: [...facts.certifications],
+      publicKeyPem: pem(signing.publicKey),
+      recipientPublicKeyPem: pem(decryption.publicKey),
+    });
+    await cmAdmin.licenses.allocate({ licenseId, machineId: crashMachine, quantity: 2, scrapAllowance: 0 });
+    const journalFile = join(dir, 'agent.journal');
+    const settings = join(dir, 'child.json');
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        profileFile: testNetwork().connectionFile,
+        machineId: crashMachine,
+        signingKeyPem: signing.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        decryptionKeyPem: decryption.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        identity,
+        container,
+        licenseId,
+        program: 'long.ngc',
+        partId: `SN-crash-${run}`,
+        trustedRoot,
+        journalFile,
+      }),
+      { mode: 0o600 },
+    );
+    const backup = new JobJournal(join(dir, 'backup.journal'));
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'agent-child.js'), settings], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      // Killed once the job runs on the controller (the unit is consumed and the keys released).
+      const deadline = Date.now() + 90_000;
+      while (!output.includes('"step":"run"') && !output.includes('"step":"decrypt","outcome":"ok"')) {
+        if (child.exitCode !== null) throw new Error(`the agent ended before it was killed: ${output}`);
+        if (Date.now() > deadline) throw new Error(`the agent did not reach its job in time: ${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const journal = new JobJournal(journalFile);
+    const open = journal.entries();
+    expect(open).to.have.length(1);
+    const buildId = open[0]?.buildId;
+    expect(buildId).to.be.a('string');
+    expect(await consumed(crashMachine)).to.equal(1);
+
+    // The old backup (taken before the job) knows nothing of the build: reconciling it changes nothing.
+    expect(await reconcileJobs(operator, backup, crashMachine)).to.deep.equal([]);
+    const results = await reconcileJobs(operator, journal, crashMachine);
+    expect(results).to.deep.equal([{ nonce: open[0]?.nonce, buildId, outcome: 'aborted' }]);
+    const build = await operator.builds.get(buildId as string);
+    expect(build.status).to.equal('aborted');
+    expect(build.reason).to.match(/agent restarted: the job for part SN-crash-.* was interrupted/);
+    expect(journal.entries()).to.deep.equal([]);
+    expect(await consumed(crashMachine)).to.equal(1);
+    // A second reconcile finds nothing, and the unit is never reused: one unit is left, and it makes a part.
+    expect(await reconcileJobs(operator, journal, crashMachine)).to.deep.equal([]);
+    const restarted = await LinuxCncController.start({ identity });
+    try {
+      const report = await runJob(
+        {
+          ...ctx(),
+          journal,
+          machine: {
+            ...machine,
+            machineId: crashMachine,
+            signer: softwareMessageSigner(signing.privateKey),
+            decryptionKey: softwareRecipientKey(decryption.privateKey),
+            controller: restarted,
+          },
+        },
+        { container, licenseId, program: 'good.ngc', partId: `SN-crash-${run}-2` },
+      );
+      expect(report.outcome).to.equal('completed');
+    } finally {
+      await restarted.close();
+    }
+    expect(await consumed(crashMachine)).to.equal(2);
+    expect(journal.entries()).to.deep.equal([]);
   });
 
   it('refuses a tampered DSI before anything is submitted', async () => {
