@@ -41,6 +41,9 @@ export const LAYERS = {
   },
 };
 const ALL_WORKSPACES = Object.values(LAYERS).flatMap((l) => l.workspaces);
+// Integration suites and benches of an app drive it through its public entry point, as a user would.
+/** @type {Record<string, string>} */
+const APP_SUITES = { 'test/src/audit/**/*.ts': 'auditor', 'test/src/bench/audit-bench.ts': 'auditor' };
 // Tests of any workspace may use the test support; nothing else may, so no deployable ships it.
 const TEST_FILES = ['**/*.test.ts', '**/testing/**'];
 
@@ -82,6 +85,12 @@ export function importBoundaries() {
         files: TEST_FILES.flatMap((t) => files.map((f) => f.replace('**/*.ts', t))),
         rules: { 'no-restricted-imports': rule([...may, 'test-support']) },
       },
+      ...(workspaces.includes('test')
+        ? Object.entries(APP_SUITES).map(([suite, app]) => ({
+            files: [suite],
+            rules: { 'no-restricted-imports': rule([...may, 'test-support', app]) },
+          }))
+        : []),
     ];
   });
 }
