@@ -36,7 +36,10 @@ const HEADER_TYPE_CONFIG = common.HeaderType.CONFIG;
 const HEADER_TYPE_ENDORSER = common.HeaderType.ENDORSER_TRANSACTION;
 
 const CODE_NAME: Record<number, string> = Object.fromEntries(
-  Object.entries(peer.TxValidationCode as unknown as Record<string, number>).map(([name, value]) => [value, name]),
+  Object.entries(peer.TxValidationCode as unknown as Record<string, number>).map(([name, value]) => [
+    value,
+    name,
+  ]),
 );
 
 /** Fabric's name of a validation code byte. */
