@@ -37,3 +37,5 @@ export {
 export type { BlockSource } from './source/block-sources';
 export { auditChain, auditReportJson, auditReportText } from './report/audit-report';
 export type { AuditChainOptions, AuditReport } from './report/audit-report';
+export { compareWithSnapshot, readStateSnapshot } from './state/state-snapshot';
+export type { SnapshotEntry } from './state/state-snapshot';
