@@ -39,3 +39,7 @@ export { auditChain, auditReportJson, auditReportText } from './report/audit-rep
 export type { AuditChainOptions, AuditReport } from './report/audit-report';
 export { compareWithSnapshot, readStateSnapshot } from './state/state-snapshot';
 export type { SnapshotEntry } from './state/state-snapshot';
+export { indexChain, indexDigest } from './index/audit-index';
+export type { IndexOptions, IndexResult } from './index/audit-index';
+export { buildPassport, PASSPORT_FORMAT, passportBytes, verifyPassport } from './passport/passport';
+export type { PartPassport, PassportRole, PassportVerdict } from './passport/passport';

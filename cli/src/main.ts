@@ -6,6 +6,7 @@ import { networkCommands } from './commands/network';
 import { identityCommands } from './commands/identity';
 import { demoCommands } from './commands/demo';
 import { ledgerCommands } from './commands/ledger';
+import { auditCommands } from './commands/audit';
 
 const commands: readonly CliCommand[] = [
   ...demoCommands,
@@ -13,6 +14,7 @@ const commands: readonly CliCommand[] = [
   ...identityCommands,
   ...containerCommands,
   ...ledgerCommands,
+  ...auditCommands,
 ];
 
 function help(): string {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import {
   blockStoreSource,
   encodeBlockFile,
   genesisHashOfBlockFile,
+  indexDigest,
   METADATA_INDEX,
   peerBlockSource,
   peerBlockStoreDir,
@@ -24,7 +25,7 @@ import {
   type AuditReport,
   type RawBlock,
 } from '@threadseal/auditor';
-import { peerCliEnv } from '@threadseal/network';
+import { peerCliEnv, repoRoot } from '@threadseal/network';
 import { PROVOKED_INVALID_CODES } from '../fixtures/block-census';
 import { closeConnections, connectAs } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
@@ -154,6 +155,129 @@ describe('audit: every block of the integration suite, trusting only the genesis
     const wrong = Buffer.alloc(32, 7);
     const { report: r } = await auditChain(blocks, { genesisHash: wrong });
     expect(r.failures.map((f) => f.kind)).to.deep.equal([ANOMALY.GENESIS_MISMATCH]);
+  });
+
+  describe('threadseal audit: SQLite index and part passports (CLI)', function () {
+    const bin = join(repoRoot(), 'cli', 'bin', 'threadseal.js');
+    const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+      const r = spawnSync(process.execPath, [bin, ...args, '--quiet'], { encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+
+    it('gives an identical index after kills at random points and resumes: no gap, no duplicate', async function () {
+      this.timeout(600_000);
+      const store = copies['oem'] ?? '';
+      const straight = join(work, 'straight.sqlite');
+      const run = cli(
+        'audit',
+        'replay',
+        '--genesis',
+        genesisHash.toString('hex'),
+        '--block-store',
+        store,
+        '--index',
+        straight,
+      );
+      expect(run.status, run.stderr).to.equal(0);
+      const expected = indexDigest(straight);
+      const resumed = join(work, 'resumed.sqlite');
+      const resumePoints: number[] = [];
+      for (let kill = 0; kill < 4; kill++) {
+        const child = spawn(
+          process.execPath,
+          [
+            bin,
+            'audit',
+            'replay',
+            '--genesis',
+            genesisHash.toString('hex'),
+            '--block-store',
+            store,
+            '--index',
+            resumed,
+            '--quiet',
+          ],
+          { stdio: 'ignore' },
+        );
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const delay = 400 + Math.floor(Math.random() * 2500);
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        await exited;
+        clearTimeout(timer);
+        resumePoints.push(delay);
+      }
+      const last = cli(
+        'audit',
+        'replay',
+        '--genesis',
+        genesisHash.toString('hex'),
+        '--block-store',
+        store,
+        '--index',
+        resumed,
+      );
+      expect(last.status, last.stderr).to.equal(0);
+      expect(JSON.parse(last.stdout) as { nextBlock: string }).to.include({
+        nextBlock: blocks.length.toString(),
+      });
+      expect(indexDigest(resumed), `killed after ${resumePoints.join(', ')} ms`).to.equal(expected);
+      // The index refuses to continue for another genesis: nothing is appended.
+      const other = cli(
+        'audit',
+        'replay',
+        '--genesis',
+        'ab'.repeat(32),
+        '--block-store',
+        store,
+        '--index',
+        resumed,
+      );
+      expect(other.status).to.equal(1);
+      expect(other.stderr).to.contain('INPUT_ERROR: the index');
+      expect(indexDigest(resumed)).to.equal(expected);
+    });
+
+    it('writes a passport that verifies offline, and refuses it with any byte changed, naming what failed', function () {
+      const partKey = transactions
+        .filter((t) => t.recomputedCode === 'VALID')
+        .flatMap((t) => t.writes)
+        .find((w) => w.key.startsWith('\u0000part\u0000'));
+      const partId = partKey?.key.split('\u0000')[2];
+      expect(partId, 'the suite produced a part').to.be.a('string');
+      const file = join(work, 'passport.json');
+      const made = cli(
+        'audit',
+        'passport',
+        partId ?? '',
+        '--genesis',
+        genesisHash.toString('hex'),
+        '--block-store',
+        copies['oem'] ?? '',
+        '--out',
+        file,
+      );
+      expect(made.status, made.stderr).to.equal(0);
+      const ok = cli('audit', 'verify-passport', file, '--genesis', genesisHash.toString('hex'));
+      expect(ok.status, ok.stderr).to.equal(0);
+      expect((JSON.parse(ok.stdout) as { ok: boolean }).ok).to.equal(true);
+      const wrongGenesis = cli('audit', 'verify-passport', file, '--genesis', 'cd'.repeat(32));
+      expect(wrongGenesis.status).to.equal(1);
+      expect(wrongGenesis.stderr).to.contain('header 0 does not hash to the pinned genesis hash');
+      const bytes = readFileSync(file);
+      for (let i = 0; i < 25; i++) {
+        const tampered = Buffer.from(bytes);
+        const at = Math.floor(Math.random() * tampered.length);
+        tampered[at] = (tampered[at] ?? 0) ^ (1 << (i % 7));
+        const f = join(work, `passport-${i}.json`);
+        writeFileSync(f, tampered);
+        const r = cli('audit', 'verify-passport', f, '--genesis', genesisHash.toString('hex'));
+        expect(r.status, `byte ${at} changed`).to.equal(1);
+        expect(
+          (JSON.parse(r.stdout) as { failures: string[] }).failures.length,
+          `byte ${at}`,
+        ).to.be.greaterThan(0);
+      }
+    });
   });
 
   describe('tampered copies of the block files', function () {
