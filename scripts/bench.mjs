@@ -12,6 +12,7 @@ const areas = {
   network: 'test/dist/bench/network-bench.js',
   ledger: 'test/dist/bench/ledger-bench.js',
   caliper: 'test/dist/bench/caliper-bench.js',
+  audit: 'test/dist/bench/audit-bench.js',
   container: 'dsi-container/dist/bench/container.js',
 };
 const [area, ...rest] = process.argv.slice(2);
