@@ -43,3 +43,5 @@ export { indexChain, indexDigest } from './index/audit-index';
 export type { IndexOptions, IndexResult } from './index/audit-index';
 export { buildPassport, PASSPORT_FORMAT, passportBytes, verifyPassport } from './passport/passport';
 export type { PartPassport, PassportRole, PassportVerdict } from './passport/passport';
+export { ledgerReport, ledgerReportText } from './report/ledger-report';
+export type { DomainAnomaly, LedgerReport, LicenseNodeReport, MachineReport } from './report/ledger-report';

@@ -9,6 +9,8 @@ import {
   buildPassport,
   genesisHashOfBlockFile,
   indexChain,
+  ledgerReport,
+  ledgerReportText,
   parseGenesisHash,
   passportBytes,
   peerBlockSource,
@@ -153,6 +155,43 @@ Exit code 1 when the audit found a failure.`,
   },
 };
 
+const report: CliCommand = {
+  path: ['audit', 'report'],
+  summary:
+    'audit, then report per DSI / licence tree / machine / part from the rebuilt state, with anomalies',
+  usage: `usage: threadseal audit report --genesis <hex> (--block-store <dir> | --peer <org>) [--json]
+${sourceUsage}
+  --namespace <name>    the chaincode (default threadseal)
+  --json                print { audit, ledger } as JSON
+Units are recomputed from the world state the audit rebuilt, never read from a peer.`,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: { ...sourceOptions, json: { type: 'boolean' }, namespace: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    const genesisHash = genesisOf(values);
+    const { source, close } = await openSource(values);
+    try {
+      const { report: audit, auditor } = await auditChain(source, {
+        genesisHash,
+        onBlock: progress(values.quiet),
+      });
+      if (!values.quiet && process.stderr.isTTY) process.stderr.write('\n');
+      const ledger = ledgerReport(auditor.state, audit, values.namespace ?? 'threadseal');
+      process.stdout.write(
+        values.json
+          ? `{"audit":${auditReportJson(audit, true)},"ledger":${JSON.stringify(ledger)}}\n`
+          : `${auditReportText(audit)}\n\n${ledgerReportText(ledger)}\n`,
+      );
+      return audit.failures.length === 0 ? 0 : 1;
+    } finally {
+      close();
+    }
+  },
+};
+
 const passport: CliCommand = {
   path: ['audit', 'passport'],
   summary: "write a part's passport: its transactions, their blocks and the header chain to the genesis",
@@ -244,4 +283,10 @@ const genesisHash: CliCommand = {
 };
 
 /** The `threadseal audit …` verbs. */
-export const auditCommands: readonly CliCommand[] = [replay, passport, verifyPassportCommand, genesisHash];
+export const auditCommands: readonly CliCommand[] = [
+  replay,
+  report,
+  passport,
+  verifyPassportCommand,
+  genesisHash,
+];

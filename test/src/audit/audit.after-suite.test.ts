@@ -237,6 +237,55 @@ describe('audit: every block of the integration suite, trusting only the genesis
       expect(indexDigest(resumed)).to.equal(expected);
     });
 
+    it('reports per DSI, licence tree, machine and part from the rebuilt state, units recomputed', function () {
+      const r = cli(
+        'audit',
+        'report',
+        '--genesis',
+        genesisHash.toString('hex'),
+        '--block-store',
+        copies['oem'] ?? '',
+        '--json',
+      );
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout) as {
+        ledger: {
+          dsis: {
+            licenses: {
+              granted: number;
+              sublicensed: number;
+              allocated: number;
+              remaining: number;
+              consumed: number;
+              credited: number;
+            }[];
+          }[];
+          parts: unknown[];
+          anomalies: { kind: string }[];
+        };
+      };
+      const partKeys = new Set(
+        transactions
+          .filter((t) => t.recomputedCode === 'VALID')
+          .flatMap((t) => t.writes.filter((w) => w.key.startsWith('\u0000part\u0000')).map((w) => w.key)),
+      );
+      expect(out.ledger.parts.length).to.equal(partKeys.size);
+      const nodes = out.ledger.dsis.flatMap((d) => d.licenses);
+      expect(nodes.length).to.be.greaterThan(0);
+      for (const n of nodes) {
+        expect(n.remaining).to.equal(n.granted - n.sublicensed - n.allocated);
+        expect(n.consumed).to.be.at.most(n.allocated + n.credited);
+      }
+      const kinds = new Set(out.ledger.anomalies.map((a) => a.kind));
+      for (const never of [
+        'PARTS_OVER_LICENSED',
+        'ALLOCATION_OVERCONSUMED',
+        'PARAMETER_VIOLATION',
+        'LEDGER_FAILURE',
+      ])
+        expect(kinds.has(never), never).to.equal(false);
+    });
+
     it('writes a passport that verifies offline, and refuses it with any byte changed, naming what failed', function () {
       const partKey = transactions
         .filter((t) => t.recomputedCode === 'VALID')
