@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import { ChannelConfig, type PolicyVerdict } from '../config/channel-config';
 import {
@@ -31,6 +32,9 @@ import {
 import { ANOMALY, type Anomaly, type AnomalyKind } from './anomaly';
 
 const LIFECYCLE = '_lifecycle';
+const EMPTY_VALUE_HASH = createHash('sha256').digest();
+const PEER_NAMESPACE = '';
+const CHANNEL_CONFIG_KEY = 'CHANNEL_CONFIG_ENV_BYTES';
 const BLOCK_VALIDATION = '/Channel/Orderer/BlockValidation';
 const HEADER_TYPE_CONFIG = common.HeaderType.CONFIG;
 const HEADER_TYPE_ENDORSER = common.HeaderType.ENDORSER_TRANSACTION;
@@ -388,6 +392,13 @@ export class Auditor {
       });
     }
     this.#config = next;
+    // Fabric's peer records each CONFIG transaction as a write of its ConfigEnvelope to the peer's own
+    // namespace '' (core/peer/configtx_processor.go), so the rebuilt state holds it too.
+    this.state.put(spaceOf(PEER_NAMESPACE), CHANNEL_CONFIG_KEY, {
+      value: payloadData,
+      version: { block: block.number, tx: txIndex },
+      metadata: undefined,
+    });
     return { code: 'VALID' };
   }
 
@@ -706,14 +717,16 @@ export class Auditor {
         }
       >();
       for (const w of ns.kv.getWritesList()) {
+        // Fabric (rwsetutil.IsKVWriteDelete): a write of an empty value is a delete.
+        const isDelete = w.getIsDelete() || w.getValue_asU8().length === 0;
         byKey.set(w.getKey(), {
           ...byKey.get(w.getKey()),
-          write: { value: w.getValue_asU8(), isDelete: w.getIsDelete() },
+          write: { value: w.getValue_asU8(), isDelete },
         });
         writes.push({
           namespace: ns.namespace,
           key: w.getKey(),
-          ...(w.getIsDelete() ? {} : { value: w.getValue_asU8() }),
+          ...(isDelete ? {} : { value: w.getValue_asU8() }),
         });
       }
       for (const m of ns.kv.getMetadataWritesList())
@@ -732,7 +745,14 @@ export class Auditor {
           const key = hex(w.getKeyHash_asU8());
           hashed.set(key, {
             ...hashed.get(key),
-            write: { value: w.getValueHash_asU8(), isDelete: w.getIsDelete() },
+            // Fabric (IsKVWriteHashDelete): an empty value hash or the hash of an empty value is a delete.
+            write: {
+              value: w.getValueHash_asU8(),
+              isDelete:
+                w.getIsDelete() ||
+                w.getValueHash_asU8().length === 0 ||
+                Buffer.from(w.getValueHash_asU8()).equals(EMPTY_VALUE_HASH),
+            },
           });
         }
         for (const m of c.hashed.getMetadataWritesList()) {

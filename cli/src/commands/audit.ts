@@ -246,12 +246,12 @@ ${sourceUsage}
 const verifyPassportCommand: CliCommand = {
   path: ['audit', 'verify-passport'],
   summary: 'check a part passport offline against the pinned genesis hash',
-  usage: `usage: threadseal audit verify-passport <file> --genesis <hex>
-Needs no network. Exit code 1, with each failure named, when the passport does not verify.`,
+  usage: `usage: threadseal audit verify-passport <file> --genesis <hex> [--quiet]
+Needs no network; --quiet is accepted like the other audit verbs' (this one prints no progress). Exit code 1, with each failure named, when the passport does not verify.`,
   run(args) {
     const { values, positionals } = parseArgs({
       args: [...args],
-      options: { genesis: { type: 'string' } },
+      options: { genesis: { type: 'string' }, quiet: { type: 'boolean' } },
       strict: true,
       allowPositionals: true,
     });
