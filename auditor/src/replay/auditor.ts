@@ -177,7 +177,17 @@ export class Auditor {
         block.number,
         `data hash in the header ${Buffer.from(block.dataHash).toString('hex')} is not the hash of the envelopes ${dataHash.toString('hex')}`,
       );
-    if (block.number > 0n && this.#mode === 'full') this.#verifyOrdererSignatures(block);
+    if (block.number > 0n && this.#mode === 'full') {
+      try {
+        this.#verifyOrdererSignatures(block);
+      } catch (err) {
+        this.#report(
+          ANOMALY.BLOCK_UNPARSABLE,
+          block.number,
+          `the orderer signatures do not decode: ${(err as Error).message}`,
+        );
+      }
+    }
     this.#processTransactions(block);
     this.#previous = block;
     this.#expected = block.number + 1n;

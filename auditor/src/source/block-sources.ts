@@ -26,7 +26,16 @@ export async function* peerBlockSource(
   height: bigint,
   from = 0n,
 ): AsyncGenerator<RawBlock> {
-  for (let n = from; n < height; n++) yield rawBlockFromProto(await readBlock(n));
+  for (let n = from; n < height; n++) {
+    const bytes = await readBlock(n);
+    let block: RawBlock;
+    try {
+      block = rawBlockFromProto(bytes);
+    } catch (cause) {
+      throw new ThreadsealError('INPUT_ERROR', `block ${n} from the peer is not a common.Block`, { cause });
+    }
+    yield block;
+  }
 }
 
 /** The header hash of a genesis block file (as configtxgen writes it): the fact an auditor pins. */
