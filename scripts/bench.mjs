@@ -12,6 +12,7 @@ const areas = {
   network: 'test/dist/bench/network-bench.js',
   ledger: 'test/dist/bench/ledger-bench.js',
   caliper: 'test/dist/bench/caliper-bench.js',
+  audit: 'test/dist/bench/audit-bench.js',
   container: 'dsi-container/dist/bench/container.js',
   controller: 'enforce-agent/dist/bench/controller-bench.js',
   agent: 'test/dist/bench/agent-bench.js',

@@ -7,6 +7,7 @@ import { identityCommands } from './commands/identity';
 import { demoCommands } from './commands/demo';
 import { ledgerCommands } from './commands/ledger';
 import { gcodeCommands } from './commands/gcode';
+import { auditCommands } from './commands/audit';
 
 const commands: readonly CliCommand[] = [
   ...demoCommands,
@@ -15,6 +16,7 @@ const commands: readonly CliCommand[] = [
   ...containerCommands,
   ...ledgerCommands,
   ...gcodeCommands,
+  ...auditCommands,
 ];
 
 function help(): string {

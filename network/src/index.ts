@@ -7,6 +7,7 @@ export type { IdentityFiles } from './identities';
 export { identityFiles } from './identities';
 export { CHANNEL_CAPABILITIES, loadDescription, parseDescription } from './description';
 export type { ChannelCapability, NetworkDescription } from './description';
+export { peerCliEnv } from './peer-cli';
 export { commonConnectionProfile, commonConnectionProfileFile } from './common-connection-profile';
 export type { CommonConnectionProfile } from './common-connection-profile';
 export type { NetworkPlan } from './plan';
