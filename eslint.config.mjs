@@ -72,4 +72,10 @@ export default tseslint.config(
     files: commonJs,
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },
+  {
+    // The gateway's dashboard: a plain browser script served as is (no front-end build step).
+    files: ['gateway/static/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'script', globals: globals.browser },
+  },
 );

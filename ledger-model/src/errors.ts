@@ -126,6 +126,10 @@ export const CLIENT_ERROR_CODES = [
   'USAGE',
   /** A fault of threadseal itself (an invariant that should hold did not): never the caller's doing. */
   'INTERNAL',
+  /** A request without a credential the service accepts (no client certificate, or not one of its org's). */
+  'UNAUTHENTICATED',
+  /** The service sheds load: too many requests in flight; retry after the delay it names. */
+  'OVERLOADED',
 ] as const;
 
 /** Every error code of threadseal, once each. */
@@ -255,6 +259,8 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   LEDGER_UNAVAILABLE: 503,
   USAGE: 400,
   INTERNAL: 500,
+  UNAUTHENTICATED: 401,
+  OVERLOADED: 503,
 };
 
 /** One of {@link LEDGER_ERROR_CODES}. */
