@@ -11,6 +11,7 @@ const esModules = ['eslint.config.mjs', 'scripts/**/*.mjs'];
 const commonJs = [
   'scripts/**/*.cjs',
   'cli/bin/*.js',
+  'gateway/bin/*.js',
   'network/builders/ccaas/bin/build',
   'network/builders/ccaas/bin/detect',
   'network/builders/ccaas/bin/release',

@@ -9,6 +9,7 @@ export { fabricAttributes } from './auth/fabric-attributes';
 export { authorize, permissionOf, SUBMIT_PERMISSIONS, type Permission } from './auth/permissions';
 export { tlsCaller } from './auth/tls-caller';
 export { gatewayConfig, type GatewayConfig } from './config';
+export { main } from './main';
 export {
   createApp,
   DEFAULT_LIMITS,
@@ -23,5 +24,11 @@ export type { Route } from './http/routes';
 export { INPUT_RULES } from './http/transactions';
 export { CustodialKeys, type CustodialIdentity, type CustodialMspDir } from './ledger/custodial-keys';
 export { FabricGatewayLedger, type FabricGatewayLedgerOptions } from './ledger/fabric-gateway-ledger';
-export type { CommittedResult, GatewayLedger, PrepareHints, SigningStep } from './ledger/gateway-ledger';
+export type {
+  CallOptions,
+  CommittedResult,
+  GatewayLedger,
+  PrepareHints,
+  SigningStep,
+} from './ledger/gateway-ledger';
 export { listenMutualTls, startGateway, type MutualTlsListen, type RunningGateway } from './server';

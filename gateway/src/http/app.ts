@@ -70,6 +70,15 @@ const locals = (res: Response): Locals => res.locals as Locals;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The `X-Threadseal-After-Block` header, when present. @throws ThreadsealError INVALID_ARGUMENT when malformed. */
+function afterBlockOf(req: Request): { afterBlock?: bigint } {
+  const value = req.get('x-threadseal-after-block');
+  if (value === undefined) return {};
+  if (!/^[0-9]{1,19}$/.test(value))
+    throw new ThreadsealError('INVALID_ARGUMENT', 'X-Threadseal-After-Block: expected a block number');
+  return { afterBlock: BigInt(value) };
+}
+
 /** The express app of a gateway, testable without listening: every route, the OpenAPI document, the dashboard. */
 export function createApp(deps: GatewayDeps): GatewayApp {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -249,7 +258,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
         if (!route.handle || !caller)
           throw new ThreadsealError('INTERNAL', `route ${route.operationId} has no handler`);
         const handle = route.handle;
-        const context = { caller, body: req.body as unknown, params: req.params as Record<string, string> };
+        const context = {
+          caller,
+          body: req.body as unknown,
+          params: req.params as Record<string, string>,
+          ...afterBlockOf(req),
+        };
         const key = route.idempotent ? req.get('idempotency-key') : undefined;
         if (key === undefined) {
           const result = await handle(context);

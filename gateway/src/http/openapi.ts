@@ -159,6 +159,18 @@ export function openApiDocument(
         required: true,
         schema,
       })),
+      ...(route.tag !== 'service' && route.tag !== 'transactions'
+        ? [
+            {
+              name: 'X-Threadseal-After-Block',
+              in: 'header',
+              required: false,
+              description:
+                'read your writes across orgs: wait until this gateway’s peer holds the block of a commit you saw',
+              schema: { type: 'string', pattern: '^[0-9]{1,19}$' },
+            },
+          ]
+        : []),
       ...(route.idempotent
         ? [
             {

@@ -21,6 +21,8 @@ export interface RouteContext {
   readonly caller: Caller;
   readonly body: unknown;
   readonly params: Readonly<Record<string, string>>;
+  /** From the `X-Threadseal-After-Block` header: wait for the peer to hold this block first. */
+  readonly afterBlock?: bigint;
 }
 
 /** A route's answer: its status and JSON body. */
@@ -99,10 +101,13 @@ function submitRoute(
     response: { status: 200, schema: committed(ref(SUBMIT_OUTPUT[name] ?? 'AnyJson')) },
     idempotent: true,
     authenticated: true,
-    handle: async ({ caller, body }) => {
+    handle: async ({ caller, body, afterBlock }) => {
       authorize(caller, name);
       const input = rule.decode(body);
-      return { status: 200, body: await ledger.submit(caller, name, input) };
+      return {
+        status: 200,
+        body: await ledger.submit(caller, name, input, afterBlock === undefined ? {} : { afterBlock }),
+      };
     },
   };
 }
@@ -127,10 +132,13 @@ function readRoute(
     params,
     response: { status: 200, schema: ref(output) },
     authenticated: true,
-    handle: async ({ caller, params: values }) => {
+    handle: async ({ caller, params: values, afterBlock }) => {
       authorize(caller, name);
       const input = rule.decode({ ...values });
-      return { status: 200, body: await ledger.evaluate(caller, name, input) };
+      return {
+        status: 200,
+        body: await ledger.evaluate(caller, name, input, afterBlock === undefined ? {} : { afterBlock }),
+      };
     },
   };
 }
@@ -277,13 +285,19 @@ function signingRoutes(ledger: GatewayLedger, handles: SigningHandles): Route[] 
 }
 
 /** "Is this part genuine, and where does it come from?": the part, the build that made it, its DSI. */
-async function partLookup(ledger: GatewayLedger, caller: Caller, partId: string): Promise<unknown> {
+async function partLookup(
+  ledger: GatewayLedger,
+  caller: Caller,
+  partId: string,
+  afterBlock: bigint | undefined,
+): Promise<unknown> {
   authorize(caller, 'trace:GetPart');
   const ref = INPUT_RULES['trace:GetPart'].decode({ partId });
-  const part: Part = await ledger.evaluate(caller, 'trace:GetPart', ref);
+  const options = afterBlock === undefined ? {} : { afterBlock };
+  const part: Part = await ledger.evaluate(caller, 'trace:GetPart', ref, options);
   const [build, dsi]: [Build, Dsi] = await Promise.all([
-    ledger.evaluate(caller, 'build:Get', { buildId: part.buildId }),
-    ledger.evaluate(caller, 'dsi:Get', { dsiId: part.dsiId }),
+    ledger.evaluate(caller, 'build:Get', { buildId: part.buildId }, options),
+    ledger.evaluate(caller, 'dsi:Get', { dsiId: part.dsiId }, options),
   ]);
   const genuine = build.status === 'completed' && build.partId === part.partId && build.dsiId === part.dsiId;
   return { genuine, part, build, dsi };
@@ -433,9 +447,9 @@ export function ledgerRoutes(ledger: GatewayLedger, handles: SigningHandles): Ro
       params: { partId: ID_PARAM },
       response: { status: 200, schema: ref('PartLookup') },
       authenticated: true,
-      handle: async ({ caller, params }) => ({
+      handle: async ({ caller, params, afterBlock }) => ({
         status: 200,
-        body: await partLookup(ledger, caller, params['partId'] ?? ''),
+        body: await partLookup(ledger, caller, params['partId'] ?? '', afterBlock),
       }),
     },
     readRoute(

@@ -1,10 +1,10 @@
 import {
+  CausalGroup,
   DEFAULT_RETRY,
   LedgerClient,
   LedgerConnection,
   OfflineSigningSession,
   threadsealLedger,
-  type CausalGroup,
   type GrpcClient,
   type LedgerDeadlines,
   type RetryPolicy,
@@ -25,7 +25,13 @@ import {
 } from '@threadseal/ledger-model';
 import type { Caller } from '../auth/caller';
 import type { CustodialKeys } from './custodial-keys';
-import type { CommittedResult, GatewayLedger, PrepareHints, SigningStep } from './gateway-ledger';
+import type {
+  CallOptions,
+  CommittedResult,
+  GatewayLedger,
+  PrepareHints,
+  SigningStep,
+} from './gateway-ledger';
 
 /** What the Fabric ledger of a gateway is made of. */
 export interface FabricGatewayLedgerOptions {
@@ -62,7 +68,7 @@ export class FabricGatewayLedger implements GatewayLedger {
     return { mspId: this.#options.mspId, credentials: Buffer.from(caller.certificatePem, 'utf8') };
   }
 
-  #custodial(caller: Caller): ThreadsealLedger {
+  #custodial(caller: Caller, options: CallOptions = {}): ThreadsealLedger {
     const held = this.#options.custodial.identityFor(caller.fingerprint);
     if (!held) {
       throw new ThreadsealError(
@@ -70,14 +76,20 @@ export class FabricGatewayLedger implements GatewayLedger {
         `${caller.name} keeps its own key: sign this transaction through /v1/transactions/prepare`,
       );
     }
-    return this.#ledger(caller, held.signer);
+    return this.#ledger(caller, held.signer, options);
   }
 
   #ledger(
     caller: Caller,
     signer: Parameters<typeof LedgerConnection.connect>[0]['signer'],
+    options: CallOptions = {},
   ): ThreadsealLedger {
-    const { client, channel, chaincode, deadlines, causal } = this.#options;
+    const { client, channel, chaincode, deadlines } = this.#options;
+    // One group per request, seeded with the newest commit the gateway saw and the one the caller names.
+    const causal = new CausalGroup();
+    const shared = this.#options.causal?.newestCommittedBlock;
+    if (shared !== undefined) causal.observeCommit(shared);
+    if (options.afterBlock !== undefined) causal.observeCommit(options.afterBlock);
     const connection = LedgerConnection.connect({
       client,
       identity: this.#identity(caller),
@@ -85,7 +97,7 @@ export class FabricGatewayLedger implements GatewayLedger {
       channel,
       chaincode,
       ...(deadlines ? { deadlines } : {}),
-      ...(causal ? { causal } : {}),
+      causal,
     });
     return threadsealLedger(new LedgerClient(connection, this.#options.retry ?? DEFAULT_RETRY));
   }
@@ -94,10 +106,12 @@ export class FabricGatewayLedger implements GatewayLedger {
     caller: Caller,
     name: N,
     input: TransactionInput<N>,
+    options: CallOptions = {},
   ): Promise<CommittedResult<TransactionOutput<N>>> {
-    const ledger = this.#custodial(caller);
+    const ledger = this.#custodial(caller, options);
     try {
       const committed = await this.#send(ledger, name, input);
+      this.#options.causal?.observeCommit(committed.blockNumber);
       return {
         value: committed.value as TransactionOutput<N>,
         transactionId: committed.transactionId,
@@ -142,8 +156,9 @@ export class FabricGatewayLedger implements GatewayLedger {
     caller: Caller,
     name: N,
     input: TransactionInput<N>,
+    options: CallOptions = {},
   ): Promise<TransactionOutput<N>> {
-    const ledger = this.#custodial(caller);
+    const ledger = this.#custodial(caller, options);
     try {
       return await ledger.client.evaluate(name, input);
     } finally {

@@ -24,6 +24,15 @@ export interface SigningStep {
   readonly digest: string;
 }
 
+/** What one request asks of the ledger besides its transaction. */
+export interface CallOptions {
+  /**
+   * Read-your-writes across orgs: the block of a commit the caller saw (from any org's gateway); the
+   * gateway waits (bounded) until its own peer holds it before it endorses or evaluates.
+   */
+  readonly afterBlock?: bigint;
+}
+
 /** Confidentiality the caller states for a non-custodial split, allocation or build start (the gateway cannot read it for them). */
 export interface PrepareHints {
   /** True when the licence the transaction spends from (the parent of a split) keeps its terms confidential. */
@@ -45,12 +54,14 @@ export interface GatewayLedger {
     caller: Caller,
     name: N,
     input: TransactionInput<N>,
+    options?: CallOptions,
   ): Promise<CommittedResult<TransactionOutput<N>>>;
   /** Evaluates as the caller with its custodial key. @throws as {@link GatewayLedger.submit}. */
   evaluate<N extends EvaluateTransactionName>(
     caller: Caller,
     name: N,
     input: TransactionInput<N>,
+    options?: CallOptions,
   ): Promise<TransactionOutput<N>>;
   /** The unsigned proposal of a transaction as the caller; nothing is sent. */
   prepare(
