@@ -13,6 +13,7 @@ const areas = {
   ledger: 'test/dist/bench/ledger-bench.js',
   caliper: 'test/dist/bench/caliper-bench.js',
   container: 'dsi-container/dist/bench/container.js',
+  api: 'test/dist/bench/api-bench.js',
 };
 const [area, ...rest] = process.argv.slice(2);
 if (!area || !(area in areas)) {

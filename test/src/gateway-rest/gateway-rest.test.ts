@@ -1,6 +1,6 @@
-import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { signers, signStartBuild, type LedgerConnection } from '@threadseal/ledger-client';
+import { signStartBuild, type LedgerConnection } from '@threadseal/ledger-client';
 import { type ErrorCode } from '@threadseal/ledger-model';
 import {
   rootTerms,
@@ -13,6 +13,7 @@ import { fixtureDsi, newMachineKey, type JsonResponse } from '@threadseal/test-s
 import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { closeConnections, connectAs } from '../fixtures/ledger';
 import {
+  nonCustodial,
   restAs,
   startOrgGateway,
   stopGateways,
@@ -30,35 +31,6 @@ function expectError(res: JsonResponse, status: number, code: ErrorCode, message
   expect(body.code, res.text).to.equal(code);
   if (message) expect(body.message).to.match(message);
   expect(res.text).not.to.match(/127\.0\.0\.1|:\d{4,5}\b|\/work\/|\.js:\d/);
-}
-
-/** Signs a base64 digest as fabric-gateway would: ECDSA P-256, DER, low S — on the caller's side only. */
-async function signDigest(keyPem: string, digest: string): Promise<string> {
-  const sign = signers.newPrivateKeySigner(createPrivateKey(keyPem));
-  return Buffer.from(await sign(Buffer.from(digest, 'base64'))).toString('base64');
-}
-
-/** The four non-custodial steps: prepare → sign → endorse → sign → submit → sign → commit. */
-async function nonCustodial(
-  call: RestCall,
-  keyPem: string,
-  transaction: string,
-  input: unknown,
-): Promise<JsonResponse> {
-  const prepared = await call('POST', '/v1/transactions/prepare', { transaction, input });
-  if (prepared.status !== 201) return prepared;
-  const { handle, digest } = prepared.body as { handle: string; digest: string };
-  let step = await call('POST', `/v1/transactions/${handle}/endorse`, {
-    signature: await signDigest(keyPem, digest),
-  });
-  if (step.status !== 200) return step;
-  step = await call('POST', `/v1/transactions/${handle}/submit`, {
-    signature: await signDigest(keyPem, (step.body as { digest: string }).digest),
-  });
-  if (step.status !== 200) return step;
-  return call('POST', `/v1/transactions/${handle}/commit`, {
-    signature: await signDigest(keyPem, (step.body as { digest: string }).digest),
-  });
 }
 
 describe('the REST gateways of the three orgs on the real network', function () {
