@@ -16,6 +16,11 @@ export interface GatewayConfig {
    * the reference network one root signs both enrollment and TLS certificates).
    */
   readonly clientCaFile?: string;
+  /**
+   * PEM of the org CA's certificate revocation list (`fabric-ca-client revoke --gencrl`): a revoked
+   * caller's certificate then fails the TLS handshake. Read at start; restart the gateway to load a new one.
+   */
+  readonly clientCrlFile?: string;
   /** The service identities whose keys the gateway holds (custodial signing). */
   readonly custodial: readonly CustodialMspDir[];
   /** Name of the custodial identity that reads chaincode events for the dashboard's live updates. */

@@ -28,6 +28,8 @@ export interface MutualTlsListen {
   readonly key: string;
   /** PEM of the CA whose client certificates are accepted, and no other. */
   readonly clientCa: string;
+  /** PEM of the CA's revocation list: certificates it lists fail the handshake. */
+  readonly clientCrl?: string;
   readonly host: string;
   readonly port: number;
 }
@@ -42,6 +44,7 @@ export async function listenMutualTls(gateway: GatewayApp, options: MutualTlsLis
       cert: options.cert,
       key: options.key,
       ca: options.clientCa,
+      ...(options.clientCrl ? { crl: options.clientCrl } : {}),
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
@@ -106,6 +109,7 @@ export async function startGateway(
       cert: readFileSync(config.serverCertFile, 'utf8'),
       key: readFileSync(config.serverKeyFile, 'utf8'),
       clientCa,
+      ...(config.clientCrlFile ? { clientCrl: readFileSync(config.clientCrlFile, 'utf8') } : {}),
       host: config.host,
       port: config.port,
     });

@@ -23,6 +23,9 @@ export interface GatewayOrg {
   readonly caCertificatePem: string;
 }
 
+/** extendedKeyUsage serverAuth. */
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
 function refused(detail: string): never {
   throw new ThreadsealError('UNAUTHENTICATED', detail);
 }
@@ -46,6 +49,12 @@ export function callerOf(certificateDer: Buffer, org: GatewayOrg, now = new Date
   if (new Date(certificate.validFrom) > now || new Date(certificate.validTo) < now)
     refused(`client certificate is outside its validity period (until ${certificate.validTo})`);
   if (certificate.ca) refused('client certificate is a CA certificate');
+  // Only enrolled client identities act (Fabric NodeOU `client`): not the org admin, a peer or an orderer,
+  // and not a TLS server certificate of the same CA (the gateway's own, a peer's).
+  if (!/(?:^|\n)OU=client(?:\n|$)/.test(certificate.subject))
+    refused('client certificate is not an enrolled client identity (OU=client)');
+  if ((certificate.keyUsage ?? []).includes(SERVER_AUTH))
+    refused('client certificate is a TLS server certificate, not an enrollment certificate');
   const attrs = fabricAttributes(certificateDer);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1] ?? '';
   const qualification = attrs[IDENTITY_ATTRIBUTE.qualification];

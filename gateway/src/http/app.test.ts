@@ -59,6 +59,7 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
     users['machineAdmin'] = ca.client('mes', { role: 'machine-admin' });
     users['expired'] = ca.client('old-plm', { role: 'ip-admin' }, { expired: true });
     users['otherOrg'] = otherCa.client('plm', { role: 'ip-admin' });
+    users['tlsServer'] = ca.client('peer0', { role: 'ip-admin' }, { tlsProfile: true });
     const serverTls = ca.server();
     ledger = new FakeLedger();
     const org = { name: 'oem', mspId: 'OemMSP', caCertificatePem: ca.certPem };
@@ -165,6 +166,12 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
       (err: unknown) => err as Error,
     );
     expect(error).to.be.instanceOf(Error);
+    expect(ledger.calls).to.deep.equal([]);
+  });
+
+  it('refuses a TLS server certificate of the same CA as a caller with 401 UNAUTHENTICATED', async function () {
+    const res = await as('tlsServer')('POST', '/v1/licenses', DTO_EXAMPLES.IssueLicenseInput);
+    expectError(res, 401, 'UNAUTHENTICATED', /TLS server certificate, not an enrollment certificate/);
     expect(ledger.calls).to.deep.equal([]);
   });
 

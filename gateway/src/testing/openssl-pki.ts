@@ -85,7 +85,7 @@ export class OpensslCa {
   client(
     name: string,
     attrs: Readonly<Record<string, string>>,
-    options: { expired?: boolean } = {},
+    options: { expired?: boolean; tlsProfile?: boolean } = {},
   ): TestCredential {
     const json = JSON.stringify({ attrs: { 'hf.EnrollmentID': name, 'hf.Type': 'client', ...attrs } });
     return this.#issue(
@@ -94,6 +94,8 @@ export class OpensslCa {
         'basicConstraints=critical,CA:FALSE',
         'keyUsage=critical,digitalSignature',
         `1.2.3.4.5.6.7.8.1=DER:${Buffer.from(json, 'utf8').toString('hex')}`,
+        // Like a certificate of Fabric CA's TLS profile: usable for TLS servers and clients.
+        ...(options.tlsProfile ? ['extendedKeyUsage=serverAuth,clientAuth'] : []),
       ],
       options.expired === true,
       'client',

@@ -284,6 +284,31 @@ describe('the REST gateways of the three orgs on the real network', function () 
     expect(tree.parts.map((p) => p.partId)).to.deep.equal([partId]);
   });
 
+  it('refuses a revoked credential at the TLS handshake once the gateway has the CA’s revocation list', async function () {
+    const network = testNetwork();
+    const revoked = `revoked-${run}`;
+    await network.registerUser('oem', revoked, { role: 'ip-admin' });
+    const crl = await network.ca('oem').revoke(revoked);
+    const guarded = await startOrgGateway(
+      'oem',
+      `crl-${run}`,
+      [users.plm],
+      undefined,
+      undefined,
+      network,
+      crl,
+    );
+    const stillValid = restAs(guarded, 'oem', users.plm);
+    expect((await stillValid('GET', '/v1/whoami')).status).to.equal(200);
+    await unchanged(async () => {
+      const refused = await restAs(guarded, 'oem', revoked)('POST', '/v1/licenses', {}).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).to.be.instanceOf(Error);
+    });
+  });
+
   it('the OEM revokes a licence it granted; a revoked licence cannot be revoked twice (409)', async function () {
     const issued = await call('plm')('POST', '/v1/licenses', {
       licenseId: ids.spare,
