@@ -53,7 +53,9 @@ export function callerOf(certificateDer: Buffer, org: GatewayOrg, now = new Date
   // and not a TLS server certificate of the same CA (the gateway's own, a peer's).
   if (!/(?:^|\n)OU=client(?:\n|$)/.test(certificate.subject))
     refused('client certificate is not an enrolled client identity (OU=client)');
-  if ((certificate.keyUsage ?? []).includes(SERVER_AUTH))
+  // Node types keyUsage (the extended key usages) as an array, but it is undefined without the extension.
+  const extendedKeyUsage = certificate.keyUsage as readonly string[] | undefined;
+  if (extendedKeyUsage?.includes(SERVER_AUTH) === true)
     refused('client certificate is a TLS server certificate, not an enrollment certificate');
   const attrs = fabricAttributes(certificateDer);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1] ?? '';
