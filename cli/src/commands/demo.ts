@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { identityFiles } from '@threadseal/network';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { blockCensus, openLedgerConnection, runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import type { CliCommand } from '../command';
 import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-options';
 import { formatTree } from './format-tree';
 import { describeEndpoints } from './network';
+import { startDemoGateways } from './demo-gateways';
 
 const demo: CliCommand = {
   path: ['demo'],
@@ -77,6 +80,18 @@ const demo: CliCommand = {
       closeScenarioUsers(users);
     }
     out(`\n== where things are\n${describeEndpoints(network)}`);
+    out('\n== REST gateways (mutual TLS: present an enrolled identity of the org, e.g. curl --cert/--key)');
+    for (const gateway of await startDemoGateways(network)) {
+      out(
+        `  ${gateway.org.padEnd(14)} ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, log ${gateway.log})`,
+      );
+      out(`  ${''.padEnd(14)} dashboard ${gateway.url}/dashboard?dsiId=${dsi.dsiId}`);
+    }
+    const engineer = identityFiles(network.userDir('oem', 'engineer'));
+    out(
+      `  e.g. curl --cacert ${network.plan.orgs.find((o) => o.name === 'oem')?.caCert ?? ''} --cert ${engineer.cert} --key ${engineer.key} <oem url>/v1/whoami`,
+    );
+    out('  stop them with: kill $(cat ' + join(network.plan.stateDir, 'gateways', '*.pid') + ')');
     out('\nthe network keeps running: `npx threadseal network status | logs | down | reset`');
     return 0;
   },

@@ -59,6 +59,8 @@ const json = (bytes: Uint8Array): unknown =>
  */
 export class FabricGatewayLedger implements GatewayLedger {
   readonly #options: FabricGatewayLedgerOptions;
+  /** One reused connection per custodial identity, by certificate fingerprint. */
+  readonly #kept = new Map<string, ThreadsealLedger>();
 
   constructor(options: FabricGatewayLedgerOptions) {
     this.#options = options;
@@ -68,7 +70,12 @@ export class FabricGatewayLedger implements GatewayLedger {
     return { mspId: this.#options.mspId, credentials: Buffer.from(caller.certificatePem, 'utf8') };
   }
 
-  #custodial(caller: Caller, options: CallOptions = {}): ThreadsealLedger {
+  /**
+   * The custodial caller's ledger and what to do when the request is done. Without `afterBlock` one
+   * connection per custodial identity is kept and reused (its peer holds every commit it reported, so it
+   * needs no catch-up); with it, a connection of its own that first waits for its peer to reach that block.
+   */
+  #custodial(caller: Caller, options: CallOptions = {}): { ledger: ThreadsealLedger; done: () => void } {
     const held = this.#options.custodial.identityFor(caller.fingerprint);
     if (!held) {
       throw new ThreadsealError(
@@ -76,7 +83,21 @@ export class FabricGatewayLedger implements GatewayLedger {
         `${caller.name} keeps its own key: sign this transaction through /v1/transactions/prepare`,
       );
     }
-    return this.#ledger(caller, held.signer, options);
+    if (options.afterBlock !== undefined) {
+      const ledger = this.#ledger(caller, held.signer, options);
+      return {
+        ledger,
+        done: () => {
+          ledger.close();
+        },
+      };
+    }
+    let ledger = this.#kept.get(caller.fingerprint);
+    if (!ledger) {
+      ledger = this.#ledger(caller, held.signer);
+      this.#kept.set(caller.fingerprint, ledger);
+    }
+    return { ledger, done: () => undefined };
   }
 
   #ledger(
@@ -85,10 +106,8 @@ export class FabricGatewayLedger implements GatewayLedger {
     options: CallOptions = {},
   ): ThreadsealLedger {
     const { client, channel, chaincode, deadlines } = this.#options;
-    // One group per request, seeded with the newest commit the gateway saw and the one the caller names.
+    // The block the caller names, if any: the connection's first call waits for its peer to hold it.
     const causal = new CausalGroup();
-    const shared = this.#options.causal?.newestCommittedBlock;
-    if (shared !== undefined) causal.observeCommit(shared);
     if (options.afterBlock !== undefined) causal.observeCommit(options.afterBlock);
     const connection = LedgerConnection.connect({
       client,
@@ -108,7 +127,7 @@ export class FabricGatewayLedger implements GatewayLedger {
     input: TransactionInput<N>,
     options: CallOptions = {},
   ): Promise<CommittedResult<TransactionOutput<N>>> {
-    const ledger = this.#custodial(caller, options);
+    const { ledger, done } = this.#custodial(caller, options);
     try {
       const committed = await this.#send(ledger, name, input);
       this.#options.causal?.observeCommit(committed.blockNumber);
@@ -119,7 +138,7 @@ export class FabricGatewayLedger implements GatewayLedger {
         attempts: committed.attempts,
       };
     } finally {
-      ledger.close();
+      done();
     }
   }
 
@@ -158,11 +177,11 @@ export class FabricGatewayLedger implements GatewayLedger {
     input: TransactionInput<N>,
     options: CallOptions = {},
   ): Promise<TransactionOutput<N>> {
-    const ledger = this.#custodial(caller, options);
+    const { ledger, done } = this.#custodial(caller, options);
     try {
       return await ledger.client.evaluate(name, input);
     } finally {
-      ledger.close();
+      done();
     }
   }
 
@@ -334,5 +353,7 @@ export class FabricGatewayLedger implements GatewayLedger {
 
   close(): void {
     // The gRPC client belongs to whoever created it; per-request connections are closed as they finish.
+    for (const ledger of this.#kept.values()) ledger.close();
+    this.#kept.clear();
   }
 }
