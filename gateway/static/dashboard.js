@@ -86,6 +86,18 @@
     }
     for (const n of nodes.values())
       if (n.parent && nodes.has(n.parent)) nodes.get(n.parent).children.push(n.id);
+    // A licence has consumed what its machines and its sub-licences consumed.
+    const consumedUnder = (id) => {
+      const n = nodes.get(id);
+      if (n.kind === 'machine') return n.data.consumed;
+      const total = n.children.reduce((sum, c) => sum + consumedUnder(c), 0);
+      if (n.kind === 'license') {
+        n.data.consumed = total;
+        n.lines[2] = 'consumed ' + total + ' · remaining ' + n.data.remaining;
+      }
+      return total;
+    };
+    consumedUnder('dsi');
     return nodes;
   }
 

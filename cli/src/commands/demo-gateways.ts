@@ -77,7 +77,7 @@ export async function startDemoGateways(network: FabricNetwork): Promise<DemoGat
     child.unref();
     if (child.pid === undefined)
       throw new ThreadsealError('NODE_UNHEALTHY', `the gateway of ${org.name} did not start`);
-    writeFileSync(pidFile, String(child.pid));
+    writeFileSync(pidFile, `${child.pid}\n`);
     const url = await listeningUrl(log, org.name);
     started.push({ org: org.name, url, pid: child.pid, log });
   }

@@ -190,7 +190,7 @@ describe('the dashboard in headless Chromium (fake ledger)', function () {
     const byId = new Map(nodes.map((n) => [n.id, n]));
     expect(nodes.filter((n) => n.kind === 'license')).to.have.length(3);
     expect(nodes.filter((n) => n.kind === 'machine')).to.have.length(5);
-    expect(byId.get('L-ROOT')).to.include({ granted: '20', allocated: '0', consumed: '0', remaining: '0' });
+    expect(byId.get('L-ROOT')).to.include({ granted: '20', allocated: '0', consumed: '7', remaining: '0' });
     expect(byId.get('L-FLOOR')).to.include({ granted: '12', allocated: '12', consumed: '5', remaining: '0' });
     expect(byId.get('L-SUB')).to.include({ granted: '8', allocated: '8', consumed: '2', remaining: '0' });
     expect(byId.get('M1')).to.include({ allocated: '4', consumed: '1', remaining: '3' });
