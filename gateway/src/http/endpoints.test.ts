@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { httpsAgent, httpsJson } from '@threadseal/test-support';
 import { DTO_EXAMPLES, DTO_SCHEMAS } from '@threadseal/rules';
 import { tlsCaller } from '../auth/tls-caller';
-import { permissionOf } from '../auth/permissions';
+import { permissionOf, type Permission } from '../auth/permissions';
 import { listenMutualTls } from '../server';
 import { FakeLedger } from '../testing/fake-ledger';
 import { hasOpenssl, OpensslCa, type TestCredential } from '../testing/openssl-pki';
@@ -30,6 +30,12 @@ const ROLE_OF: Readonly<Record<string, string>> = {
   'license-admin': 'licenseAdmin',
   'machine-admin': 'machineAdmin',
 };
+
+/** A test user allowed by `permission`, and one refused by it. */
+function usersFor(permission: Permission): { allowed: string; refused: string } {
+  if (typeof permission === 'string') return { allowed: 'operator', refused: 'noRole' };
+  return { allowed: ROLE_OF[permission[0] ?? ''] ?? 'operator', refused: 'operator' };
+}
 
 describe('every endpoint of the gateway: success, wrong role, malformed input (fake ledger)', function () {
   this.timeout(60_000);
@@ -102,8 +108,7 @@ describe('every endpoint of the gateway: success, wrong role, malformed input (f
   it('sends each submit for a caller with the right role, with the example input decoded', async function () {
     for (const route of submitRoutes()) {
       const name = SUBMITS[route.operationId] as keyof typeof INPUT_RULES;
-      const permission = permissionOf(name);
-      const who = Array.isArray(permission) ? (ROLE_OF[permission[0] ?? ''] ?? 'operator') : 'operator';
+      const who = usersFor(permissionOf(name)).allowed;
       const example = DTO_EXAMPLES[INPUT_RULES[name].schema as keyof typeof DTO_EXAMPLES];
       ledger.calls.length = 0;
       const res = await as(who)('POST', route.path, example);
@@ -118,13 +123,11 @@ describe('every endpoint of the gateway: success, wrong role, malformed input (f
   it('refuses each submit for a caller without its role, and malformed input, with nothing sent', async function () {
     for (const route of submitRoutes()) {
       const name = SUBMITS[route.operationId] as keyof typeof INPUT_RULES;
-      const permission = permissionOf(name);
+      const { allowed: who, refused: wrong } = usersFor(permissionOf(name));
       const example = DTO_EXAMPLES[INPUT_RULES[name].schema as keyof typeof DTO_EXAMPLES];
-      const wrong = Array.isArray(permission) ? 'operator' : 'noRole';
       const refused = await as(wrong)('POST', route.path, example);
       expect(refused.status, `${route.operationId}: ${refused.text}`).to.equal(403);
       expect((refused.body as { code: string }).code).to.equal('FORBIDDEN');
-      const who = Array.isArray(permission) ? (ROLE_OF[permission[0] ?? ''] ?? 'operator') : 'operator';
       const required = (DTO_SCHEMAS[INPUT_RULES[name].schema].required as readonly string[])[0] ?? '';
       const malformed = await as(who)('POST', route.path, { ...(example as object), [required]: 12345 });
       expect(malformed.status, `${route.operationId}: ${malformed.text}`).to.equal(400);
