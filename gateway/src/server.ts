@@ -100,6 +100,7 @@ export async function startGateway(
     ledger,
     authenticate: tlsCaller(gatewayOrg),
     isCustodial: (caller) => custodial.identityFor(caller.fingerprint) !== undefined,
+    dsiSignerFor: (caller) => custodial.identityFor(caller.fingerprint)?.dsiSigner,
     ...(config.limits ? { limits: config.limits } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

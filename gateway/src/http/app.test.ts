@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { httpsAgent, httpsJson, type JsonResponse } from '@threadseal/test-support';
 import { ThreadsealError, type ErrorCode } from '@threadseal/ledger-model';
 import { DTO_EXAMPLES } from '@threadseal/rules';
+import { generateKeyPairSync } from 'node:crypto';
+import { inspect, softwareSigner } from '@threadseal/dsi-container';
 import { tlsCaller } from '../auth/tls-caller';
 import { listenMutualTls } from '../server';
 import { FakeLedger } from '../testing/fake-ledger';
@@ -68,6 +70,10 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
       ledger,
       authenticate: tlsCaller(org),
       limits: { maxBodyBytes: 64 * 1024, maxInFlight: 4 },
+      dsiSignerFor: (caller) => {
+        const ipAdmin = users['ipAdmin'] as TestCredential;
+        return caller.name === 'plm' ? softwareSigner(ipAdmin.certPem, ipAdmin.keyPem) : undefined;
+      },
       log: (entry) => logs.push(entry),
     });
     cleanups.push(() => {
@@ -117,6 +123,32 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
     expect(ledger.calls).to.have.length(1);
     expect(ledger.calls[0]).to.deep.include({ method: 'submit', caller: 'plm', name: 'license:Issue' });
     expect((res.body as { transactionId: string }).transactionId).to.match(/^tx/);
+  });
+
+  it('seals an upload in memory into a DSI signed by the custodial ip-admin and registers it', async function () {
+    const machine = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const upload = {
+      title: 'Bracket',
+      partNumber: 'BRKT-1',
+      revision: 'A',
+      files: [
+        { name: 'part.gcode', content: Buffer.from('G1 X1 SECRET-PLAINTEXT-7731\n').toString('base64') },
+      ],
+      recipients: [machine.publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+    };
+    const res = await as('ipAdmin')('POST', '/v1/dsis/protect', upload);
+    expect(res.status, res.text).to.equal(200);
+    const body = res.body as { container: string; value: { dsiId: string } };
+    const container = Buffer.from(body.container, 'base64');
+    expect(container.includes(Buffer.from('SECRET-PLAINTEXT-7731'))).to.equal(false);
+    const inspected = await inspect(new Uint8Array(container));
+    expect(inspected.dsiId).to.equal(body.value.dsiId);
+    expect(ledger.calls.map((c) => [c.method, c.name])).to.deep.equal([['submit', 'dsi:Register']]);
+    const refused = await as('engineer')('POST', '/v1/dsis/protect', upload);
+    expect(refused.status).to.equal(403);
+    const empty = await as('ipAdmin')('POST', '/v1/dsis/protect', { ...upload, files: [] });
+    expect(empty.status).to.equal(400);
+    expect(ledger.writes).to.equal(1);
   });
 
   it('refuses a wrong role with 403 FORBIDDEN before anything reaches the ledger', async function () {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Signer as DsiSigner } from '@threadseal/dsi-container';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import type { Caller, GatewayOrg } from '../auth/caller';
 import { DASHBOARD_ASSETS } from '../dashboard/assets';
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   readonly authenticate: (req: Request) => Caller;
   /** Whether the gateway holds a caller's key (shown by whoami). */
   readonly isCustodial?: (caller: Caller) => boolean;
+  /** The DSI signer of a custodial caller, for upload-and-protect. */
+  readonly dsiSignerFor?: (caller: Caller) => DsiSigner | undefined;
   readonly limits?: Partial<GatewayLimits>;
   readonly log?: (entry: LogEntry) => void;
 }
@@ -177,7 +180,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       },
     })),
   ];
-  const routes = [...serviceRoutes, ...ledgerRoutes(deps.ledger, handles)];
+  const routes = [...serviceRoutes, ...ledgerRoutes(deps.ledger, handles, deps.dsiSignerFor)];
   const openapi = openApiDocument(routes, {
     title: `threadseal gateway (${deps.org.name})`,
     version: '0.1.0',

@@ -109,6 +109,45 @@ const GATEWAY_SCHEMAS: Readonly<Record<string, Schema>> = {
       result: { description: 'the endorsed result (after endorse)' },
     },
   },
+  ProtectRequest: {
+    type: 'object',
+    required: ['title', 'partNumber', 'revision', 'files', 'recipients'],
+    properties: {
+      title: { type: 'string', minLength: 1, maxLength: 256 },
+      partNumber: { type: 'string', minLength: 1, maxLength: 128 },
+      revision: { type: 'string', minLength: 1, maxLength: 64 },
+      files: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        items: {
+          type: 'object',
+          required: ['name', 'content'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 1024 },
+            content: { type: 'string', description: 'base64 of the plaintext (kept in memory only)' },
+          },
+        },
+      },
+      recipients: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        items: { type: 'string', description: 'PEM P-256 public key or certificate' },
+      },
+    },
+  },
+  ProtectedDsi: {
+    type: 'object',
+    required: ['value', 'transactionId', 'blockNumber', 'attempts', 'container'],
+    properties: {
+      value: ref('Dsi'),
+      transactionId: { type: 'string' },
+      blockNumber: { type: 'string' },
+      attempts: { type: 'integer' },
+      container: { type: 'string', description: 'base64 of the sealed DSI container' },
+    },
+  },
   Health: {
     type: 'object',
     required: ['status'],

@@ -8,7 +8,9 @@ import {
   type SubmitTransactionName,
 } from '@threadseal/ledger-model';
 import { authorize } from '../auth/permissions';
+import type { Signer as DsiSigner } from '@threadseal/dsi-container';
 import type { Caller } from '../auth/caller';
+import { protectAndRegister } from './protect';
 import type { GatewayLedger } from '../ledger/gateway-ledger';
 import type { SigningHandles, SigningStage } from './signing-handles';
 import { INPUT_RULES, isSubmit, jsonTransaction } from './transactions';
@@ -304,8 +306,28 @@ async function partLookup(
 }
 
 /** The ledger endpoints of the gateway (the service ones are added by the app). */
-export function ledgerRoutes(ledger: GatewayLedger, handles: SigningHandles): Route[] {
+export function ledgerRoutes(
+  ledger: GatewayLedger,
+  handles: SigningHandles,
+  dsiSignerFor: (caller: Caller) => DsiSigner | undefined = () => undefined,
+): Route[] {
   return [
+    {
+      method: 'post',
+      path: '/v1/dsis/protect',
+      operationId: 'protectAndRegisterDsi',
+      summary:
+        'Upload-and-protect: seals the files (in memory) into a DSI signed by the caller and registers it',
+      tag: 'dsis',
+      requestBody: ref('ProtectRequest'),
+      response: { status: 200, schema: ref('ProtectedDsi') },
+      idempotent: true,
+      authenticated: true,
+      handle: async ({ caller, body }) => ({
+        status: 200,
+        body: await protectAndRegister(ledger, caller, dsiSignerFor(caller), body),
+      }),
+    },
     submitRoute(
       ledger,
       '/v1/dsis',

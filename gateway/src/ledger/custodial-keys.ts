@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { softwareSigner, type Signer as DsiSigner } from '@threadseal/dsi-container';
 import { loadMspCredentials, signers, type Signer } from '@threadseal/ledger-client';
 
 /** A service identity whose key the gateway holds: an MES, a PLM connector, the dashboard's reader. */
@@ -7,6 +8,8 @@ export interface CustodialIdentity {
   readonly name: string;
   readonly certificatePem: string;
   readonly signer: Signer;
+  /** Signs DSI manifests as this identity (upload-and-protect at the IP owner's gateway). */
+  readonly dsiSigner?: DsiSigner;
 }
 
 /** Where a custodial identity's software key is: an MSP folder as the network tool enrolls it. */
@@ -43,6 +46,7 @@ export class CustodialKeys {
           name,
           certificatePem: Buffer.from(credentials.identity.credentials).toString('utf8'),
           signer: signers.newPrivateKeySigner(credentials.privateKey),
+          dsiSigner: softwareSigner(Buffer.from(credentials.identity.credentials), credentials.privateKey),
         };
       }),
     );
