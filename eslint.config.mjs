@@ -11,6 +11,7 @@ const esModules = ['eslint.config.mjs', 'scripts/**/*.mjs'];
 const commonJs = [
   'scripts/**/*.cjs',
   'cli/bin/*.js',
+  'gateway/bin/*.js',
   'network/builders/ccaas/bin/build',
   'network/builders/ccaas/bin/detect',
   'network/builders/ccaas/bin/release',
@@ -71,5 +72,11 @@ export default tseslint.config(
   {
     files: commonJs,
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
+  },
+  {
+    // The gateway's dashboard: a plain browser script served as is (no front-end build step).
+    files: ['gateway/static/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'script', globals: globals.browser },
   },
 );

@@ -16,6 +16,7 @@ const areas = {
   container: 'dsi-container/dist/bench/container.js',
   controller: 'enforce-agent/dist/bench/controller-bench.js',
   agent: 'test/dist/bench/agent-bench.js',
+  api: 'test/dist/bench/api-bench.js',
 };
 const [area, ...rest] = process.argv.slice(2);
 if (!area || !(area in areas)) {

@@ -9,6 +9,13 @@ export type {
   TransactionRecord,
 } from './connection/ledger-connection';
 export { CausalGroup } from './connection/causal-group';
+export { OfflineSigningSession } from './connection/offline-signing';
+export type {
+  OfflineSigningOptions,
+  Unsigned,
+  UnsignedProposal,
+  UnsignedTransaction,
+} from './connection/offline-signing';
 export {
   blockNumber,
   blockTransactions,

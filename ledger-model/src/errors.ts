@@ -127,6 +127,10 @@ export const CLIENT_ERROR_CODES = [
   'USAGE',
   /** A fault of threadseal itself (an invariant that should hold did not): never the caller's doing. */
   'INTERNAL',
+  /** A request without a credential the service accepts (no client certificate, or not one of its org's). */
+  'UNAUTHENTICATED',
+  /** The service sheds load: too many requests in flight; retry after the delay it names. */
+  'OVERLOADED',
 ] as const;
 
 /** The codes of the machine controllers the enforce agent drives (`enforce-agent` `controllers/`). */
@@ -294,6 +298,8 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   PROGRAM_MISMATCH: 422,
   MACHINE_MISMATCH: 409,
   KEY_NOT_RELEASED: 504,
+  UNAUTHENTICATED: 401,
+  OVERLOADED: 503,
 };
 
 /** One of {@link LEDGER_ERROR_CODES}. */

@@ -17,6 +17,7 @@ export {
   unitTestDsi,
 } from './aerospace-fixtures';
 export { expectLedgerError } from './expect-ledger-error';
+export { httpsAgent, httpsJson, type HttpsCredential, type JsonResponse } from './https-json';
 export { fixtureDsi, grant, m400Terms, sha256 } from './ledger-fixtures';
 export {
   certificateFingerprint,

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { identityFiles } from '@threadseal/network';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { blockCensus, openLedgerConnection, runSmoke } from '@threadseal/ledger-client';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,7 @@ import { networkOptionSpec, networkOptionUsage, openNetwork } from '../network-o
 import { declaredPrograms, DemoMachines, machinesUnavailable } from './demo-machines';
 import { formatTree } from './format-tree';
 import { describeEndpoints } from './network';
+import { startDemoGateways } from './demo-gateways';
 
 const demo: CliCommand = {
   path: ['demo'],
@@ -66,6 +69,7 @@ const demo: CliCommand = {
       log: () => undefined,
     });
     const users = openScenarioUsers(network.connectionFile);
+    let demoDsiId = '';
     try {
       out(
         '\n== protect: the OEM seals the TDP into a DSI signed with its Fabric CA identity, for its key-release service only',
@@ -80,6 +84,7 @@ const demo: CliCommand = {
       out(`  ${dsi.fileDigests.map((f) => f.path).join(', ')} (from ${dsi.source} and the part's programs)`);
       out(`  → ${dsi.file}`);
       out(`  DSI id (digest of the signed manifest): ${dsi.dsiId}`);
+      demoDsiId = dsi.dsiId;
       out("  each program carries the OEM's signed process declaration (what its own G-code verifier found)");
 
       out(
@@ -145,6 +150,18 @@ const demo: CliCommand = {
       await keyRelease.stop();
     }
     out(`\n== where things are\n${describeEndpoints(network)}`);
+    out('\n== REST gateways (mutual TLS: present an enrolled identity of the org, e.g. curl --cert/--key)');
+    for (const gateway of await startDemoGateways(network)) {
+      out(
+        `  ${gateway.org.padEnd(14)} ${gateway.url}  (OpenAPI ${gateway.url}/openapi.json, log ${gateway.log})`,
+      );
+      out(`  ${''.padEnd(14)} dashboard ${gateway.url}/dashboard?dsiId=${demoDsiId}`);
+    }
+    const engineer = identityFiles(network.userDir('oem', 'engineer'));
+    out(
+      `  e.g. curl --cacert ${network.plan.orgs.find((o) => o.name === 'oem')?.caCert ?? ''} --cert ${engineer.cert} --key ${engineer.key} <oem url>/v1/whoami`,
+    );
+    out('  stop them with: kill $(cat ' + join(network.plan.stateDir, 'gateways', '*.pid') + ')');
     out('\nthe network keeps running: `npx threadseal network status | logs | down | reset`');
     return 0;
   },

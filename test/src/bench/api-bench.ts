@@ -1,0 +1,168 @@
+/**
+ * `npm run bench -- api`: the REST gateway on its own network (state .threadseal/bench-api, ports
+ * BENCH_BASE_PORT, default 37500):
+ * - REST overhead: license:Get through the manufacturer's gateway (GET /v1/licenses/:id, kept-alive mTLS
+ *   connection, custodial identity) against the same evaluate through the ledger client directly, as the
+ *   same identity, interleaved in the same run; overhead = REST − direct at p50 and p99 (target p50 ≤ 2 ms);
+ * - requests/s of that read endpoint before shedding starts: closed loops of growing concurrency until
+ *   the gateway answers 503 OVERLOADED, the best rate with no 503 (baseline: the direct client at the same
+ *   concurrency);
+ * - p99 latency at 80 % of that rate, open loop (baseline: the single-stream p99 through REST).
+ */
+import { join } from 'node:path';
+import { FabricNetwork, repoRoot } from '@threadseal/network';
+import { m400Terms } from '@threadseal/test-support';
+import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { restAs, startOrgGateway, stopGateways, type RestCall } from '../fixtures/gateways';
+import { setUpLicensedFleet } from './licensed-fleet';
+import { percentile, printResults, progress, result, type BenchResult } from './report';
+
+const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 300);
+const STEP_MS = Number(process.env['BENCH_STEP_MS'] ?? 3_000);
+const MAX_IN_FLIGHT = Number(process.env['BENCH_MAX_IN_FLIGHT'] ?? 32);
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = now();
+  await fn();
+  return now() - t;
+}
+
+/** Runs `concurrency` closed loops of `call` for `ms`; requests/s and how many answers were shed (503). */
+async function closedLoop(
+  call: () => Promise<number>,
+  concurrency: number,
+  ms: number,
+): Promise<{ rps: number; shed: number; errors: number }> {
+  const end = now() + ms;
+  let done = 0;
+  let shed = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (now() < end) {
+        const status = await call().catch(() => 0);
+        if (status === 200) done++;
+        else if (status === 503) shed++;
+        else errors++;
+      }
+    }),
+  );
+  return { rps: done / (ms / 1000), shed, errors };
+}
+
+async function main(): Promise<void> {
+  const results: BenchResult[] = [];
+  const network = FabricNetwork.open({
+    stateDir: join(repoRoot(), '.threadseal', 'bench-api'),
+    basePort: Number(process.env['BENCH_BASE_PORT'] ?? 37500),
+    log: (l) => {
+      progress(l);
+    },
+  });
+  process.once(
+    'SIGINT',
+    () => void stopGateways().finally(() => void network.reset().finally(() => process.exit(130))),
+  );
+  const sessions = new LedgerSessions(network.connectionFile);
+  try {
+    await network.reset();
+    await network.up();
+    progress('setup: DSI and licenses');
+    const { licenseId } = await setUpLicensedFleet(sessions, {
+      tag: 'api',
+      fleetSize: 1,
+      unitsPerMachine: 1,
+      measurementUnits: 1,
+      terms: m400Terms(),
+    });
+    const direct = sessions.as('manufacturer', 'license-admin');
+    const gateway = await startOrgGateway(
+      'manufacturer',
+      'bench',
+      ['license-admin'],
+      undefined,
+      { maxInFlight: MAX_IN_FLIGHT },
+      network,
+    );
+    const rest: RestCall = restAs(gateway, 'manufacturer', 'license-admin');
+    const path = `/v1/licenses/${licenseId}`;
+    const restGet = async (): Promise<number> => (await rest('GET', path)).status;
+    const directGet = async (): Promise<number> => {
+      await direct.licenses.get(licenseId);
+      return 200;
+    };
+    for (let i = 0; i < 30; i++) {
+      await restGet();
+      await directGet();
+    }
+
+    progress(`overhead: ${SAMPLES} interleaved samples of license:Get, REST and direct`);
+    const restMs: number[] = [];
+    const directMs: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      restMs.push(await timed(restGet));
+      directMs.push(await timed(directGet));
+    }
+    restMs.sort((a, b) => a - b);
+    directMs.sort((a, b) => a - b);
+    const [r50, r99, d50, d99] = [
+      percentile(restMs, 50),
+      percentile(restMs, 99),
+      percentile(directMs, 50),
+      percentile(directMs, 99),
+    ];
+    results.push(result('api_license_get_rest_p50', r50, 'ms', d50));
+    results.push(result('api_license_get_rest_p99', r99, 'ms', d99));
+    results.push(result('api_overhead_p50', r50 - d50, 'ms', 2));
+    results.push(result('api_overhead_p99', r99 - d99, 'ms', 2));
+
+    progress('read throughput until the gateway sheds load');
+    let best = { concurrency: 1, rps: 0 };
+    for (const concurrency of [1, 2, 4, 8, 16, 32, 64, 128]) {
+      const step = await closedLoop(restGet, concurrency, STEP_MS);
+      progress(
+        `  concurrency ${concurrency}: ${step.rps.toFixed(0)} req/s, ${step.shed} shed, ${step.errors} errors`,
+      );
+      if (step.shed > 0) break;
+      if (step.rps > best.rps) best = { concurrency, rps: step.rps };
+    }
+    const directStep = await closedLoop(directGet, best.concurrency, STEP_MS);
+    results.push(result('api_read_rps_before_shedding', best.rps, 'req/s', directStep.rps));
+
+    const rate = best.rps * 0.8;
+    progress(`open loop at ${rate.toFixed(0)} req/s (80 %) for ${STEP_MS} ms`);
+    const latencies: number[] = [];
+    const pending: Promise<void>[] = [];
+    const start = now();
+    let shedAt80 = 0;
+    for (let i = 0; now() - start < STEP_MS; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(
+        (async () => {
+          const t = now();
+          const status = await restGet().catch(() => 0);
+          if (status === 503) shedAt80++;
+          latencies.push(now() - t);
+        })(),
+      );
+    }
+    await Promise.all(pending);
+    latencies.sort((a, b) => a - b);
+    progress(`  ${latencies.length} requests, ${shedAt80} shed`);
+    results.push(result('api_read_p99_at_80pct', percentile(latencies, 99), 'ms', r99));
+  } finally {
+    await stopGateways();
+    sessions.closeAll();
+    await network.reset();
+  }
+  printResults(results);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
