@@ -80,6 +80,7 @@ const SUBMIT_OUTPUT: Partial<Record<SubmitTransactionName, string>> = {
   'license:Allocate': 'Allocation',
   'license:Revoke': 'LicenseView',
   'machine:Register': 'Machine',
+  'machine:Deactivate': 'Machine',
   'build:Start': 'Build',
   'build:Complete': 'Build',
 };
@@ -433,6 +434,24 @@ export function ledgerRoutes(
       'machines',
       { machineId: ID_PARAM },
       'Machine',
+    ),
+    submitRoute(
+      ledger,
+      '/v1/machines/deactivate',
+      'machine:Deactivate',
+      'deactivateMachine',
+      'Deactivates a machine of the caller’s org: no build starts and no key is released to it from then on',
+      'machines',
+    ),
+    readRoute(
+      ledger,
+      '/v1/builds/:buildId/release',
+      'release:Get',
+      'getKeyRelease',
+      'Reads the content keys released to the machine of a build (sealed to the machine’s key)',
+      'builds',
+      { buildId: ID_PARAM },
+      'KeyRelease',
     ),
     submitRoute(
       ledger,

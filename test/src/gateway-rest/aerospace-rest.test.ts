@@ -99,6 +99,7 @@ describe('the aerospace scenario driven only through the REST gateways of the th
             firmware: '4.2.1',
             certifications: [...m.certifications],
             publicKeyPem: m.publicKeyPem,
+            recipientPublicKeyPem: m.recipientPublicKeyPem,
           }),
         ),
       ),

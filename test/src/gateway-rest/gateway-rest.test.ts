@@ -209,6 +209,7 @@ describe('the REST gateways of the three orgs on the real network', function () 
       firmware: '4.2.1',
       certifications: [...machineSpec.certifications],
       publicKeyPem: machine.publicKeyPem,
+      recipientPublicKeyPem: machine.recipientPublicKeyPem,
     });
     expect(registered.status, registered.text).to.equal(200);
     const floor = await call('cmLicense')('POST', '/v1/licenses/split', {

@@ -134,6 +134,8 @@ describe('the licensing flow driven only through the threadseal CLI (real networ
       'nadcap-am',
       '--public-key',
       join(dir, 'machine', 'machine.pub.pem'),
+      '--recipient-key',
+      join(dir, 'machine', 'machine-recipient.pub.pem'),
     );
     expect([machine.machineId, machine.ownerMsp, machine.certifications]).to.deep.equal([
       machineId,
@@ -289,6 +291,8 @@ describe('a confidential license tree driven through the threadseal CLI (real ne
       'nadcap-am',
       '--public-key',
       join(dir, 'machine', 'machine.pub.pem'),
+      '--recipient-key',
+      join(dir, 'machine', 'machine-recipient.pub.pem'),
     );
   });
   after(function () {
