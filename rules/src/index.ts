@@ -4,7 +4,7 @@
  * request signatures, quantities) and JSON Schemas of the DTOs. The chaincode runs them on the peers; a
  * machine agent, the REST service or an auditor can run the same checks before or after they call it.
  */
-export type { Actor } from './domain/actor.js';
+export { qualificationsOf, type Actor } from './domain/actor.js';
 export { abortBuild, completeBuild, scrapBuild, startBuild } from './domain/build-rules.js';
 export { assertChainUsable, assertLicenseUsable, type ChainNode } from './domain/chain.js';
 export { verifyDsiRegistration, type Submitter, type VerifiedDsiManifest } from './domain/dsi-authorship.js';

@@ -9,7 +9,7 @@ import {
   type Role,
 } from '@threadseal/ledger-model';
 import type { ClientIdentity } from 'fabric-shim-api';
-import type { Actor, Submitter } from '@threadseal/rules';
+import { qualificationsOf, type Actor, type Submitter } from '@threadseal/rules';
 
 /*
  * Who may do what, in one place. Rights depend on the submitter's MSP id and the `role` attribute of its
@@ -23,13 +23,7 @@ export function actorOf(identity: ClientIdentity): Actor {
     mspId: identity.getMSPID(),
     id: identity.getID(),
     role: identity.getAttributeValue(IDENTITY_ATTRIBUTE.role),
-    qualifications:
-      qualification === null
-        ? []
-        : qualification
-            .split(',')
-            .map((q) => q.trim())
-            .filter((q) => q.length > 0),
+    qualifications: qualificationsOf(qualification),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   assertOperatorQualified,
   assertParametersInEnvelope,
   envelopeViolations,
+  qualificationsOf,
   txTime,
   type Actor,
   type ChainNode,
@@ -100,18 +101,11 @@ async function operatorActor(ledger: ThreadsealLedger): Promise<Actor> {
     id: string;
     attributes: Record<string, string | null>;
   };
-  const qualification = who.attributes['qualification'] ?? null;
   return {
     mspId: who.mspId,
     id: who.id,
     role: who.attributes['role'] ?? null,
-    qualifications:
-      qualification === null
-        ? []
-        : qualification
-            .split(',')
-            .map((q) => q.trim())
-            .filter((q) => q.length > 0),
+    qualifications: qualificationsOf(who.attributes['qualification'] ?? null),
   };
 }
 

@@ -6,3 +6,13 @@ export interface Actor {
   readonly role: string | null;
   readonly qualifications: readonly string[];
 }
+
+/** The `qualification` CA attribute (comma-separated, e.g. `nadcap-am, ndt-2`) as a list; none when absent. */
+export function qualificationsOf(attribute: string | null): string[] {
+  return attribute === null
+    ? []
+    : attribute
+        .split(',')
+        .map((q) => q.trim())
+        .filter((q) => q.length > 0);
+}

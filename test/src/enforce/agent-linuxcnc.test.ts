@@ -20,6 +20,7 @@ import {
   runJob,
   type JobLogEntry,
   type MachineAgent,
+  type MachineFacts,
 } from '@threadseal/enforce-agent';
 import { createVerifier } from '@threadseal/gcode';
 import { startDevelopmentKeyRelease, SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
@@ -76,6 +77,23 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     trustedRoots: [trustedRoot],
     log: (e: JobLogEntry) => logs.push(e),
   });
+  /** Registers `id` with what its controller reports and two fresh software keys (development mode). */
+  async function registerMachine(id: string, facts: MachineFacts) {
+    const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
+    await sessions?.as('manufacturer', 'machine-admin').machines.register({
+      machineId: id,
+      make: facts.make,
+      model: facts.model,
+      serial: facts.serial,
+      firmware: facts.firmware,
+      certifications: [...facts.certifications],
+      publicKeyPem: pem(signing.publicKey),
+      recipientPublicKeyPem: pem(decryption.publicKey),
+    });
+    return { signing, decryption };
+  }
   const consumed = async (id = machineId, license = licenseId): Promise<number> =>
     Math.max(
       -1,
@@ -269,19 +287,7 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
         confidential: false,
         terms: TERMS,
       });
-      const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
-      await sessions?.as('manufacturer', 'machine-admin').machines.register({
-        machineId: raceMachine,
-        make: facts.make,
-        model: facts.model,
-        serial: facts.serial,
-        firmware: facts.firmware,
-        certifications: [...facts.certifications],
-        publicKeyPem: pem(signing.publicKey),
-        recipientPublicKeyPem: pem(decryption.publicKey),
-      });
+      const { signing, decryption } = await registerMachine(raceMachine, facts);
       await cmAdmin.licenses.allocate({
         licenseId: raceLicense,
         machineId: raceMachine,
@@ -329,22 +335,10 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
   it('reconciles after the agent is killed mid-job: the build is recorded aborted, its unit stays consumed, an old journal regains nothing', async () => {
     const crashMachine = `haas-crash-${run}`;
     const identity = { ...IDENTITY, serial: `HAAS-CRASH-${run}` };
-    const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const decryption = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = (k: typeof signing.publicKey) => k.export({ type: 'spki', format: 'pem' }).toString();
     const probe = await LinuxCncController.start({ identity });
     const facts = await probe.identify();
     await probe.close();
-    await sessions?.as('manufacturer', 'machine-admin').machines.register({
-      machineId: crashMachine,
-      make: facts.make,
-      model: facts.model,
-      serial: facts.serial,
-      firmware: facts.firmware,
-      certifications: [...facts.certifications],
-      publicKeyPem: pem(signing.publicKey),
-      recipientPublicKeyPem: pem(decryption.publicKey),
-    });
+    const { signing, decryption } = await registerMachine(crashMachine, facts);
     await cmAdmin.licenses.allocate({ licenseId, machineId: crashMachine, quantity: 2, scrapAllowance: 0 });
     const journalFile = join(dir, 'agent.journal');
     const settings = join(dir, 'child.json');
