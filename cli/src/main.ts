@@ -8,6 +8,7 @@ import { demoCommands } from './commands/demo';
 import { ledgerCommands } from './commands/ledger';
 import { gcodeCommands } from './commands/gcode';
 import { auditCommands } from './commands/audit';
+import { agentCommands } from './commands/agent';
 
 const commands: readonly CliCommand[] = [
   ...demoCommands,
@@ -17,6 +18,7 @@ const commands: readonly CliCommand[] = [
   ...ledgerCommands,
   ...gcodeCommands,
   ...auditCommands,
+  ...agentCommands,
 ];
 
 function help(): string {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,16 @@ const TERMS: ProductionTerms = {
 const GOOD = 'G21 G90 G17 G94 G97\nS6000 M3\nG1 X15 F1200\nG1 Y15\nG1 X0 Y0\nM5\nM30\n';
 const TOO_FAST = 'G21 G90 G17 G94 G97\nS9500 M3\nG1 X5 F600\nM5\nM30\n';
 const LONG = 'G21 G90 G17 G94 G97\nS5000 M3\nG1 X120 F400\nG1 X0\nM5\nM30\n';
+
+/** Runs the `threadseal` binary as a shell user would. */
+function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(__dirname, '..', '..', '..', 'cli', 'bin', 'threadseal.js');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 180_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 /** The OEM's step at protect time: its verifier declares what each program does. */
 function declare(program: string) {
@@ -420,6 +430,78 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     }
     expect(await consumed(crashMachine)).to.equal(2);
     expect(journal.entries()).to.deep.equal([]);
+  });
+
+  it('threadseal agent run: the one command makes a part from a configuration file, with progress on stderr', async () => {
+    const cliMachine = `haas-cli-${run}`;
+    const identity = { ...IDENTITY, serial: `HAAS-CLI-${run}` };
+    const facts = { ...(await controller?.identify()), ...identity } as MachineFacts;
+    const { signing, decryption } = await registerMachine(cliMachine, facts);
+    const cliLicense = `L-CLI-AGENT-${run}`;
+    await sessions?.as('oem', 'ip-admin').licenses.issue({
+      licenseId: cliLicense,
+      dsiId: (await operator.licenses.get(licenseId)).license.dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(1, { maySublicense: false }),
+      confidential: false,
+      terms: TERMS,
+    });
+    await cmAdmin.licenses.allocate({
+      licenseId: cliLicense,
+      machineId: cliMachine,
+      quantity: 1,
+      scrapAllowance: 0,
+    });
+    const keyFile = (name: string, key: typeof signing.privateKey): string => {
+      const file = join(dir, name);
+      writeFileSync(file, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      return file;
+    };
+    const rootFile = join(dir, 'oem-ca.pem');
+    writeFileSync(rootFile, trustedRoot);
+    const config = join(dir, 'agent.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        profile: testNetwork().connectionFile,
+        org: 'manufacturer',
+        operator: 'operator',
+        machineId: cliMachine,
+        dialect: 'rs274ngc',
+        keys: {
+          software: {
+            signingKey: keyFile('cli.key.pem', signing.privateKey),
+            decryptionKey: keyFile('cli-recipient.key.pem', decryption.privateKey),
+          },
+        },
+        controller: { kind: 'linuxcnc', ...identity },
+        trustedRoots: [rootFile],
+        journal: join(dir, 'cli-agent.journal'),
+      }),
+    );
+    const args = [
+      'agent',
+      'run',
+      '--config',
+      config,
+      '--dsi',
+      container,
+      '--license',
+      cliLicense,
+      '--program',
+      'good.ngc',
+    ];
+    const made = await cli([...args, '--part', `SN-cli-${run}`]);
+    expect(made.code, made.stderr).to.equal(0);
+    const report = JSON.parse(made.stdout) as { outcome: string; buildId: string; partId: string };
+    expect(report).to.include({ outcome: 'completed', partId: `SN-cli-${run}` });
+    expect(made.stderr).to.match(/WARNING: software machine keys/);
+    expect(made.stderr).to.match(/run: line \d+ of \d+/);
+    expect((await operator.trace.part(`SN-cli-${run}`)).buildId).to.equal(report.buildId);
+    // The one unit is used: the next run is refused before anything is submitted, exit 1.
+    const refused = await cli([...args, '--part', `SN-cli-${run}-2`]);
+    expect(refused.code).to.equal(1);
+    expect(JSON.parse(refused.stdout)).to.include({ outcome: 'refused', code: 'ALLOCATION_EXHAUSTED' });
   });
 
   it('refuses a tampered DSI before anything is submitted', async () => {

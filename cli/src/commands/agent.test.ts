@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { CliError } from '../command';
+import { agentCommands, parseAgentConfig } from './agent';
+
+const VALID = {
+  profile: 'connection.json',
+  org: 'manufacturer',
+  operator: 'operator',
+  machineId: 'haas-1',
+  dialect: 'rs274ngc',
+  keys: { software: { signingKey: 'machine.key.pem', decryptionKey: 'machine-recipient.key.pem' } },
+  controller: { kind: 'linuxcnc', make: 'Haas', model: 'VF-2SS', serial: 'S1', certifications: ['AS9100D'] },
+  trustedRoots: ['oem-ca.pem'],
+  journal: 'agent.journal',
+};
+
+function refusal(action: () => unknown): CliError {
+  try {
+    action();
+  } catch (err) {
+    expect(err).to.be.instanceOf(CliError);
+    return err as CliError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('threadseal agent run: configuration', () => {
+  it('accepts a complete configuration, software or PKCS#11 keys', () => {
+    expect(parseAgentConfig(VALID)).to.deep.include({ machineId: 'haas-1', dialect: 'rs274ngc' });
+    const pkcs11 = {
+      ...VALID,
+      keys: {
+        pkcs11: { library: '/usr/lib/x.so', token: 't', pinEnv: 'PIN', signingKey: 's', decryptionKey: 'd' },
+      },
+    };
+    expect(parseAgentConfig(pkcs11).keys).to.deep.equal(pkcs11.keys);
+  });
+
+  it('names every missing or malformed setting at once, with exit code 2', () => {
+    const err = refusal(() =>
+      parseAgentConfig({ org: 'manufacturer', dialect: 'heidenhain', controller: { kind: 'fanuc' } }),
+    );
+    expect(err.exitCode).to.equal(2);
+    for (const expected of [
+      'profile is missing',
+      'operator is missing',
+      'machineId is missing',
+      'dialect is missing',
+      'trustedRoots is missing',
+      'journal is missing',
+      'keys is missing',
+      'controller.kind must be "linuxcnc"',
+      'controller.make is missing',
+      'controller.serial is missing',
+    ])
+      expect(err.message).to.include(expected);
+    expect(refusal(() => parseAgentConfig([])).message).to.include('must be a JSON object');
+    const noPin = refusal(() =>
+      parseAgentConfig({
+        ...VALID,
+        keys: { pkcs11: { library: 'x', token: 't', signingKey: 's', decryptionKey: 'd' } },
+      }),
+    );
+    expect(noPin.message).to.include('keys.pkcs11.pinEnv is missing');
+  });
+
+  it('refuses to run without the job flags, naming them', async () => {
+    const [run] = agentCommands;
+    let caught: unknown;
+    try {
+      await run?.run(['--config', 'agent.json']);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(CliError);
+    expect((caught as CliError).message).to.equal('missing --dsi, --license, --program, --part');
+    expect((caught as CliError).exitCode).to.equal(2);
+  });
+});

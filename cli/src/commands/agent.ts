@@ -1,0 +1,264 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  Pkcs11Token,
+  softwareMessageSigner,
+  softwareRecipientKey,
+  type MessageSigner,
+  type RecipientKey,
+} from '@threadseal/dsi-container';
+import {
+  JobJournal,
+  LinuxCncController,
+  reconcileJobs,
+  runJob,
+  type MachineAgent,
+} from '@threadseal/enforce-agent';
+import { openLedgerClient, threadsealLedger } from '@threadseal/ledger-client';
+import { CliError, type CliCommand } from '../command';
+
+const USAGE = `usage: threadseal agent run --config <agent.json> --dsi <container> --license <id> --program <name> --part <id>
+Runs one job at this machine: verify, StartBuild (VALID), key release, decrypt in memory, run, watch, record.
+The configuration (JSON) names the machine, its keys, its controller and where the operator logs in:
+  { "profile": "<connection.json>", "org": "<org>", "operator": "<enrolled operator user>",
+    "machineId": "<id>", "dialect": "rs274ngc" | "fff" | "sinumerik",
+    "keys": { "pkcs11": { "library": "<.so>", "token": "<label>", "pinEnv": "<ENV VAR>",
+                          "signingKey": "<label>", "decryptionKey": "<label>" } }
+          | { "software": { "signingKey": "<pkcs8 pem file>", "decryptionKey": "<pkcs8 pem file>" } },
+    "controller": { "kind": "linuxcnc", "make": "…", "model": "…", "serial": "…", "certifications": ["…"] },
+    "trustedRoots": ["<IP owner CA pem file>"], "journal": "<file>" }
+Software keys are for development only. Before the job the agent settles what its journal says an earlier
+run left unfinished. Progress on stderr; the job's report as JSON on stdout. Exit 0: part made; 1: refused
+or aborted (the report says why); 2: usage or configuration.`;
+
+interface AgentConfig {
+  readonly profile: string;
+  readonly org: string;
+  readonly operator: string;
+  readonly machineId: string;
+  readonly dialect: MachineAgent['dialect'];
+  readonly keys:
+    | { readonly software: { readonly signingKey: string; readonly decryptionKey: string } }
+    | {
+        readonly pkcs11: {
+          readonly library: string;
+          readonly token: string;
+          readonly pinEnv: string;
+          readonly signingKey: string;
+          readonly decryptionKey: string;
+        };
+      };
+  readonly controller: {
+    readonly kind: 'linuxcnc';
+    readonly make: string;
+    readonly model: string;
+    readonly serial: string;
+    readonly certifications: readonly string[];
+  };
+  readonly trustedRoots: readonly string[];
+  readonly journal: string;
+}
+
+type Obj = Readonly<Record<string, unknown>>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks an agent configuration and names every missing or malformed setting at once.
+ * @throws CliError (exit 2) listing each problem.
+ */
+export function parseAgentConfig(value: unknown): AgentConfig {
+  const problems: string[] = [];
+  const o: Obj = isObj(value) ? value : {};
+  if (!isObj(value)) problems.push('the configuration must be a JSON object');
+  const text = (from: Obj, key: string, where: string): string => {
+    const v = from[key];
+    if (typeof v !== 'string' || v.length === 0) {
+      problems.push(`${where}${key} is missing (a non-empty string)`);
+      return '';
+    }
+    return v;
+  };
+  const strings = (from: Obj, key: string, where: string, nonEmpty: boolean): string[] => {
+    const v = from[key];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string') || (nonEmpty && v.length === 0)) {
+      problems.push(`${where}${key} is missing (${nonEmpty ? 'a non-empty ' : 'an '}array of strings)`);
+      return [];
+    }
+    return v as string[];
+  };
+  const profile = text(o, 'profile', '');
+  const org = text(o, 'org', '');
+  const operator = text(o, 'operator', '');
+  const machineId = text(o, 'machineId', '');
+  const dialect = o['dialect'];
+  if (dialect !== 'rs274ngc' && dialect !== 'fff' && dialect !== 'sinumerik')
+    problems.push('dialect is missing (rs274ngc, fff or sinumerik)');
+  const trustedRoots = strings(o, 'trustedRoots', '', true);
+  const journal = text(o, 'journal', '');
+  let keys: AgentConfig['keys'] = { software: { signingKey: '', decryptionKey: '' } };
+  const k = o['keys'];
+  if (isObj(k) && isObj(k['software'])) {
+    const s = k['software'];
+    keys = {
+      software: {
+        signingKey: text(s, 'signingKey', 'keys.software.'),
+        decryptionKey: text(s, 'decryptionKey', 'keys.software.'),
+      },
+    };
+  } else if (isObj(k) && isObj(k['pkcs11'])) {
+    const p = k['pkcs11'];
+    keys = {
+      pkcs11: {
+        library: text(p, 'library', 'keys.pkcs11.'),
+        token: text(p, 'token', 'keys.pkcs11.'),
+        pinEnv: text(p, 'pinEnv', 'keys.pkcs11.'),
+        signingKey: text(p, 'signingKey', 'keys.pkcs11.'),
+        decryptionKey: text(p, 'decryptionKey', 'keys.pkcs11.'),
+      },
+    };
+  } else problems.push('keys is missing ({ "pkcs11": {…} } or { "software": {…} })');
+  const c = isObj(o['controller']) ? o['controller'] : undefined;
+  if (!c)
+    problems.push('controller is missing ({ "kind": "linuxcnc", make, model, serial, certifications })');
+  else if (c['kind'] !== 'linuxcnc')
+    problems.push('controller.kind must be "linuxcnc" (the only controller the CLI runs)');
+  const controller = {
+    kind: 'linuxcnc' as const,
+    make: c ? text(c, 'make', 'controller.') : '',
+    model: c ? text(c, 'model', 'controller.') : '',
+    serial: c ? text(c, 'serial', 'controller.') : '',
+    certifications: c ? strings(c, 'certifications', 'controller.', false) : [],
+  };
+  if (problems.length > 0) throw new CliError(`invalid agent configuration: ${problems.join('; ')}`, 2);
+  return {
+    profile,
+    org,
+    operator,
+    machineId,
+    dialect: dialect as AgentConfig['dialect'],
+    keys,
+    controller,
+    trustedRoots,
+    journal,
+  };
+}
+
+function machineKeys(config: AgentConfig): {
+  signer: MessageSigner;
+  decryptionKey: RecipientKey;
+  close(): void;
+} {
+  if ('software' in config.keys) {
+    process.stderr.write('WARNING: software machine keys: development mode only\n');
+    return {
+      signer: softwareMessageSigner(readFileSync(config.keys.software.signingKey)),
+      decryptionKey: softwareRecipientKey(readFileSync(config.keys.software.decryptionKey)),
+      close: () => undefined,
+    };
+  }
+  const p = config.keys.pkcs11;
+  const pin = process.env[p.pinEnv];
+  if (!pin)
+    throw new CliError(
+      `the token PIN is expected in the environment variable ${p.pinEnv}, which is not set`,
+      2,
+    );
+  const token = Pkcs11Token.open({ library: p.library, tokenLabel: p.token, pin });
+  return {
+    signer: token.signingKey(p.signingKey),
+    decryptionKey: token.recipientKey(p.decryptionKey),
+    close: () => {
+      token.close();
+    },
+  };
+}
+
+const runCommand: CliCommand = {
+  path: ['agent', 'run'],
+  summary:
+    'run one licensed job at this machine through its agent (verify, consume one unit, key release, run, record)',
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        dsi: { type: 'string' },
+        license: { type: 'string' },
+        program: { type: 'string' },
+        part: { type: 'string' },
+      },
+    });
+    const missing = (['config', 'dsi', 'license', 'program', 'part'] as const).filter(
+      (f) => values[f] === undefined,
+    );
+    if (missing.length > 0) throw new CliError(`missing ${missing.map((m) => `--${m}`).join(', ')}`, 2);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(values.config as string, 'utf8'));
+    } catch (err) {
+      throw new CliError(
+        `cannot read the agent configuration ${values.config ?? ''}: ${(err as Error).message}`,
+        2,
+      );
+    }
+    const config = parseAgentConfig(raw);
+    const keys = machineKeys(config);
+    const operator = threadsealLedger(
+      openLedgerClient(config.profile, { org: config.org, user: config.operator }),
+    );
+    let controller: LinuxCncController | undefined;
+    try {
+      const journal = new JobJournal(config.journal);
+      for (const r of await reconcileJobs(operator, journal, config.machineId))
+        process.stderr.write(`settled from the journal: ${r.outcome} ${r.buildId ?? r.nonce}\n`);
+      controller = await LinuxCncController.start({
+        identity: {
+          make: config.controller.make,
+          model: config.controller.model,
+          serial: config.controller.serial,
+          certifications: config.controller.certifications,
+        },
+      });
+      let lastStep = '';
+      const report = await runJob(
+        {
+          machine: {
+            machineId: config.machineId,
+            signer: keys.signer,
+            decryptionKey: keys.decryptionKey,
+            controller,
+            dialect: config.dialect,
+          },
+          operator,
+          trustedRoots: config.trustedRoots.map((f) => readFileSync(f, 'utf8')),
+          journal,
+          log: () => undefined,
+          onProgress: (p) => {
+            if (p.step === 'run' && p.line !== undefined)
+              process.stderr.write(`\rrun: line ${p.line} of ${p.lines ?? '?'}   `);
+            else if (p.step !== lastStep)
+              process.stderr.write(`${lastStep === 'run' ? '\n' : ''}${p.step}…\n`);
+            lastStep = p.step;
+          },
+        },
+        {
+          container: values.dsi as string,
+          licenseId: values.license as string,
+          program: values.program as string,
+          partId: values.part as string,
+        },
+      );
+      process.stderr.write('\n');
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return report.outcome === 'completed' ? 0 : 1;
+    } finally {
+      await controller?.close();
+      operator.close();
+      keys.close();
+    }
+  },
+};
+
+export const agentCommands: readonly CliCommand[] = [runCommand];
