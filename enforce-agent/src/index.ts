@@ -37,7 +37,6 @@ export {
 export { MarlinPrinterSimulator, type PrinterSimulatorOptions } from './simulators/marlin-printer.js';
 export {
   checkDecryptedProgram,
-  declarationOf,
   JobJournal,
   JobRefusal,
   reconcileJobs,

@@ -5,6 +5,7 @@
  * rejects the program with line and reason; it never passes one (docs/gcode-verification.md).
  */
 export { DIALECTS, type Dialect, type ObservedValue, type Observer } from './dialect.js';
+export { declarationOf, declareProgram } from './verdict/declaration.js';
 export { startBuildParameters } from './verdict/summary.js';
 export {
   REJECTION_CODES,

@@ -43,6 +43,7 @@ export {
   LicenseClient,
   MachineClient,
   ReleaseClient,
+  type LicenseChainLink,
   TraceClient,
   signStartBuild,
   signStartBuildWith,

@@ -1,12 +1,6 @@
 import { softwareMessageSigner, softwareRecipientKey, type ProtectFile } from '@threadseal/dsi-container';
-import {
-  declarationOf,
-  linuxCncAvailability,
-  LinuxCncController,
-  runJob,
-  type JobReport,
-} from '@threadseal/enforce-agent';
-import { createVerifier } from '@threadseal/gcode';
+import { linuxCncAvailability, LinuxCncController, runJob, type JobReport } from '@threadseal/enforce-agent';
+import { declareProgram } from '@threadseal/gcode';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import type {
   BuildOutcome,
@@ -20,16 +14,17 @@ import { CNC_MACHINES, CNC_PROGRAMS, cncRootTerms, cncSubTerms } from '@threadse
 /** The part's programs as the OEM seals them: each with the declaration its own verifier made. */
 export function declaredPrograms(): ProtectFile[] {
   return Object.entries(CNC_PROGRAMS).map(([name, text]) => {
-    const verifier = createVerifier({ dialect: 'rs274ngc', envelope: [] });
-    verifier.write(Buffer.from(text));
-    const verdict = verifier.end();
-    if (!verdict.accepted)
-      throw new ThreadsealError('INTERNAL', `the OEM's program ${name} does not verify: ${verdict.reason}`);
+    const declared = declareProgram(Buffer.from(text), 'rs274ngc');
+    if ('rejected' in declared)
+      throw new ThreadsealError(
+        'INTERNAL',
+        `the OEM's program ${name} does not verify: ${declared.rejected.reason}`,
+      );
     return {
       name: `${name}.ngc`,
       source: Buffer.from(text),
       mediaType: 'text/x-gcode',
-      process: declarationOf(verdict, 'rs274ngc'),
+      process: declared.declaration,
     };
   });
 }

@@ -100,6 +100,18 @@ export interface Controller {
   close(): Promise<void>;
 }
 
+/**
+ * A job id names the job's program at the controller: 1 to 64 letters or digits.
+ * @throws ThreadsealError INVALID_ARGUMENT
+ */
+export function assertJobId(jobId: string): void {
+  if (!/^[A-Za-z0-9]{1,64}$/.test(jobId))
+    throw new ThreadsealError(
+      'INVALID_ARGUMENT',
+      `job id ${JSON.stringify(jobId)} must be 1 to 64 letters or digits`,
+    );
+}
+
 /** An error of a controller adapter. */
 export class ControllerError extends ThreadsealError<ControllerErrorCode> {
   override readonly name = 'ControllerError';

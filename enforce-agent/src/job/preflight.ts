@@ -49,32 +49,6 @@ export class JobRefusal extends ThreadsealError {
   override readonly name = 'JobRefusal';
 }
 
-/** The license chain from the root down to `licenseId`, with the terms this org's peer can read. */
-async function readChain(ledger: ThreadsealLedger, licenseId: string): Promise<ChainNode[]> {
-  const chain: ChainNode[] = [];
-  for (let id: string | null = licenseId; id !== null;) {
-    const view = await ledger.licenses.get(id);
-    let terms = view.license.terms;
-    if (terms === null) {
-      // Confidential terms: readable by the grantor and the holder; others are checked by the chaincode.
-      try {
-        terms = (await ledger.licenses.terms(id)).terms;
-      } catch (err) {
-        if (!(
-          err instanceof LedgerError &&
-          (err.code === 'FORBIDDEN' || err.code === 'CONFIDENTIAL_TERMS_UNAVAILABLE')
-        ))
-          throw err;
-      }
-    }
-    chain.unshift({ license: view.license, revocation: view.revocation, terms });
-    id = view.license.parentId;
-    if (chain.length > 64)
-      throw new LedgerError('CORRUPT_STATE', `license chain of ${licenseId} does not end`);
-  }
-  return chain;
-}
-
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
@@ -140,7 +114,7 @@ export async function preflight(
 
   // 2. The license chain and this machine's allocation.
   enter('license');
-  const chain = await readChain(ledger, request.licenseId);
+  const chain: ChainNode[] = await ledger.licenses.chain(request.licenseId, { terms: true });
   assertChainUsable(dsi, chain, now);
   const leaf = chain[chain.length - 1];
   if (leaf?.license.dsiId !== dsi.dsiId)

@@ -1,10 +1,5 @@
 import { createVerifier, type AcceptedProgram } from '@threadseal/gcode';
-import {
-  declaredNumber,
-  parseDeclaredNumber,
-  type ParameterBound,
-  type ProcessDeclaration,
-} from '@threadseal/ledger-model';
+import { parseDeclaredNumber, type ParameterBound, type ProcessDeclaration } from '@threadseal/ledger-model';
 import type { MachineAgent } from './job-types.js';
 import { JobRefusal } from './preflight.js';
 
@@ -44,12 +39,4 @@ export function checkDecryptedProgram(
       );
   }
   return verdict;
-}
-
-/** The declaration of an accepted program, as the owner puts it in the manifest at protect time. */
-export function declarationOf(verdict: AcceptedProgram, dialect: string): ProcessDeclaration {
-  const parameters: Record<string, { min: string; max: string }> = {};
-  for (const [name, summary] of Object.entries(verdict.parameters))
-    parameters[name] = { min: declaredNumber(summary.min), max: declaredNumber(summary.max) };
-  return { dialect, parameters };
 }

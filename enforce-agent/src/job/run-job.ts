@@ -1,6 +1,6 @@
 import { open } from '@threadseal/dsi-container';
 import { signStartBuildWith } from '@threadseal/ledger-client';
-import { isThreadsealError, LedgerError, type ErrorCode, type KeyRelease } from '@threadseal/ledger-model';
+import { isThreadsealError, LedgerError, type ErrorCode } from '@threadseal/ledger-model';
 import { monitorJob } from '../monitor/runtime-monitor.js';
 import type { JobContext, JobLogEntry, JobReport, JobRequest, JobStep } from './job-types.js';
 import { preflight, JobRefusal } from './preflight.js';
@@ -18,24 +18,6 @@ const isRefusal = (err: unknown): boolean =>
   err instanceof JobRefusal ||
   (err instanceof LedgerError && err.code !== 'CONNECTION_FAILED') ||
   (isThreadsealError(err) && err.name === 'DsiError');
-
-/** Waits for the release of `buildId` through the operator's own peer (the release service follows commits). */
-async function waitForRelease(ctx: JobContext, buildId: string): Promise<KeyRelease> {
-  const deadline = Date.now() + (ctx.releaseTimeoutMs ?? 30_000);
-  for (;;) {
-    try {
-      return await ctx.operator.releases.get(buildId);
-    } catch (err) {
-      if (!(err instanceof LedgerError && err.code === 'NOT_FOUND')) throw err;
-    }
-    if (Date.now() > deadline)
-      throw new JobRefusal(
-        'KEY_NOT_RELEASED',
-        `no key release for build ${buildId} within ${(ctx.releaseTimeoutMs ?? 30_000) / 1000} s`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Runs one job at the machine, failing closed at every step (docs/enforce-agent.md): the checks before a unit
@@ -125,7 +107,13 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   let program: Buffer | undefined;
   try {
     enter('release');
-    const release = await waitForRelease(ctx, buildId);
+    const timeoutMs = ctx.releaseTimeoutMs ?? 30_000;
+    const release = await ctx.operator.releases.waitFor(buildId, timeoutMs);
+    if (!release)
+      throw new JobRefusal(
+        'KEY_NOT_RELEASED',
+        `no key release for build ${buildId} within ${timeoutMs / 1000} s`,
+      );
     note('ok');
     enter('decrypt');
     const opened = await open(request.container, ctx.machine.decryptionKey, {

@@ -1,6 +1,7 @@
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
   confidentialTransport,
+  LedgerError,
   START_BUILD_REQUEST_TYPE,
   startBuildSigningBytes,
   TX,
@@ -63,6 +64,13 @@ export class DsiClient {
   }
 }
 
+/** One license of a chain, as the rules' `ChainNode` takes it. */
+export interface LicenseChainLink {
+  readonly license: LicenseView['license'];
+  readonly revocation: LicenseView['revocation'];
+  readonly terms: ProductionTerms | null;
+}
+
 /** Licenses: issue, split down the chain, allocate to machines, revoke, read. */
 export class LicenseClient {
   readonly #client: LedgerClient;
@@ -113,6 +121,34 @@ export class LicenseClient {
   revoke(licenseId: string, reason: string, options: Endorse = {}): Promise<Committed<LicenseView>> {
     return this.#client.submit(TX.license.revoke, { licenseId, reason }, options);
   }
+  /**
+   * The chain of licenses from the root (issued by the DSI owner) down to `licenseId`, each with its
+   * revocation and, with `terms`, the production terms this org's peer can read (confidential terms of
+   * licenses this org is neither grantor nor holder of are `null`: the chaincode checks those).
+   * @throws LedgerError CORRUPT_STATE when the parent links do not end.
+   */
+  async chain(licenseId: string, options: { readonly terms: boolean }): Promise<LicenseChainLink[]> {
+    const chain: LicenseChainLink[] = [];
+    for (let id: string | null = licenseId; id !== null;) {
+      const view = await this.get(id);
+      let terms = options.terms ? view.license.terms : null;
+      if (options.terms && terms === null) {
+        try {
+          terms = (await this.terms(id)).terms;
+        } catch (err) {
+          const unreadable =
+            err instanceof LedgerError &&
+            (err.code === 'FORBIDDEN' || err.code === 'CONFIDENTIAL_TERMS_UNAVAILABLE');
+          if (!unreadable) throw err;
+        }
+      }
+      chain.unshift({ license: view.license, revocation: view.revocation, terms });
+      id = view.license.parentId;
+      if (chain.length > 64)
+        throw new LedgerError('CORRUPT_STATE', `license chain of ${licenseId} does not end`);
+    }
+    return chain;
+  }
   get(licenseId: string): Promise<LicenseView> {
     return this.#client.evaluate(TX.license.get, { licenseId });
   }
@@ -150,6 +186,22 @@ export class ReleaseClient {
   }
   get(buildId: string): Promise<KeyRelease> {
     return this.#client.evaluate(TX.release.get, { buildId });
+  }
+  /**
+   * Waits until the keys of `buildId` are released (the owner's key-release service follows committed builds),
+   * reading through this client's peer; undefined when none committed within `timeoutMs`.
+   */
+  async waitFor(buildId: string, timeoutMs: number): Promise<KeyRelease | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.get(buildId);
+      } catch (err) {
+        if (!(err instanceof LedgerError && err.code === 'NOT_FOUND')) throw err;
+      }
+      if (Date.now() > deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 

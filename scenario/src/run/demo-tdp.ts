@@ -154,15 +154,10 @@ export async function waitForRelease(
   buildId: string,
   timeoutMs = 30_000,
 ): Promise<KeyRelease> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await operator.releases.get(buildId);
-    } catch (err) {
-      if (!(err instanceof LedgerError && err.code === 'NOT_FOUND') || Date.now() > deadline) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const release = await operator.releases.waitFor(buildId, timeoutMs);
+  if (!release)
+    throw new LedgerError('NOT_FOUND', `no key release of build ${buildId} within ${timeoutMs / 1000} s`);
+  return release;
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   softwareSigner,
 } from '@threadseal/dsi-container';
 import {
-  declarationOf,
   JobJournal,
   linuxCncAvailability,
   reconcileJobs,
@@ -22,7 +21,7 @@ import {
   type MachineAgent,
   type MachineFacts,
 } from '@threadseal/enforce-agent';
-import { createVerifier } from '@threadseal/gcode';
+import { declareProgram } from '@threadseal/gcode';
 import { startDevelopmentKeyRelease, SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
 import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import type { ProductionTerms } from '@threadseal/ledger-model';
@@ -60,11 +59,10 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string; s
 
 /** The OEM's step at protect time: its verifier declares what each program does. */
 function declare(program: string) {
-  const verifier = createVerifier({ dialect: 'rs274ngc', envelope: [] });
-  verifier.write(Buffer.from(program));
-  const verdict = verifier.end();
-  if (!verdict.accepted) throw new Error(`the OEM's own program is rejected: ${verdict.reason}`);
-  return declarationOf(verdict, 'rs274ngc');
+  const declared = declareProgram(Buffer.from(program), 'rs274ngc');
+  if ('rejected' in declared)
+    throw new Error(`the OEM's own program is rejected: ${declared.rejected.reason}`);
+  return declared.declaration;
 }
 
 describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get the key, run, record (real network)', function () {

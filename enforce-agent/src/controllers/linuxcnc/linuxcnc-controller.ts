@@ -14,8 +14,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ThreadsealError } from '@threadseal/ledger-model';
 import {
+  assertJobId,
   ControllerError,
   type Controller,
   type Job,
@@ -303,11 +303,7 @@ export class LinuxCncController implements Controller {
 
   /** @inheritdoc */
   async run(program: Buffer, options: RunOptions): Promise<Job> {
-    if (!/^[A-Za-z0-9]{1,64}$/.test(options.jobId))
-      throw new ThreadsealError(
-        'INVALID_ARGUMENT',
-        `job id ${JSON.stringify(options.jobId)} must be 1 to 64 letters or digits`,
-      );
+    assertJobId(options.jobId);
     if (this.#job !== undefined)
       throw new ControllerError('CONTROLLER_BUSY', `job ${this.#job.id} is still running on this LinuxCNC`);
     const bridge = this.#connected();

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isatty, ReadStream, WriteStream } from 'node:tty';
-import { ThreadsealError } from '@threadseal/ledger-model';
 import {
+  assertJobId,
   ControllerError,
   type Controller,
   type Job,
@@ -179,11 +179,7 @@ export class MarlinController implements Controller {
 
   /** @inheritdoc */
   async run(program: Buffer, options: RunOptions): Promise<Job> {
-    if (!/^[A-Za-z0-9]{1,64}$/.test(options.jobId))
-      throw new ThreadsealError(
-        'INVALID_ARGUMENT',
-        `job id ${JSON.stringify(options.jobId)} must be 1 to 64 letters or digits`,
-      );
+    assertJobId(options.jobId);
     if (this.#job !== undefined)
       throw new ControllerError('CONTROLLER_BUSY', `job ${this.#job.id} is still running on this printer`);
     const commands = programCommands(program);
