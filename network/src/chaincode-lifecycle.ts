@@ -233,11 +233,77 @@ async function ensureServer(
   if (current && isAlive(current.pid) && existsSync(idFile) && readFileSync(idFile, 'utf8') === packageId)
     return false;
   if (current) await stopProcesses(plan.stateDir, [name]);
+  await startServer(plan, peer, build.dir, packageId);
+  writeFileSync(idFile, packageId);
+  return true;
+}
+
+/** The package id the peer's chaincode server was started for (its installed, approved package). */
+function installedPackageId(plan: NetworkPlan, peer: PeerNode): string {
+  const idFile = join(plan.chaincodeDir, peer.id, 'running-package-id');
+  if (!existsSync(idFile))
+    throw new NetworkError(
+      'CHAINCODE_BUILD_FAILED',
+      `${peer.id} has no deployed chaincode server to replace`,
+    );
+  return readFileSync(idFile, 'utf8').replace(/ rogue:.*$/, '');
+}
+
+/**
+ * Replaces one org peer's chaincode server with other code for the same definition and package id — what an
+ * org's administrator can always do to its own peer (Fabric lets each org run its own package). `moduleDir` is
+ * a fabric-contract-api module (package.json `main`). Used by the rogue-peer suite; {@link deployChaincode}
+ * and {@link restoreChaincodeServer} put the honest server back.
+ */
+export async function replaceChaincodeServer(
+  plan: NetworkPlan,
+  peerId: string,
+  moduleDir: string,
+): Promise<void> {
+  const peer = plan.peers.find((p) => p.id === peerId);
+  if (!peer) throw new NetworkError('INVALID_DESCRIPTION', `no peer ${peerId} in the description`);
+  const packageId = installedPackageId(plan, peer);
+  await stopProcesses(plan.stateDir, [serverName(peer)]);
+  // Marked so that an honest deployment sees a server it must restart.
+  writeFileSync(join(plan.chaincodeDir, peer.id, 'running-package-id'), `${packageId} rogue:${moduleDir}`);
+  await startServer(plan, peer, moduleDir, packageId);
+  await answers(plan, peer);
+}
+
+/** Waits until the peer reaches its (new) chaincode server: `system:Ping` answers `pong` through the peer. */
+async function answers(plan: NetworkPlan, peer: PeerNode): Promise<void> {
+  const name = plan.description.chaincode.name;
+  await waitFor(() => pings(plan, peer, name), {
+    what: `chaincode ${name} to answer on ${peer.id}`,
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+}
+
+/** Puts the honest chaincode server of the deployed build back on one peer (after {@link replaceChaincodeServer}). */
+export async function restoreChaincodeServer(plan: NetworkPlan, peerId: string): Promise<void> {
+  const peer = plan.peers.find((p) => p.id === peerId);
+  if (!peer) throw new NetworkError('INVALID_DESCRIPTION', `no peer ${peerId} in the description`);
+  const packageId = installedPackageId(plan, peer);
+  await stopProcesses(plan.stateDir, [serverName(peer)]);
+  await startServer(plan, peer, readChaincodeBuild(plan).dir, packageId);
+  writeFileSync(join(plan.chaincodeDir, peer.id, 'running-package-id'), packageId);
+  await answers(plan, peer);
+}
+
+/** Starts the chaincode server process of `peer` running the module in `moduleDir` and waits until it listens. */
+async function startServer(
+  plan: NetworkPlan,
+  peer: PeerNode,
+  moduleDir: string,
+  packageId: string,
+): Promise<void> {
+  const name = serverName(peer);
   const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
   if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
   let shimCli: string;
   try {
-    shimCli = require.resolve('fabric-shim/cli.js', { paths: [build.dir] });
+    shimCli = require.resolve('fabric-shim/cli.js', { paths: [moduleDir] });
   } catch {
     throw new NetworkError(
       'CHAINCODE_BUILD_FAILED',
@@ -262,7 +328,7 @@ async function ensureServer(
       '--chaincode-tls-key-file',
       tls.key,
       '--module-path',
-      build.dir,
+      moduleDir,
     ],
     env: {
       CORE_PEER_LOCALMSPID: peer.mspId,
@@ -271,11 +337,10 @@ async function ensureServer(
       CORE_CHAINCODE_LOGGING_LEVEL: 'warning',
       CORE_CHAINCODE_LOGGING_SHIM: 'warning',
     },
-    cwd: build.dir,
+    cwd: moduleDir,
     logsDir: plan.logsDir,
     stateDir: plan.stateDir,
   });
-  writeFileSync(idFile, packageId);
   await waitFor(() => tcpReady(peer.host, peer.ccaasPort), {
     what: `chaincode server of ${peer.id} on port ${peer.ccaasPort}`,
     timeoutMs: 30_000,
@@ -287,7 +352,6 @@ async function ensureServer(
       (err as NetworkError).details,
     );
   });
-  return true;
 }
 
 interface CommittedDefinition {

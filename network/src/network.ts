@@ -3,7 +3,12 @@ import { join, resolve } from 'node:path';
 // The profile's shape is declared once, by the client that reads it; a type-only import, nothing at runtime.
 import type { ConnectionProfile } from '@threadseal/ledger-client';
 import { createGenesisBlock, joinOrderers, joinPeers, waitForGossip, waitForRaftLeader } from './channel';
-import { deployChaincode, type DeployResult } from './chaincode-lifecycle';
+import {
+  deployChaincode,
+  replaceChaincodeServer,
+  restoreChaincodeServer,
+  type DeployResult,
+} from './chaincode-lifecycle';
 import { commonConnectionProfile, commonConnectionProfileFile } from './common-connection-profile';
 import { writeConfigtx, writeOrdererConfig, writePeerConfig } from './configs';
 import { loadDescription } from './description';
@@ -161,6 +166,21 @@ export class FabricNetwork {
   async deployChaincode(): Promise<DeployResult> {
     await this.#requireRunning();
     return deployChaincode(this.plan, this.#log);
+  }
+
+  /**
+   * Runs other code as one peer's chaincode (same definition and package id): what any org's administrator can
+   * do to its own peer. For the rogue-peer suite; {@link restoreChaincode} puts the honest server back.
+   */
+  async replaceChaincode(peerId: string, moduleDir: string): Promise<void> {
+    await this.#requireRunning();
+    await replaceChaincodeServer(this.plan, peerId, moduleDir);
+  }
+
+  /** Puts the honest chaincode server back on one peer after {@link replaceChaincode}. */
+  async restoreChaincode(peerId: string): Promise<void> {
+    await this.#requireRunning();
+    await restoreChaincodeServer(this.plan, peerId);
   }
 
   /** Stops every process of this network (recorded or carrying its marker); resolves to how many it stopped. */

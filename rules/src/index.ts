@@ -9,6 +9,7 @@ export { abortBuild, completeBuild, scrapBuild, startBuild } from './domain/buil
 export { assertChainUsable, assertLicenseUsable, type ChainNode } from './domain/chain.js';
 export { verifyDsiRegistration, type Submitter, type VerifiedDsiManifest } from './domain/dsi-authorship.js';
 export { registerDsi, revokeDsi, supersedeDsi } from './domain/dsi-rules.js';
+export { assertNotSelfIssue, rightsGuards } from './domain/guards.js';
 export {
   assertMachineEligible,
   assertOperatorQualified,

@@ -56,8 +56,9 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
     licenseId: string,
   ): Promise<Build> {
     net.advance(60_000);
-    // CM's shop-floor license is CM→CM: CM plus any second org; SUB's license is CM→SUB: both.
-    const endorsers = user.mspId === SUB ? [CM, SUB] : [CM, OEM];
+    // Every record of the tree is guarded by the DSI owner, grantor and holder: CM→CM needs OEM and CM,
+    // CM→SUB needs all three.
+    const endorsers = user.mspId === SUB ? [OEM, CM, SUB] : [CM, OEM];
     const started = await net.submit<Build>(
       user,
       TX.build.start,
@@ -93,9 +94,8 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
     expect(
       policyOrgs(net.ledger.validationParameter(keys.license('L-ROOT')) ?? new Uint8Array()),
     ).to.deep.equal([CM, OEM]);
-    expect(
-      policyOrgs(net.ledger.validationParameter(keys.licenseRevocation('L-ROOT')) ?? new Uint8Array()),
-    ).to.deep.equal([OEM]);
+    // No revocation record until a revocation creates it (a new key: the stakeholder and one other org).
+    expect(net.ledger.get(keys.licenseRevocation('L-ROOT'))).to.have.length(0);
   });
 
   it('both manufacturers register their machines', async () => {
@@ -125,7 +125,7 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
           firmware: '3.9.0',
           certifications: spec.certifications,
         }),
-        { endorsers: [SUB, CM] },
+        { endorsers: [SUB, OEM] },
       );
     }
   });
@@ -159,7 +159,7 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
     expect(sub.license.ancestry).to.deep.equal(['L-ROOT']);
     expect(
       policyOrgs(net.ledger.validationParameter(keys.license('L-SUB')) ?? new Uint8Array()),
-    ).to.deep.equal([CM, SUB]);
+    ).to.deep.equal([CM, OEM, SUB]);
     const root = await net.evaluate<LicenseView>(USERS.oemAdmin, TX.license.get, { licenseId: 'L-ROOT' });
     expect(root.balance).to.include({ sublicensed: 20, allocated: 0 });
     expect(root.remaining).to.equal(0);
@@ -201,14 +201,14 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
           quantity: 4,
           scrapAllowance: 0,
         },
-        { endorsers: [CM, SUB] },
+        { endorsers: [OEM, CM, SUB] },
       );
     }
     expect(
       policyOrgs(
         net.ledger.validationParameter(keys.allocation('L-SUB', 'sub-eos-m290-1')) ?? new Uint8Array(),
       ),
-    ).to.deep.equal([CM, SUB]);
+    ).to.deep.equal([CM, OEM, SUB]);
     await expectLedgerError(
       net.submit(USERS.cmAdmin, TX.license.allocate, {
         licenseId: 'L-CM-FLOOR',

@@ -13,6 +13,7 @@ import {
   decodeStartBuild,
   parseArgument,
   scrapBuild,
+  rightsGuards,
   startBuild,
 } from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
@@ -54,12 +55,13 @@ export class BuildContract extends Contract {
     const now = scope.checkedNow();
     const machine = await scope.repository.requireMachine(request.machineId);
     assertRequestAuthentic(machine, request, signature, now);
-    await scope.repository.recordNonce(machine.machineId, request.nonce, scope.txId);
     const allocation = await scope.repository.requireAllocation(request.licenseId, machine.machineId);
     const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
     const dsi = await scope.repository.requireDsi(allocation.dsiId);
     const leaf =
       chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
+    const guards = rightsGuards(dsi.ownerMsp, leaf);
+    await scope.repository.recordNonce(machine.machineId, request.nonce, scope.txId, guards);
     if (leaf.confidential !== null && transported === undefined) {
       throw new LedgerError(
         'INVALID_ARGUMENT',
@@ -68,7 +70,7 @@ export class BuildContract extends Contract {
     }
     const result = startBuild(dsi, chain, allocation, machine, scope.actor, request, now, scope.txId);
     await scope.repository.putAllocation(result.allocation);
-    await scope.repository.createBuild(result.build, leaf);
+    await scope.repository.createBuild(result.build, guards);
     scope.emit(result.event);
     return encodeText(result.build);
   }
@@ -82,8 +84,10 @@ export class BuildContract extends Contract {
     const current = await scope.repository.requireBuild(input.buildId);
     assertCanFinishBuild(scope.actor, current);
     const { build, part, event } = completeBuild(current, input, scope.now());
+    const dsi = await scope.repository.requireDsi(current.dsiId);
+    const license = await scope.repository.requireLicense(current.licenseId);
     await scope.repository.updateBuild(build);
-    await scope.repository.createPart(part);
+    await scope.repository.createPart(part, rightsGuards(dsi.ownerMsp, license));
     scope.emit(event);
     return encodeText(build);
   }

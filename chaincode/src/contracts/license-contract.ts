@@ -17,6 +17,7 @@ import {
 } from '../access/access-control.js';
 import {
   allocateUnits,
+  assertNotSelfIssue,
   decodeAllocate,
   decodeIssueLicense,
   decodeLicenseRef,
@@ -26,6 +27,7 @@ import {
   parseArgument,
   remainingUnits,
   revokeLicense,
+  rightsGuards,
   splitLicense,
   type TermsPlacement,
 } from '@threadseal/rules';
@@ -45,8 +47,7 @@ function newTerms(
   argumentTerms: ProductionTerms | undefined,
   transient: TransientTerms,
   licenseId: string,
-  grantorMsp: string,
-  holderMsp: string,
+  guards: readonly string[],
 ): { readonly terms: ProductionTerms; readonly placement: TermsPlacement } {
   if (!confidential) {
     if (argumentTerms === undefined)
@@ -68,12 +69,12 @@ function newTerms(
       'INVALID_ARGUMENT',
       `transient.${TRANSIENT.terms}: expected the confidential terms of license ${licenseId}, got nothing`,
     );
-  return { terms, placement: { collection: termsCollection(grantorMsp, holderMsp) } };
+  return { terms, placement: { collection: termsCollection(...guards) } };
 }
 
 async function viewOf(repository: LedgerRepository, license: License): Promise<LicenseView> {
   const balance = await repository.requireBalance(license.licenseId);
-  const revocation = await repository.requireRevocation(license.licenseId);
+  const revocation = await repository.revocationOf(license.licenseId);
   return { license, balance, revocation, remaining: remainingUnits(license, balance) };
 }
 
@@ -96,16 +97,21 @@ export class LicenseContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const dsi = await scope.repository.requireDsi(input.dsiId);
     assertCanIssueLicense(scope.actor, dsi);
+    assertNotSelfIssue(dsi.ownerMsp, input.holderMsp, input.licenseId);
+    const guards = rightsGuards(dsi.ownerMsp, {
+      licenseId: input.licenseId,
+      grantorMsp: dsi.ownerMsp,
+      holderMsp: input.holderMsp,
+    });
     const { terms, placement } = newTerms(
       input.confidential,
       input.terms,
       scope.transientTerms,
       input.licenseId,
-      dsi.ownerMsp,
-      input.holderMsp,
+      guards,
     );
     const created = issueLicense(dsi, input, terms, placement, scope.now(), scope.txId);
-    await scope.repository.createLicense(created, terms, placement);
+    await scope.repository.createLicense(created, terms, placement, guards);
     scope.emit(created.event);
     return encodeText({
       license: created.license,
@@ -127,16 +133,20 @@ export class LicenseContract extends Contract {
     const dsi = await scope.repository.requireDsi(parent.dsiId);
     const chain = await scope.repository.loadChain(parent.licenseId, scope.transientTerms);
     const balance = await scope.repository.requireBalance(parent.licenseId);
+    const guards = rightsGuards(dsi.ownerMsp, {
+      licenseId: input.licenseId,
+      grantorMsp: parent.holderMsp,
+      holderMsp: input.holderMsp,
+    });
     const { terms, placement } = newTerms(
       parent.confidential !== null,
       input.terms,
       scope.transientTerms,
       input.licenseId,
-      parent.holderMsp,
-      input.holderMsp,
+      guards,
     );
     const result = splitLicense(dsi, chain, balance, input, terms, placement, now, scope.txId);
-    await scope.repository.createLicense(result, terms, placement);
+    await scope.repository.createLicense(result, terms, placement, guards);
     await scope.repository.putBalance(result.parentBalance);
     scope.emit(result.event);
     return encodeText({
@@ -163,7 +173,10 @@ export class LicenseContract extends Contract {
     const existing = await scope.repository.getAllocation(license.licenseId, machine.machineId);
     const result = allocateUnits(dsi, chain, balance, existing, machine, input, now);
     await scope.repository.putBalance(result.balance);
-    await scope.repository.putAllocation(result.allocation, existing === null ? license : undefined);
+    await scope.repository.putAllocation(
+      result.allocation,
+      existing === null ? rightsGuards(dsi.ownerMsp, license) : undefined,
+    );
     scope.emit(result.event);
     return encodeText(result.allocation);
   }
@@ -176,7 +189,7 @@ export class LicenseContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const license = await scope.repository.requireLicense(input.licenseId);
     assertCanRevokeLicense(scope.actor, license);
-    const current = await scope.repository.requireRevocation(license.licenseId);
+    const current = await scope.repository.revocationOf(license.licenseId);
     const { revocation, event } = revokeLicense(
       license,
       current,
@@ -184,7 +197,8 @@ export class LicenseContract extends Contract {
       scope.actor.mspId,
       scope.now(),
     );
-    await scope.repository.putRevocation(revocation);
+    const dsi = await scope.repository.requireDsi(license.dsiId);
+    await scope.repository.createRevocation(revocation, rightsGuards(dsi.ownerMsp, license));
     scope.emit(event);
     const balance = await scope.repository.requireBalance(license.licenseId);
     return encodeText({ license, balance, revocation, remaining: remainingUnits(license, balance) });

@@ -233,7 +233,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       parentId: 'L-ROOT',
       licenseId: 'L-ENG',
       holderMsp: CM,
-      grant: { ...ROOT_GRANT, quantity: 1, mode: 'engineering', maySublicense: false },
+      grant: { ...ROOT_GRANT, quantity: 1, mode: 'engineering', maySublicense: false, scrapAllowance: 0 },
       terms: ROOT_TERMS,
     });
     await expectLedgerError(
@@ -335,7 +335,8 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       const child = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, split, {
         transient: { terms: SUB_TERMS, 'terms.L-ROOT': ROOT_TERMS },
       });
-      expect(child.license.confidential).to.deep.equal({ collection: termsCollection(CM, SUB) });
+      // The terms collection of the licence's guards: the DSI owner endorses its changes, so it reads them.
+      expect(child.license.confidential).to.deep.equal({ collection: termsCollection(OEM, CM, SUB) });
       const own = await net.evaluate<LicenseTermsView>(USERS.subAdmin, TX.license.getTerms, {
         licenseId: 'L-SUB',
       });

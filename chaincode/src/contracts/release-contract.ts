@@ -1,7 +1,13 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertCanReleaseKeys } from '../access/access-control.js';
-import { decodeRecordRelease, decodeReleaseRef, parseArgument, recordRelease } from '@threadseal/rules';
+import {
+  decodeRecordRelease,
+  decodeReleaseRef,
+  parseArgument,
+  recordRelease,
+  rightsGuards,
+} from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
 import { openScope } from './transaction-scope.js';
@@ -41,7 +47,8 @@ export class ReleaseContract extends Contract {
       input,
       scope.checkedNow(),
     );
-    await scope.repository.createRelease(release);
+    const leaf = chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(build.licenseId));
+    await scope.repository.createRelease(release, rightsGuards(dsi.ownerMsp, leaf));
     scope.emit(event);
     return encodeText(release);
   }

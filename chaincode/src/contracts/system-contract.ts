@@ -1,5 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { LedgerError } from '@threadseal/ledger-model';
+import { peersOf } from '../ledger/endorsement.js';
+import { ownerGuards } from '../ledger/stakeholders.js';
 
 /** What the chaincode sees of the submitting client: MSP, subject and the CA attributes we rely on. */
 export interface ClientIdentityView {
@@ -42,12 +44,24 @@ export class SystemContract extends Contract {
     return Promise.resolve(JSON.stringify(view));
   }
 
-  /** Writes one key (`note~<key>`); the minimal write used as the throughput baseline. */
+  /**
+   * Writes one new key (`note~<key>`), the minimal write used as the throughput baseline. A note is written
+   * once: it cannot overwrite another's, and its key is guarded by the writer's org and the channel's
+   * stakeholders. Notes carry no rights.
+   * @throws LedgerError INVALID_ARGUMENT, ALREADY_EXISTS.
+   */
   @Transaction()
   public async PutNote(ctx: Context, key: string, value: string): Promise<void> {
     if (key.length === 0 || key.length > 128)
       throw new LedgerError('INVALID_ARGUMENT', `note key must be 1..128 characters, got ${key.length}`);
-    await ctx.stub.putState(ctx.stub.createCompositeKey('note', [key]), Buffer.from(value, 'utf8'));
+    const ledgerKey = ctx.stub.createCompositeKey('note', [key]);
+    if ((await ctx.stub.getState(ledgerKey)).length > 0)
+      throw new LedgerError('ALREADY_EXISTS', `note ${key} already exists`);
+    await ctx.stub.putState(ledgerKey, Buffer.from(value, 'utf8'));
+    await ctx.stub.setStateValidationParameter(
+      ledgerKey,
+      peersOf(...ownerGuards(ctx.clientIdentity.getMSPID())),
+    );
   }
 
   /** Reads a note written by `PutNote`. */

@@ -55,7 +55,7 @@ export class TraceContract extends Contract {
       views.push({
         license,
         balance,
-        revocation: await repository.requireRevocation(license.licenseId),
+        revocation: await repository.revocationOf(license.licenseId),
         remaining: remainingUnits(license, balance),
       });
     }

@@ -17,6 +17,7 @@ import { type ChainNode, type NewLicense, termsHash, type TermsPlacement } from 
 import { decode, encode, printableKey } from './codec.js';
 import { termsCollection } from './collections.js';
 import { peersOf } from './endorsement.js';
+import { ownerGuards } from './stakeholders.js';
 import { LedgerKeys, TREE_KIND, type TreeKind } from './keys.js';
 
 /** Supplies confidential production terms that a transaction was given (transient map), checked against a hash. */
@@ -64,8 +65,16 @@ export class LedgerRepository {
     if (endorsers !== undefined) await this.#stub.setStateValidationParameter(key, peersOf(...endorsers));
   }
 
-  async #index(dsiId: string, kind: TreeKind, ids: readonly string[], primaryKey: string): Promise<void> {
-    await this.#stub.putState(this.#keys.treeEntry(dsiId, kind, ids), Buffer.from(primaryKey, 'utf8'));
+  async #index(
+    dsiId: string,
+    kind: TreeKind,
+    ids: readonly string[],
+    primaryKey: string,
+    guards: readonly string[],
+  ): Promise<void> {
+    const key = this.#keys.treeEntry(dsiId, kind, ids);
+    await this.#stub.putState(key, Buffer.from(primaryKey, 'utf8'));
+    await this.#stub.setStateValidationParameter(key, peersOf(...guards));
   }
 
   // DSI
@@ -75,11 +84,14 @@ export class LedgerRepository {
     return this.#require<Dsi>(this.#keys.dsi(dsiId), `DSI ${dsiId}`);
   }
 
-  /** Stores a new DSI; only its owner's peer may endorse later changes. @throws LedgerError ALREADY_EXISTS. */
+  /**
+   * Stores a new DSI; its later changes need its owner's and the channel stakeholders' peers.
+   * @throws LedgerError ALREADY_EXISTS.
+   */
   public async createDsi(dsi: Dsi): Promise<void> {
     const key = this.#keys.dsi(dsi.dsiId);
     await this.#assertAbsent(key, `DSI ${dsi.dsiId}`);
-    await this.#put(key, dsi, [dsi.ownerMsp]);
+    await this.#put(key, dsi, ownerGuards(dsi.ownerMsp));
   }
 
   /** Stores a changed DSI. */
@@ -102,11 +114,20 @@ export class LedgerRepository {
     );
   }
 
-  /** @throws LedgerError NOT_FOUND. */
-  public requireRevocation(licenseId: string): Promise<LicenseRevocation> {
-    return this.#require<LicenseRevocation>(
-      this.#keys.licenseRevocation(licenseId),
-      `revocation status of license ${licenseId}`,
+  /**
+   * The revocation status of a license: the record written when it was revoked, or "not revoked" while no
+   * record exists (the record comes into being with the revocation, so creating it falls under the
+   * chaincode-level policy, which the holder alone cannot refuse).
+   */
+  public async revocationOf(licenseId: string): Promise<LicenseRevocation> {
+    return (
+      (await this.#read<LicenseRevocation>(this.#keys.licenseRevocation(licenseId))) ?? {
+        licenseId,
+        revoked: false,
+        revokedAt: null,
+        revokedBy: null,
+        reason: null,
+      }
     );
   }
 
@@ -124,7 +145,7 @@ export class LedgerRepository {
     for (const license of licenses) {
       chain.push({
         license,
-        revocation: await this.requireRevocation(license.licenseId),
+        revocation: await this.revocationOf(license.licenseId),
         terms: license.terms ?? terms.termsOf(license.licenseId, license.termsHash),
       });
     }
@@ -132,28 +153,28 @@ export class LedgerRepository {
   }
 
   /**
-   * Stores a new license as its three records, the tree index entry and its terms in the collection of grantor
-   * and holder. The license and its balance change only with both grantor's and holder's peers endorsing; the
-   * revocation status with the grantor's peer alone. The collection copy is written for public licenses too:
-   * the collection's endorsement policy (every member's peer) is what makes the receiving org's endorsement of
-   * a new license a ledger rule rather than a client convention.
+   * Stores a new license (its record and its balance), the tree index entry and its terms in the collection of
+   * its guards. Every later change of these keys needs the peers of all its guards (`rightsGuards`: DSI owner,
+   * grantor, holder — never fewer than two orgs). The collection copy is written for public licenses too: the
+   * collection's endorsement policy (every member's peer) is what makes the receiving org's endorsement of a
+   * new license a ledger rule rather than a client convention. No revocation record is written until it is
+   * revoked ({@link revocationOf}).
    * @throws LedgerError ALREADY_EXISTS.
    */
   public async createLicense(
     created: NewLicense,
     terms: ProductionTerms,
     placement: TermsPlacement,
+    guards: readonly string[],
   ): Promise<void> {
-    const { license, balance, revocation } = created;
+    const { license, balance } = created;
     const key = this.#keys.license(license.licenseId);
     await this.#assertAbsent(key, `license ${license.licenseId}`);
-    const parties = [license.grantorMsp, license.holderMsp];
-    await this.#put(key, license, parties);
-    await this.#put(this.#keys.licenseBalance(license.licenseId), balance, parties);
-    await this.#put(this.#keys.licenseRevocation(license.licenseId), revocation, [license.grantorMsp]);
-    await this.#index(license.dsiId, TREE_KIND.license, [license.licenseId], key);
+    await this.#put(key, license, guards);
+    await this.#put(this.#keys.licenseBalance(license.licenseId), balance, guards);
+    await this.#index(license.dsiId, TREE_KIND.license, [license.licenseId], key, guards);
     await this.#stub.putPrivateData(
-      placement?.collection ?? termsCollection(license.grantorMsp, license.holderMsp),
+      placement?.collection ?? termsCollection(...guards),
       this.#keys.licenseTerms(license.licenseId),
       encode(terms),
     );
@@ -164,9 +185,12 @@ export class LedgerRepository {
     return this.#put(this.#keys.licenseBalance(balance.licenseId), balance);
   }
 
-  /** Stores a license's changed revocation status. */
-  public putRevocation(revocation: LicenseRevocation): Promise<void> {
-    return this.#put(this.#keys.licenseRevocation(revocation.licenseId), revocation);
+  /** Creates a license's revocation record, guarded from then on like the license. @throws LedgerError LICENSE_REVOKED. */
+  public async createRevocation(revocation: LicenseRevocation, guards: readonly string[]): Promise<void> {
+    const key = this.#keys.licenseRevocation(revocation.licenseId);
+    if ((await this.#stub.getState(key)).length > 0)
+      throw new LedgerError('LICENSE_REVOKED', `license ${revocation.licenseId} was already revoked`);
+    await this.#put(key, revocation, guards);
   }
 
   /**
@@ -215,22 +239,19 @@ export class LedgerRepository {
   }
 
   /**
-   * Stores an allocation. A new one (`newUnder` given) gets its tree entry and the parties of the license as
-   * the endorsers of its later changes.
+   * Stores an allocation. A new one (`newGuards` given: the license's guards) gets its tree entry and those
+   * guards as the endorsers of its later changes.
    */
-  public async putAllocation(allocation: Allocation, newUnder?: License): Promise<void> {
+  public async putAllocation(allocation: Allocation, newGuards?: readonly string[]): Promise<void> {
     const key = this.#keys.allocation(allocation.licenseId, allocation.machineId);
-    await this.#put(
-      key,
-      allocation,
-      newUnder === undefined ? undefined : [newUnder.grantorMsp, newUnder.holderMsp],
-    );
-    if (newUnder !== undefined)
+    await this.#put(key, allocation, newGuards);
+    if (newGuards !== undefined)
       await this.#index(
         allocation.dsiId,
         TREE_KIND.allocation,
         [allocation.licenseId, allocation.machineId],
         key,
+        newGuards,
       );
   }
 
@@ -241,14 +262,17 @@ export class LedgerRepository {
     return this.#require<Machine>(this.#keys.machine(machineId), `machine ${machineId}`);
   }
 
-  /** Stores a new machine, changeable only with its owner's peer. @throws LedgerError ALREADY_EXISTS. */
+  /**
+   * Stores a new machine; its later changes need its owner's and the channel stakeholders' peers.
+   * @throws LedgerError ALREADY_EXISTS.
+   */
   public async createMachine(machine: Machine): Promise<void> {
     const key = this.#keys.machine(machine.machineId);
     await this.#assertAbsent(key, `machine ${machine.machineId}`);
-    await this.#put(key, machine, [machine.ownerMsp]);
+    await this.#put(key, machine, ownerGuards(machine.ownerMsp));
   }
 
-  /** Stores a changed machine (its key keeps its owner-only policy). */
+  /** Stores a changed machine (its key keeps the policy set at registration). */
   public updateMachine(machine: Machine): Promise<void> {
     return this.#put(this.#keys.machine(machine.machineId), machine);
   }
@@ -266,13 +290,13 @@ export class LedgerRepository {
   }
 
   /**
-   * Stores the one release of a build; later changes would need the DSI owner's and the machine owner's peers.
+   * Stores the one release of a build; later changes would need the peers of the build license's guards.
    * @throws LedgerError ALREADY_EXISTS when the build's keys were released before.
    */
-  public async createRelease(release: KeyRelease): Promise<void> {
+  public async createRelease(release: KeyRelease, guards: readonly string[]): Promise<void> {
     const key = this.#keys.release(release.buildId);
     await this.#assertAbsent(key, `key release of build ${release.buildId}`);
-    await this.#put(key, release, [release.releasedByMsp, release.machineOwnerMsp]);
+    await this.#put(key, release, guards);
   }
 
   // Builds, parts, nonces
@@ -282,12 +306,12 @@ export class LedgerRepository {
     return this.#require<Build>(this.#keys.build(buildId), `build ${buildId}`);
   }
 
-  /** Stores a new build with the license parties as endorsers of its later changes. */
-  public async createBuild(build: Build, license: License): Promise<void> {
+  /** Stores a new build with the license's guards as endorsers of its later changes. */
+  public async createBuild(build: Build, guards: readonly string[]): Promise<void> {
     const key = this.#keys.build(build.buildId);
     await this.#assertAbsent(key, `build ${build.buildId}`);
-    await this.#put(key, build, [license.grantorMsp, license.holderMsp]);
-    await this.#index(build.dsiId, TREE_KIND.build, [build.buildId], key);
+    await this.#put(key, build, guards);
+    await this.#index(build.dsiId, TREE_KIND.build, [build.buildId], key, guards);
   }
 
   /** Stores a changed build. */
@@ -300,12 +324,15 @@ export class LedgerRepository {
     return this.#require<Part>(this.#keys.part(partId), `part ${partId}`);
   }
 
-  /** Stores a new part. @throws LedgerError ALREADY_EXISTS when the part id was used before. */
-  public async createPart(part: Part): Promise<void> {
+  /**
+   * Stores a new part, guarded like the license it was built under.
+   * @throws LedgerError ALREADY_EXISTS when the part id was used before.
+   */
+  public async createPart(part: Part, guards: readonly string[]): Promise<void> {
     const key = this.#keys.part(part.partId);
     await this.#assertAbsent(key, `part ${part.partId}`);
-    await this.#put(key, part, [part.producerMsp]);
-    await this.#index(part.dsiId, TREE_KIND.part, [part.partId], key);
+    await this.#put(key, part, guards);
+    await this.#index(part.dsiId, TREE_KIND.part, [part.partId], key, guards);
   }
 
   /** The build a machine's nonce started. @throws LedgerError NOT_FOUND when the nonce was never used. */
@@ -318,10 +345,15 @@ export class LedgerRepository {
   }
 
   /**
-   * Records a StartBuild nonce of a machine under its own key.
+   * Records a StartBuild nonce of a machine under its own key, guarded like the build's license.
    * @throws LedgerError REPLAYED_REQUEST when the machine used it before.
    */
-  public async recordNonce(machineId: string, nonce: string, buildId: string): Promise<void> {
+  public async recordNonce(
+    machineId: string,
+    nonce: string,
+    buildId: string,
+    guards: readonly string[],
+  ): Promise<void> {
     const key = this.#keys.nonce(machineId, nonce);
     const bytes = await this.#stub.getState(key);
     if (bytes.length > 0)
@@ -329,7 +361,7 @@ export class LedgerRepository {
         'REPLAYED_REQUEST',
         `nonce ${nonce} of machine ${machineId} was already used by build ${decode<{ buildId: string }>(bytes, key).buildId}`,
       );
-    await this.#put(key, { machineId, nonce, buildId });
+    await this.#put(key, { machineId, nonce, buildId }, guards);
   }
 
   // Queries

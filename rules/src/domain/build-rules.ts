@@ -211,7 +211,7 @@ export function abortBuild(
 }
 
 /**
- * Scraps a running or completed build. With `requestCredit`, evidence is required and the unit goes back
+ * Scraps a running build (never a completed one: its part exists). With `requestCredit`, evidence is required and the unit goes back
  * to the allocation only while the allocation's share of the scrap allowance lasts.
  * @throws LedgerError BUILD_NOT_RUNNING, CLOCK_SKEW (a time before the build's start), SCRAP_EVIDENCE_REQUIRED,
  *   SCRAP_ALLOWANCE_EXCEEDED.
@@ -222,10 +222,10 @@ export function scrapBuild(
   input: ScrapBuildInput,
   now: TxTime,
 ): { readonly build: Build; readonly allocation: Allocation; readonly event: LedgerEvent } {
-  if (build.status !== 'running' && build.status !== 'completed') {
+  if (build.status !== 'running') {
     throw new LedgerError(
       'BUILD_NOT_RUNNING',
-      `build ${build.buildId} is ${build.status}; only running or completed builds can be scrapped`,
+      `build ${build.buildId} is ${build.status}; only a running build can be scrapped (a completed part is never scrapped for credit)`,
     );
   }
   assertAfterStart(build, now);

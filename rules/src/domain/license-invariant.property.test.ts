@@ -418,8 +418,10 @@ class Model {
       );
       expect(balance.sublicensed).to.equal(childGranted);
       expect(balance.allocated).to.equal(allocations.reduce((sum, a) => sum + a.quantity, 0));
+      // The scrap allowance is conserved like quantity: what the children and the allocations hold.
       expect(balance.scrapAllowanceAllocated).to.equal(
-        allocations.reduce((sum, a) => sum + a.scrapAllowance, 0),
+        allocations.reduce((sum, a) => sum + a.scrapAllowance, 0) +
+          children.reduce((sum, c) => sum + c.license.grant.scrapAllowance, 0),
       );
       expect(balance.scrapAllowanceAllocated).to.be.at.most(license.grant.scrapAllowance);
       expect(remainingUnits(license, balance)).to.be.at.least(0);
@@ -447,12 +449,21 @@ class Model {
     expect(netConsumedTree, 'net units consumed in the whole tree').to.be.at.most(
       root?.license.grant.quantity ?? 0,
     );
+    // Σ scrap allowances that can credit units anywhere in the tree ≤ the root's (issue 7, attack 3).
+    expect(
+      this.allocations.reduce((sum, a) => sum + a.scrapAllowance, 0),
+      'Σ scrap allowances of every allocation in the tree',
+    ).to.be.at.most(root?.license.grant.scrapAllowance ?? 0);
+    expect(
+      this.allocations.reduce((sum, a) => sum + a.scrapCredited, 0),
+      'units credited back in the whole tree',
+    ).to.be.at.most(root?.license.grant.scrapAllowance ?? 0);
   }
 }
 
 describe('license rules over random operation sequences (property)', function () {
   this.timeout(60_000);
-  it('keep Σ children + consumed − credited ≤ granted at every node after every step', () => {
+  it("keep Σ children + consumed − credited ≤ granted and Σ scrap allowances ≤ the root's at every node after every step", () => {
     let outcomes = { ok: 0, refused: 0 };
     const codes = new Map<string, number>();
     fc.assert(

@@ -16,6 +16,7 @@ import {
 } from '@threadseal/ledger-model';
 import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible } from './eligibility.js';
+import { assertNotSelfIssue } from './guards.js';
 import { assertNarrows } from './narrowing.js';
 import { termsHash } from './terms-hash.js';
 import { assertNotBefore, type TxTime } from './time.js';
@@ -91,7 +92,7 @@ function newLicense(
 }
 
 /**
- * The DSI owner licenses an active DSI to another org (or itself).
+ * The DSI owner licenses an active DSI to another org (never to itself, {@link assertNotSelfIssue}).
  * @throws LedgerError DSI_NOT_ACTIVE, INVALID_ARGUMENT.
  */
 export function issueLicense(
@@ -107,6 +108,7 @@ export function issueLicense(
       'DSI_NOT_ACTIVE',
       `DSI ${dsi.dsiId} is ${dsi.status}; licenses can only be issued for an active DSI`,
     );
+  assertNotSelfIssue(dsi.ownerMsp, input.holderMsp, input.licenseId);
   const created = newLicense(
     {
       licenseId: input.licenseId,
@@ -143,8 +145,9 @@ export function issueLicense(
 /**
  * The holder of the last license of `chain` grants part of its remaining units to another org (or itself)
  * with terms that only narrow its own. The parent's balance grows by the child's quantity in the same step,
- * so Σ children + allocated ≤ granted holds at the parent afterwards.
- * @throws LedgerError SUBLICENSE_NOT_ALLOWED, LICENSE_EXHAUSTED, NARROWING_VIOLATION, CONFIDENTIAL_TERMS_UNAVAILABLE,
+ * so Σ children + allocated ≤ granted holds at the parent afterwards; the scrap allowance is conserved the same
+ * way (Σ children's and allocations' allowances ≤ the parent's).
+ * @throws LedgerError SUBLICENSE_NOT_ALLOWED, LICENSE_EXHAUSTED, SCRAP_ALLOWANCE_EXCEEDED, NARROWING_VIOLATION, CONFIDENTIAL_TERMS_UNAVAILABLE,
  * or any chain error of {@link assertChainUsable}.
  */
 export function splitLicense(
@@ -181,6 +184,13 @@ export function splitLicense(
     { grant: parent.grant, terms: parentTerms },
     { grant: input.grant, terms: childTerms },
   );
+  const scrapLeft = parent.grant.scrapAllowance - parentBalance.scrapAllowanceAllocated;
+  if (input.grant.scrapAllowance > scrapLeft) {
+    throw new LedgerError(
+      'SCRAP_ALLOWANCE_EXCEEDED',
+      `license ${parent.licenseId} has ${scrapLeft} of ${parent.grant.scrapAllowance} scrap allowance left, sub-license ${input.licenseId} asks for ${input.grant.scrapAllowance}`,
+    );
+  }
   const created = newLicense(
     {
       licenseId: input.licenseId,
@@ -199,6 +209,7 @@ export function splitLicense(
   const newParentBalance: LicenseBalance = {
     ...parentBalance,
     sublicensed: parentBalance.sublicensed + input.grant.quantity,
+    scrapAllowanceAllocated: parentBalance.scrapAllowanceAllocated + input.grant.scrapAllowance,
   };
   const { license } = created;
   return {

@@ -16,8 +16,15 @@ import {
   type UnitTestUser,
 } from './unit-test-stub';
 
-/** The chaincode-level policy of `chaincode/deployment.json`: 2 of the 3 orgs' peers. */
-export const CHAINCODE_POLICY = { n: 2, orgs: ['OemMSP', 'ManufacturerMSP', 'SubcontractorMSP'] } as const;
+/**
+ * The chaincode-level policy of `chaincode/deployment.json`: the stakeholder's (OEM's) peer and one of the other
+ * two orgs' peers — `AND('OemMSP.peer', OR('ManufacturerMSP.peer','SubcontractorMSP.peer'))`.
+ */
+export const CHAINCODE_POLICY = {
+  all: ['OemMSP'],
+  n: 1,
+  orgs: ['ManufacturerMSP', 'SubcontractorMSP'],
+} as const;
 
 /** UNIT-TEST ONLY: the simulated validation refused a transaction (Fabric's ENDORSEMENT_POLICY_FAILURE). */
 export class EndorsementPolicyFailure extends Error {
@@ -40,7 +47,7 @@ export interface UnitTestCallOptions {
   readonly transient?: Readonly<Record<string, unknown>>;
   /**
    * Orgs whose peers endorse. When given, the commit is refused unless the simulated validation policies
-   * (key-level, collection, chaincode-level 2 of 3) are met — see `UnitTestLedger.unmetEndorsements`.
+   * (key-level, collection, chaincode-level OEM and one other) are met — see `UnitTestLedger.unmetEndorsements`.
    */
   readonly endorsers?: readonly string[];
   /** Collections the endorsing peer belongs to (default: every collection). */

@@ -84,12 +84,16 @@ export class UnitTestLedger {
    * Simulates Fabric's validation-time policy check for a transaction endorsed by peers of `endorsers`:
    * a key with a committed key-level policy needs every org of that policy, a private write needs every
    * member of its collection (`terms-<A>-<B>` → A and B), any other key needs the chaincode-level policy
-   * (`chaincodePolicy`: n of the listed orgs). Returns the unmet requirements (empty when valid).
+   * (`chaincodePolicy`: every org of `all` and n of `orgs`). Returns the unmet requirements (empty when valid).
    */
   public unmetEndorsements(
     stub: UnitTestStub,
     endorsers: readonly string[],
-    chaincodePolicy: { readonly n: number; readonly orgs: readonly string[] },
+    chaincodePolicy: {
+      readonly all: readonly string[];
+      readonly n: number;
+      readonly orgs: readonly string[];
+    },
   ): string[] {
     const unmet: string[] = [];
     const endorsing = new Set(endorsers);
@@ -102,10 +106,12 @@ export class UnitTestLedger {
       const policy = this.#validation.get(key);
       if (policy !== undefined) {
         requireAll(`key ${printableKey(key)}`, new KeyEndorsementPolicy(policy).listOrgs());
-      } else if (chaincodePolicy.orgs.filter((org) => endorsing.has(org)).length < chaincodePolicy.n) {
-        unmet.push(
-          `key ${printableKey(key)} needs ${chaincodePolicy.n} of ${chaincodePolicy.orgs.join(', ')}`,
-        );
+      } else {
+        requireAll(`key ${printableKey(key)}`, chaincodePolicy.all);
+        if (chaincodePolicy.orgs.filter((org) => endorsing.has(org)).length < chaincodePolicy.n)
+          unmet.push(
+            `key ${printableKey(key)} needs ${chaincodePolicy.n} of ${chaincodePolicy.orgs.join(', ')}`,
+          );
       }
     }
     for (const collection of stub.privateWrites.keys())
