@@ -42,6 +42,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
   let subAdmin: ThreadsealLedger;
   const machines: MachineKey[] = [];
   let sessions: LedgerSessions | undefined;
+  let syncs = 0;
   const open = (org: string, user: string): ThreadsealLedger => {
     sessions ??= new LedgerSessions(testNetwork().connectionFile, { causal: testCausalGroup });
     return sessions.as(org, user);
@@ -77,7 +78,8 @@ describe('forbidden actions: each is refused with its code and changes no state 
     action: () => Promise<unknown>,
     tree = dsiId,
   ): Promise<LedgerError | TransactionInvalidError> {
-    await oem.client.connection.submit('system:PutNote', [`sync-${run}`, String(Date.now())]);
+    syncs += 1;
+    await oem.client.connection.submit('system:PutNote', [`sync-${run}-${syncs}`, String(Date.now())]);
     const before: DsiTree = await oem.trace.dsiTree(tree);
     const err = await refusal(action());
     const after: DsiTree = await oem.trace.dsiTree(tree);
