@@ -12,6 +12,7 @@ export const EVENT = {
   unitsAllocated: 'UnitsAllocated',
   machineRegistered: 'MachineRegistered',
   machineDeactivated: 'MachineDeactivated',
+  machineKeysRotated: 'MachineKeysRotated',
   buildStarted: 'BuildStarted',
   buildCompleted: 'BuildCompleted',
   buildAborted: 'BuildAborted',
@@ -65,6 +66,16 @@ export interface EventPayloads {
   };
   MachineRegistered: { machineId: string; ownerMsp: string; make: string; model: string; serial: string };
   MachineDeactivated: { machineId: string; ownerMsp: string; reason: string };
+  MachineKeysRotated: {
+    machineId: string;
+    ownerMsp: string;
+    reason: string;
+    /** hex SHA-256 of the SPKI DER of the old and new keys. */
+    previousSigningKeyId: string;
+    signingKeyId: string;
+    previousRecipientKeyId: string;
+    recipientKeyId: string;
+  };
   BuildStarted: {
     buildId: string;
     dsiId: string;

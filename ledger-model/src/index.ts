@@ -92,6 +92,7 @@ export {
 } from './license.js';
 export type {
   DeactivateMachineInput,
+  RotateMachineKeysInput,
   Machine,
   MachineRef,
   MachineStatus,

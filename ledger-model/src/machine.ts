@@ -24,6 +24,17 @@ export interface DeactivateMachineInput {
   readonly reason: string;
 }
 
+/**
+ * Input of `machine:RotateKeys`: the machine's new signing and recipient keys (both P-256 SPKI PEM, both new).
+ * Requests signed with the old key are refused from then on, and releases go to the new recipient key.
+ */
+export interface RotateMachineKeysInput {
+  readonly machineId: string;
+  readonly publicKeyPem: string;
+  readonly recipientPublicKeyPem: string;
+  readonly reason: string;
+}
+
 /** Input of `machine:Get`. */
 export interface MachineRef {
   readonly machineId: string;

@@ -20,7 +20,13 @@ import type {
   RevokeLicenseInput,
   SplitLicenseInput,
 } from './license.js';
-import type { DeactivateMachineInput, Machine, MachineRef, RegisterMachineInput } from './machine.js';
+import type {
+  DeactivateMachineInput,
+  Machine,
+  MachineRef,
+  RegisterMachineInput,
+  RotateMachineKeysInput,
+} from './machine.js';
 import type { KeyRelease, RecordReleaseInput, ReleaseRef } from './release.js';
 import type {
   AllocationRef,
@@ -133,6 +139,7 @@ export const TRANSACTIONS = {
   'license:GetTerms': evaluate<LicenseRef, LicenseTermsView>(),
   'machine:Register': submit<RegisterMachineInput, Machine>(),
   'machine:Deactivate': submit<DeactivateMachineInput, Machine>(),
+  'machine:RotateKeys': submit<RotateMachineKeysInput, Machine>(),
   'machine:Get': evaluate<MachineRef, Machine>(),
   'build:Start': submit<StartBuildInput, Build>([TRANSIENT.startBuild, 'terms.<licenseId>']),
   'build:Complete': submit<CompleteBuildInput, Build>(),

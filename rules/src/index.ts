@@ -33,6 +33,7 @@ export {
   deactivateMachine,
   recipientKeyId,
   registerMachine,
+  rotateMachineKeys,
 } from './domain/machine-rules.js';
 export { recordRelease } from './domain/release-rules.js';
 export { assertNarrows, modeRank, narrowingViolations, type GrantAndTerms } from './domain/narrowing.js';
@@ -47,6 +48,7 @@ export {
   decodeBuildRef,
   decodeCompleteBuild,
   decodeDeactivateMachine,
+  decodeRotateMachineKeys,
   decodeDsiRef,
   decodeIssueLicense,
   decodeLicenseRef,

@@ -98,6 +98,12 @@ export function assertCanDeactivateMachine(actor: Actor, machine: Machine): void
   requireOrg(actor, machine.ownerMsp, `deactivating machine ${machine.machineId}`);
 }
 
+/** Rotating a machine's keys: the owner org's `machine-admin`. @throws LedgerError FORBIDDEN. */
+export function assertCanRotateMachineKeys(actor: Actor, machine: Machine): void {
+  requireRole(actor, [ROLE.machineAdmin], `rotating the keys of machine ${machine.machineId}`);
+  requireOrg(actor, machine.ownerMsp, `rotating the keys of machine ${machine.machineId}`);
+}
+
 /**
  * Recording a key release: the `key-release` service identity of the DSI owner (the org is checked by the
  * release rule). @throws LedgerError FORBIDDEN.

@@ -1,13 +1,19 @@
 import { CONTRACT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { assertCanDeactivateMachine, assertCanRegisterMachine } from '../access/access-control.js';
+import {
+  assertCanDeactivateMachine,
+  assertCanRegisterMachine,
+  assertCanRotateMachineKeys,
+} from '../access/access-control.js';
 import {
   deactivateMachine,
   decodeDeactivateMachine,
   decodeMachineRef,
   decodeRegisterMachine,
+  decodeRotateMachineKeys,
   parseArgument,
   registerMachine,
+  rotateMachineKeys,
 } from '@threadseal/rules';
 import { peerClock } from '../ledger/clock.js';
 import { encodeText } from '../ledger/codec.js';
@@ -49,6 +55,23 @@ export class MachineContract extends Contract {
     const current = await scope.repository.requireMachine(input.machineId);
     assertCanDeactivateMachine(scope.actor, current);
     const { machine, event } = deactivateMachine(current, input, scope.now());
+    await scope.repository.updateMachine(machine);
+    scope.emit(event);
+    return encodeText(machine);
+  }
+
+  /**
+   * `machine:RotateKeys` — replaces the machine's signing and recipient keys with two new ones; the owner's
+   * machine-admin submits, the machine key's guards (owner and stakeholders) endorse. Returns the {@link Machine}.
+   */
+  @Transaction()
+  @Returns('string')
+  public async RotateKeys(ctx: Context, inputJson: string): Promise<string> {
+    const input = decodeRotateMachineKeys(parseArgument(inputJson, TX.machine.rotateKeys));
+    const scope = openScope(ctx, this.#peerNow);
+    const current = await scope.repository.requireMachine(input.machineId);
+    assertCanRotateMachineKeys(scope.actor, current);
+    const { machine, event } = rotateMachineKeys(current, input, scope.now());
     await scope.repository.updateMachine(machine);
     scope.emit(event);
     return encodeText(machine);

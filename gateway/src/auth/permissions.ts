@@ -28,6 +28,7 @@ export const SUBMIT_PERMISSIONS: { readonly [N in SubmitTransactionName]: Permis
   'license:Revoke': LICENSE_ADMINS,
   'machine:Register': [ROLE.machineAdmin],
   'machine:Deactivate': [ROLE.machineAdmin],
+  'machine:RotateKeys': [ROLE.machineAdmin],
   'release:Record': [ROLE.keyRelease],
   'build:Start': 'any-role',
   'build:Complete': 'any-role',

@@ -81,6 +81,7 @@ const SUBMIT_OUTPUT: Partial<Record<SubmitTransactionName, string>> = {
   'license:Revoke': 'LicenseView',
   'machine:Register': 'Machine',
   'machine:Deactivate': 'Machine',
+  'machine:RotateKeys': 'Machine',
   'build:Start': 'Build',
   'build:Complete': 'Build',
 };
@@ -441,6 +442,14 @@ export function ledgerRoutes(
       'machine:Deactivate',
       'deactivateMachine',
       'Deactivates a machine of the caller’s org: no build starts and no key is released to it from then on',
+      'machines',
+    ),
+    submitRoute(
+      ledger,
+      '/v1/machines/rotate-keys',
+      'machine:RotateKeys',
+      'rotateMachineKeys',
+      'Replaces both keys of a machine of the caller’s org; requests signed with the old key fail from then on',
       'machines',
     ),
     readRoute(

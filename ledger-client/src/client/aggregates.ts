@@ -27,6 +27,7 @@ import {
   type RegisterDsiInput,
   type RecordReleaseInput,
   type RegisterMachineInput,
+  type RotateMachineKeysInput,
   type ScrapBuildInput,
   type SplitLicenseInput,
   type StartBuildInput,
@@ -169,6 +170,10 @@ export class MachineClient {
   /** Deactivates a machine of the caller's org: no build starts on it and no key is released to it after. */
   deactivate(machineId: string, reason: string, options: Endorse = {}): Promise<Committed<Machine>> {
     return this.#client.submit(TX.machine.deactivate, { machineId, reason }, options);
+  }
+  /** Replaces both keys of a machine (two new P-256 public keys); old-key requests fail from then on. */
+  rotateKeys(input: RotateMachineKeysInput, options: Endorse = {}): Promise<Committed<Machine>> {
+    return this.#client.submit(TX.machine.rotateKeys, input, options);
   }
   get(machineId: string): Promise<Machine> {
     return this.#client.evaluate(TX.machine.get, { machineId });

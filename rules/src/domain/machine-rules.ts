@@ -7,6 +7,7 @@ import {
   type LedgerEvent,
   type Machine,
   type RegisterMachineInput,
+  type RotateMachineKeysInput,
 } from '@threadseal/ledger-model';
 import type { TxTime } from './time.js';
 
@@ -116,6 +117,71 @@ export function deactivateMachine(
     event: {
       name: EVENT.machineDeactivated,
       payload: { machineId: machine.machineId, ownerMsp: machine.ownerMsp, reason: input.reason },
+    },
+  };
+}
+
+const keyId = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
+
+/**
+ * Replaces an active machine's signing and recipient keys (a key suspected stolen, a controller replaced):
+ * both new keys are P-256 SPKI public keys, different from each other and from both current keys. From this
+ * transaction on, requests signed with the old key fail `BAD_SIGNATURE` and releases are sealed to the new
+ * recipient key. The machine key is guarded by its owner and the channel stakeholders, so the owner alone
+ * cannot rotate (the IP owner's peer co-signs).
+ * @throws LedgerError INVALID_ARGUMENT, MACHINE_DEACTIVATED, CORRUPT_STATE (stored keys not P-256).
+ */
+export function rotateMachineKeys(
+  machine: Machine,
+  input: RotateMachineKeysInput,
+  now: TxTime,
+): { readonly machine: Machine; readonly event: LedgerEvent } {
+  assertMachineActive(machine);
+  const oldSigning = p256Spki(machine.publicKeyPem);
+  const oldRecipient = p256Spki(machine.recipientPublicKeyPem);
+  if (oldSigning === undefined || oldRecipient === undefined)
+    throw new LedgerError('CORRUPT_STATE', `machine ${machine.machineId}: stored keys are not P-256`);
+  const signing = p256Spki(input.publicKeyPem);
+  if (signing === undefined)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `machine ${input.machineId}: publicKeyPem must be a P-256 public key in SPKI PEM`,
+    );
+  const recipient = p256Spki(input.recipientPublicKeyPem);
+  if (recipient === undefined)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `machine ${input.machineId}: recipientPublicKeyPem must be a P-256 public key in SPKI PEM`,
+    );
+  if (recipient.equals(signing))
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `machine ${input.machineId}: the recipient (decryption) key must not be the signing key`,
+    );
+  for (const fresh of [signing, recipient])
+    if (fresh.equals(oldSigning) || fresh.equals(oldRecipient))
+      throw new LedgerError(
+        'INVALID_ARGUMENT',
+        `machine ${input.machineId}: a rotation needs two new keys; ${keyId(fresh)} is a current key of the machine`,
+      );
+  void now;
+  return {
+    machine: {
+      ...machine,
+      publicKeyPem: input.publicKeyPem,
+      recipientPublicKeyPem: input.recipientPublicKeyPem,
+    },
+    event: {
+      name: EVENT.machineKeysRotated,
+      payload: {
+        machineId: machine.machineId,
+        ownerMsp: machine.ownerMsp,
+        reason: input.reason,
+        previousSigningKeyId: keyId(oldSigning),
+        signingKeyId: keyId(signing),
+        previousRecipientKeyId: keyId(oldRecipient),
+        recipientKeyId: keyId(recipient),
+      },
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type BuildRef,
   type CompleteBuildInput,
   type DeactivateMachineInput,
+  type RotateMachineKeysInput,
   type DsiTreeInput,
   type GetDsiInput,
   type IssueLicenseInput,
@@ -347,6 +348,17 @@ export function decodeRegisterMachine(value: unknown): RegisterMachineInput {
 export function decodeDeactivateMachine(value: unknown): DeactivateMachineInput {
   const o = object(value, 'input');
   return { machineId: id(o, 'machineId', 'input'), reason: text(o, 'reason', 'input', 1024) };
+}
+
+/** Decodes {@link RotateMachineKeysInput}. */
+export function decodeRotateMachineKeys(value: unknown): RotateMachineKeysInput {
+  const o = object(value, 'input');
+  return {
+    machineId: id(o, 'machineId', 'input'),
+    publicKeyPem: text(o, 'publicKeyPem', 'input', 4096),
+    recipientPublicKeyPem: text(o, 'recipientPublicKeyPem', 'input', 4096),
+    reason: text(o, 'reason', 'input', 1024),
+  };
 }
 
 /** A release stanza's encapsulated key is one uncompressed P-256 point: 65 bytes, 88 base64 characters. */

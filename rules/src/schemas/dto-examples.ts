@@ -8,6 +8,7 @@ import {
   type BuildRef,
   type CompleteBuildInput,
   type DeactivateMachineInput,
+  type RotateMachineKeysInput,
   type DsiTreeInput,
   type GetDsiInput,
   type IssueLicenseInput,
@@ -126,6 +127,21 @@ export const DTO_EXAMPLES = {
       '-----END PUBLIC KEY-----\n',
   } satisfies RegisterMachineInput,
   DeactivateMachineInput: { machineId, reason: 'controller replaced' } satisfies DeactivateMachineInput,
+  // The registration's two keys swapped: well-formed input (the rule would refuse reusing current keys).
+  RotateMachineKeysInput: {
+    machineId,
+    publicKeyPem:
+      '-----BEGIN PUBLIC KEY-----\n' +
+      'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9kDYCKH60F/7u6/IADvXiXTknMRl\n' +
+      'D+wQCY+j9Z3BQQzgasiDLfpVWnMGgaunYlZOGZFfexsdkbtRJ29gP4jUaw==\n' +
+      '-----END PUBLIC KEY-----\n',
+    recipientPublicKeyPem:
+      '-----BEGIN PUBLIC KEY-----\n' +
+      'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKHSV/U+NuFkj10GEh00/EnbK9t4A\n' +
+      '4GL9ZYPKLs9ERz2Wy82+BrvaWPLSWIty6EVemvEgxKwBA0Tv+hj1b7n9MQ==\n' +
+      '-----END PUBLIC KEY-----\n',
+    reason: 'signing key suspected copied',
+  } satisfies RotateMachineKeysInput,
   MachineRef: { machineId } satisfies MachineRef,
   StartBuildInput: {
     request: {

@@ -302,6 +302,13 @@ export const INPUT_SCHEMAS = {
     ['machineId', 'reason'],
     DTO_EXAMPLES.DeactivateMachineInput,
   ),
+  RotateMachineKeysInput: input(
+    'RotateMachineKeysInput',
+    'Input of machine:RotateKeys (the owner org’s machine-admin; the IP owner’s peer co-signs): two new P-256 keys; requests signed with the old key fail from then on.',
+    { machineId: id, publicKeyPem: text(4096), recipientPublicKeyPem: text(4096), reason: text(1024) },
+    ['machineId', 'publicKeyPem', 'recipientPublicKeyPem', 'reason'],
+    DTO_EXAMPLES.RotateMachineKeysInput,
+  ),
   MachineRef: input(
     'MachineRef',
     'Input of machine:Get.',
