@@ -71,7 +71,7 @@ export class MachineContract extends Contract {
     const scope = openScope(ctx, this.#peerNow);
     const current = await scope.repository.requireMachine(input.machineId);
     assertCanRotateMachineKeys(scope.actor, current);
-    const { machine, event } = rotateMachineKeys(current, input, scope.now());
+    const { machine, event } = rotateMachineKeys(current, input);
     await scope.repository.updateMachine(machine);
     scope.emit(event);
     return encodeText(machine);

@@ -134,7 +134,6 @@ const keyId = (der: Buffer): string => createHash('sha256').update(der).digest('
 export function rotateMachineKeys(
   machine: Machine,
   input: RotateMachineKeysInput,
-  now: TxTime,
 ): { readonly machine: Machine; readonly event: LedgerEvent } {
   assertMachineActive(machine);
   const oldSigning = p256Spki(machine.publicKeyPem);
@@ -164,7 +163,6 @@ export function rotateMachineKeys(
         'INVALID_ARGUMENT',
         `machine ${input.machineId}: a rotation needs two new keys; ${keyId(fresh)} is a current key of the machine`,
       );
-  void now;
   return {
     machine: {
       ...machine,
