@@ -8,12 +8,12 @@ export interface GatewayConfig {
   readonly org: string;
   /** The network's connection profile (`<stateDir>/connection.json`): the org's peer, TLS root, MSP id. */
   readonly profileFile: string;
-  /** PEM files of the gateway's own TLS server certificate and key (enrolled with the org CA's TLS profile). */
+  /** PEM files of the gateway's own TLS server certificate and key (issued by the org's TLS CA). */
   readonly serverCertFile: string;
   readonly serverKeyFile: string;
   /**
-   * PEM of the CA whose certificates identify callers; by default the org's CA root from the profile (in
-   * the reference network one root signs both enrollment and TLS certificates).
+   * PEM of the CA whose certificates identify callers; by default the org's enrollment CA root from the
+   * profile (callers present their enrollment certificates; the org's TLS CA is a different root).
    */
   readonly clientCaFile?: string;
   /**

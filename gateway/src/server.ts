@@ -76,7 +76,7 @@ export async function startGateway(
   const profile = loadConnectionProfile(config.profileFile);
   const org = profile.orgs[config.org];
   if (!org) throw new ThreadsealError('USAGE', `the connection profile has no org ${config.org}`);
-  const clientCa = readFileSync(config.clientCaFile ?? org.tlsCaCert, 'utf8');
+  const clientCa = readFileSync(config.clientCaFile ?? org.enrollmentCaCert, 'utf8');
   const custodial = CustodialKeys.fromMspDirs(config.custodial, org.mspId);
   const eventsDir = config.custodial.find((c) => c.name === config.eventsIdentity);
   const eventsIdentity = eventsDir

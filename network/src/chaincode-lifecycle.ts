@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { NetworkError } from './errors';
 import { waitFor } from './health';
-import { identityFiles } from './identities';
+import { chaincodeServerTls } from './identities';
 import { ordererFlags, peerCli } from './peer-cli';
 import { isAlive, readProcesses, startProcess, stopProcesses, type ProcessRecord } from './processes';
 import type { NetworkPlan, PeerNode } from './plan';
@@ -164,8 +164,7 @@ function writePackage(
   peer: PeerNode,
   build: ChaincodeBuild,
 ): { file: string; packageId: string } {
-  const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
-  if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
+  const tls = chaincodeServerTls(peer);
   const connection = {
     address: `${peer.host}:${peer.ccaasPort}`,
     dial_timeout: '10s',
@@ -299,8 +298,7 @@ async function startServer(
   packageId: string,
 ): Promise<void> {
   const name = serverName(peer);
-  const tls = identityFiles(join(peer.dir, 'chaincode-identity')).tls;
-  if (!tls) throw new NetworkError('IDENTITY_FAILED', `${peer.id} chaincode server has no TLS certificate`);
+  const tls = chaincodeServerTls(peer);
   let shimCli: string;
   try {
     shimCli = require.resolve('fabric-shim/cli.js', { paths: [moduleDir] });
@@ -466,7 +464,7 @@ export async function deployChaincode(plan: NetworkPlan, log: (line: string) => 
     );
     const peerFlags = plan.peers.flatMap((p) => {
       const org = plan.orgs.find((o) => o.name === p.org);
-      return ['--peerAddresses', `${p.host}:${p.port}`, '--tlsRootCertFiles', org ? org.caCert : ''];
+      return ['--peerAddresses', `${p.host}:${p.port}`, '--tlsRootCertFiles', org ? org.tlsCaCert : ''];
     });
     await peerCli(
       plan,

@@ -48,7 +48,7 @@ function osnadmin(
       '-o',
       `${orderer.host}:${orderer.adminPort}`,
       '--ca-file',
-      plan.ordererOrg.caCert,
+      plan.ordererOrg.tlsCaCert,
       '--client-cert',
       admin.tls.cert,
       '--client-key',
@@ -92,7 +92,7 @@ export async function waitForRaftLeader(
   return waitFor(
     async () => {
       for (const o of plan.orderers) {
-        const res = await httpGet(`https://${o.host}:${o.opsPort}/metrics`, plan.ordererOrg.caCert, admin);
+        const res = await httpGet(`https://${o.host}:${o.opsPort}/metrics`, plan.ordererOrg.tlsCaCert, admin);
         const leader = res?.body
           .split('\n')
           .some(
@@ -179,7 +179,7 @@ export async function waitForGossip(plan: NetworkPlan, processes: readonly Proce
       const proc = processes.find((p) => p.name === peer.id);
       return waitFor(
         async () => {
-          const res = await httpGet(`https://${peer.host}:${peer.opsPort}/metrics`, org.caCert, admin);
+          const res = await httpGet(`https://${peer.host}:${peer.opsPort}/metrics`, org.tlsCaCert, admin);
           const line = res?.body
             .split('\n')
             .find(

@@ -10,14 +10,16 @@ describe('common connection profile', function () {
   let dir: string;
   let plan: NetworkPlan;
   const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const enrollmentPem = '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n';
 
   before(function () {
     dir = mkdtempSync(join(tmpdir(), 'threadseal-ccp-'));
     const description = loadDescription(join(__dirname, '..', 'profiles', 'reference.yaml'));
     plan = planNetwork(description, { stateDir: dir, repoRoot: '/repo', basePort: 41000 });
     for (const org of plan.orgs) {
-      mkdirSync(dirname(org.caCert), { recursive: true });
-      writeFileSync(org.caCert, pem);
+      mkdirSync(dirname(org.tlsCaCert), { recursive: true });
+      writeFileSync(org.tlsCaCert, pem);
+      writeFileSync(org.caCert, enrollmentPem);
     }
   });
   after(function () {
@@ -48,6 +50,12 @@ describe('common connection profile', function () {
     expect(ccp.certificateAuthorities['ca.manufacturer.threadseal.test']?.url).to.equal(
       `https://127.0.0.1:${manufacturer.ca.port}`,
     );
+    // The peers are trusted through the TLS CA root, never the enrollment CA's; the CA server's own
+    // listener certificate is its enrollment CA's.
+    expect(JSON.stringify(ccp.peers)).not.to.include(enrollmentPem.split('\n')[1]);
+    expect(ccp.certificateAuthorities['ca.manufacturer.threadseal.test']?.tlsCACerts).to.deep.equal({
+      pem: [enrollmentPem],
+    });
     expect(commonConnectionProfileFile('manufacturer')).to.equal('connection-manufacturer.json');
   });
 });

@@ -56,9 +56,14 @@ export function commonConnectionProfileFile(orgName: string): string {
   return `connection-${orgName}.json`;
 }
 
-/** Builds the common connection profile of one peer org from the plan (reads the org's CA certificate). */
+/**
+ * Builds the common connection profile of one peer org from the plan: peers are trusted through the org's
+ * TLS CA root; the CA server's own listener certificate comes from its enrollment CA, so the CA entry
+ * trusts that root.
+ */
 export function commonConnectionProfile(plan: NetworkPlan, org: OrgLayout): CommonConnectionProfile {
-  const tlsRoot = readFileSync(org.caCert, 'utf8');
+  const tlsRoot = readFileSync(org.tlsCaCert, 'utf8');
+  const caListenerRoot = readFileSync(org.caCert, 'utf8');
   const peers = plan.peers.filter((p) => p.org === org.name);
   const peerName = (name: string): string => `${name}.${org.domain}`;
   const caName = `ca.${org.domain}`;
@@ -101,7 +106,7 @@ export function commonConnectionProfile(plan: NetworkPlan, org: OrgLayout): Comm
       [caName]: {
         url: `https://${org.ca.host}:${org.ca.port}`,
         caName: `ca-${org.name}`,
-        tlsCACerts: { pem: [tlsRoot] },
+        tlsCACerts: { pem: [caListenerRoot] },
         httpOptions: { verify: true },
       },
     },

@@ -67,7 +67,7 @@ export function writePeerConfig(plan: NetworkPlan, peer: PeerNode): string {
     ['operations.tls.cert.file', tls.cert],
     ['operations.tls.key.file', tls.key],
     ['operations.tls.clientAuthRequired', false],
-    ['operations.tls.clientRootCAs.files', [orgCaCert(plan, peer)]],
+    ['operations.tls.clientRootCAs.files', [orgTlsCaCert(plan, peer)]],
     ['metrics.provider', 'prometheus'],
   ]);
   mkdirSync(peer.dir, { recursive: true });
@@ -75,10 +75,11 @@ export function writePeerConfig(plan: NetworkPlan, peer: PeerNode): string {
   return peer.dir;
 }
 
-function orgCaCert(plan: NetworkPlan, peer: PeerNode): string {
+/** The root of the TLS CA of a peer's org: client certificates of its operations endpoint come from it. */
+function orgTlsCaCert(plan: NetworkPlan, peer: PeerNode): string {
   const org = plan.orgs.find((o) => o.name === peer.org);
   if (!org) throw new ThreadsealError('INTERNAL', `peer ${peer.id} has no org`);
-  return org.caCert;
+  return org.tlsCaCert;
 }
 
 /** orderer.yaml for one orderer: channel participation only (no system channel), TLS on every listener. */
@@ -107,14 +108,14 @@ export function writeOrdererConfig(plan: NetworkPlan, orderer: OrdererNode): str
     ['Operations.TLS.Certificate', tls.cert],
     ['Operations.TLS.PrivateKey', tls.key],
     ['Operations.TLS.ClientAuthRequired', false],
-    ['Operations.TLS.ClientRootCAs', [plan.ordererOrg.caCert]],
+    ['Operations.TLS.ClientRootCAs', [plan.ordererOrg.tlsCaCert]],
     ['Metrics.Provider', 'prometheus'],
     ['Admin.ListenAddress', `${orderer.host}:${orderer.adminPort}`],
     ['Admin.TLS.Enabled', true],
     ['Admin.TLS.Certificate', tls.cert],
     ['Admin.TLS.PrivateKey', tls.key],
     ['Admin.TLS.ClientAuthRequired', true],
-    ['Admin.TLS.ClientRootCAs', [plan.ordererOrg.caCert]],
+    ['Admin.TLS.ClientRootCAs', [plan.ordererOrg.tlsCaCert]],
     ['ChannelParticipation.Enabled', true],
   ]);
   mkdirSync(orderer.dir, { recursive: true });

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { join, resolve } from 'node:path';
 // The profile's shape is declared once, by the client that reads it; a type-only import, nothing at runtime.
 import type { ConnectionProfile } from '@threadseal/ledger-client';
@@ -133,6 +134,7 @@ export class FabricNetwork {
     }
     this.#checkBinaries();
     const fresh = !existsSync(join(this.plan.stateDir, 'channel'));
+    if (!fresh) this.#checkStateHasTlsCas();
     mkdirSync(this.plan.stateDir, { recursive: true });
     try {
       await stage('checking ports', () => this.#checkPorts());
@@ -294,19 +296,46 @@ export class FabricNetwork {
     }
   }
 
+  /**
+   * A state directory made before the TLS CAs were separated has node TLS certificates from the enrollment
+   * CA and a genesis block that trusts it for TLS: it cannot be reused, only reset.
+   */
+  #checkStateHasTlsCas(): void {
+    const missing = [...this.plan.orgs, this.plan.ordererOrg].filter(
+      (o) => existsSync(o.caCert) && !existsSync(o.tlsCaCert),
+    );
+    if (missing.length > 0) {
+      throw new NetworkError(
+        'IDENTITY_FAILED',
+        `${this.plan.stateDir} was created with one CA per org for identities and TLS (no TLS CA for ${missing
+          .map((o) => o.name)
+          .join(', ')}): its certificates and channel cannot be reused; run \`threadseal network reset\``,
+      );
+    }
+  }
+
   async #startCas(): Promise<ProcessRecord[]> {
     const records = [...this.plan.orgs, this.plan.ordererOrg].map((org) => {
       const ca = org.ca;
-      mkdirSync(ca.home, { recursive: true });
+      // The CA homes hold the CAs' private keys and the server config with the registrar's secret.
+      mkdirSync(ca.tlsHome, { recursive: true, mode: 0o700 });
+      chmodSync(ca.home, 0o700);
       const hosts = [...new Set([ca.host, `ca.${org.domain}`, 'localhost', '127.0.0.1'])].join(',');
+      const tlsHosts = [...new Set([ca.host, `tlsca.${org.domain}`, 'localhost', '127.0.0.1'])];
+      // The TLS CA: a second CA of the same server (decision 0014). Settings it does not name (signing
+      // profiles, registry, the bootstrap registrar) are copied by fabric-ca-server from the default CA.
+      const tlsConfig = join(ca.tlsHome, 'fabric-ca-server-config.yaml');
+      writeFileSync(
+        tlsConfig,
+        stringify({ ca: { name: ca.tlsName }, csr: { cn: `tlsca.${org.domain}`, hosts: tlsHosts } }),
+        { mode: 0o600 },
+      );
       return startProcess({
         name: ca.id,
         kind: 'ca',
         command: join(this.plan.binDir, 'fabric-ca-server'),
         args: [
           'start',
-          '-b',
-          `registrar:${bootstrapSecret(org)}`,
           '--home',
           ca.home,
           '--address',
@@ -315,7 +344,9 @@ export class FabricNetwork {
           String(ca.port),
           '--tls.enabled',
           '--ca.name',
-          `ca-${org.name}`,
+          ca.name,
+          '--cafiles',
+          tlsConfig,
           '--csr.cn',
           `ca.${org.domain}`,
           '--csr.hosts',
@@ -323,7 +354,9 @@ export class FabricNetwork {
           '--operations.listenaddress',
           `${ca.host}:${ca.opsPort}`,
         ],
-        env: {},
+        // The registrar's secret through the environment (`-b` would put it on the command line). fabric-ca-server
+        // reads it when it first writes its config file, which then holds it (mode 600 folder).
+        env: { FABRIC_CA_SERVER_BOOT: `registrar:${bootstrapSecret(org)}` },
         cwd: ca.home,
         logsDir: this.plan.logsDir,
         stateDir: this.plan.stateDir,
@@ -337,9 +370,12 @@ export class FabricNetwork {
           what: `${r.name} health`,
           timeoutMs: 30_000,
           process: r,
-        }).then(() =>
-          waitForFile(join(this.plan.stateDir, 'ca', r.name.replace(/^ca\./, ''), 'ca-cert.pem'), r),
-        );
+        }).then(async () => {
+          const org = [...this.plan.orgs, this.plan.ordererOrg].find((o) => o.ca.id === r.name);
+          if (!org) throw new ThreadsealError('INTERNAL', `no org for ${r.name}`);
+          await waitForFile(org.caCert, r);
+          await waitForFile(org.tlsCaCert, r);
+        });
       }),
     );
     return records;
@@ -387,7 +423,7 @@ export class FabricNetwork {
     if (node.kind === 'ca') return [`http://${node.host}:${node.opsPort}/healthz`, undefined];
     const org =
       node.kind === 'orderer' ? this.plan.ordererOrg : this.plan.orgs.find((o) => o.name === node.org);
-    return [`https://${node.host}:${node.opsPort}/healthz`, org?.caCert];
+    return [`https://${node.host}:${node.opsPort}/healthz`, org?.tlsCaCert];
   }
 
   #writeConnectionProfile(): void {
@@ -398,7 +434,8 @@ export class FabricNetwork {
         peers: this.plan.peers
           .filter((p) => p.org === org.name)
           .map((p) => ({ id: p.id, endpoint: `${p.host}:${p.port}`, hostAlias: `${p.name}.${org.domain}` })),
-        tlsCaCert: org.caCert,
+        tlsCaCert: org.tlsCaCert,
+        enrollmentCaCert: org.caCert,
         usersDir: org.usersDir,
         users: ['admin', ...org.users.map((u) => u.name)],
       };

@@ -14,7 +14,7 @@ export function peerCliEnv(plan: NetworkPlan, peer: PeerNode, identity = 'admin'
     CORE_PEER_MSPCONFIGPATH: identityFiles(identityDir(org, identity)).mspDir,
     CORE_PEER_ADDRESS: `${peer.host}:${peer.port}`,
     CORE_PEER_TLS_ENABLED: 'true',
-    CORE_PEER_TLS_ROOTCERT_FILE: org.caCert,
+    CORE_PEER_TLS_ROOTCERT_FILE: org.tlsCaCert,
     FABRIC_LOGGING_SPEC: 'WARNING',
   };
 }
@@ -23,7 +23,7 @@ export function peerCliEnv(plan: NetworkPlan, peer: PeerNode, identity = 'admin'
 export function ordererFlags(plan: NetworkPlan): string[] {
   const o = plan.orderers[0];
   if (!o) throw new ThreadsealError('INTERNAL', 'the description has no orderer');
-  return ['-o', `${o.host}:${o.port}`, '--tls', '--cafile', plan.ordererOrg.caCert];
+  return ['-o', `${o.host}:${o.port}`, '--tls', '--cafile', plan.ordererOrg.tlsCaCert];
 }
 
 /** Runs the `peer` CLI as the org admin of `peer`. */

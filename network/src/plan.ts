@@ -10,7 +10,14 @@ export interface CaNode {
   readonly host: string;
   readonly port: number;
   readonly opsPort: number;
+  /** Home of the enrollment CA (the server's default CA, `ca-<org>`). */
   readonly home: string;
+  /** The enrollment CA's name, what `fabric-ca-client --caname` selects. */
+  readonly name: string;
+  /** Home of the TLS CA served by the same process (`--cafiles`), `<home>/tlsca`. */
+  readonly tlsHome: string;
+  /** The TLS CA's name (`tlsca-<org>`). */
+  readonly tlsName: string;
 }
 
 /** A peer and the chaincode-as-a-service process that serves it. */
@@ -47,9 +54,19 @@ export interface OrgLayout {
   readonly domain: string;
   /** The org MSP used in the channel configuration (cacerts, tlscacerts, NodeOU config). */
   readonly mspDir: string;
-  /** Root of the org CA, which signs both enrollment and TLS certificates. */
+  /**
+   * Root of the org's enrollment CA: it issues the identities of the org's members (MSP `cacerts`), and is
+   * the trust anchor for what they sign (transactions, DSIs). It issues no TLS certificate to a node.
+   */
   readonly caCert: string;
+  /**
+   * Root of the org's TLS CA, a separate key and certificate: it issues every TLS certificate of the org's
+   * peers, orderers, chaincode servers and clients (MSP `tlscacerts`). Clients dialling a node trust it.
+   */
+  readonly tlsCaCert: string;
+  /** fabric-ca-client home of the CA server's bootstrap registrar at the enrollment CA, and at the TLS CA. */
   readonly registrarHome: string;
+  readonly tlsRegistrarHome: string;
   readonly usersDir: string;
   readonly users: readonly UserSpec[];
   readonly ca: CaNode;
@@ -104,6 +121,9 @@ export function planNetwork(description: NetworkDescription, options: PlanOption
       port: take(org.ca.host, `${id} listen`),
       opsPort: take(org.ca.host, `${id} operations`),
       home: join(stateDir, 'ca', org.name),
+      name: `ca-${org.name}`,
+      tlsHome: join(stateDir, 'ca', org.name, 'tlsca'),
+      tlsName: `tlsca-${org.name}`,
     };
     return {
       name: org.name,
@@ -111,7 +131,9 @@ export function planNetwork(description: NetworkDescription, options: PlanOption
       domain: org.domain,
       mspDir: join(dir, 'msp'),
       caCert: join(ca.home, 'ca-cert.pem'),
+      tlsCaCert: join(ca.tlsHome, 'ca-cert.pem'),
       registrarHome: join(dir, 'registrar'),
+      tlsRegistrarHome: join(dir, 'registrar-tls'),
       usersDir: join(dir, 'users'),
       users,
       ca,

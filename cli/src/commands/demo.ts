@@ -159,7 +159,7 @@ const demo: CliCommand = {
     }
     const engineer = identityFiles(network.userDir('oem', 'engineer'));
     out(
-      `  e.g. curl --cacert ${network.plan.orgs.find((o) => o.name === 'oem')?.caCert ?? ''} --cert ${engineer.cert} --key ${engineer.key} <oem url>/v1/whoami`,
+      `  e.g. curl --cacert ${network.plan.orgs.find((o) => o.name === 'oem')?.tlsCaCert ?? ''} --cert ${engineer.cert} --key ${engineer.key} <oem url>/v1/whoami`,
     );
     out('  stop them with: kill $(cat ' + join(network.plan.stateDir, 'gateways', '*.pid') + ')');
     out('\nthe network keeps running: `npx threadseal network status | logs | down | reset`');

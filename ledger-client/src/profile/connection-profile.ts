@@ -2,11 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerError } from '@threadseal/ledger-model';
 
-/** One org as a client sees it: its MSP, its peers, the TLS root to trust and where its users are enrolled. */
+/**
+ * One org as a client sees it: its MSP, its peers, the two roots of its CAs and where its users are
+ * enrolled.
+ */
 export interface OrgConnection {
   readonly mspId: string;
   readonly peers: readonly { readonly id: string; readonly endpoint: string; readonly hostAlias: string }[];
+  /** PEM file of the org's TLS CA root: what a client dialling one of its peers trusts. */
   readonly tlsCaCert: string;
+  /**
+   * PEM file of the org's enrollment CA root: the anchor for the org's member identities (what its users
+   * sign, the client certificates its REST gateway accepts). Never a TLS root of a peer.
+   */
+  readonly enrollmentCaCert: string;
   readonly usersDir: string;
   readonly users: readonly string[];
 }
@@ -59,8 +68,18 @@ export function loadConnectionProfile(file: string): ConnectionProfile {
     'channel and chaincode must be strings',
   );
   need(typeof p.orgs === 'object' && p.orgs !== null, file, 'orgs must be a mapping');
-  for (const [name, org] of Object.entries(p.orgs as Record<string, { mspId?: unknown; peers?: unknown }>)) {
+  for (const [name, org] of Object.entries(
+    p.orgs as Record<
+      string,
+      { mspId?: unknown; peers?: unknown; tlsCaCert?: unknown; enrollmentCaCert?: unknown }
+    >,
+  )) {
     need(typeof org.mspId === 'string', file, `orgs.${name}.mspId must be a string`);
+    need(
+      typeof org.tlsCaCert === 'string' && typeof org.enrollmentCaCert === 'string',
+      file,
+      `orgs.${name}.tlsCaCert and orgs.${name}.enrollmentCaCert must be file names (a profile from before the TLS CAs were separated: run \`threadseal network up\` again)`,
+    );
     need(
       Array.isArray(org.peers) && org.peers.length > 0,
       file,

@@ -36,6 +36,7 @@ describe('opening a connection from a connection profile', function () {
           mspId: 'TestOrgMSP',
           peers: [{ id: 'peer0', endpoint: '127.0.0.1:1', hostAlias: 'peer0.testorg' }],
           tlsCaCert: join(MSP_DIR, 'signcerts', 'cert.pem'),
+          enrollmentCaCert: join(MSP_DIR, 'signcerts', 'cert.pem'),
           usersDir,
           users: ['operator'],
         },
