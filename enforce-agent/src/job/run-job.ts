@@ -153,6 +153,8 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       void job.stop('the agent is stopping').catch(() => undefined);
     };
     ctx.signal?.addEventListener('abort', cancel, { once: true });
+    // A cancellation that came while the program was being handed over.
+    if (ctx.signal?.aborted === true) cancel();
     let report;
     try {
       report = await monitorJob(job, checked.envelope, {
