@@ -27,7 +27,14 @@ import {
   type MachineFacts,
 } from '@threadseal/enforce-agent';
 import { declareProgram, type Dialect } from '@threadseal/gcode';
-import { startDevelopmentKeyRelease, SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
+import {
+  directoryDsiStore,
+  KeyReleaseService,
+  startDevelopmentKeyRelease,
+  SOFTHSM_LIBRARY,
+  type ReleaseDecision,
+  type RunningKeyRelease,
+} from '@threadseal/key-release';
 import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import type { ProductionTerms } from '@threadseal/ledger-model';
 import { grant } from '@threadseal/test-support';
@@ -397,6 +404,92 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       for (const line of logs) expect(JSON.stringify(line)).not.to.match(/M109 S210|PRIVATE KEY/);
     });
 
+    it('a licence revoked between StartBuild and the release: no key leaves, the agent aborts with KEY_NOT_RELEASED, nothing reaches the printer', async () => {
+      // A second key-release service of the owner, driven by hand so the revocation lands before it acts.
+      const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const store = join(dir, 'store-revoke');
+      mkdirSync(store);
+      const ledgers = sessions;
+      if (!ledgers) throw new Error('no sessions');
+      const signer = ledgers.dsiSigner('oem', 'ip-admin');
+      const staging = join(store, 'staging');
+      const sealed = await protectToFile(
+        {
+          files: [{ name: 'print.gcode', source: Buffer.from(PRINT), process: declare(PRINT, 'fff') }],
+          signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
+          recipients: [unwrap.publicKey],
+          title: 'Revoked print',
+          partNumber: `AGR-${run}`,
+          revision: 'A',
+          mspId: 'OemMSP',
+        },
+        staging,
+      );
+      const revokedContainer = join(store, `${sealed.dsiId}.dsi`);
+      renameSync(staging, revokedContainer);
+      await oem.dsi.register(await registrationOf(revokedContainer));
+      const revokedLicense = `L-REVOKE-${run}`;
+      await oem.licenses.issue({
+        licenseId: revokedLicense,
+        dsiId: sealed.dsiId,
+        holderMsp: 'ManufacturerMSP',
+        grant: grant(1, { maySublicense: false }),
+        confidential: false,
+        terms: PRINTER_TERMS,
+      });
+      await cmAdmin.licenses.allocate({
+        licenseId: revokedLicense,
+        machineId,
+        quantity: 1,
+        scrapAllowance: 0,
+      });
+      const service = new KeyReleaseService({
+        client: ledgers.as('oem', 'key-release').client,
+        unwrapKey: softwareRecipientKey(unwrap.privateKey),
+        containers: directoryDsiStore(store),
+        trustedRoots: [trustedRoot],
+        checkpointFile: join(store, 'release.checkpoint'),
+        log: () => undefined,
+      });
+      const heatsBefore = sim?.accepted.filter((l) => /M109/.test(l)).length;
+      let decided: Promise<ReleaseDecision> | undefined;
+      const report = await runJob(
+        {
+          ...ctx(),
+          releaseTimeoutMs: 8_000,
+          log: (e: JobLogEntry) => {
+            logs.push(e);
+            const buildId = e.buildId;
+            if (e.step === 'start' && e.outcome === 'ok' && buildId !== undefined && decided === undefined)
+              decided = oem.licenses
+                .revoke(revokedLicense, 'supplier audit failed')
+                .then(() => service.release(buildId));
+          },
+        },
+        {
+          container: revokedContainer,
+          licenseId: revokedLicense,
+          program: 'print.gcode',
+          partId: `SN-rev-${run}`,
+        },
+      );
+      const decision = await decided;
+      expect(decision).to.include({ outcome: 'refused' });
+      expect(decision?.outcome === 'refused' && decision.reason).to.match(/revoked/i);
+      expect(report).to.include({ outcome: 'aborted', step: 'release', code: 'KEY_NOT_RELEASED' });
+      if (report.outcome !== 'aborted') return;
+      const build = await operator.builds.get(report.buildId);
+      expect(build.status).to.equal('aborted');
+      expect(build.reason).to.match(/KEY_NOT_RELEASED|no key release/);
+      let noRelease: unknown;
+      try {
+        await operator.releases.get(report.buildId);
+      } catch (err) {
+        noRelease = err;
+      }
+      expect((noRelease as { code?: string } | undefined)?.code).to.equal('NOT_FOUND');
+      expect(sim?.accepted.filter((l) => /M109/.test(l)).length).to.equal(heatsBefore);
+    });
     it('stops a print whose nozzle runs away to 280 °C (M112) and records the abort with the excursion', async () => {
       let injected = false;
       const report = await runJob(
