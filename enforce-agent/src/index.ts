@@ -1,5 +1,6 @@
 /**
- * The machine-side agent of threadseal. So far: the controller layer (docs/controllers.md) — the
+ * The machine-side agent of threadseal: the job pipeline (`runJob`), its journal, the queue of the long-running
+ * mode (`serveQueue`), and the controller layer (docs/controllers.md) — the
  * {@link Controller} port, a real LinuxCNC adapter, a Marlin serial adapter and the runtime monitor.
  */
 export {
@@ -53,3 +54,11 @@ export {
   type MachineAgent,
   type Preflight,
 } from './job/index.js';
+export {
+  parseQueuedJob,
+  serveQueue,
+  type QueuedJob,
+  type QueueFailure,
+  type QueueResult,
+  type ServeQueueOptions,
+} from './queue/job-queue.js';

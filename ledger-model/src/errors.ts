@@ -153,6 +153,8 @@ export const AGENT_ERROR_CODES = [
   'MACHINE_MISMATCH',
   /** No key release for the build arrived in time. */
   'KEY_NOT_RELEASED',
+  /** The agent was told to stop (SIGTERM) during the job: refused before StartBuild, aborted after it. */
+  'JOB_CANCELLED',
 ] as const;
 
 /** Every error code of threadseal, once each. */
@@ -298,6 +300,7 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   PROGRAM_MISMATCH: 422,
   MACHINE_MISMATCH: 409,
   KEY_NOT_RELEASED: 504,
+  JOB_CANCELLED: 503,
   UNAUTHENTICATED: 401,
   OVERLOADED: 503,
 };

@@ -64,6 +64,32 @@ describe('threadseal agent run: configuration', () => {
     expect(noPin.message).to.include('keys.pkcs11.pinEnv is missing');
   });
 
+  it('serve needs the queue folder as well, named with the rest', () => {
+    const err = refusal(() => parseAgentConfig({ ...VALID, journal: undefined }, 'serve'));
+    expect(err.exitCode).to.equal(2);
+    expect(err.message).to.equal(
+      'invalid agent configuration: journal is missing (a non-empty string); queue is missing (a non-empty string)',
+    );
+    expect(parseAgentConfig({ ...VALID, queue: 'jobs' }, 'serve').queue).to.equal('jobs');
+  });
+
+  it('agent serve and agent keys refuse to start without --config (exit 2)', async () => {
+    const [, serve, keys] = agentCommands;
+    for (const [command, args, message] of [
+      [serve, [], 'missing --config'],
+      [keys, [], 'missing --config'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        await command?.run(args);
+      } catch (err) {
+        caught = err;
+      }
+      expect((caught as CliError).message).to.equal(message);
+      expect((caught as CliError).exitCode).to.equal(2);
+    }
+  });
+
   it('refuses to run without the job flags, naming them', async () => {
     const [run] = agentCommands;
     let caught: unknown;

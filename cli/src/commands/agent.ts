@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   Pkcs11Token,
@@ -12,9 +12,10 @@ import {
   LinuxCncController,
   reconcileJobs,
   runJob,
+  serveQueue,
   type MachineAgent,
 } from '@threadseal/enforce-agent';
-import { openLedgerClient, threadsealLedger } from '@threadseal/ledger-client';
+import { openLedgerClient, threadsealLedger, type ThreadsealLedger } from '@threadseal/ledger-client';
 import { CliError, type CliCommand } from '../command';
 
 const USAGE = `usage: threadseal agent run --config <agent.json> --dsi <container> --license <id> --program <name> --part <id>
@@ -57,6 +58,8 @@ interface AgentConfig {
   };
   readonly trustedRoots: readonly string[];
   readonly journal: string;
+  /** The queue folder of `threadseal agent serve`. */
+  readonly queue?: string;
 }
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -66,7 +69,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * Checks an agent configuration and names every missing or malformed setting at once.
  * @throws CliError (exit 2) listing each problem.
  */
-export function parseAgentConfig(value: unknown): AgentConfig {
+export function parseAgentConfig(value: unknown, mode: 'run' | 'serve' = 'run'): AgentConfig {
   const problems: string[] = [];
   const o: Obj = isObj(value) ? value : {};
   if (!isObj(value)) problems.push('the configuration must be a JSON object');
@@ -95,6 +98,7 @@ export function parseAgentConfig(value: unknown): AgentConfig {
     problems.push('dialect is missing (rs274ngc, fff or sinumerik)');
   const trustedRoots = strings(o, 'trustedRoots', '', true);
   const journal = text(o, 'journal', '');
+  const queue = mode === 'serve' ? text(o, 'queue', '') : undefined;
   let keys: AgentConfig['keys'] = { software: { signingKey: '', decryptionKey: '' } };
   const k = o['keys'];
   if (isObj(k) && isObj(k['software'])) {
@@ -140,7 +144,21 @@ export function parseAgentConfig(value: unknown): AgentConfig {
     controller,
     trustedRoots,
     journal,
+    ...(queue === undefined ? {} : { queue }),
   };
+}
+
+type Pkcs11Keys = Extract<AgentConfig['keys'], { pkcs11: unknown }>['pkcs11'];
+
+/** Logs in to the machine's token with the PIN from the named environment variable (never a flag). */
+function openToken(p: Pkcs11Keys): Pkcs11Token {
+  const pin = process.env[p.pinEnv];
+  if (!pin)
+    throw new CliError(
+      `the token PIN is expected in the environment variable ${p.pinEnv}, which is not set`,
+      2,
+    );
+  return Pkcs11Token.open({ library: p.library, tokenLabel: p.token, pin });
 }
 
 function machineKeys(config: AgentConfig): {
@@ -157,13 +175,7 @@ function machineKeys(config: AgentConfig): {
     };
   }
   const p = config.keys.pkcs11;
-  const pin = process.env[p.pinEnv];
-  if (!pin)
-    throw new CliError(
-      `the token PIN is expected in the environment variable ${p.pinEnv}, which is not set`,
-      2,
-    );
-  const token = Pkcs11Token.open({ library: p.library, tokenLabel: p.token, pin });
+  const token = openToken(p);
   return {
     signer: token.signingKey(p.signingKey),
     decryptionKey: token.recipientKey(p.decryptionKey),
@@ -171,6 +183,75 @@ function machineKeys(config: AgentConfig): {
       token.close();
     },
   };
+}
+
+function readConfig(file: string | undefined, mode: 'run' | 'serve'): AgentConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file as string, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read the agent configuration ${file ?? ''}: ${(err as Error).message}`, 2);
+  }
+  return parseAgentConfig(raw, mode);
+}
+
+/** The machine as the agent holds it for its life: keys, journal settled, controller up, operators' ledgers. */
+interface AgentSession {
+  readonly machine: MachineAgent;
+  readonly journal: JobJournal;
+  readonly trustedRoots: readonly string[];
+  /** The ledger as `user` of the machine's org (opened once, kept). */
+  ledgerAs(user: string): ThreadsealLedger;
+  close(): Promise<void>;
+}
+
+async function openAgentSession(config: AgentConfig): Promise<AgentSession> {
+  const trustedRoots = config.trustedRoots.map((f) => readFileSync(f, 'utf8'));
+  const keys = machineKeys(config);
+  const ledgers = new Map<string, ThreadsealLedger>();
+  const ledgerAs = (user: string): ThreadsealLedger => {
+    let ledger = ledgers.get(user);
+    if (!ledger) {
+      ledger = threadsealLedger(openLedgerClient(config.profile, { org: config.org, user }));
+      ledgers.set(user, ledger);
+    }
+    return ledger;
+  };
+  let controller: LinuxCncController | undefined;
+  const close = async (): Promise<void> => {
+    await controller?.close();
+    for (const l of ledgers.values()) l.close();
+    keys.close();
+  };
+  try {
+    const journal = new JobJournal(config.journal);
+    for (const r of await reconcileJobs(ledgerAs(config.operator), journal, config.machineId))
+      process.stderr.write(`settled from the journal: ${r.outcome} ${r.buildId ?? r.nonce}\n`);
+    controller = await LinuxCncController.start({
+      identity: {
+        make: config.controller.make,
+        model: config.controller.model,
+        serial: config.controller.serial,
+        certifications: config.controller.certifications,
+      },
+    });
+    return {
+      machine: {
+        machineId: config.machineId,
+        signer: keys.signer,
+        decryptionKey: keys.decryptionKey,
+        controller,
+        dialect: config.dialect,
+      },
+      journal,
+      trustedRoots,
+      ledgerAs,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 const runCommand: CliCommand = {
@@ -194,46 +275,16 @@ const runCommand: CliCommand = {
       (f) => values[f] === undefined,
     );
     if (missing.length > 0) throw new CliError(`missing ${missing.map((m) => `--${m}`).join(', ')}`, 2);
-    let raw: unknown;
+    const config = readConfig(values.config, 'run');
+    const session = await openAgentSession(config);
     try {
-      raw = JSON.parse(readFileSync(values.config as string, 'utf8'));
-    } catch (err) {
-      throw new CliError(
-        `cannot read the agent configuration ${values.config ?? ''}: ${(err as Error).message}`,
-        2,
-      );
-    }
-    const config = parseAgentConfig(raw);
-    const keys = machineKeys(config);
-    const operator = threadsealLedger(
-      openLedgerClient(config.profile, { org: config.org, user: config.operator }),
-    );
-    let controller: LinuxCncController | undefined;
-    try {
-      const journal = new JobJournal(config.journal);
-      for (const r of await reconcileJobs(operator, journal, config.machineId))
-        process.stderr.write(`settled from the journal: ${r.outcome} ${r.buildId ?? r.nonce}\n`);
-      controller = await LinuxCncController.start({
-        identity: {
-          make: config.controller.make,
-          model: config.controller.model,
-          serial: config.controller.serial,
-          certifications: config.controller.certifications,
-        },
-      });
       let lastStep = '';
       const report = await runJob(
         {
-          machine: {
-            machineId: config.machineId,
-            signer: keys.signer,
-            decryptionKey: keys.decryptionKey,
-            controller,
-            dialect: config.dialect,
-          },
-          operator,
-          trustedRoots: config.trustedRoots.map((f) => readFileSync(f, 'utf8')),
-          journal,
+          machine: session.machine,
+          operator: session.ledgerAs(config.operator),
+          trustedRoots: session.trustedRoots,
+          journal: session.journal,
           log: () => undefined,
           onProgress: (p) => {
             if (p.step === 'run' && p.line !== undefined)
@@ -254,11 +305,119 @@ const runCommand: CliCommand = {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return report.outcome === 'completed' ? 0 : 1;
     } finally {
-      await controller?.close();
-      operator.close();
-      keys.close();
+      await session.close();
     }
   },
 };
 
-export const agentCommands: readonly CliCommand[] = [runCommand];
+const SERVE_USAGE = `usage: threadseal agent serve --config <agent.json>
+The agent's long-running mode: the configuration of \`threadseal agent run\` plus "queue": "<folder>".
+Jobs are small JSON files dropped in the queue folder as <id>.job.json:
+  { "dsi": "<container>", "program": "<name>", "license": "<id>", "part": "<id>", "operator": "<user>" }
+(the allocation used is the licence's to this machine; the operator is an enrolled user of the machine's org).
+They run one at a time in name order; each is renamed <id>.job.taken when taken and answered by
+<id>.result.json (the job's report). The journal is settled before the first job. SIGTERM or SIGINT: no
+new job is taken, the job running is cancelled (refused before StartBuild; after it, stopped and recorded as
+aborted, JOB_CANCELLED) and the agent exits 0. Exit 2: usage or configuration.`;
+
+const serveCommand: CliCommand = {
+  path: ['agent', 'serve'],
+  summary: 'run the agent as a service taking jobs from a local queue folder, one at a time',
+  usage: SERVE_USAGE,
+  async run(args) {
+    const { values } = parseArgs({ args: [...args], strict: true, options: { config: { type: 'string' } } });
+    if (values.config === undefined) throw new CliError('missing --config', 2);
+    const config = readConfig(values.config, 'serve');
+    const queue = config.queue as string;
+    if (!existsSync(queue) || !statSync(queue).isDirectory())
+      throw new CliError(`the queue folder ${queue} does not exist`, 2);
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.stderr.write(`${signal}: finishing the current job and stopping\n`);
+      stop.abort();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const session = await openAgentSession(config);
+    try {
+      process.stderr.write(`agent ${config.machineId} serving ${queue}\n`);
+      await serveQueue({
+        dir: queue,
+        signal: stop.signal,
+        onEvent: (e) => {
+          process.stderr.write(`job ${e.job}: ${e.state}${e.outcome ? ` (${e.outcome})` : ''}\n`);
+        },
+        run: (job, signal) =>
+          runJob(
+            {
+              machine: session.machine,
+              operator: session.ledgerAs(job.operator),
+              trustedRoots: session.trustedRoots,
+              journal: session.journal,
+              signal,
+              log: (entry) => {
+                process.stderr.write(`${JSON.stringify(entry)}\n`);
+              },
+            },
+            { container: job.dsi, licenseId: job.license, program: job.program, partId: job.part },
+          ),
+      });
+      process.stderr.write('stopped\n');
+      return 0;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await session.close();
+    }
+  },
+};
+
+const KEYS_USAGE = `usage: threadseal agent keys --config <agent.json> [--generate]
+Prints the machine's two public keys as JSON, for its registration ("publicKeyPem" verifies its StartBuild
+requests, "recipientPublicKeyPem" receives its key releases), with the private keys' token flags. With
+--generate, key pairs missing from the PKCS#11 token are generated in it first (P-256, sensitive, never
+extractable); existing ones are kept. The PIN is read from the configuration's pinEnv variable.`;
+
+const keysCommand: CliCommand = {
+  path: ['agent', 'keys'],
+  summary: "generate the machine's keys in its PKCS#11 token and print the public keys to register",
+  usage: KEYS_USAGE,
+  run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: { config: { type: 'string' }, generate: { type: 'boolean' } },
+    });
+    if (values.config === undefined) throw new CliError('missing --config', 2);
+    const config = readConfig(values.config, 'run');
+    if (!('pkcs11' in config.keys))
+      throw new CliError('agent keys reads a PKCS#11 token: the configuration has software keys', 2);
+    const p = config.keys.pkcs11;
+    const token = openToken(p);
+    try {
+      const pair = (label: string) => {
+        try {
+          return token.keyPair(label);
+        } catch (err) {
+          if (values.generate !== true) throw err;
+          return token.generateKeyPair(label);
+        }
+      };
+      const pem = (label: string): string =>
+        pair(label).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const out = {
+        machineId: config.machineId,
+        publicKeyPem: pem(p.signingKey),
+        recipientPublicKeyPem: pem(p.decryptionKey),
+        signingKey: { label: p.signingKey, ...token.privateKeyFlags(p.signingKey) },
+        decryptionKey: { label: p.decryptionKey, ...token.privateKeyFlags(p.decryptionKey) },
+      };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return Promise.resolve(0);
+    } finally {
+      token.close();
+    }
+  },
+};
+
+export const agentCommands: readonly CliCommand[] = [runCommand, serveCommand, keysCommand];

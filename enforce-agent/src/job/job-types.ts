@@ -47,6 +47,11 @@ export interface JobContext {
   readonly onProgress?: (progress: JobProgress) => void;
   /** Where jobs that may have consumed a unit are remembered across a crash (see {@link reconcileJobs}). */
   readonly journal?: JobJournal;
+  /**
+   * Cancels the job (the agent is shutting down): before StartBuild it is refused, nothing consumed; after it,
+   * the program is not sent, or the running job is stopped, and the build recorded as aborted (`JOB_CANCELLED`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The steps of a job, in order. */

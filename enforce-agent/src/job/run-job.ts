@@ -47,6 +47,8 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   const enter = (next: JobStep): void => {
     step = next;
     ctx.onProgress?.({ step });
+    if (ctx.signal?.aborted === true)
+      throw new JobRefusal('JOB_CANCELLED', `the agent is stopping: the job is cancelled before ${next}`);
   };
 
   // Before StartBuild: a refusal consumes nothing and sends nothing.
@@ -54,13 +56,13 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   try {
     checked = await preflight(ctx, request, enter);
     note('ok', { detail: `declared ${JSON.stringify(checked.parameters)}` });
+    enter('start');
   } catch (err) {
     if (!isRefusal(err)) throw err;
     note('refused', { code: codeOf(err), detail: messageOf(err) });
     return { outcome: 'refused', step, code: codeOf(err), reason: messageOf(err) };
   }
 
-  enter('start');
   const signed = await signStartBuildWith(
     { licenseId: request.licenseId, machineId, parameters: checked.parameters },
     (message) => ctx.machine.signer.sign(message),
@@ -147,10 +149,22 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     const firstByteMs = performance.now() - requested;
     // The adapter holds its own copy (a private tmpfs file); ours goes now.
     program.fill(0);
-    const report = await monitorJob(job, checked.envelope, {
-      onSample: (sample) => ctx.onProgress?.({ step: 'run', line: sample.line, lines: verdict.lines }),
-    });
-    enter('finish');
+    const cancel = (): void => {
+      void job.stop('the agent is stopping').catch(() => undefined);
+    };
+    ctx.signal?.addEventListener('abort', cancel, { once: true });
+    // A cancellation that came while the program was being handed over.
+    if (ctx.signal?.aborted === true) cancel();
+    let report;
+    try {
+      report = await monitorJob(job, checked.envelope, {
+        onSample: (sample) => ctx.onProgress?.({ step: 'run', line: sample.line, lines: verdict.lines }),
+      });
+    } finally {
+      ctx.signal?.removeEventListener('abort', cancel);
+    }
+    step = 'finish';
+    ctx.onProgress?.({ step });
     if (report.excursion) {
       const e = report.excursion;
       return await abort(
@@ -161,6 +175,14 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
         { excursion: e, telemetryDigest: report.telemetryDigest },
       );
     }
+    if (ctx.signal?.aborted === true && report.outcome.status !== 'completed')
+      return await abort(
+        new JobRefusal(
+          'JOB_CANCELLED',
+          `the agent is stopping: the job was stopped at line ${report.outcome.lastLine}`,
+        ),
+        { telemetryDigest: report.telemetryDigest },
+      );
     if (report.outcome.status !== 'completed')
       return await abort(
         new JobRefusal(

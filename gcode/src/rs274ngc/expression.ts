@@ -45,7 +45,10 @@ function precedence(op: Op): number {
   return 6;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const POW10 = new Float64Array([
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+]);
+const POW10_COUNT = POW10.length;
 
 /**
  * Evaluates RS274/NGC values exactly as LinuxCNC's interpreter reads them (read_real_value and below):
@@ -90,40 +93,40 @@ export class ExpressionReader {
     const b = cur.bytes;
     const end = cur.end;
     let p = cur.pos;
-    while (p < end && (b[p] === 0x20 || b[p] === 0x09)) p++;
+    // Hot path (two numbers a line in a typical program): one pass, byte compares only, no calls.
+    let c = 0;
+    while (p < end && ((c = b[p] as number) === 0x20 || c === 0x09)) p++;
     const from = p;
-    let c = p < end ? (b[p] as number) : END;
     let negative = false;
-    if (c === 0x2b || c === 0x2d) {
+    if (p < end && (c === 0x2b || c === 0x2d)) {
       negative = c === 0x2d;
       p++;
-      c = p < end ? (b[p] as number) : END;
     }
     let mantissa = 0;
     let significant = 0;
     let digits = 0;
     let fraction = 0;
     let dots = 0;
-    for (;;) {
-      if (c >= 0x30 && c <= 0x39) {
+    for (; p < end; p++) {
+      c = b[p] as number;
+      const d = c - 0x30;
+      if (d >= 0 && d <= 9) {
         digits++;
-        if (significant > 0 || c !== 0x30) significant++;
-        mantissa = mantissa * 10 + (c - 0x30);
+        if (significant > 0 || d !== 0) significant++;
+        mantissa = mantissa * 10 + d;
         if (dots > 0) fraction++;
-      } else if (c === 0x2e) {
-        dots++;
-      } else if (c !== 0x20 && c !== 0x09) break;
-      p++;
-      c = p < end ? (b[p] as number) : END;
+      } else if (c === 0x2e) dots++;
+      else if (c !== 0x20 && c !== 0x09) break;
     }
     cur.pos = p;
     if (digits === 0 || dots > 1) {
-      if (p === from) cur.fail(`bad character '${String.fromCharCode(c)}' where a value should be`);
+      const at = p < end ? (b[p] as number) : END;
+      if (p === from) cur.fail(`bad character '${String.fromCharCode(at)}' where a value should be`);
       cur.fail(`bad number format '${cur.text(from, p).trim()}'`);
     }
     // Exact below 2^53 and 10^15, so one IEEE division rounds as strtod does.
     const v =
-      significant <= 15 && fraction < POW10.length
+      significant <= 15 && fraction < POW10_COUNT
         ? mantissa / (POW10[fraction] as number)
         : Number(cur.text(from, p).replace(/[ \t+-]/g, ''));
     return negative ? -v : v;
