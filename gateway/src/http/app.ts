@@ -84,6 +84,8 @@ export interface GatewayApp {
 
 type Locals = {
   requestId: string;
+  /** process.hrtime of the request's first middleware. */
+  started: bigint;
   caller?: Caller;
   /** Why the connection's credential was refused, thrown by any authenticated route. */
   refused?: unknown;
@@ -234,6 +236,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     res.locals['requestId'] = requestId;
     res.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    locals(res).started = started;
     res.on('finish', () => {
       log({
         time: new Date().toISOString(),
@@ -244,6 +247,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
         status: res.statusCode,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         handlerMs: res.locals['handlerMs'],
+        beforeWriteMs: res.locals['beforeWriteMs'],
         caller: locals(res).caller?.name,
         auth: locals(res).auth,
         code: res.locals['errorCode'],
@@ -362,6 +366,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
           // and as Server-Timing, so a client can tell the gateway's own cost from the ledger's.
           const handlerMs = performance.now() - started;
           res.locals['handlerMs'] = handlerMs;
+          res.locals['beforeWriteMs'] = Number(process.hrtime.bigint() - locals(res).started) / 1e6;
           res.set('Server-Timing', `handler;dur=${handlerMs.toFixed(3)}`);
           res.status(result.status).json(result.body);
           return;
