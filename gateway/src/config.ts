@@ -23,7 +23,7 @@ export interface GatewayConfig {
   readonly clientCrlFile?: string;
   /**
    * The service identities whose keys the gateway holds (custodial signing): `{name, mspDir}` for a software
-   * key, `{name, certFile, pkcs11: {library, token, pinEnv, keyLabel, keyId?}}` for a key in a PKCS#11
+   * key, `{name, certFile, pkcs11: {library, token, pinEnv, keyId}}` for a key in a PKCS#11
    * token (the PIN comes from the environment variable `pinEnv`, never from this file).
    */
   readonly custodial: readonly CustodialKeyConfig[];
@@ -69,7 +69,7 @@ export function gatewayConfig(input: Partial<GatewayConfig>): GatewayConfig {
       return;
     }
     if (typeof e['certFile'] !== 'string') problems.push(`${at}.certFile is required with pkcs11`);
-    for (const key of ['library', 'token', 'pinEnv', 'keyLabel'])
+    for (const key of ['library', 'token', 'pinEnv', 'keyId'])
       if (typeof p[key] !== 'string' || p[key].length === 0) problems.push(`${at}.pkcs11.${key} is required`);
     if ('pin' in p)
       problems.push(`${at}.pkcs11.pin: a PIN is never written here; name its environment variable in pinEnv`);

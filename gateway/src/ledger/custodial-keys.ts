@@ -1,6 +1,6 @@
 import { createHash, randomBytes, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Pkcs11Token, softwareSigner, type Signer as DsiSigner } from '@threadseal/dsi-container';
+import { parseCertificates, softwareSigner, type Signer as DsiSigner } from '@threadseal/dsi-container';
 import { loadMspCredentials, signers, type HSMSignerFactory, type Signer } from '@threadseal/ledger-client';
 import { ThreadsealError } from '@threadseal/ledger-model';
 
@@ -38,10 +38,8 @@ export interface CustodialPkcs11 {
     readonly token: string;
     /** Name of the environment variable holding the user PIN. */
     readonly pinEnv: string;
-    /** CKA_LABEL of the key pair (DSI signing finds it by label). */
-    readonly keyLabel: string;
-    /** CKA_ID of the private key as text (Fabric signing finds it by id); the label's bytes when left out. */
-    readonly keyId?: string;
+    /** CKA_ID of the private key, as text (`softhsm2-util --import … --id <hex of this text>`). */
+    readonly keyId: string;
   };
 }
 
@@ -119,9 +117,9 @@ export class CustodialKeys {
     return [...this.#byFingerprint.values()].map((i) => i.name);
   }
 
-  /** Logs out of the tokens (PKCS#11 sessions); the software keys need nothing. */
+  /** Logs out of the tokens (the PKCS#11 sessions, then the modules); the software keys need nothing. */
   close(): void {
-    for (const close of this.#closers.splice(0).reverse()) close();
+    for (const close of this.#closers.splice(0)) close();
   }
 }
 
@@ -160,19 +158,14 @@ async function pkcs11Identity(
     );
   }
   try {
-    // DSI manifests: dsi-container's token session (checks the key matches the certificate).
-    const token = Pkcs11Token.open({ library: p.library, tokenLabel: p.token, pin });
-    closers.push(() => {
-      token.close();
-    });
-    const dsiSigner = token.signer(p.keyLabel, certificatePem);
-    // Fabric proposals and transactions: fabric-gateway's HSM signer over the same key.
+    // One PKCS#11 module per process (a second C_Initialize fails): fabric-gateway's HSM signer signs both
+    // the Fabric digests and, over SHA-256 of the manifest, the DSI manifests.
     let factory = factories.get(p.library);
     if (!factory) {
       factory = signers.newHSMSignerFactory(p.library);
       factories.set(p.library, factory);
     }
-    const hsm = factory.newSigner({ label: p.token, pin, identifier: p.keyId ?? p.keyLabel });
+    const hsm = factory.newSigner({ label: p.token, pin, identifier: p.keyId });
     closers.push(() => {
       hsm.close();
     });
@@ -182,14 +175,18 @@ async function pkcs11Identity(
     if (!verify('sha256', probe, new X509Certificate(certificatePem).publicKey, signature))
       throw new ThreadsealError(
         'CONNECTION_FAILED',
-        `the token key with CKA_ID ${p.keyId ?? p.keyLabel} is not the key of ${entry.certFile}`,
+        `the token key with CKA_ID ${p.keyId} is not the key of ${entry.certFile}`,
       );
+    const dsiSigner: DsiSigner = {
+      certificates: parseCertificates(certificatePem),
+      sign: async (message) => Buffer.from(await hsm.signer(createHash('sha256').update(message).digest())),
+    };
     return { name: entry.name, certificatePem, signer: hsm.signer, dsiSigner, keyStore: 'pkcs11' };
   } catch (err) {
     // The PIN is never part of a message: the token's own error text names the failing call only.
     throw new ThreadsealError(
       'CONNECTION_FAILED',
-      `custodial identity ${entry.name}: the key ${p.keyLabel} of token ${p.token} cannot be used (${
+      `custodial identity ${entry.name}: the key ${p.keyId} of token ${p.token} cannot be used (${
         err instanceof Error ? (err.message.split('\n')[0] ?? '') : 'unknown error'
       })`,
       { cause: err },

@@ -6,13 +6,13 @@ export interface LineSink {
 /** A writer of JSON lines that batches the frequent ones. */
 export interface LineWriter {
   /** Writes `entry` at once (lifecycle events: a reader waits for them). */
-  now(entry: Readonly<Record<string, unknown>>): void;
+  readonly now: (entry: Readonly<Record<string, unknown>>) => void;
   /** Queues `entry`; queued lines go out together within `flushMs`, or when `maxBytes` are queued. */
-  later(entry: Readonly<Record<string, unknown>>): void;
+  readonly later: (entry: Readonly<Record<string, unknown>>) => void;
   /** Writes what is queued. */
-  flush(): void;
+  readonly flush: () => void;
   /** Flushes and stops the timer. */
-  close(): void;
+  readonly close: () => void;
 }
 
 /**
