@@ -187,8 +187,16 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       tag: 'service',
       response: { status: 201, schema: { $ref: '#/components/schemas/Token' } },
       authenticated: true,
-      handle: ({ caller }) => {
+      handle: ({ caller, body }) => {
         if (!deps.tokens) throw new ThreadsealError('NOT_FOUND', 'this gateway issues no bearer tokens');
+        const empty =
+          body === undefined ||
+          (typeof body === 'object' &&
+            body !== null &&
+            !Array.isArray(body) &&
+            Object.keys(body).length === 0);
+        if (!empty)
+          throw new ThreadsealError('INVALID_ARGUMENT', 'POST /v1/tokens takes no request body (or {})');
         return Promise.resolve({ status: 201, body: deps.tokens.issue(caller) });
       },
     },

@@ -121,6 +121,20 @@ describe('bearer tokens, revocation and per-caller limits over mutual TLS (fake 
     expect(ledger.writes).to.equal(1);
   });
 
+  it('issues no token for a request with a body other than {}, nor with a refused token', async function () {
+    const { as } = await gatewayWith();
+    const plm = as('ipAdmin');
+    for (const body of ['[]', '"text"', '42', '{"ttlSeconds":99999}', 'null', '{']) {
+      const res = await plm('POST', '/v1/tokens', body);
+      expect(res.status, `${body}: ${res.text}`).to.equal(400);
+      expect((res.body as { code: string }).code).to.equal('INVALID_ARGUMENT');
+    }
+    const token = await tokenOf(plm);
+    clock += 61_000;
+    const renewed = await plm('POST', '/v1/tokens', {}, bearer(token));
+    expectRefused(renewed, 401, 'UNAUTHENTICATED', /expired/);
+  });
+
   it('refuses an expired token with 401, and nothing reaches the ledger', async function () {
     const { ledger, as } = await gatewayWith();
     const plm = as('ipAdmin');
