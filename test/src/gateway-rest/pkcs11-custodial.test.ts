@@ -62,9 +62,9 @@ describe('the gateway signs as a custodial identity whose key is in a PKCS#11 to
       ],
       { stdio: 'ignore' },
     );
-    // From here the key exists only in the token.
     rmSync(p8);
-    rmSync(files.key);
+    // The gateway is given no path to a key file (only the certificate and the token): it can only sign in
+    // the token. The caller keeps its key file for its own side of mutual TLS.
     oem = await startOrgGateway('oem', `hsm-${run}`, [], undefined, undefined, testNetwork(), undefined, {
       custodial: [
         {
