@@ -12,6 +12,7 @@ export {
   type IssuedToken,
   type TokenClaims,
 } from './auth/caller-tokens';
+export { watchRevocationList, type CrlWatchHandlers } from './auth/crl-watch';
 export { fabricAttributes } from './auth/fabric-attributes';
 export { RevocationList } from './auth/revocation-list';
 export { authorize, permissionOf, SUBMIT_PERMISSIONS, type Permission } from './auth/permissions';

@@ -1,10 +1,11 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CausalGroup, loadConnectionProfile, peerGrpcClient } from '@threadseal/ledger-client';
 import { isThreadsealError, ThreadsealError } from '@threadseal/ledger-model';
 import { createHash, X509Certificate } from 'node:crypto';
 import { CallerTokens } from './auth/caller-tokens';
+import { watchRevocationList } from './auth/crl-watch';
 import { RevocationList } from './auth/revocation-list';
 import { tlsCaller } from './auth/tls-caller';
 import type { GatewayConfig } from './config';
@@ -149,43 +150,42 @@ export async function startGateway(
   // A newer CRL takes effect without a restart: new handshakes (the TLS context) and every request on
   // connections already open (the list the authenticator reads). One that does not parse or verify is
   // refused and the previous list stays.
-  const crlFile = config.clientCrlFile;
-  if (crlFile !== undefined) {
-    watchFile(crlFile, { interval: 1_000 }, () => {
-      try {
-        const text = readFileSync(crlFile, 'utf8');
-        const next = RevocationList.parse(text, clientCa);
-        server.setSecureContext({
-          cert: tls.cert,
-          key: tls.key,
-          ca: clientCa,
-          crl: text,
-          minVersion: 'TLSv1.2',
+  const stopWatching =
+    config.clientCrlFile === undefined
+      ? () => undefined
+      : watchRevocationList(config.clientCrlFile, clientCa, {
+          loaded: (next, text) => {
+            server.setSecureContext({
+              cert: tls.cert,
+              key: tls.key,
+              ca: clientCa,
+              crl: text,
+              minVersion: 'TLSv1.2',
+            });
+            revocations = next;
+            options.log?.({
+              time: new Date().toISOString(),
+              level: 'info',
+              event: 'crl-loaded',
+              revoked: next.size,
+            });
+          },
+          refused: (err) => {
+            options.log?.({
+              time: new Date().toISOString(),
+              level: 'error',
+              event: 'crl-refused',
+              code: isThreadsealError(err) ? err.code : 'INVALID_ARGUMENT',
+            });
+          },
         });
-        revocations = next;
-        options.log?.({
-          time: new Date().toISOString(),
-          level: 'info',
-          event: 'crl-loaded',
-          revoked: next.size,
-        });
-      } catch (err) {
-        options.log?.({
-          time: new Date().toISOString(),
-          level: 'error',
-          event: 'crl-refused',
-          code: isThreadsealError(err) ? err.code : 'INVALID_ARGUMENT',
-        });
-      }
-    });
-  }
   return {
     url: `https://${config.host}:${port}`,
     port,
     mspId: org.mspId,
     gateway,
     close: async () => {
-      if (crlFile !== undefined) unwatchFile(crlFile);
+      stopWatching();
       gateway.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) =>

@@ -1,10 +1,14 @@
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { DTO_EXAMPLES } from '@threadseal/rules';
 import { httpsAgent, httpsJson, type JsonResponse } from '@threadseal/test-support';
 import { CallerTokens } from '../auth/caller-tokens';
+import { watchRevocationList } from '../auth/crl-watch';
 import { RevocationList } from '../auth/revocation-list';
 import { tlsCaller } from '../auth/tls-caller';
 import { listenMutualTls } from '../server';
@@ -62,7 +66,7 @@ describe('bearer tokens, revocation and per-caller limits over mutual TLS (fake 
       agents.push(agent);
       return (method, path, body, headers) => httpsJson(agent, url, method, path, body, headers);
     };
-    return { ledger, as };
+    return { ledger, as, server, tls };
   }
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -203,6 +207,56 @@ describe('bearer tokens, revocation and per-caller limits over mutual TLS (fake 
     expect(ledger.calls).to.deep.equal([]);
     // Another identity of the org is not affected.
     expect((await as('ipAdmin')('GET', '/v1/licenses/L-1')).status).to.equal(200);
+  });
+
+  it('takes a newer CRL file without a restart: new handshakes and open connections refuse the revoked identity', async function () {
+    const { ledger, as, server, tls } = await gatewayWith();
+    const victim = ca.client('mes-2', { role: 'license-admin' });
+    users['victim'] = victim;
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-crl-'));
+    const file = join(dir, 'crl.pem');
+    writeFileSync(file, ca.crl());
+    const events: string[] = [];
+    const stop = watchRevocationList(
+      file,
+      ca.certPem,
+      {
+        loaded: (list, text) => {
+          server.setSecureContext({ cert: tls.certPem, key: tls.keyPem, ca: ca.certPem, crl: text });
+          revocations = list;
+          events.push(`loaded ${list.size}`);
+        },
+        refused: () => events.push('refused'),
+      },
+      50,
+    );
+    try {
+      const open = as('victim');
+      expect((await open('GET', '/v1/licenses/L-1')).status).to.equal(200);
+      // A file that is not a valid CRL of this CA changes nothing.
+      writeFileSync(file, otherCa.crl());
+      for (let i = 0; i < 100 && !events.includes('refused'); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(events).to.deep.equal(['refused']);
+      expect((await open('GET', '/v1/licenses/L-1')).status).to.equal(200);
+      ca.revoke(victim);
+      writeFileSync(file, ca.crl());
+      for (let i = 0; i < 100 && !revocations.revokes(new X509Certificate(victim.certPem).serialNumber); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(events.at(-1)).to.match(/^loaded [1-9]/);
+      ledger.calls.length = 0;
+      expectRefused(await open('GET', '/v1/licenses/L-1'), 401, 'UNAUTHENTICATED', /is revoked/);
+      const fresh = await as('victim')('GET', '/v1/licenses/L-1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(fresh, 'a new handshake with the revoked certificate').to.be.instanceOf(Error);
+      expect(ledger.calls).to.deep.equal([]);
+      expect((await as('ipAdmin')('GET', '/v1/licenses/L-1')).status).to.equal(200);
+    } finally {
+      stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('believes a revocation list only when the org’s CA signed it', function () {
