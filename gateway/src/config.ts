@@ -1,6 +1,6 @@
 import { ThreadsealError } from '@threadseal/ledger-model';
 import type { GatewayLimits } from './http/app';
-import type { CustodialMspDir } from './ledger/custodial-keys';
+import type { CustodialKeyConfig } from './ledger/custodial-keys';
 
 /** Everything a gateway process needs, parsed once. */
 export interface GatewayConfig {
@@ -21,8 +21,17 @@ export interface GatewayConfig {
    * caller's certificate then fails the TLS handshake. Read at start; restart the gateway to load a new one.
    */
   readonly clientCrlFile?: string;
-  /** The service identities whose keys the gateway holds (custodial signing). */
-  readonly custodial: readonly CustodialMspDir[];
+  /**
+   * The service identities whose keys the gateway holds (custodial signing): `{name, mspDir}` for a software
+   * key, `{name, certFile, pkcs11: {library, token, pinEnv, keyId}}` for a key in a PKCS#11
+   * token (the PIN comes from the environment variable `pinEnv`, never from this file).
+   */
+  readonly custodial: readonly CustodialKeyConfig[];
+  /**
+   * Bearer tokens (`POST /v1/tokens`): their lifetime (seconds, default 300) and, to share them between
+   * instances or across a restart, a file holding the HMAC key (at least 32 bytes); a random key otherwise.
+   */
+  readonly tokens?: { readonly ttlSeconds?: number; readonly keyFile?: string };
   /** Name of the custodial identity that reads chaincode events for the dashboard's live updates. */
   readonly eventsIdentity?: string;
   readonly host: string;
@@ -49,11 +58,30 @@ export function gatewayConfig(input: Partial<GatewayConfig>): GatewayConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push(`port must be 0..65535, got ${port}`);
   const custodial = input.custodial ?? [];
+  custodial.forEach((entry, i) => {
+    const at = `custodial[${i}]`;
+    const e = entry as unknown as Record<string, unknown>;
+    if (typeof e['name'] !== 'string' || e['name'].length === 0) problems.push(`${at}.name is required`);
+    if (typeof e['mspDir'] === 'string') return;
+    const p = e['pkcs11'] as Record<string, unknown> | null | undefined;
+    if (typeof p !== 'object' || p === null) {
+      problems.push(`${at}: expected mspDir (a software key) or pkcs11 (a token key)`);
+      return;
+    }
+    if (typeof e['certFile'] !== 'string') problems.push(`${at}.certFile is required with pkcs11`);
+    for (const key of ['library', 'token', 'pinEnv', 'keyId'])
+      if (typeof p[key] !== 'string' || p[key].length === 0) problems.push(`${at}.pkcs11.${key} is required`);
+    if ('pin' in p)
+      problems.push(`${at}.pkcs11.pin: a PIN is never written here; name its environment variable in pinEnv`);
+  });
   const names = custodial.map((c) => c.name);
   if (input.eventsIdentity !== undefined && !names.includes(input.eventsIdentity))
     problems.push(
       `eventsIdentity ${input.eventsIdentity} is not one of the custodial identities (${names.join(', ') || 'none'})`,
     );
+  const ttl = input.tokens?.ttlSeconds;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 3600))
+    problems.push(`tokens.ttlSeconds must be 1..3600, got ${ttl}`);
   if (problems.length > 0)
     throw new ThreadsealError('USAGE', `gateway configuration: ${problems.join('; ')}`);
   return Object.freeze({ ...(input as GatewayConfig), custodial, host: input.host ?? '127.0.0.1', port });

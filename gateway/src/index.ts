@@ -5,9 +5,18 @@
  * dashboard.
  */
 export { callerOf, type Caller, type GatewayOrg } from './auth/caller';
+export {
+  bearerOf,
+  CallerTokens,
+  type CallerTokensOptions,
+  type IssuedToken,
+  type TokenClaims,
+} from './auth/caller-tokens';
+export { watchRevocationList, type CrlWatchHandlers } from './auth/crl-watch';
 export { fabricAttributes } from './auth/fabric-attributes';
+export { RevocationList } from './auth/revocation-list';
 export { authorize, permissionOf, SUBMIT_PERMISSIONS, type Permission } from './auth/permissions';
-export { tlsCaller } from './auth/tls-caller';
+export { tlsCaller, type TlsCallerOptions } from './auth/tls-caller';
 export { gatewayConfig, type GatewayConfig } from './config';
 export { main } from './main';
 export {
@@ -22,7 +31,14 @@ export { errorResponse, scrub, type ErrorBody } from './http/error-response';
 export { openApiDocument, type OpenApiDocument } from './http/openapi';
 export type { Route } from './http/routes';
 export { INPUT_RULES } from './http/transactions';
-export { CustodialKeys, type CustodialIdentity, type CustodialMspDir } from './ledger/custodial-keys';
+export { CallerBuckets, type Admission } from './http/caller-buckets';
+export {
+  CustodialKeys,
+  type CustodialIdentity,
+  type CustodialKeyConfig,
+  type CustodialMspDir,
+  type CustodialPkcs11,
+} from './ledger/custodial-keys';
 export { FabricGatewayLedger, type FabricGatewayLedgerOptions } from './ledger/fabric-gateway-ledger';
 export type {
   CallOptions,

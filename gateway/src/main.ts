@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isThreadsealError, ThreadsealError } from '@threadseal/ledger-model';
 import { gatewayConfig, type GatewayConfig } from './config';
+import { lineWriter } from './logging/line-writer';
 import { startGateway } from './server';
 
 const USAGE = 'usage: threadseal-gateway --config <gateway.json>';
@@ -32,11 +33,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const write = (entry: Readonly<Record<string, unknown>>) =>
-    process.stdout.write(`${JSON.stringify(entry)}\n`);
+  // Lifecycle events at once (whoever started the gateway waits for "listening"); request lines batched.
+  const lines = lineWriter(process.stdout);
+  const write = lines.now;
   let running;
   try {
-    running = await startGateway(config, { log: write });
+    running = await startGateway(config, { log: lines.later });
   } catch (err) {
     const code = isThreadsealError(err) ? err.code : 'INTERNAL';
     write({ event: 'failed', code, message: err instanceof Error ? err.message : String(err) });
@@ -56,5 +58,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   await running.close();
   write({ event: 'stopped', org: config.org });
+  lines.close();
   return 0;
 }

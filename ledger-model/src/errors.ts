@@ -131,6 +131,8 @@ export const CLIENT_ERROR_CODES = [
   'UNAUTHENTICATED',
   /** The service sheds load: too many requests in flight; retry after the delay it names. */
   'OVERLOADED',
+  /** This caller exceeds its own request rate (the others are still served); retry after the delay it names. */
+  'RATE_LIMITED',
 ] as const;
 
 /** The codes of the machine controllers the enforce agent drives (`enforce-agent` `controllers/`). */
@@ -303,6 +305,7 @@ export const HTTP_STATUS: { readonly [K in ErrorCode]: number } = {
   JOB_CANCELLED: 503,
   UNAUTHENTICATED: 401,
   OVERLOADED: 503,
+  RATE_LIMITED: 429,
 };
 
 /** One of {@link LEDGER_ERROR_CODES}. */

@@ -1,4 +1,5 @@
 import { ThreadsealError } from '@threadseal/ledger-model';
+import { children as childrenOf, tlv as tlvOf, type Tlv } from './der';
 
 /*
  * Fabric CA puts an enrolled identity's attributes (`--id.attrs role=…:ecert`) into its enrollment certificate as
@@ -11,44 +12,12 @@ import { ThreadsealError } from '@threadseal/ledger-model';
 /** DER encoding of the object identifier 1.2.3.4.5.6.7.8.1 (without tag and length). */
 const FABRIC_ATTRS_OID = Buffer.from([0x2a, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x01]);
 
-interface Tlv {
-  readonly tag: number;
-  /** Offset of the first content byte. */
-  readonly start: number;
-  /** Offset just after the last content byte. */
-  readonly end: number;
-}
-
 function malformed(detail: string): never {
   throw new ThreadsealError('UNAUTHENTICATED', `client certificate is not valid DER: ${detail}`);
 }
 
-function tlv(der: Buffer, offset: number, limit: number): Tlv {
-  if (offset + 2 > limit) malformed(`element at ${offset} runs past its parent`);
-  const tag = der[offset] ?? 0;
-  let length = der[offset + 1] ?? 0;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const bytes = length & 0x7f;
-    if (bytes === 0 || bytes > 4 || start + bytes > limit) malformed(`bad length at ${offset}`);
-    length = 0;
-    for (let i = 0; i < bytes; i++) length = length * 256 + (der[start + i] ?? 0);
-    start += bytes;
-  }
-  const end = start + length;
-  if (end > limit) malformed(`element at ${offset} runs past its parent`);
-  return { tag, start, end };
-}
-
-function children(der: Buffer, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end;) {
-    const child = tlv(der, at, parent.end);
-    out.push(child);
-    at = child.end;
-  }
-  return out;
-}
+const tlv = (der: Buffer, offset: number, limit: number): Tlv => tlvOf(der, offset, limit, malformed);
+const children = (der: Buffer, parent: Tlv): Tlv[] => childrenOf(der, parent, malformed);
 
 /**
  * The Fabric CA attributes of a certificate (`{}` when it has none).

@@ -3,8 +3,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Signer as DsiSigner } from '@threadseal/dsi-container';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import type { Caller, GatewayOrg } from '../auth/caller';
+import { bearerOf, type CallerTokens } from '../auth/caller-tokens';
 import { DASHBOARD_ASSETS } from '../dashboard/assets';
 import type { GatewayLedger } from '../ledger/gateway-ledger';
+import { CallerBuckets } from './caller-buckets';
 import { errorResponse } from './error-response';
 import { EventHub } from './event-hub';
 import { IdempotencyStore } from './idempotency';
@@ -19,6 +21,12 @@ export interface GatewayLimits {
   /** Requests handled at once; more are shed with 503 OVERLOADED and Retry-After. */
   readonly maxInFlight: number;
   readonly retryAfterSeconds: number;
+  /**
+   * Requests a second one caller (certificate fingerprint) may make on average, bursts up to `callerBurst`;
+   * beyond it 429 RATE_LIMITED with Retry-After, before the caller takes a place in flight. 0 turns it off.
+   */
+  readonly callerRatePerSecond: number;
+  readonly callerBurst: number;
   readonly idempotencyEntries: number;
   readonly idempotencyTtlMs: number;
   readonly pendingSignings: number;
@@ -30,6 +38,8 @@ export const DEFAULT_LIMITS: GatewayLimits = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   maxInFlight: 256,
   retryAfterSeconds: 1,
+  callerRatePerSecond: 500,
+  callerBurst: 1000,
   idempotencyEntries: 10_000,
   idempotencyTtlMs: 24 * 3600_000,
   pendingSignings: 1_000,
@@ -53,6 +63,11 @@ export interface GatewayDeps {
   readonly isCustodial?: (caller: Caller) => boolean;
   /** The DSI signer of a custodial caller, for upload-and-protect. */
   readonly dsiSignerFor?: (caller: Caller) => DsiSigner | undefined;
+  /**
+   * Issues and checks bearer tokens (`POST /v1/tokens`, `Authorization: Bearer`); without it a bearer
+   * token is refused with 401.
+   */
+  readonly tokens?: CallerTokens;
   readonly limits?: Partial<GatewayLimits>;
   readonly log?: (entry: LogEntry) => void;
 }
@@ -67,7 +82,16 @@ export interface GatewayApp {
   close(): void;
 }
 
-type Locals = { requestId: string; caller?: Caller };
+type Locals = {
+  requestId: string;
+  /** process.hrtime of the request's first middleware. */
+  started: bigint;
+  caller?: Caller;
+  /** Why the connection's credential was refused, thrown by any authenticated route. */
+  refused?: unknown;
+  /** How the caller authenticated, for the log. */
+  auth?: 'certificate' | 'token';
+};
 
 const locals = (res: Response): Locals => res.locals as Locals;
 
@@ -155,6 +179,28 @@ export function createApp(deps: GatewayDeps): GatewayApp {
         }),
     },
     {
+      method: 'post',
+      path: '/v1/tokens',
+      operationId: 'issueToken',
+      summary:
+        'A short-lived bearer token for the caller, bound to its client certificate (MSP, role, certificate fingerprint)',
+      tag: 'service',
+      response: { status: 201, schema: { $ref: '#/components/schemas/Token' } },
+      authenticated: true,
+      handle: ({ caller, body }) => {
+        if (!deps.tokens) throw new ThreadsealError('NOT_FOUND', 'this gateway issues no bearer tokens');
+        const empty =
+          body === undefined ||
+          (typeof body === 'object' &&
+            body !== null &&
+            !Array.isArray(body) &&
+            Object.keys(body).length === 0);
+        if (!empty)
+          throw new ThreadsealError('INVALID_ARGUMENT', 'POST /v1/tokens takes no request body (or {})');
+        return Promise.resolve({ status: 201, body: deps.tokens.issue(caller) });
+      },
+    },
+    {
       method: 'get',
       path: '/v1/events',
       operationId: 'streamEvents',
@@ -198,6 +244,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     res.locals['requestId'] = requestId;
     res.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    locals(res).started = started;
     res.on('finish', () => {
       log({
         time: new Date().toISOString(),
@@ -207,17 +254,65 @@ export function createApp(deps: GatewayDeps): GatewayApp {
         path: req.path,
         status: res.statusCode,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
+        handlerMs: res.locals['handlerMs'],
+        beforeWriteMs: res.locals['beforeWriteMs'],
         caller: locals(res).caller?.name,
+        auth: locals(res).auth,
         code: res.locals['errorCode'],
       });
     });
     next();
   });
 
+  const unmetered = (path: string) => path === '/healthz' || path === '/readyz';
+
+  // Who is calling, once per request and before any limit: the connection's certificate (cached per
+  // connection by the authenticator), and a bearer token when one is sent — bound to that same certificate.
+  // A refusal is kept and thrown by the authenticated routes only (health and the document stay reachable).
+  const buckets =
+    limits.callerRatePerSecond > 0
+      ? new CallerBuckets({ ratePerSecond: limits.callerRatePerSecond, burst: limits.callerBurst })
+      : undefined;
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (unmetered(req.path)) {
+      next();
+      return;
+    }
+    const state = locals(res);
+    try {
+      const caller = deps.authenticate(req);
+      const bearer = bearerOf(req.get('authorization'));
+      if (bearer !== undefined) {
+        if (!deps.tokens)
+          throw new ThreadsealError('UNAUTHENTICATED', 'bearer token refused: this gateway issues none');
+        deps.tokens.verify(bearer, caller);
+      }
+      state.caller = caller;
+      state.auth = bearer === undefined ? 'certificate' : 'token';
+    } catch (err) {
+      state.refused = err;
+      next();
+      return;
+    }
+    // Per caller first: a caller past its own rate is refused without taking a place in flight.
+    const admission = buckets?.take(state.caller.fingerprint);
+    if (admission && !admission.admitted) {
+      res.set('Retry-After', String(admission.retryAfterSeconds));
+      next(
+        new ThreadsealError(
+          'RATE_LIMITED',
+          `${state.caller.name} exceeds ${limits.callerRatePerSecond} requests a second`,
+        ),
+      );
+      return;
+    }
+    next();
+  });
+
   // Load shedding: a bounded number of requests in flight; health and the event streams are not counted.
   let inFlight = 0;
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/v1/events') {
+    if (unmetered(req.path) || req.path === '/v1/events') {
       next();
       return;
     }
@@ -247,8 +342,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 
   for (const route of routes) {
     const handlers = [
-      (req: Request, res: Response, next: NextFunction) => {
-        if (route.authenticated) locals(res).caller = deps.authenticate(req);
+      (_req: Request, res: Response, next: NextFunction) => {
+        const state = locals(res);
+        if (route.authenticated && state.caller === undefined) {
+          next(state.refused ?? new ThreadsealError('UNAUTHENTICATED', 'no credential'));
+          return;
+        }
         next();
       },
       ...(route.method === 'post' ? [json] : []),
@@ -269,7 +368,14 @@ export function createApp(deps: GatewayDeps): GatewayApp {
         };
         const key = route.idempotent ? req.get('idempotency-key') : undefined;
         if (key === undefined) {
+          const started = performance.now();
           const result = await handle(context);
+          // How long the handler (the ledger call, essentially) took, apart from the HTTP layer: in the log
+          // and as Server-Timing, so a client can tell the gateway's own cost from the ledger's.
+          const handlerMs = performance.now() - started;
+          res.locals['handlerMs'] = handlerMs;
+          res.locals['beforeWriteMs'] = Number(process.hrtime.bigint() - locals(res).started) / 1e6;
+          res.set('Server-Timing', `handler;dur=${handlerMs.toFixed(3)}`);
           res.status(result.status).json(result.body);
           return;
         }
@@ -319,7 +425,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       res.end();
       return;
     }
-    if (body.code === 'OVERLOADED' && !res.get('Retry-After'))
+    if ((body.code === 'OVERLOADED' || body.code === 'RATE_LIMITED') && !res.get('Retry-After'))
       res.set('Retry-After', String(limits.retryAfterSeconds));
     res.status(status).json(body);
   });

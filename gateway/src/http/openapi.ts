@@ -148,6 +148,20 @@ const GATEWAY_SCHEMAS: Readonly<Record<string, Schema>> = {
       container: { type: 'string', description: 'base64 of the sealed DSI container' },
     },
   },
+  Token: {
+    type: 'object',
+    required: ['token', 'tokenType', 'expiresAt', 'expiresIn'],
+    properties: {
+      token: {
+        type: 'string',
+        description:
+          'send as `Authorization: Bearer <token>`, on a connection presenting the same certificate',
+      },
+      tokenType: { const: 'Bearer' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      expiresIn: { type: 'integer', minimum: 1, description: 'seconds' },
+    },
+  },
   Health: {
     type: 'object',
     required: ['status'],
@@ -162,12 +176,18 @@ function errorResponses(route: Route): Record<string, unknown> {
   });
   const out: Record<string, unknown> = { '400': error('malformed request (INVALID_ARGUMENT)') };
   if (route.authenticated) {
-    out['401'] = error('no client certificate of this org (UNAUTHENTICATED)');
+    out['401'] = error(
+      'no client certificate of this org, or a bearer token expired, altered or bound to another certificate (UNAUTHENTICATED)',
+    );
     out['403'] = error('the caller’s role may not do this (FORBIDDEN and the ledger’s refusals)');
     out['404'] = error('not found (NOT_FOUND)');
     out['409'] = error('the ledger’s state refuses it');
     out['413'] = error('request body too large (LIMIT_EXCEEDED)');
     out['422'] = error('well-formed but fails a check');
+    out['429'] = {
+      ...error('this caller exceeds its own request rate (RATE_LIMITED, with Retry-After)'),
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait' } },
+    };
   }
   out['503'] = {
     ...error('overloaded (OVERLOADED, with Retry-After) or the ledger is unavailable'),
@@ -226,7 +246,8 @@ export function openApiDocument(
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
-      ...(route.authenticated ? {} : { security: [] }),
+      // mTLS alone, or mTLS and a bearer token bound to the same certificate.
+      security: route.authenticated ? [{ mutualTLS: [] }, { mutualTLS: [], bearerToken: [] }] : [],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.requestBody
         ? { requestBody: { required: true, content: { 'application/json': { schema: route.requestBody } } } }
@@ -260,6 +281,12 @@ export function openApiDocument(
     components: {
       securitySchemes: {
         mutualTLS: { type: 'mutualTLS', description: 'a client certificate enrolled by the org’s Fabric CA' },
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'a short-lived token from POST /v1/tokens, accepted only with the client certificate it was issued to',
+        },
       },
       schemas: {
         ...Object.fromEntries(

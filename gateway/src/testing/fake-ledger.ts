@@ -27,6 +27,9 @@ export class FakeLedger implements GatewayLedger {
   /** When set, every submit and evaluate throws it. */
   failure: Error | undefined;
   isReady = true;
+  /** When true, each evaluate waits (after it is recorded) until {@link FakeLedger.release}. */
+  hold = false;
+  readonly #held: (() => void)[] = [];
   #block = 10n;
   #listeners = new Set<(event: LedgerEvent, blockNumber: string) => void>();
 
@@ -58,6 +61,7 @@ export class FakeLedger implements GatewayLedger {
     input: TransactionInput<N>,
   ): Promise<TransactionOutput<N>> {
     this.calls.push({ method: 'evaluate', caller: caller.name, name, input });
+    if (this.hold) await new Promise<void>((resolve) => this.#held.push(resolve));
     await Promise.resolve();
     if (this.failure !== undefined) throw this.failure;
     return (this.reads.get(name) ?? {}) as TransactionOutput<N>;
@@ -109,6 +113,12 @@ export class FakeLedger implements GatewayLedger {
   watchEvents(listener: (event: LedgerEvent, blockNumber: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Lets every held evaluate go on, and stops holding. */
+  release(): void {
+    this.hold = false;
+    for (const resolve of this.#held.splice(0)) resolve();
   }
 
   /** Delivers an event as if the peer had committed it. */

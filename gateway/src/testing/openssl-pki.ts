@@ -31,6 +31,8 @@ default_ca = ca_default
 database = index.txt
 new_certs_dir = .
 serial = serial
+crlnumber = crlnumber
+default_crl_days = 1
 default_md = sha256
 policy = policy_any
 unique_subject = no
@@ -71,6 +73,7 @@ export class OpensslCa {
     writeFileSync(join(this.dir, 'ca.cnf'), CA_CONFIG);
     writeFileSync(join(this.dir, 'index.txt'), '');
     writeFileSync(join(this.dir, 'serial'), '1000\n');
+    writeFileSync(join(this.dir, 'crlnumber'), '1000\n');
     this.certPem = readFileSync(join(this.dir, 'ca.pem'), 'utf8');
   }
 
@@ -156,6 +159,42 @@ export class OpensslCa {
       certPem: readFileSync(join(this.dir, `${base}.pem`), 'utf8'),
       keyPem: readFileSync(join(this.dir, `${base}.key`), 'utf8'),
     };
+  }
+
+  /** Revokes a certificate this CA issued (it appears on the next {@link OpensslCa.crl}). */
+  revoke(credential: TestCredential): void {
+    const file = `revoke-${this.#serial++}.pem`;
+    writeFileSync(join(this.dir, file), credential.certPem);
+    this.#run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-revoke',
+      file,
+    ]);
+  }
+
+  /** A CRL (PEM) signed by this CA listing every certificate revoked so far. */
+  crl(): string {
+    this.#run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-gencrl',
+      '-out',
+      'crl.pem',
+    ]);
+    return readFileSync(join(this.dir, 'crl.pem'), 'utf8');
   }
 
   /** Removes the CA's folder. */

@@ -8,6 +8,12 @@
  *   the gateway answers 503 OVERLOADED, the best rate with no 503 (baseline: the direct client at the same
  *   concurrency);
  * - p99 latency at 80 % of that rate, open loop (baseline: the single-stream p99 through REST).
+ * Where the overhead goes: the gateway's own log line of each overhead sample gives the time the request
+ * spent inside the gateway process until its response was sent (`ms`), until it started writing it
+ * (`beforeWriteMs`), and in its route handler, i.e. the ledger call (`handlerMs`); own code =
+ * beforeWrite − handler; REST − beforeWrite = the client's HTTP/TLS work and the extra process hops. The same read with a bearer
+ * token (bound to the same certificate) shows what token checks cost. The per-caller rate limit is off here
+ * (`callerRatePerSecond: 0`): the throughput step measures the global in-flight bound.
  */
 import { join } from 'node:path';
 import { FabricNetwork, repoRoot } from '@threadseal/network';
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
       'bench',
       ['license-admin'],
       undefined,
-      { maxInFlight: MAX_IN_FLIGHT },
+      { maxInFlight: MAX_IN_FLIGHT, callerRatePerSecond: 0 },
       network,
     );
     const rest: RestCall = restAs(gateway, 'manufacturer', 'license-admin');
@@ -93,19 +99,35 @@ async function main(): Promise<void> {
       await direct.licenses.get(licenseId);
       return 200;
     };
+    const issued = await rest('POST', '/v1/tokens', {});
+    if (issued.status !== 201) throw new Error(`token issue answered ${issued.status}: ${issued.text}`);
+    const bearer = { authorization: `Bearer ${(issued.body as { token: string }).token}` };
+    const bearerGet = async (): Promise<number> => (await rest('GET', path, undefined, bearer)).status;
     for (let i = 0; i < 30; i++) {
       await restGet();
+      await bearerGet();
       await directGet();
     }
 
     progress(`overhead: ${SAMPLES} interleaved samples of license:Get, REST and direct`);
     const restMs: number[] = [];
+    const bearerMs: number[] = [];
     const directMs: number[] = [];
+    const logFrom = gateway.log.length;
     for (let i = 0; i < SAMPLES; i++) {
       restMs.push(await timed(restGet));
+      bearerMs.push(await timed(bearerGet));
       directMs.push(await timed(directGet));
     }
+    // The gateway writes each request's line when it has sent the response: wait until all are read.
+    for (let i = 0; i < 100 && gateway.log.length - logFrom < 2 * SAMPLES; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const lines = gateway.log.slice(logFrom).filter((l) => l['path'] === path && l['status'] === 200);
+    const inside = lines.map((l) => Number(l['ms'])).sort((a, b) => a - b);
+    const beforeWrite = lines.map((l) => Number(l['beforeWriteMs'])).sort((a, b) => a - b);
+    const handler = lines.map((l) => Number(l['handlerMs'])).sort((a, b) => a - b);
     restMs.sort((a, b) => a - b);
+    bearerMs.sort((a, b) => a - b);
     directMs.sort((a, b) => a - b);
     const [r50, r99, d50, d99] = [
       percentile(restMs, 50),
@@ -117,6 +139,14 @@ async function main(): Promise<void> {
     results.push(result('api_license_get_rest_p99', r99, 'ms', d99));
     results.push(result('api_overhead_p50', r50 - d50, 'ms', 2));
     results.push(result('api_overhead_p99', r99 - d99, 'ms', 2));
+    progress(`  ${lines.length} gateway log lines of the ${2 * SAMPLES} REST samples`);
+    results.push(result('api_license_get_inside_gateway_p50', percentile(inside, 50), 'ms', r50));
+    results.push(result('api_license_get_gateway_handler_p50', percentile(handler, 50), 'ms', d50));
+    results.push(result('api_license_get_gateway_before_write_p50', percentile(beforeWrite, 50), 'ms', r50));
+    results.push(
+      result('api_gateway_own_code_p50', percentile(beforeWrite, 50) - percentile(handler, 50), 'ms', 2),
+    );
+    results.push(result('api_license_get_rest_bearer_p50', percentile(bearerMs, 50), 'ms', r50));
 
     progress('read throughput until the gateway sheds load');
     let best = { concurrency: 1, rps: 0 };

@@ -71,11 +71,39 @@ describe('a bounded fuzz run over the OEM gateway’s OpenAPI document, with leg
   let audit: LedgerConnection;
   let dsiId = '';
   const as: Record<string, RestCall> = {};
+  /** Bearer tokens the gateway must refuse: expired, issued by another org's gateway, forged. */
+  const tokens: Record<string, string> = {};
 
   before(async function () {
     await testNetwork().registerUser('oem', plm, { role: 'ip-admin' });
-    oem = await startOrgGateway('oem', `fuzz-${run}`, [plm], undefined, { maxBodyBytes: 256 * 1024 });
+    // Tokens live one second here, so the run can hold an expired one.
+    oem = await startOrgGateway(
+      'oem',
+      `fuzz-${run}`,
+      [plm],
+      undefined,
+      { maxBodyBytes: 256 * 1024 },
+      testNetwork(),
+      undefined,
+      { tokens: { ttlSeconds: 1 } },
+    );
     as['plm'] = restAs(oem, 'oem', plm);
+    const manufacturer = await startOrgGateway('manufacturer', `fuzz-${run}`, []);
+    const foreign = await restAs(manufacturer, 'manufacturer', 'license-admin')('POST', '/v1/tokens', {});
+    expect(foreign.status, foreign.text).to.equal(201);
+    tokens['otherOrg'] = (foreign.body as { token: string }).token;
+    const own = await as['plm']('POST', '/v1/tokens', {});
+    expect(own.status, own.text).to.equal(201);
+    const expired = (own.body as { token: string }).token;
+    // Wait until the gateway itself refuses it (bounded), not a fixed sleep.
+    for (let i = 0; i < 100; i++) {
+      const who = await as['plm']('GET', '/v1/whoami', undefined, { authorization: `Bearer ${expired}` });
+      if (who.status === 401) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    tokens['expired'] = expired;
+    const [prefix, payload] = expired.split('.') as [string, string];
+    tokens['forged'] = `${prefix}.${payload}.${'A'.repeat(43)}`;
     as['engineer'] = restAs(oem, 'oem', 'engineer');
     as['ipAdmin'] = restAs(oem, 'oem', 'ip-admin');
     audit = connectAs({ org: 'oem', user: 'ip-admin' });
@@ -117,6 +145,9 @@ describe('a bounded fuzz run over the OEM gateway’s OpenAPI document, with leg
       for (const [method, operation] of Object.entries(operations)) {
         const params = (operation.parameters ?? []).filter((p) => p.in === 'path');
         if (template === '/v1/events' || template.startsWith('/dashboard')) continue;
+        // Any enrolled caller may ask for a token (with an empty body, whatever its headers): nothing here is
+        // invalid to send; its refusals (bad bodies, refused tokens) are unit tests (tokens-and-limits).
+        if (template === '/v1/tokens') continue;
         if (method === 'get') {
           if (params.length === 0) continue;
           for (const hostile of HOSTILE.filter((h) => h.length > 0)) {
@@ -133,6 +164,16 @@ describe('a bounded fuzz run over the OEM gateway’s OpenAPI document, with leg
         }
         // Well-formed bodies from callers who may not send them: the wrong role, a caller without custody.
         const example = (schema?.['examples'] as unknown[] | undefined)?.[0];
+        // The custodial ip-admin's own well-formed requests, but with a refused bearer token: none may run.
+        for (const token of Object.values(tokens)) {
+          corpus.push({
+            who: 'plm',
+            method: 'POST',
+            path,
+            body: example ?? {},
+            headers: { authorization: `Bearer ${token}` },
+          });
+        }
         if (example !== undefined) {
           corpus.push({ who: 'engineer', method: 'POST', path, body: example });
           corpus.push({ who: 'ipAdmin', method: 'POST', path, body: example });
@@ -175,6 +216,7 @@ describe('a bounded fuzz run over the OEM gateway’s OpenAPI document, with leg
         });
       }
     }
+    expect(corpus.filter((a) => a.headers?.['authorization'] !== undefined).length).to.be.greaterThan(30);
     expect(corpus.length).to.be.within(200, 1_500);
 
     // Credentials the gateway must refuse at the TLS handshake: none, and another org's.
@@ -222,6 +264,9 @@ describe('a bounded fuzz run over the OEM gateway’s OpenAPI document, with leg
     expect(answers).to.have.length(corpus.length);
     expect(answers.filter((a) => a.status >= 500).map((a) => a.text)).to.deep.equal([]);
     expect(answers.filter((a) => a.status < 400).map((a) => a.text)).to.deep.equal([]);
+    const tokenAnswers = answers.filter((a) => /bearer token/.test(a.text));
+    expect(tokenAnswers.length).to.be.greaterThan(30);
+    for (const a of tokenAnswers) expect([401, 403], a.text).to.include(a.status);
     for (const a of answers) {
       expect((a.body as { code?: unknown }).code, a.text).to.be.a('string');
       expect(a.text).not.to.match(/\/work\/|\.js:\d|127\.0\.0\.1:\d|peer0\./);
