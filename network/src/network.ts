@@ -301,17 +301,23 @@ export class FabricNetwork {
    * CA and a genesis block that trusts it for TLS: it cannot be reused, only reset.
    */
   #checkStateHasTlsCas(): void {
+    const outdated = this.outdatedState();
+    if (outdated !== undefined)
+      throw new NetworkError('IDENTITY_FAILED', `${outdated}; run \`threadseal network reset\``);
+  }
+
+  /**
+   * Why the state directory cannot be reused (made by an older layout of the tool), or undefined when it can
+   * (or does not exist yet). The demo resets such a state; `up` refuses it.
+   */
+  outdatedState(): string | undefined {
     const missing = [...this.plan.orgs, this.plan.ordererOrg].filter(
       (o) => existsSync(o.caCert) && !existsSync(o.tlsCaCert),
     );
-    if (missing.length > 0) {
-      throw new NetworkError(
-        'IDENTITY_FAILED',
-        `${this.plan.stateDir} was created with one CA per org for identities and TLS (no TLS CA for ${missing
-          .map((o) => o.name)
-          .join(', ')}): its certificates and channel cannot be reused; run \`threadseal network reset\``,
-      );
-    }
+    if (missing.length === 0) return undefined;
+    return `${this.plan.stateDir} was created with one CA per org for identities and TLS (no TLS CA for ${missing
+      .map((o) => o.name)
+      .join(', ')}): its certificates and channel cannot be reused`;
   }
 
   async #startCas(): Promise<ProcessRecord[]> {

@@ -31,6 +31,11 @@ const demo: CliCommand = {
     const network = openNetwork(values);
     const out = (line: string): boolean => process.stdout.write(`${line}\n`);
     out('== network');
+    const outdated = network.outdatedState();
+    if (outdated !== undefined) {
+      out(`${outdated}: the demo resets its own network`);
+      await network.reset();
+    }
     const up = await network.up();
     out(up.alreadyRunning ? 'already up and healthy' : `up in ${(up.totalMs / 1000).toFixed(1)} s`);
     const auditor = openLedgerConnection(network.connectionFile, { org: 'oem', user: 'ip-admin' });
