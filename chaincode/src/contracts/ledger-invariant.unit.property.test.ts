@@ -12,11 +12,14 @@ import fc from 'fast-check';
 import { CM, DSI, OEM, START, SUB, USERS } from '@threadseal/test-support';
 import { UnitTestMachine, UnitTestNetwork, type UnitTestUser } from '@threadseal/test-support/chaincode';
 import { contracts } from '../index.js';
+import { policyOrgs } from '../ledger/endorsement.js';
 
 /*
  * Property over the persisted state (unit test over the in-memory ChaincodeStub): random sequences of
  * contract calls, then the OEM's tree query must show Σ children + consumed − credited ≤ granted at every
- * license and balances equal to the sums of what the tree holds.
+ * license and balances equal to the sums of what the tree holds; Σ scrap allowances ≤ the root's; and every
+ * key-level policy written names the DSI owner, and every tree record's at least two distinct orgs including the
+ * licence's grantor and holder.
  */
 
 const ORGS = [OEM, CM, SUB] as const;
@@ -85,7 +88,7 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
     [0, 1].map((n) => ({ org, machine: new UnitTestMachine(`${org}-m${n}`) })),
   );
 
-  it('keeps the persisted tree within its grants after every call', async () => {
+  it("keeps the persisted tree within its grants, scrap allowances within the root's, and every key guarded by ≥ 2 orgs with the DSI owner, after every call", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(call, { minLength: 5, maxLength: 40, size: 'max' }), async (calls) => {
         const net = new UnitTestNetwork(contracts, START);
@@ -123,7 +126,7 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
                   parentId: parent.licenseId,
                   licenseId: `L${tree.licenses.length}`,
                   holderMsp: ORGS[c.holder] ?? OEM,
-                  grant: { ...GRANT, quantity: c.quantity, scrapAllowance: 1 },
+                  grant: { ...GRANT, quantity: c.quantity, scrapAllowance: c.quantity % 2 },
                   terms: TERMS,
                 });
                 break;
@@ -205,6 +208,30 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
           expect(allocation.consumed - allocation.scrapCredited).to.be.within(0, allocation.quantity);
         }
         expect(tree.parts.length).to.equal(tree.builds.filter((b) => b.partId !== null).length);
+        // Σ scrap allowances that can credit units anywhere in the tree ≤ the root's (issue 7, attack 3).
+        expect(tree.allocations.reduce((sum, a) => sum + a.scrapAllowance, 0)).to.be.at.most(
+          GRANT.scrapAllowance,
+        );
+        // Every key written carries a key-level policy naming ≥ 2 distinct orgs, the DSI owner among them, and
+        // for a licence's own records its grantor and holder (issue 7: endorsement follows rights).
+        const byId = new Map(tree.licenses.map((view) => [view.license.licenseId, view.license]));
+        for (const key of net.ledger.keys()) {
+          const [type = '', first = ''] = key.split('\u0000').filter((part) => part.length > 0);
+          const policy = net.ledger.validationParameter(key);
+          expect(policy, `${type} key ${first} has a key-level policy`).to.not.equal(undefined);
+          const orgs = policyOrgs(policy ?? new Uint8Array());
+          if (type === 'dsi' || type === 'machine') {
+            // Outside the tree: the owner and the stakeholder (for the OEM's own DSI and machines, the OEM).
+            expect(orgs, `${type} ${first}`).to.include(OEM);
+            continue;
+          }
+          expect(orgs.length, `${type} ${first}`).to.be.at.least(2);
+          expect(orgs, `${type} ${first}`).to.include(OEM);
+          const license = ['license', 'license-balance', 'license-revocation', 'allocation'].includes(type)
+            ? byId.get(first)
+            : undefined;
+          if (license !== undefined) expect(orgs).to.include.members([license.grantorMsp, license.holderMsp]);
+        }
       }),
       { numRuns: 60 },
     );
