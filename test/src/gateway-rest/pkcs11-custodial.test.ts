@@ -7,7 +7,13 @@ import { expect } from 'chai';
 import { verify } from '@threadseal/dsi-container';
 import type { LedgerConnection } from '@threadseal/ledger-client';
 import { closeConnections, connectAs } from '../fixtures/ledger';
-import { orgCaPem, restAs, startOrgGateway, stopGateways, type GatewayProcess } from '../fixtures/gateways';
+import {
+  orgEnrollmentCaPem,
+  restAs,
+  startOrgGateway,
+  stopGateways,
+  type GatewayProcess,
+} from '../fixtures/gateways';
 import { testNetwork } from '../fixtures/network-fixture';
 
 const LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
@@ -106,13 +112,14 @@ describe('the gateway signs as a custodial identity whose key is in a PKCS#11 to
     expect(BigInt(body.blockNumber) >= heightBefore, body.blockNumber).to.equal(true);
     // The manifest was signed in the token: it verifies against the OEM's CA, pinned to the PLM's certificate.
     const verified = await verify(new Uint8Array(Buffer.from(body.container, 'base64')), {
-      trustedRoots: [orgCaPem('oem')],
+      trustedRoots: [orgEnrollmentCaPem('oem')],
       expectedSigner: {
         fingerprint256: createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex'),
       },
     });
     expect(verified.dsiId).to.equal(body.value.dsiId);
-    const read = await restAs(oem, 'oem', 'ip-admin')('GET', `/v1/dsis/${body.value.dsiId}`, undefined, {
+    // Read back as the custodial identity: in this gateway only it has a key the gateway signs with.
+    const read = await call('GET', `/v1/dsis/${body.value.dsiId}`, undefined, {
       'x-threadseal-after-block': body.blockNumber,
     });
     expect(read.status, read.text).to.equal(200);
