@@ -8,7 +8,7 @@ import {
   METADATA_INDEX,
   type RawBlock,
 } from '../block/raw-block';
-import { verifyFabricSignature } from '../msp/msp';
+import { bytesKey, verifyFabricSignature } from '../msp/msp';
 import {
   checkSignatures,
   evaluateSignaturePolicy,
@@ -172,10 +172,22 @@ export class Auditor {
   readonly #applicationPolicies = new WeakMap<Uint8Array, peer.ApplicationPolicy | undefined>();
   readonly #keyPolicies = new WeakMap<Uint8Array, Uint8Array>();
   #implicitPolicies = new Map<string, Uint8Array>();
+  readonly #mspIds = new Map<string, string>();
 
   public constructor(options: AuditorOptions) {
     this.#options = options;
     this.#mode = options.mode ?? 'full';
+  }
+
+  /** The MSP id a serialized identity names ('' when it does not decode), decoded once per identity. */
+  #mspIdOf(serialized: Uint8Array): string {
+    const key = bytesKey(serialized);
+    let id = this.#mspIds.get(key);
+    if (id === undefined) {
+      id = safeIdentityMsp(serialized);
+      this.#mspIds.set(key, id);
+    }
+    return id;
   }
 
   /** The configuration in force after the blocks seen so far. */
@@ -375,7 +387,7 @@ export class Auditor {
       // The genesis block is trusted by its pinned hash; configtxgen writes it without creator or nonce.
       if (block.number > 0n && (env.creator.length === 0 || env.nonce.length === 0))
         throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'the signature header has no creator or no nonce');
-      const sid = safeIdentityMsp(env.creator);
+      const sid = this.#mspIdOf(env.creator);
       creatorMspId = sid;
       if (env.type === HEADER_TYPE_CONFIG) {
         type = 'CONFIG';
@@ -414,7 +426,7 @@ export class Auditor {
         }
         if (tx) {
           chaincode = tx.chaincode;
-          endorserMspIds = tx.endorsements.map((e) => safeIdentityMsp(e.endorser));
+          endorserMspIds = tx.endorsements.map((e) => this.#mspIdOf(e.endorser));
           // Every endorsement signature is checked and a bad one reported, whatever the verdict comes to.
           const endorsers =
             this.#mode === 'full'
