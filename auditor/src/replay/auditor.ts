@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import { ChannelConfig, type PolicyVerdict } from '../config/channel-config';
+import { checkConfigUpdate } from '../config/config-update';
 import {
   blockDataHash,
   blockHeaderBytes,
@@ -399,6 +400,7 @@ export class Auditor {
           env.payload,
           env.signature,
           prepared.creator?.verifiedSignature,
+          env.channelHeader.getChannelId(),
         );
       } else if (env.type === HEADER_TYPE_ENDORSER) {
         type = 'ENDORSER_TRANSACTION';
@@ -510,6 +512,7 @@ export class Auditor {
     payload: Uint8Array,
     signature: Uint8Array,
     verifiedSignature: boolean | undefined,
+    channelId: string,
   ): Verdict {
     let next: ChannelConfig;
     try {
@@ -527,6 +530,20 @@ export class Auditor {
       const creatorCheck = this.#checkCreator(creator, payload, signature, verifiedSignature);
       if (creatorCheck.code !== 'VALID')
         return { code: 'INVALID_CONFIG_TRANSACTION', reason: creatorCheck.reason ?? '' };
+      // The update must be authorized by the configuration it replaces (Fabric's configtx validation).
+      const previous = this.#config;
+      const update = previous
+        ? checkConfigUpdate(
+            previous,
+            common.ConfigEnvelope.deserializeBinary(payloadData),
+            channelId,
+            this.#blockTime,
+          )
+        : { ok: false as const, reason: 'no channel configuration to check the update against' };
+      if (!update.ok) {
+        this.#report(ANOMALY.CONFIG_UPDATE_UNAUTHORIZED, block.number, update.reason, { txIndex });
+        return { code: 'INVALID_CONFIG_TRANSACTION', reason: update.reason };
+      }
       this.#report(ANOMALY.CONFIG_UPDATE, block.number, `configuration changed at block ${block.number}`, {
         txIndex,
         orgs: next.orgs.map((o) => o.mspId),
