@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { msp } from '@hyperledger/fabric-protos';
 import { checkSignatures } from '../policy/policy';
 import { parseRevocationList } from './der';
-import { Msp, MspManager, verifyFabricSignature } from './msp';
+import { BytesMap, Msp, MspManager, verifyFabricSignature } from './msp';
 
 const DAY = 86_400_000;
 
@@ -229,5 +229,18 @@ describe('auditor MSP certificate validity: revocation lists and expiry (a PKI m
     const check = checkSignatures([signed('one-day')], manager, notAfter + DAY);
     expect(check.valid).to.deep.equal([]);
     expect(check.refused[0]?.reason).to.contain('expired at');
+  });
+
+  it('keys the identity cache on the exact bytes: equal bytes hit, bytes sharing length and tail do not', function () {
+    const map = new BytesMap<string>();
+    const a = Buffer.concat([Buffer.from('aaaa'), Buffer.alloc(40, 7)]);
+    const b = Buffer.concat([Buffer.from('bbbb'), Buffer.alloc(40, 7)]);
+    map.set(a, 'a');
+    expect(map.get(Buffer.from(a)), 'a copy of the same bytes').to.equal('a');
+    expect(map.get(b), 'same length and last 32 bytes').to.equal(undefined);
+    map.set(b, 'b');
+    expect([map.get(a), map.get(b)]).to.deep.equal(['a', 'b']);
+    a[0] = 0x7a; // the map kept its own copy: a later change of the caller's buffer changes nothing
+    expect(map.get(Buffer.concat([Buffer.from('aaaa'), Buffer.alloc(40, 7)]))).to.equal('a');
   });
 });

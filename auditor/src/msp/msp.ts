@@ -72,6 +72,39 @@ export function bytesKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/**
+ * A map keyed by byte strings (serialized identities, ~1 KB each, looked up several times per
+ * transaction): bucketed by length and the last 32 bytes (a certificate ends with its signature), each
+ * hit confirmed by comparing all the bytes, so it is exact without building a 1 KB string per lookup.
+ */
+export class BytesMap<V> {
+  readonly #buckets = new Map<string, { readonly bytes: Buffer; readonly value: V }[]>();
+
+  static #bucket(bytes: Uint8Array): string {
+    const tail = bytes.subarray(Math.max(0, bytes.length - 32));
+    return `${bytes.length}:${Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).toString('latin1')}`;
+  }
+
+  public get(bytes: Uint8Array): V | undefined {
+    const bucket = this.#buckets.get(BytesMap.#bucket(bytes));
+    if (!bucket) return undefined;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const entry of bucket) if (entry.bytes.equals(view)) return entry.value;
+    return undefined;
+  }
+
+  public set(bytes: Uint8Array, value: V): void {
+    const key = BytesMap.#bucket(bytes);
+    const bucket = this.#buckets.get(key) ?? [];
+    const copy = Buffer.from(bytes);
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const at = bucket.findIndex((e) => e.bytes.equals(view));
+    if (at >= 0) bucket[at] = { bytes: copy, value };
+    else bucket.push({ bytes: copy, value });
+    this.#buckets.set(key, bucket);
+  }
+}
+
 /** DER of a PEM block (the first one), or the bytes themselves when they are not PEM. */
 function pemOrDer(bytes: Uint8Array): Buffer {
   const text = Buffer.from(bytes).toString('latin1');
@@ -261,7 +294,7 @@ function validityAt(identity: ValidIdentity, at: number): IdentityResult | undef
  */
 export class MspManager {
   readonly #msps: ReadonlyMap<string, Msp>;
-  readonly #cache = new Map<string, IdentityResult>();
+  readonly #cache = new BytesMap<IdentityResult>();
 
   public constructor(msps: readonly Msp[]) {
     this.#msps = new Map(msps.map((m) => [m.id, m]));
@@ -280,11 +313,10 @@ export class MspManager {
    * certificate must also be within its validity period at that time.
    */
   public identity(serialized: Uint8Array, at?: number): IdentityResult {
-    const key = bytesKey(serialized);
-    let result = this.#cache.get(key);
+    let result = this.#cache.get(serialized);
     if (!result) {
       result = this.#deserialize(serialized);
-      this.#cache.set(key, result);
+      this.#cache.set(serialized, result);
     }
     if (at === undefined || !result.ok) return result;
     return validityAt(result.identity, at) ?? result;

@@ -9,7 +9,7 @@ import {
   METADATA_INDEX,
   type RawBlock,
 } from '../block/raw-block';
-import { bytesKey, verifyFabricSignature } from '../msp/msp';
+import { BytesMap, verifyFabricSignature } from '../msp/msp';
 import {
   checkSignatures,
   evaluateSignaturePolicy,
@@ -173,7 +173,7 @@ export class Auditor {
   readonly #applicationPolicies = new WeakMap<Uint8Array, peer.ApplicationPolicy | undefined>();
   readonly #keyPolicies = new WeakMap<Uint8Array, Uint8Array>();
   #implicitPolicies = new Map<string, Uint8Array>();
-  readonly #mspIds = new Map<string, string>();
+  readonly #mspIds = new BytesMap<string>();
 
   public constructor(options: AuditorOptions) {
     this.#options = options;
@@ -182,11 +182,10 @@ export class Auditor {
 
   /** The MSP id a serialized identity names ('' when it does not decode), decoded once per identity. */
   #mspIdOf(serialized: Uint8Array): string {
-    const key = bytesKey(serialized);
-    let id = this.#mspIds.get(key);
+    let id = this.#mspIds.get(serialized);
     if (id === undefined) {
       id = safeIdentityMsp(serialized);
-      this.#mspIds.set(key, id);
+      this.#mspIds.set(serialized, id);
     }
     return id;
   }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { bytesKey } from '../msp/msp';
+import { BytesMap } from '../msp/msp';
 import type { SignedData } from '../policy/policy';
 import { packBatch, VERIFY_RESULT, type BatchResult, type PackedJob } from './signature-batch';
 
@@ -24,7 +24,7 @@ interface WorkerSlot {
  */
 export class SignatureVerifier {
   readonly #slots: WorkerSlot[];
-  readonly #identityIds = new Map<string, number>();
+  readonly #identityIds = new BytesMap<number>();
   readonly #identities: Uint8Array[] = [];
   readonly #waiting = new Map<number, (results: Uint8Array | undefined) => void>();
   #nextBatch = 0;
@@ -66,12 +66,11 @@ export class SignatureVerifier {
   }
 
   #identityId(bytes: Uint8Array): number {
-    const key = bytesKey(bytes);
-    let id = this.#identityIds.get(key);
+    let id = this.#identityIds.get(bytes);
     if (id === undefined) {
       id = this.#identities.length;
       this.#identities.push(bytes);
-      this.#identityIds.set(key, id);
+      this.#identityIds.set(bytes, id);
     }
     return id;
   }
