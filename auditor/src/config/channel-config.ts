@@ -7,6 +7,13 @@ export type PolicyVerdict = { readonly ok: true } | { readonly ok: false; readon
 
 const OK: PolicyVerdict = { ok: true };
 
+/** A config policy decoded once. */
+type DecodedPolicy =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'signature'; readonly envelope: common.SignaturePolicyEnvelope }
+  | { readonly kind: 'meta'; readonly meta: common.ImplicitMetaPolicy; readonly subGroups: readonly string[] }
+  | { readonly kind: 'other'; readonly type: number };
+
 /** An organisation of the channel: its config group name, its MSP id, where it sits. */
 export interface ChannelOrg {
   readonly groupName: string;
@@ -45,6 +52,8 @@ export class ChannelConfig {
   readonly orgs: readonly ChannelOrg[];
   /** The block that carried this configuration. */
   readonly blockNumber: bigint;
+  // The configuration never changes once built: each policy is decoded once, on first use.
+  readonly #decoded = new Map<string, DecodedPolicy>();
 
   public constructor(config: common.Config, blockNumber: bigint) {
     this.config = config;
@@ -91,19 +100,16 @@ export class ChannelConfig {
 
   #evaluateIn(groupPath: readonly string[], name: string, signers: readonly VerifiedSigner[]): PolicyVerdict {
     const where = `/Channel/${[...groupPath, name].join('/')}`;
-    const group = this.#group(groupPath);
-    const policy = group?.getPoliciesMap().get(name)?.getPolicy();
-    if (!group || !policy) return { ok: false, reason: `no policy ${where} in the channel configuration` };
-    switch (policy.getType()) {
-      case common.Policy.PolicyType.SIGNATURE: {
-        const envelope = common.SignaturePolicyEnvelope.deserializeBinary(policy.getValue_asU8());
-        return evaluateSignaturePolicy(envelope, signers)
+    const decoded = this.#decode(where, groupPath, name);
+    switch (decoded.kind) {
+      case 'missing':
+        return { ok: false, reason: `no policy ${where} in the channel configuration` };
+      case 'signature':
+        return evaluateSignaturePolicy(decoded.envelope, signers)
           ? OK
           : { ok: false, reason: `${where} (signature policy) not satisfied` };
-      }
-      case common.Policy.PolicyType.IMPLICIT_META: {
-        const meta = common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8());
-        const subGroups = [...group.getGroupsMap().keys()].sort();
+      case 'meta': {
+        const { meta, subGroups } = decoded;
         const results = subGroups.map((sub) =>
           this.#evaluateIn([...groupPath, sub], meta.getSubPolicy(), signers),
         );
@@ -127,11 +133,34 @@ export class ChannelConfig {
           reason: `${where} (${ruleName} ${meta.getSubPolicy()}) satisfied by ${satisfied} of ${subGroups.length} sub-groups, needs ${threshold}`,
         };
       }
-      default:
+      case 'other':
         return {
           ok: false,
-          reason: `${where} has policy type ${policy.getType()}, which the auditor does not evaluate`,
+          reason: `${where} has policy type ${decoded.type}, which the auditor does not evaluate`,
         };
     }
+  }
+
+  #decode(where: string, groupPath: readonly string[], name: string): DecodedPolicy {
+    const cached = this.#decoded.get(where);
+    if (cached) return cached;
+    const group = this.#group(groupPath);
+    const policy = group?.getPoliciesMap().get(name)?.getPolicy();
+    let decoded: DecodedPolicy;
+    if (!group || !policy) decoded = { kind: 'missing' };
+    else if (policy.getType() === common.Policy.PolicyType.SIGNATURE)
+      decoded = {
+        kind: 'signature',
+        envelope: common.SignaturePolicyEnvelope.deserializeBinary(policy.getValue_asU8()),
+      };
+    else if (policy.getType() === common.Policy.PolicyType.IMPLICIT_META)
+      decoded = {
+        kind: 'meta',
+        meta: common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8()),
+        subGroups: [...group.getGroupsMap().keys()].sort(),
+      };
+    else decoded = { kind: 'other', type: policy.getType() };
+    this.#decoded.set(where, decoded);
+    return decoded;
   }
 }

@@ -1,5 +1,6 @@
-import { X509Certificate, createHash, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
+import { parseRevocationList, subjectKeyIdentifier, type RevocationList } from './der';
 
 /** The roles an MSP principal can name (msp.MSPRole.MSPRoleType). */
 export type MspRole = 'member' | 'admin' | 'client' | 'peer' | 'orderer';
@@ -12,6 +13,9 @@ export interface ValidIdentity {
   readonly certificate: X509Certificate;
   readonly publicKey: KeyObject;
   readonly roles: ReadonlySet<MspRole>;
+  /** The certificate's validity period (milliseconds since the epoch). */
+  readonly notBefore: number;
+  readonly notAfter: number;
 }
 
 /** Why an identity or a signature was refused. */
@@ -49,6 +53,65 @@ export function verifyFabricSignature(key: KeyObject, data: Uint8Array, signatur
   }
 }
 
+/**
+ * The public key of the certificate a serialized identity carries, read the way {@link MspManager} reads
+ * it; undefined when the bytes are not a SerializedIdentity holding an X.509 certificate. Says nothing about
+ * whether the identity is valid.
+ */
+export function publicKeyOfIdentity(serialized: Uint8Array): KeyObject | undefined {
+  try {
+    const sid = msp.SerializedIdentity.deserializeBinary(serialized);
+    return new X509Certificate(Buffer.from(sid.getIdBytes_asU8())).publicKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Map key that is equal exactly when the bytes are equal. */
+export function bytesKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/**
+ * A map keyed by byte strings (serialized identities, ~1 KB each, looked up several times per
+ * transaction): bucketed by length and the last 32 bytes (a certificate ends with its signature), each
+ * hit confirmed by comparing all the bytes, so it is exact without building a 1 KB string per lookup.
+ */
+export class BytesMap<V> {
+  readonly #buckets = new Map<string, { readonly bytes: Buffer; readonly value: V }[]>();
+
+  static #bucket(bytes: Uint8Array): string {
+    const tail = bytes.subarray(Math.max(0, bytes.length - 32));
+    return `${bytes.length}:${Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).toString('latin1')}`;
+  }
+
+  public get(bytes: Uint8Array): V | undefined {
+    const bucket = this.#buckets.get(BytesMap.#bucket(bytes));
+    if (!bucket) return undefined;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const entry of bucket) if (entry.bytes.equals(view)) return entry.value;
+    return undefined;
+  }
+
+  public set(bytes: Uint8Array, value: V): void {
+    const key = BytesMap.#bucket(bytes);
+    const bucket = this.#buckets.get(key) ?? [];
+    const copy = Buffer.from(bytes);
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const at = bucket.findIndex((e) => e.bytes.equals(view));
+    if (at >= 0) bucket[at] = { bytes: copy, value };
+    else bucket.push({ bytes: copy, value });
+    this.#buckets.set(key, bucket);
+  }
+}
+
+/** DER of a PEM block (the first one), or the bytes themselves when they are not PEM. */
+function pemOrDer(bytes: Uint8Array): Buffer {
+  const text = Buffer.from(bytes).toString('latin1');
+  const m = /-----BEGIN [A-Z0-9 ]+-----([A-Za-z0-9+/=\s]+)-----END [A-Z0-9 ]+-----/.exec(text);
+  return m?.[1] === undefined ? Buffer.from(bytes) : Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+}
+
 function pemCertificates(bytes: readonly Uint8Array[]): X509Certificate[] {
   return bytes.map((b) => new X509Certificate(Buffer.from(b)));
 }
@@ -71,6 +134,9 @@ export class Msp {
   readonly #intermediates: X509Certificate[];
   readonly #adminFingerprints: Set<string>;
   readonly #nodeOus: { client?: string; peer?: string; admin?: string; orderer?: string } | undefined;
+  readonly #revocationLists: readonly RevocationList[];
+  /** Why the MSP's revocation lists cannot be used: then no identity of the MSP validates (fail closed). */
+  readonly #revocationError: string | undefined;
   /** Parts of the MSP this auditor does not check, so a report can say so. */
   readonly unchecked: readonly string[];
 
@@ -90,35 +156,88 @@ export class Msp {
           orderer: ous.getOrdererOuIdentifier()?.getOrganizationalUnitIdentifier(),
         }
       : undefined;
+    const lists: RevocationList[] = [];
+    let revocationError: string | undefined;
+    config.getRevocationListList_asU8().forEach((bytes, i) => {
+      try {
+        lists.push(parseRevocationList(pemOrDer(bytes)));
+      } catch (err) {
+        revocationError ??= `revocation list ${i} does not parse (${(err as Error).message})`;
+      }
+    });
+    this.#revocationLists = lists;
+    this.#revocationError = revocationError;
     const unchecked: string[] = [];
-    if (config.getRevocationListList().length > 0) unchecked.push('revocation list (CRLs)');
     if (config.getOrganizationalUnitIdentifiersList().length > 0)
       unchecked.push('organizational unit identifiers');
     this.unchecked = unchecked;
   }
 
-  /** Whether `cert` chains to a root of this MSP, directly or through one or more intermediates. */
-  #chains(cert: X509Certificate, depth = 0): boolean {
-    if (depth > 4) return false;
+  /**
+   * The CA that issued `cert` when `cert` chains to a root of this MSP, directly or through one or more
+   * intermediates; undefined when it does not chain.
+   */
+  #issuerInChain(cert: X509Certificate, depth = 0): X509Certificate | undefined {
+    if (depth > 4) return undefined;
     for (const root of this.#roots) {
       if (root.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return true;
+      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return root;
     }
     for (const ca of this.#intermediates) {
       if (ca.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && this.#chains(ca, depth + 1)) return true;
+      if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && this.#issuerInChain(ca, depth + 1)) return ca;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * Why `cert` (issued by `issuer`) is revoked by this MSP's CRLs, as Fabric's
+   * `validateCertAgainstChain` decides: a CRL whose authority key identifier is the issuer's subject key
+   * identifier, listing the serial number, and signed by the issuer. Undefined when it is not revoked.
+   */
+  #revoked(cert: X509Certificate, issuer: X509Certificate): string | undefined {
+    if (this.#revocationLists.length === 0 && this.#revocationError === undefined) return undefined;
+    if (this.#revocationError !== undefined) return `${this.id}: ${this.#revocationError}`;
+    let ski: Uint8Array | undefined;
+    try {
+      ski = subjectKeyIdentifier(issuer.raw);
+    } catch {
+      ski = undefined;
+    }
+    if (!ski)
+      return `${this.id}: the issuing CA ${issuer.subject.replace(/\n/g, ',')} has no subject key identifier to find its CRL by`;
+    const serial = cert.serialNumber.toUpperCase().replace(/^0+/, '') || '0';
+    for (const [i, crl] of this.#revocationLists.entries()) {
+      if (!crl.hasAuthorityKeyIdentifier)
+        return `${this.id}: revocation list ${i} has no authority key identifier`;
+      if (!crl.authorityKeyIdentifier || !Buffer.from(crl.authorityKeyIdentifier).equals(Buffer.from(ski)))
+        continue;
+      if (!crl.revokedSerials.has(serial)) continue;
+      // As Fabric: a CRL that names the serial but is not signed by the issuing CA is skipped.
+      if (!crl.hash) continue;
+      let signedByIssuer = false;
+      try {
+        signedByIssuer = verify(crl.hash, crl.signedBytes, issuer.publicKey, crl.signature);
+      } catch {
+        signedByIssuer = false;
+      }
+      if (signedByIssuer)
+        return `${this.id}: certificate ${cert.subject.replace(/\n/g, ',')} (serial ${serial}) is revoked by revocation list ${i}`;
+    }
+    return undefined;
   }
 
   /** Validates a certificate as an identity of this MSP and classifies its roles. */
   public validate(serialized: Uint8Array, certificate: X509Certificate): IdentityResult {
     if (certificate.ca) return { ok: false, reason: `${this.id}: a CA certificate cannot sign` };
-    if (!this.#chains(certificate))
+    const issuer = this.#issuerInChain(certificate);
+    if (!issuer)
       return {
         ok: false,
         reason: `${this.id}: certificate ${certificate.subject.replace(/\n/g, ',')} does not chain to the MSP's roots`,
       };
+    const revoked = this.#revoked(certificate, issuer);
+    if (revoked !== undefined) return { ok: false, reason: revoked };
     const roles = new Set<MspRole>(['member']);
     if (this.#adminFingerprints.has(certificate.fingerprint256)) roles.add('admin');
     if (this.#nodeOus) {
@@ -142,8 +261,31 @@ export class Msp {
     } catch {
       return { ok: false, reason: `${this.id}: unreadable public key` };
     }
-    return { ok: true, identity: { mspId: this.id, serialized, certificate, publicKey, roles } };
+    const notBefore = Date.parse(certificate.validFrom);
+    const notAfter = Date.parse(certificate.validTo);
+    if (Number.isNaN(notBefore) || Number.isNaN(notAfter))
+      return { ok: false, reason: `${this.id}: unreadable certificate validity period` };
+    return {
+      ok: true,
+      identity: { mspId: this.id, serialized, certificate, publicKey, roles, notBefore, notAfter },
+    };
   }
+}
+
+/** Why an identity's certificate is not valid at time `at`, or undefined when it is. */
+function validityAt(identity: ValidIdentity, at: number): IdentityResult | undefined {
+  const subject = identity.certificate.subject.replace(/\n/g, ',');
+  if (at > identity.notAfter)
+    return {
+      ok: false,
+      reason: `${identity.mspId}: certificate ${subject} expired at ${new Date(identity.notAfter).toISOString()}, before the block time ${new Date(at).toISOString()}`,
+    };
+  if (at < identity.notBefore)
+    return {
+      ok: false,
+      reason: `${identity.mspId}: certificate ${subject} is not valid before ${new Date(identity.notBefore).toISOString()}, after the block time ${new Date(at).toISOString()}`,
+    };
+  return undefined;
 }
 
 /**
@@ -152,7 +294,7 @@ export class Msp {
  */
 export class MspManager {
   readonly #msps: ReadonlyMap<string, Msp>;
-  readonly #cache = new Map<string, IdentityResult>();
+  readonly #cache = new BytesMap<IdentityResult>();
 
   public constructor(msps: readonly Msp[]) {
     this.#msps = new Map(msps.map((m) => [m.id, m]));
@@ -166,14 +308,18 @@ export class MspManager {
     return this.#msps.get(id);
   }
 
-  /** Deserializes and validates a serialized identity. */
-  public identity(serialized: Uint8Array): IdentityResult {
-    const key = createHash('sha256').update(serialized).digest('base64');
-    const cached = this.#cache.get(key);
-    if (cached) return cached;
-    const result = this.#deserialize(serialized);
-    this.#cache.set(key, result);
-    return result;
+  /**
+   * Deserializes and validates a serialized identity; with `at` (milliseconds since the epoch), its
+   * certificate must also be within its validity period at that time.
+   */
+  public identity(serialized: Uint8Array, at?: number): IdentityResult {
+    let result = this.#cache.get(serialized);
+    if (!result) {
+      result = this.#deserialize(serialized);
+      this.#cache.set(serialized, result);
+    }
+    if (at === undefined || !result.ok) return result;
+    return validityAt(result.identity, at) ?? result;
   }
 
   #deserialize(serialized: Uint8Array): IdentityResult {

@@ -1,11 +1,22 @@
 import { msp as mspProto, type common } from '@hyperledger/fabric-protos';
-import { verifyFabricSignature, type MspManager, type MspRole, type ValidIdentity } from '../msp/msp';
+import {
+  bytesKey,
+  verifyFabricSignature,
+  type MspManager,
+  type MspRole,
+  type ValidIdentity,
+} from '../msp/msp';
 
 /** One signature a policy is evaluated over: who signed (serialized identity), what, and the signature. */
 export interface SignedData {
   readonly identity: Uint8Array;
   readonly data: Uint8Array;
   readonly signature: Uint8Array;
+  /**
+   * Whether `signature` verifies over `data` under the public key of `identity`'s certificate, when a
+   * SignatureVerifier (worker threads) already computed it for exactly these bytes; otherwise it is verified here.
+   */
+  readonly verifiedSignature?: boolean;
 }
 
 /** A signer whose identity and signature were checked. */
@@ -22,25 +33,30 @@ export interface SignatureCheck {
 
 /**
  * Checks each signature the way Fabric's `SignatureSetToValidIdentities` does before any policy runs:
- * an identity counts once, it must validate against the channel's MSPs, and its signature must verify.
+ * an identity counts once, it must validate against the channel's MSPs (and, given `at`, its
+ * certificate must be within its validity period then), and its signature must verify.
  */
-export function checkSignatures(signed: readonly SignedData[], msps: MspManager): SignatureCheck {
+export function checkSignatures(
+  signed: readonly SignedData[],
+  msps: MspManager,
+  at?: number,
+): SignatureCheck {
   const seen = new Set<string>();
   const valid: VerifiedSigner[] = [];
   const refused: { index: number; reason: string }[] = [];
   signed.forEach((sd, index) => {
-    const key = Buffer.from(sd.identity).toString('base64');
+    const key = bytesKey(sd.identity);
     if (seen.has(key)) {
       refused.push({ index, reason: 'the same identity signed twice' });
       return;
     }
     seen.add(key);
-    const id = msps.identity(sd.identity);
+    const id = msps.identity(sd.identity, at);
     if (!id.ok) {
       refused.push({ index, reason: id.reason });
       return;
     }
-    if (!verifyFabricSignature(id.identity.publicKey, sd.data, sd.signature)) {
+    if (!(sd.verifiedSignature ?? verifyFabricSignature(id.identity.publicKey, sd.data, sd.signature))) {
       refused.push({ index, reason: `signature of ${id.identity.mspId} identity does not verify` });
       return;
     }
@@ -57,10 +73,17 @@ const ROLE_BY_NUMBER: Record<number, MspRole> = {
   [mspProto.MSPRole.MSPRoleType.ORDERER]: 'orderer',
 };
 
+// Principals belong to decoded policies, which are cached and never mutated: each role is decoded once.
+const roles = new WeakMap<mspProto.MSPPrincipal, mspProto.MSPRole>();
+
 function satisfiesPrincipal(identity: ValidIdentity, principal: mspProto.MSPPrincipal): boolean {
   switch (principal.getPrincipalClassification()) {
     case mspProto.MSPPrincipal.Classification.ROLE: {
-      const role = mspProto.MSPRole.deserializeBinary(principal.getPrincipal_asU8());
+      let role = roles.get(principal);
+      if (!role) {
+        role = mspProto.MSPRole.deserializeBinary(principal.getPrincipal_asU8());
+        roles.set(principal, role);
+      }
       const wanted = ROLE_BY_NUMBER[role.getRole()];
       return role.getMspIdentifier() === identity.mspId && wanted !== undefined && identity.roles.has(wanted);
     }

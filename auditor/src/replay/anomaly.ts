@@ -22,6 +22,12 @@ export const ANOMALY = {
   NOT_RECOMPUTABLE: 'NOT_RECOMPUTABLE',
   /** A configuration block changed the channel configuration (a notice). */
   CONFIG_UPDATE: 'CONFIG_UPDATE',
+  /**
+   * A config block whose update is not what the configuration in force allows: its signatures do not
+   * satisfy the mod_policy of an element it changes, its versions or read set are not current, or the
+   * configuration it carries is not the previous one with the update applied. The configuration stays.
+   */
+  CONFIG_UPDATE_UNAUTHORIZED: 'CONFIG_UPDATE_UNAUTHORIZED',
   /** The rebuilt world state differs from a peer's for a key. */
   STATE_MISMATCH: 'STATE_MISMATCH',
 } as const;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import { ChannelConfig, type PolicyVerdict } from '../config/channel-config';
+import { checkConfigUpdate } from '../config/config-update';
 import {
   blockDataHash,
   blockHeaderBytes,
@@ -8,7 +9,7 @@ import {
   METADATA_INDEX,
   type RawBlock,
 } from '../block/raw-block';
-import { verifyFabricSignature } from '../msp/msp';
+import { BytesMap, verifyFabricSignature } from '../msp/msp';
 import {
   checkSignatures,
   evaluateSignaturePolicy,
@@ -27,8 +28,10 @@ import {
   decodeEndorserTransaction,
   decodeEnvelope,
   EnvelopeDecodeError,
+  type DecodedEnvelope,
   type EndorserTransaction,
 } from '../validation/envelope';
+import type { SignatureJob } from '../verify/signature-verifier';
 import { ANOMALY, type Anomaly, type AnomalyKind } from './anomaly';
 
 const LIFECYCLE = '_lifecycle';
@@ -86,6 +89,47 @@ export interface AuditorOptions {
   readonly onAnomaly?: (anomaly: Anomaly) => void;
 }
 
+/** Something decoded ahead of the replay, or the error its decoding threw (rethrown where it is used). */
+type Decoded<T> = { readonly value: T } | { readonly error: unknown };
+
+function decoded<T>(decode: () => T): Decoded<T> {
+  try {
+    return { value: decode() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function unwrap<T>(d: Decoded<T>): T {
+  if ('error' in d) throw d.error;
+  return d.value;
+}
+
+interface PreparedTransaction {
+  readonly envelope: Decoded<DecodedEnvelope>;
+  readonly creator?: SignatureJob;
+  readonly endorserTransaction?: Decoded<EndorserTransaction>;
+  readonly endorsements?: readonly SignatureJob[];
+}
+
+type PreparedOrdererSignatures =
+  | { readonly kind: 'signed'; readonly signed: readonly SignatureJob[] }
+  | { readonly kind: 'metadata-unparsable' }
+  | { readonly kind: 'error'; readonly error: unknown };
+
+/**
+ * A block decoded ahead of its replay ({@link Auditor.prepareBlock}): what does not depend on the state
+ * or the configuration in force, and every signature it carries, so they can be verified elsewhere (on
+ * worker threads) while earlier blocks replay.
+ */
+export interface PreparedBlock {
+  readonly block: RawBlock;
+  /** Every signature of the block (orderers', creators', endorsers'), each with its verdict slot. */
+  readonly jobs: readonly SignatureJob[];
+  readonly orderer: PreparedOrdererSignatures | undefined;
+  readonly transactions: readonly PreparedTransaction[];
+}
+
 interface Verdict {
   code: string;
   reason?: string;
@@ -110,14 +154,40 @@ export class Auditor {
   #config: ChannelConfig | undefined;
   #previous: RawBlock | undefined;
   #expected = 0n;
+  #blockTime: number | undefined;
   readonly #txIds = new Set<string>();
   #transactions = 0;
   #blocks = 0;
   #signatureChecks = 0;
+  // Decoded once, used for every transaction: a chaincode's rules are kept with the state values they
+  // were decoded from (a redefinition writes new values, so the cache entry no longer matches); decoded
+  // policies are kept per policy bytes object (cached bytes, or a key's metadata value, never mutated).
+  readonly #rulesCache = new Map<
+    string,
+    {
+      readonly config: ChannelConfig | undefined;
+      readonly sources: readonly (VersionedValue | undefined)[];
+      readonly rules: ChaincodeRules | undefined;
+    }
+  >();
+  readonly #applicationPolicies = new WeakMap<Uint8Array, peer.ApplicationPolicy | undefined>();
+  readonly #keyPolicies = new WeakMap<Uint8Array, Uint8Array>();
+  #implicitPolicies = new Map<string, Uint8Array>();
+  readonly #mspIds = new BytesMap<string>();
 
   public constructor(options: AuditorOptions) {
     this.#options = options;
     this.#mode = options.mode ?? 'full';
+  }
+
+  /** The MSP id a serialized identity names ('' when it does not decode), decoded once per identity. */
+  #mspIdOf(serialized: Uint8Array): string {
+    let id = this.#mspIds.get(serialized);
+    if (id === undefined) {
+      id = safeIdentityMsp(serialized);
+      this.#mspIds.set(serialized, id);
+    }
+    return id;
   }
 
   /** The configuration in force after the blocks seen so far. */
@@ -141,9 +211,65 @@ export class Auditor {
     this.#options.onAnomaly?.(anomaly);
   }
 
-  /** Replays one block; every failure becomes an anomaly. */
-  public processBlock(block: RawBlock): void {
+  /**
+   * Decodes a block ahead of its replay and lists its signatures. Pure: it reads neither the state nor
+   * the configuration, so blocks can be prepared (and their signatures verified) in any order.
+   */
+  public prepareBlock(block: RawBlock): PreparedBlock {
+    const jobs: SignatureJob[] = [];
+    let orderer: PreparedOrdererSignatures | undefined;
+    if (block.number > 0n && this.#mode === 'full') {
+      try {
+        const signed = ordererSignedData(block);
+        if (signed === undefined) orderer = { kind: 'metadata-unparsable' };
+        else {
+          orderer = { kind: 'signed', signed };
+          jobs.push(...signed);
+        }
+      } catch (error) {
+        orderer = { kind: 'error', error };
+      }
+    }
+    const transactions = block.data.map((item): PreparedTransaction => {
+      const envelope = decoded(() => decodeEnvelope(item));
+      if ('error' in envelope) return { envelope };
+      const env = envelope.value;
+      const full = this.#mode === 'full';
+      const creator: SignatureJob | undefined =
+        full && (env.type === HEADER_TYPE_ENDORSER || (env.type === HEADER_TYPE_CONFIG && block.number > 0n))
+          ? { identity: env.creator, data: env.payload, signature: env.signature }
+          : undefined;
+      if (creator) jobs.push(creator);
+      if (env.type !== HEADER_TYPE_ENDORSER) return { envelope, ...(creator ? { creator } : {}) };
+      const endorserTransaction = decoded(() => decodeEndorserTransaction(env));
+      const tx = 'error' in endorserTransaction ? undefined : endorserTransaction.value;
+      const endorsements: SignatureJob[] | undefined =
+        tx && full
+          ? tx.endorsements.map((e) => ({
+              identity: e.endorser,
+              data: Buffer.concat([tx.proposalResponsePayload, e.endorser]),
+              signature: e.signature,
+            }))
+          : undefined;
+      if (endorsements) jobs.push(...endorsements);
+      return {
+        envelope,
+        ...(creator ? { creator } : {}),
+        endorserTransaction,
+        ...(endorsements ? { endorsements } : {}),
+      };
+    });
+    return { block, jobs, orderer, transactions };
+  }
+
+  /**
+   * Replays one block; every failure becomes an anomaly. `prepared` (from {@link prepareBlock} for this
+   * very block) saves decoding it again and carries signature verdicts computed ahead.
+   */
+  public processBlock(block: RawBlock, prepared?: PreparedBlock): void {
+    const ready = prepared?.block === block ? prepared : this.prepareBlock(block);
     this.#blocks++;
+    this.#blockTime = blockTimeOf(ready, this.#blockTime);
     if (block.number !== this.#expected) {
       this.#report(
         ANOMALY.BLOCK_NUMBER_GAP,
@@ -179,7 +305,7 @@ export class Auditor {
       );
     if (block.number > 0n && this.#mode === 'full') {
       try {
-        this.#verifyOrdererSignatures(block);
+        this.#verifyOrdererSignatures(block, ready.orderer);
       } catch (err) {
         this.#report(
           ANOMALY.BLOCK_UNPARSABLE,
@@ -188,12 +314,12 @@ export class Auditor {
         );
       }
     }
-    this.#processTransactions(block);
+    this.#processTransactions(block, ready);
     this.#previous = block;
     this.#expected = block.number + 1n;
   }
 
-  #verifyOrdererSignatures(block: RawBlock): void {
+  #verifyOrdererSignatures(block: RawBlock, prepared: PreparedOrdererSignatures | undefined): void {
     const config = this.#config;
     if (!config) {
       this.#report(
@@ -203,27 +329,15 @@ export class Auditor {
       );
       return;
     }
-    let md: common.Metadata;
-    try {
-      md = common.Metadata.deserializeBinary(block.metadata[METADATA_INDEX.SIGNATURES] ?? new Uint8Array());
-    } catch {
+    const orderer = prepared ?? { kind: 'error', error: new TypeError('the block was not prepared') };
+    if (orderer.kind === 'metadata-unparsable') {
       this.#report(ANOMALY.BLOCK_UNPARSABLE, block.number, 'the SIGNATURES metadata does not decode');
       return;
     }
-    const headerBytes = blockHeaderBytes(block);
-    const signed: SignedData[] = [];
-    for (const sig of md.getSignaturesList()) {
-      const sh = sig.getSignatureHeader_asU8();
-      if (sh.length === 0) continue; // BFT identifier headers: not written by Raft, not evaluated here
-      const header = common.SignatureHeader.deserializeBinary(sh);
-      signed.push({
-        identity: header.getCreator_asU8(),
-        data: Buffer.concat([md.getValue_asU8(), sh, headerBytes]),
-        signature: sig.getSignature_asU8(),
-      });
-    }
+    if (orderer.kind === 'error') throw orderer.error;
+    const signed = orderer.signed;
     this.#signatureChecks += signed.length;
-    const check = checkSignatures(signed, config.msps);
+    const check = checkSignatures(signed, config.msps, this.#blockTime);
     const verdict = config.evaluatePath(BLOCK_VALIDATION, check.valid);
     if (!verdict.ok)
       this.#report(
@@ -234,7 +348,7 @@ export class Auditor {
       );
   }
 
-  #processTransactions(block: RawBlock): void {
+  #processTransactions(block: RawBlock, prepared: PreparedBlock): void {
     const flags = block.metadata[METADATA_INDEX.TRANSACTIONS_FILTER];
     if (!flags || flags.length !== block.data.length)
       this.#report(
@@ -246,14 +360,17 @@ export class Auditor {
     block.data.forEach((item, txIndex) => {
       this.#transactions++;
       const peerCode = flags?.[txIndex] === undefined ? 'MISSING' : validationCodeNameOf(flags[txIndex]);
-      this.#processTransaction(block, txIndex, item, peerCode, vpUpdatedInBlock);
+      const ahead = prepared.transactions[txIndex] ?? {
+        envelope: decoded(() => decodeEnvelope(item)),
+      };
+      this.#processTransaction(block, txIndex, ahead, peerCode, vpUpdatedInBlock);
     });
   }
 
   #processTransaction(
     block: RawBlock,
     txIndex: number,
-    item: Uint8Array,
+    prepared: PreparedTransaction,
     peerCode: string,
     vpUpdatedInBlock: Set<string>,
   ): void {
@@ -265,12 +382,12 @@ export class Auditor {
     let writes: AuditedTransaction['writes'] = [];
     let verdict: Verdict;
     try {
-      const env = decodeEnvelope(item);
+      const env = unwrap(prepared.envelope);
       txId = env.txId;
       // The genesis block is trusted by its pinned hash; configtxgen writes it without creator or nonce.
       if (block.number > 0n && (env.creator.length === 0 || env.nonce.length === 0))
         throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'the signature header has no creator or no nonce');
-      const sid = safeIdentityMsp(env.creator);
+      const sid = this.#mspIdOf(env.creator);
       creatorMspId = sid;
       if (env.type === HEADER_TYPE_CONFIG) {
         type = 'CONFIG';
@@ -281,10 +398,17 @@ export class Auditor {
           env.creator,
           env.payload,
           env.signature,
+          prepared.creator?.verifiedSignature,
+          env.channelHeader.getChannelId(),
         );
       } else if (env.type === HEADER_TYPE_ENDORSER) {
         type = 'ENDORSER_TRANSACTION';
-        verdict = this.#checkCreator(env.creator, env.payload, env.signature);
+        verdict = this.#checkCreator(
+          env.creator,
+          env.payload,
+          env.signature,
+          prepared.creator?.verifiedSignature,
+        );
         if (verdict.code === 'VALID' && computeTxId(env.nonce, env.creator) !== env.txId)
           verdict = {
             code: 'BAD_PROPOSAL_TXID',
@@ -293,7 +417,7 @@ export class Auditor {
         let tx: EndorserTransaction | undefined;
         {
           try {
-            tx = decodeEndorserTransaction(env);
+            tx = unwrap(prepared.endorserTransaction ?? decoded(() => decodeEndorserTransaction(env)));
           } catch (err) {
             verdict = {
               code: err instanceof EnvelopeDecodeError ? err.code : 'INVALID_ENDORSER_TRANSACTION',
@@ -303,10 +427,12 @@ export class Auditor {
         }
         if (tx) {
           chaincode = tx.chaincode;
-          endorserMspIds = tx.endorsements.map((e) => safeIdentityMsp(e.endorser));
+          endorserMspIds = tx.endorsements.map((e) => this.#mspIdOf(e.endorser));
           // Every endorsement signature is checked and a bad one reported, whatever the verdict comes to.
           const endorsers =
-            this.#mode === 'full' ? this.#checkEndorsements(block, txIndex, env.txId, tx) : undefined;
+            this.#mode === 'full'
+              ? this.#checkEndorsements(block, txIndex, env.txId, tx, prepared.endorsements)
+              : undefined;
           if (verdict.code === 'VALID' && tx.malformed)
             verdict = { code: 'INVALID_ENDORSER_TRANSACTION', reason: tx.malformed };
           if (verdict.code === 'VALID' && this.#txIds.has(env.txId))
@@ -357,14 +483,19 @@ export class Auditor {
     });
   }
 
-  #checkCreator(creator: Uint8Array, payload: Uint8Array, signature: Uint8Array): Verdict {
+  #checkCreator(
+    creator: Uint8Array,
+    payload: Uint8Array,
+    signature: Uint8Array,
+    verifiedSignature: boolean | undefined,
+  ): Verdict {
     if (this.#mode === 'hashes-only') return { code: 'VALID' };
     const config = this.#config;
     if (!config) return { code: 'BAD_CREATOR_SIGNATURE', reason: 'no channel configuration' };
-    const id = config.msps.identity(creator);
+    const id = config.msps.identity(creator, this.#blockTime);
     if (!id.ok) return { code: 'BAD_CREATOR_SIGNATURE', reason: `creator: ${id.reason}` };
     this.#signatureChecks++;
-    if (!verifyFabricSignature(id.identity.publicKey, payload, signature))
+    if (!(verifiedSignature ?? verifyFabricSignature(id.identity.publicKey, payload, signature)))
       return {
         code: 'BAD_CREATOR_SIGNATURE',
         reason: `the creator's (${id.identity.mspId}) signature does not verify`,
@@ -379,6 +510,8 @@ export class Auditor {
     creator: Uint8Array,
     payload: Uint8Array,
     signature: Uint8Array,
+    verifiedSignature: boolean | undefined,
+    channelId: string,
   ): Verdict {
     let next: ChannelConfig;
     try {
@@ -393,15 +526,30 @@ export class Auditor {
       return { code: 'INVALID_CONFIG_TRANSACTION', reason: 'a config block must hold exactly one envelope' };
     if (block.number > 0n) {
       // A config transaction is signed by an orderer of the configuration it replaces.
-      const creatorCheck = this.#checkCreator(creator, payload, signature);
+      const creatorCheck = this.#checkCreator(creator, payload, signature, verifiedSignature);
       if (creatorCheck.code !== 'VALID')
         return { code: 'INVALID_CONFIG_TRANSACTION', reason: creatorCheck.reason ?? '' };
+      // The update must be authorized by the configuration it replaces (Fabric's configtx validation).
+      const previous = this.#config;
+      const update = previous
+        ? checkConfigUpdate(
+            previous,
+            common.ConfigEnvelope.deserializeBinary(payloadData),
+            channelId,
+            this.#blockTime,
+          )
+        : { ok: false as const, reason: 'no channel configuration to check the update against' };
+      if (!update.ok) {
+        this.#report(ANOMALY.CONFIG_UPDATE_UNAUTHORIZED, block.number, update.reason, { txIndex });
+        return { code: 'INVALID_CONFIG_TRANSACTION', reason: update.reason };
+      }
       this.#report(ANOMALY.CONFIG_UPDATE, block.number, `configuration changed at block ${block.number}`, {
         txIndex,
         orgs: next.orgs.map((o) => o.mspId),
       });
     }
     this.#config = next;
+    this.#implicitPolicies = new Map();
     // Fabric's peer records each CONFIG transaction as a write of its ConfigEnvelope to the peer's own
     // namespace '' (core/peer/configtx_processor.go), so the rebuilt state holds it too.
     this.state.put(spaceOf(PEER_NAMESPACE), CHANNEL_CONFIG_KEY, {
@@ -415,12 +563,17 @@ export class Auditor {
   #evaluateApplicationPolicy(policyBytes: Uint8Array, signers: readonly VerifiedSigner[]): PolicyVerdict {
     const config = this.#config;
     if (!config) return { ok: false, reason: 'no channel configuration' };
-    let policy: peer.ApplicationPolicy;
-    try {
-      policy = peer.ApplicationPolicy.deserializeBinary(policyBytes);
-    } catch {
-      return { ok: false, reason: 'the endorsement policy does not decode' };
+    let policy: peer.ApplicationPolicy | undefined;
+    if (this.#applicationPolicies.has(policyBytes)) policy = this.#applicationPolicies.get(policyBytes);
+    else {
+      try {
+        policy = peer.ApplicationPolicy.deserializeBinary(policyBytes);
+      } catch {
+        policy = undefined;
+      }
+      this.#applicationPolicies.set(policyBytes, policy);
     }
+    if (!policy) return { ok: false, reason: 'the endorsement policy does not decode' };
     if (policy.hasSignaturePolicy()) {
       const envelope = policy.getSignaturePolicy();
       return envelope && evaluateSignaturePolicy(envelope, signers)
@@ -440,6 +593,29 @@ export class Auditor {
   }
 
   #chaincodeRules(namespace: string): ChaincodeRules | undefined {
+    const lifecycle = spaceOf(LIFECYCLE);
+    const sources =
+      namespace === LIFECYCLE
+        ? []
+        : [
+            this.state.get(lifecycle, `namespaces/metadata/${namespace}`),
+            this.state.get(lifecycle, `namespaces/fields/${namespace}/ValidationInfo`),
+            this.state.get(lifecycle, `namespaces/fields/${namespace}/Collections`),
+          ];
+    const cached = this.#rulesCache.get(namespace);
+    if (
+      cached &&
+      cached.config === this.#config &&
+      cached.sources.length === sources.length &&
+      cached.sources.every((v, i) => v === sources[i])
+    )
+      return cached.rules;
+    const rules = this.#decodeChaincodeRules(namespace);
+    this.#rulesCache.set(namespace, { config: this.#config, sources, rules });
+    return rules;
+  }
+
+  #decodeChaincodeRules(namespace: string): ChaincodeRules | undefined {
     const config = this.#config;
     if (namespace === LIFECYCLE) {
       const lifecyclePolicy = new peer.ApplicationPolicy();
@@ -483,12 +659,16 @@ export class Auditor {
     const implicit = /^_implicit_org_(.+)$/.exec(collection);
     if (implicit?.[1] !== undefined) {
       const mspId = implicit[1];
+      const cached = this.#implicitPolicies.get(mspId);
+      if (cached) return cached;
       const orgName = this.#config?.applicationOrgName(mspId);
       const policy = new peer.ApplicationPolicy();
       if (orgName && this.#config?.hasPolicy(`/Channel/Application/${orgName}/Endorsement`))
         policy.setChannelConfigPolicyReference(`/Channel/Application/${orgName}/Endorsement`);
       else policy.setSignaturePolicy(signedByAnyMember(mspId));
-      return policy.serializeBinary();
+      const bytes = policy.serializeBinary();
+      this.#implicitPolicies.set(mspId, bytes);
+      return bytes;
     }
     if (!rules.collectionPolicies.has(collection)) return null; // no such collection
     return rules.collectionPolicies.get(collection) ?? rules.endorsementPolicy;
@@ -499,16 +679,19 @@ export class Auditor {
     txIndex: number,
     txId: string,
     tx: EndorserTransaction,
+    prepared: readonly SignedData[] | undefined,
   ): VerifiedSigner[] {
     const config = this.#config;
     if (!config) return [];
-    const signed: SignedData[] = tx.endorsements.map((e) => ({
-      identity: e.endorser,
-      data: Buffer.concat([tx.proposalResponsePayload, e.endorser]),
-      signature: e.signature,
-    }));
+    const signed: readonly SignedData[] =
+      prepared ??
+      tx.endorsements.map((e) => ({
+        identity: e.endorser,
+        data: Buffer.concat([tx.proposalResponsePayload, e.endorser]),
+        signature: e.signature,
+      }));
     this.#signatureChecks += signed.length;
-    const check = checkSignatures(signed, config.msps);
+    const check = checkSignatures(signed, config.msps, this.#blockTime);
     for (const refused of check.refused)
       this.#report(
         ANOMALY.ENDORSEMENT_SIGNATURE_INVALID,
@@ -593,9 +776,14 @@ export class Auditor {
         return { ok: false, reason: `the key-level policy of ${key} was changed earlier in this block` };
       const vp = this.state.get(space, key)?.metadata?.get(VALIDATION_PARAMETER);
       if (!vp || vp.length === 0) return checkEp(collection);
-      const policy = new peer.ApplicationPolicy();
-      policy.setSignaturePolicy(common.SignaturePolicyEnvelope.deserializeBinary(vp));
-      const r = this.#evaluateApplicationPolicy(policy.serializeBinary(), signers);
+      let policyBytes = this.#keyPolicies.get(vp);
+      if (!policyBytes) {
+        const policy = new peer.ApplicationPolicy();
+        policy.setSignaturePolicy(common.SignaturePolicyEnvelope.deserializeBinary(vp));
+        policyBytes = policy.serializeBinary();
+        this.#keyPolicies.set(vp, policyBytes);
+      }
+      const r = this.#evaluateApplicationPolicy(policyBytes, signers);
       if (!r.ok)
         return {
           ok: false,
@@ -774,6 +962,49 @@ export class Auditor {
     }
     return writes;
   }
+}
+
+/**
+ * The time certificates are checked at in a block: the latest channel-header timestamp of its
+ * transactions and of every block before it. Blocks carry no time of their own; a monotonic bound means
+ * that a signer cannot move its own transaction before a time the chain has already reached.
+ */
+function blockTimeOf(prepared: PreparedBlock, previous: number | undefined): number | undefined {
+  let time = previous;
+  for (const tx of prepared.transactions) {
+    if ('error' in tx.envelope) continue;
+    const ts = tx.envelope.value.channelHeader.getTimestamp();
+    if (!ts) continue;
+    const ms = ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6);
+    if (Number.isFinite(ms) && (time === undefined || ms > time)) time = ms;
+  }
+  return time;
+}
+
+/**
+ * The orderers' signatures of a block (Raft: each over `metadata.value || signatureHeader || header`);
+ * undefined when the SIGNATURES metadata does not decode. Throws when a signature header does not.
+ */
+function ordererSignedData(block: RawBlock): SignatureJob[] | undefined {
+  let md: common.Metadata;
+  try {
+    md = common.Metadata.deserializeBinary(block.metadata[METADATA_INDEX.SIGNATURES] ?? new Uint8Array());
+  } catch {
+    return undefined;
+  }
+  const headerBytes = blockHeaderBytes(block);
+  const signed: SignatureJob[] = [];
+  for (const sig of md.getSignaturesList()) {
+    const sh = sig.getSignatureHeader_asU8();
+    if (sh.length === 0) continue; // BFT identifier headers: not written by Raft, not evaluated here
+    const header = common.SignatureHeader.deserializeBinary(sh);
+    signed.push({
+      identity: header.getCreator_asU8(),
+      data: Buffer.concat([md.getValue_asU8(), sh, headerBytes]),
+      signature: sig.getSignature_asU8(),
+    });
+  }
+  return signed;
 }
 
 function metadataMap(

@@ -96,6 +96,24 @@ describe('audit: every block of the integration suite, trusting only the genesis
     expect(auditReportJson(fromPeer)).to.equal(auditReportJson(report));
   });
 
+  it('gives the same report, byte for byte, with signatures verified on worker threads or on the main thread alone', async function () {
+    const { report: oneThread } = await auditChain(blocks, { genesisHash, workers: 0 });
+    expect(auditReportJson(oneThread)).to.equal(auditReportJson(report));
+    // And on a chain where one endorsement signature was changed: the same refusal either way.
+    const target = transactions.find((t) => t.block > 10n && t.type === 'ENDORSER_TRANSACTION');
+    if (!target) throw new Error('no endorser transaction');
+    const forged = blocks.map((b) => {
+      if (b.number !== target.block) return b;
+      const envelope = Buffer.from(b.data[target.txIndex] ?? []);
+      envelope[envelope.length - 90] = (envelope[envelope.length - 90] ?? 0) ^ 0x01;
+      return { ...b, data: b.data.map((d, i) => (i === target.txIndex ? envelope : d)) };
+    });
+    const { report: parallel } = await auditChain(forged, { genesisHash });
+    const { report: sequential } = await auditChain(forged, { genesisHash, workers: 0 });
+    expect(parallel.failures.length).to.be.greaterThan(0);
+    expect(auditReportJson(parallel)).to.equal(auditReportJson(sequential));
+  });
+
   it("gives the same report from two peers' block stores", async function () {
     const other = [...readBlockStore(copies['subcontractor'] ?? '')].slice(0, blocks.length);
     const { report: second } = await auditChain(other, { genesisHash });
