@@ -12,7 +12,7 @@ import { signStartBuild, type ThreadsealLedger } from '@threadseal/ledger-client
 import { FabricNetwork, repoRoot } from '@threadseal/network';
 import { m400Terms, SCENARIO_PARAMETERS, sha256 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
-import { setUpLicensedFleet } from './licensed-fleet';
+import { setUpLicensedFleet, setUpSubcontractorLicence } from './licensed-fleet';
 import { cpuByKind, cpuDelta } from './process-cpu';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
@@ -104,6 +104,43 @@ async function main(): Promise<void> {
     startMs.sort((a, b) => a - b);
     results.push(result('start_build_submit_to_commit_p50', percentile(startMs, 50), 'ms', 250));
     results.push(result('start_build_submit_to_commit_p99', percentile(startMs, 99), 'ms', 500));
+
+    // The same under the subcontractor's licence (OEM → CM → SUB): its records are guarded by three orgs, so
+    // every build is endorsed by three peers; the shop-floor builds above by two. Baseline: the floor p50.
+    const subSamples = Math.min(SAMPLES, 50);
+    progress(`build:Start submit→commit under a subcontractor licence over ${subSamples} builds`);
+    const sub = await setUpSubcontractorLicence(sessions, run, subSamples + 5);
+    const subOperator = open('subcontractor', 'operator');
+    const subMs: number[] = [];
+    for (let i = 0; i < subSamples; i++) {
+      subMs.push(
+        await timed(() =>
+          subOperator.builds.start(
+            signStartBuild(
+              { licenseId: sub.licenseId, machineId: sub.machine.machineId, parameters: PARAMS },
+              sub.machine.privateKey,
+            ),
+          ),
+        ),
+      );
+    }
+    subMs.sort((a, b) => a - b);
+    results.push(
+      result(
+        'start_build_subcontractor_submit_to_commit_p50',
+        percentile(subMs, 50),
+        'ms',
+        percentile(startMs, 50),
+      ),
+    );
+    results.push(
+      result(
+        'start_build_subcontractor_submit_to_commit_p99',
+        percentile(subMs, 99),
+        'ms',
+        percentile(startMs, 99),
+      ),
+    );
 
     progress(
       `baseline: ${fleet.length} concurrent writers × ${PARTS_PER_MACHINE * 2} one-key writes (system:PutNote)`,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProductionTerms } from '@threadseal/ledger-model';
-import { fixtureDsi, grant, newMachineKey, type MachineKey } from '@threadseal/test-support';
+import { fixtureDsi, grant, m400Terms, newMachineKey, type MachineKey } from '@threadseal/test-support';
 import type { LedgerSessions } from '@threadseal/test-support/ledger';
 
 /** What a benchmark builds under: one DSI, a root licence to the manufacturer, its shop-floor split, machines. */
@@ -87,4 +87,59 @@ export async function setUpLicensedFleet(sessions: LedgerSessions, spec: FleetSp
   const [measurementMachine, ...fleet] = machines;
   if (!measurementMachine) throw new Error('a fleet has at least its measurement machine');
   return { run, dsiId, licenseId, measurementMachine, fleet };
+}
+
+/**
+ * A second tree for the subcontractor's path: a DSI, a root licence to the manufacturer, its sub-licence of
+ * `units` to the subcontractor, one subcontractor machine holding them all.
+ */
+export async function setUpSubcontractorLicence(
+  sessions: LedgerSessions,
+  run: string,
+  units: number,
+): Promise<{ readonly licenseId: string; readonly machine: MachineKey }> {
+  const oem = sessions.as('oem', 'ip-admin');
+  const cmAdmin = sessions.as('manufacturer', 'license-admin');
+  const subAdmin = sessions.as('subcontractor', 'license-admin');
+  const subMachines = sessions.as('subcontractor', 'machine-admin');
+  const terms = m400Terms();
+  const signed = fixtureDsi(`bench sub ${run}`, 'BENCH-SUB-1').signedBy(
+    sessions.dsiSigner('oem', 'ip-admin'),
+  );
+  const { dsiId } = (await oem.dsi.register(signed)).value;
+  const rootId = `L-BENCH-SUBROOT-${run}`;
+  const licenseId = `L-BENCH-SUB-${run}`;
+  await oem.licenses.issue({
+    licenseId: rootId,
+    dsiId,
+    holderMsp: 'ManufacturerMSP',
+    grant: grant(units),
+    confidential: false,
+    terms,
+  });
+  await cmAdmin.licenses.split({
+    parentId: rootId,
+    licenseId,
+    holderMsp: 'SubcontractorMSP',
+    grant: grant(units, { maySublicense: false }),
+    terms,
+  });
+  const machine = newMachineKey(`bench-sub-m-${run}`);
+  await subMachines.machines.register({
+    machineId: machine.machineId,
+    make: 'EOS',
+    model: 'M400',
+    serial: `${machine.machineId}-SN`,
+    firmware: '1',
+    certifications: [],
+    publicKeyPem: machine.publicKeyPem,
+    recipientPublicKeyPem: machine.recipientPublicKeyPem,
+  });
+  await subAdmin.licenses.allocate({
+    licenseId,
+    machineId: machine.machineId,
+    quantity: units,
+    scrapAllowance: 0,
+  });
+  return { licenseId, machine };
 }
