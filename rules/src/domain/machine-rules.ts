@@ -45,16 +45,16 @@ export function recipientKeyId(machine: Machine): string {
 }
 
 /**
- * Registers a machine of `ownerMsp` after checking that its signing and recipient keys are each one P-256
- * public key in SPKI PEM (a private key or any other PEM is refused and never written), and two different
- * keys: one key for both would let a decryption oracle sign and a signing oracle decrypt.
+ * The SPKI DER of a machine's two keys as given, after checking each is one P-256 public key in SPKI PEM (a
+ * private key or any other PEM is refused and never written) and that they differ: one key for both would let
+ * a decryption oracle sign and a signing oracle decrypt.
  * @throws LedgerError INVALID_ARGUMENT.
  */
-export function registerMachine(
-  input: RegisterMachineInput,
-  ownerMsp: string,
-  now: TxTime,
-): { readonly machine: Machine; readonly event: LedgerEvent } {
+function machineKeys(input: {
+  readonly machineId: string;
+  readonly publicKeyPem: string;
+  readonly recipientPublicKeyPem: string;
+}): { readonly signing: Buffer; readonly recipient: Buffer } {
   const signing = p256Spki(input.publicKeyPem);
   if (signing === undefined)
     throw new LedgerError(
@@ -72,6 +72,21 @@ export function registerMachine(
       'INVALID_ARGUMENT',
       `machine ${input.machineId}: the recipient (decryption) key must not be the signing key`,
     );
+  return { signing, recipient };
+}
+
+/**
+ * Registers a machine of `ownerMsp` after checking that its signing and recipient keys are each one P-256
+ * public key in SPKI PEM (a private key or any other PEM is refused and never written), and two different
+ * keys: one key for both would let a decryption oracle sign and a signing oracle decrypt.
+ * @throws LedgerError INVALID_ARGUMENT.
+ */
+export function registerMachine(
+  input: RegisterMachineInput,
+  ownerMsp: string,
+  now: TxTime,
+): { readonly machine: Machine; readonly event: LedgerEvent } {
+  machineKeys(input);
   const machine: Machine = {
     machineId: input.machineId,
     ownerMsp,
@@ -140,23 +155,7 @@ export function rotateMachineKeys(
   const oldRecipient = p256Spki(machine.recipientPublicKeyPem);
   if (oldSigning === undefined || oldRecipient === undefined)
     throw new LedgerError('CORRUPT_STATE', `machine ${machine.machineId}: stored keys are not P-256`);
-  const signing = p256Spki(input.publicKeyPem);
-  if (signing === undefined)
-    throw new LedgerError(
-      'INVALID_ARGUMENT',
-      `machine ${input.machineId}: publicKeyPem must be a P-256 public key in SPKI PEM`,
-    );
-  const recipient = p256Spki(input.recipientPublicKeyPem);
-  if (recipient === undefined)
-    throw new LedgerError(
-      'INVALID_ARGUMENT',
-      `machine ${input.machineId}: recipientPublicKeyPem must be a P-256 public key in SPKI PEM`,
-    );
-  if (recipient.equals(signing))
-    throw new LedgerError(
-      'INVALID_ARGUMENT',
-      `machine ${input.machineId}: the recipient (decryption) key must not be the signing key`,
-    );
+  const { signing, recipient } = machineKeys(input);
   for (const fresh of [signing, recipient])
     if (fresh.equals(oldSigning) || fresh.equals(oldRecipient))
       throw new LedgerError(
