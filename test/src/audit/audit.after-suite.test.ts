@@ -84,6 +84,29 @@ describe('audit: every block of the integration suite, trusting only the genesis
     expect(Object.keys(report.invalidByEndorsingOrg).length).to.be.greaterThan(0);
   });
 
+  it('shows the forged transactions of the rogue-peer suite as INVALID, recomputed, attributed to the rogue orgs', function () {
+    // test/src/ledger/rogue-peer.test.ts: write sets endorsed only by the attackers' rogue chaincode.
+    const forged = transactions.filter(
+      (t) =>
+        t.recomputedCode === 'ENDORSEMENT_POLICY_FAILURE' &&
+        t.endorserMspIds.length > 0 &&
+        !t.endorserMspIds.includes('OemMSP'),
+    );
+    const colluding = forged.filter(
+      (t) => [...t.endorserMspIds].sort().join(',') === 'ManufacturerMSP,SubcontractorMSP',
+    );
+    expect(colluding.length, 'forged by the manufacturer and the subcontractor together').to.be.at.least(8);
+    expect(forged.filter((t) => t.endorserMspIds.join(',') === 'ManufacturerMSP').length).to.be.at.least(13);
+    for (const t of forged) {
+      expect(t.peerCode, t.txId).to.equal('ENDORSEMENT_POLICY_FAILURE');
+      expect(t.reason, t.txId).to.be.a('string').and.not.equal('');
+      expect(t.writes, `${t.txId} changed no state`).to.deep.equal([]);
+    }
+    expect(report.invalidByEndorsingOrg['SubcontractorMSP']?.['ENDORSEMENT_POLICY_FAILURE']).to.be.at.least(
+      8,
+    );
+  });
+
   it('reads the same chain from a peer through qscc as from its block files', async function () {
     const connection = connectAs({ org: 'oem', user: 'ip-admin' });
     const height = BigInt(blocks.length);
