@@ -185,11 +185,13 @@ export class LedgerRepository {
     return this.#put(this.#keys.licenseBalance(balance.licenseId), balance);
   }
 
-  /** Creates a license's revocation record, guarded from then on like the license. @throws LedgerError LICENSE_REVOKED. */
+  /**
+   * Creates a license's revocation record, guarded from then on like the license (the rule refused a second
+   * revocation already, from {@link revocationOf}). @throws LedgerError ALREADY_EXISTS.
+   */
   public async createRevocation(revocation: LicenseRevocation, guards: readonly string[]): Promise<void> {
     const key = this.#keys.licenseRevocation(revocation.licenseId);
-    if ((await this.#stub.getState(key)).length > 0)
-      throw new LedgerError('LICENSE_REVOKED', `license ${revocation.licenseId} was already revoked`);
+    await this.#assertAbsent(key, `revocation of license ${revocation.licenseId}`);
     await this.#put(key, revocation, guards);
   }
 

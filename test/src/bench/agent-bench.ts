@@ -13,7 +13,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   createReadStream,
   createWriteStream,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
@@ -27,7 +26,7 @@ import { join } from 'node:path';
 import { protectToFile, registrationOf, softwareSigner } from '@threadseal/dsi-container';
 import { linuxCncAvailability, LinuxCncController, type JobStep } from '@threadseal/enforce-agent';
 import { declareProgram, verifyProgram } from '@threadseal/gcode';
-import { startDevelopmentKeyRelease, type RunningKeyRelease } from '@threadseal/key-release';
+import { type RunningKeyRelease } from '@threadseal/key-release';
 import { CausalGroup } from '@threadseal/ledger-client';
 import type { ParameterBound, ProductionTerms } from '@threadseal/ledger-model';
 import { FabricNetwork, repoRoot } from '@threadseal/network';
@@ -35,6 +34,7 @@ import { grant } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
 import type { AgentMachineSettings, JobTimeline } from './agent-machine';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
+import { startOemKeyRelease } from '../fixtures/key-release';
 
 const MB = 1e6;
 const PROGRAM_MB = Number(process.env['BENCH_GCODE_MB'] ?? 110);
@@ -234,21 +234,10 @@ const jobLatency: Measurement = {
     try {
       await network.reset();
       await network.up();
-      const oemOrg = network.plan.orgs.find((o) => o.name === 'oem');
-      if (!oemOrg) throw new Error('the network has no oem org');
-      const trustedRoot = readFileSync(oemOrg.caCert, 'utf8');
+      const started = await startOemKeyRelease(network, scratch, { causal });
+      keyRelease = started.keyRelease;
+      const { trustedRoot } = started;
       const store = join(scratch, 'store');
-      mkdirSync(store);
-      keyRelease = await startDevelopmentKeyRelease({
-        profileFile: network.connectionFile,
-        org: 'oem',
-        user: 'key-release',
-        storeDir: store,
-        workDir: scratch,
-        trustedRoots: [trustedRoot],
-        causal,
-        log: () => undefined,
-      });
       const file = join(scratch, 'job.ngc');
       const size = await writeProgram(file, JOB_PROGRAM_MB * MB);
       const source = readFileSync(file);

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -22,12 +22,13 @@ import {
   type MachineFacts,
 } from '@threadseal/enforce-agent';
 import { declareProgram } from '@threadseal/gcode';
-import { startDevelopmentKeyRelease, SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
+import { SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
 import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import type { ProductionTerms } from '@threadseal/ledger-model';
 import { grant } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { existsSync } from 'node:fs';
+import { startOemKeyRelease } from '../fixtures/key-release';
 import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
@@ -116,21 +117,8 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     }
     dir = mkdtempSync(join(tmpdir(), 'agent-'));
     const network = testNetwork();
-    const oemOrg = network.plan.orgs.find((o) => o.name === 'oem');
-    if (!oemOrg) throw new Error('no oem org');
-    trustedRoot = readFileSync(oemOrg.caCert, 'utf8');
+    ({ keyRelease, trustedRoot } = await startOemKeyRelease(network, dir, { causal: testCausalGroup }));
     const store = join(dir, 'store');
-    mkdirSync(store);
-    keyRelease = await startDevelopmentKeyRelease({
-      profileFile: network.connectionFile,
-      org: 'oem',
-      user: 'key-release',
-      storeDir: store,
-      workDir: dir,
-      trustedRoots: [trustedRoot],
-      causal: testCausalGroup,
-      log: () => undefined,
-    });
     const ledgers = new LedgerSessions(network.connectionFile, { causal: testCausalGroup });
     sessions = ledgers;
     const oem = ledgers.as('oem', 'ip-admin');

@@ -30,7 +30,6 @@ import { declareProgram, type Dialect } from '@threadseal/gcode';
 import {
   directoryDsiStore,
   KeyReleaseService,
-  startDevelopmentKeyRelease,
   SOFTHSM_LIBRARY,
   type ReleaseDecision,
   type RunningKeyRelease,
@@ -39,6 +38,7 @@ import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import type { ProductionTerms } from '@threadseal/ledger-model';
 import { grant } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
+import { startOemKeyRelease } from '../fixtures/key-release';
 import { testCausalGroup } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
 
@@ -206,23 +206,10 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
     }
     dir = mkdtempSync(join(tmpdir(), 'agent-more-'));
     const network = testNetwork();
-    const oemOrg = network.plan.orgs.find((o) => o.name === 'oem');
-    if (!oemOrg) throw new Error('no oem org');
-    trustedRoot = readFileSync(oemOrg.caCert, 'utf8');
+    ({ keyRelease, trustedRoot } = await startOemKeyRelease(network, dir, { causal: testCausalGroup }));
+    const store = join(dir, 'store');
     rootFile = join(dir, 'oem-ca.pem');
     writeFileSync(rootFile, trustedRoot);
-    const store = join(dir, 'store');
-    mkdirSync(store);
-    keyRelease = await startDevelopmentKeyRelease({
-      profileFile: network.connectionFile,
-      org: 'oem',
-      user: 'key-release',
-      storeDir: store,
-      workDir: dir,
-      trustedRoots: [trustedRoot],
-      causal: testCausalGroup,
-      log: () => undefined,
-    });
     sessions = new LedgerSessions(network.connectionFile, { causal: testCausalGroup });
     oem = sessions.as('oem', 'ip-admin');
     cmAdmin = sessions.as('manufacturer', 'license-admin');

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { startDevelopmentKeyRelease, type RunningKeyRelease } from '@threadseal/key-release';
+import type { RunningKeyRelease } from '@threadseal/key-release';
 import {
   closeScenarioUsers,
   demoDsiStore,
@@ -15,6 +14,7 @@ import {
   type ScenarioUsers,
 } from '@threadseal/scenario/run';
 import type { BlockCensus } from '@threadseal/ledger-client';
+import { startOemKeyRelease } from '../fixtures/key-release';
 import { censusSince } from '../fixtures/block-census';
 import { closeConnections, connectAs } from '../fixtures/ledger';
 import { testNetwork } from '../fixtures/network-fixture';
@@ -38,18 +38,9 @@ describe('the aerospace scenario end to end on the real network (typed client)',
     const opened = openScenarioUsers(testNetwork().connectionFile);
     users = opened;
     const network = testNetwork();
-    const oem = network.plan.orgs.find((o) => o.name === 'oem');
-    if (!oem) throw new Error('the test network has no oem org');
-    mkdirSync(demoDsiStore(network), { recursive: true, mode: 0o700 });
-    keyRelease = await startDevelopmentKeyRelease({
-      profileFile: network.connectionFile,
-      org: 'oem',
-      user: 'key-release',
+    ({ keyRelease } = await startOemKeyRelease(network, demoDsiStore(network), {
       storeDir: demoDsiStore(network),
-      workDir: demoDsiStore(network),
-      trustedRoots: [readFileSync(oem.caCert, 'utf8')],
-      log: () => undefined,
-    });
+    }));
     dsi = await protectDemoTdp(network, randomBytes(3).toString('hex'), [keyRelease.recipientPublicKey]);
     report = await runAerospaceScenario(opened, undefined, dsi.register, {
       onBuildStarted: async ({ buildId, machine, operator }) => {
