@@ -1,20 +1,54 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** The value a machine reports for one envelope parameter. */
 export type ParameterValue = number | string;
 
-/** Tag of the StartBuild request format; part of the signed bytes. */
-export const START_BUILD_REQUEST_TYPE = 'threadseal.start-build.v1' as const;
+/**
+ * Tag of the StartBuild request format; part of the signed bytes. v2 added `operator` (v1 requests, which bound
+ * no operator, are refused).
+ */
+export const START_BUILD_REQUEST_TYPE = 'threadseal.start-build.v2' as const;
+
+/** The first PEM certificate block of a text: its base64 body. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/;
+
+/**
+ * The operator reference a machine puts in its StartBuild request: lowercase hex SHA-256 of the DER of the
+ * operator's Fabric enrolment certificate, read from their identity bytes — the PEM certificate their client
+ * presents in its proposals (`Identity.credentials` of fabric-gateway; `ClientIdentity.getIDBytes()` in the
+ * chaincode), so line endings and wrapping of the PEM do not matter; identity bytes that are not a PEM
+ * certificate are hashed as they are. The chaincode refuses a request whose operator is not the submitter, so
+ * a request made for one operator cannot be submitted by another. (The REST gateway's caller `fingerprint` is
+ * the same value.)
+ */
+export function operatorFingerprint(identityBytes: Uint8Array | string): string {
+  const text =
+    typeof identityBytes === 'string' ? identityBytes : Buffer.from(identityBytes).toString('latin1');
+  const pem = PEM_CERTIFICATE.exec(text);
+  const bytes =
+    pem?.[1] !== undefined
+      ? Buffer.from(pem[1].replace(/\s+/g, ''), 'base64')
+      : typeof identityBytes === 'string'
+        ? Buffer.from(identityBytes, 'utf8')
+        : identityBytes;
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /**
  * What a machine signs to ask for one unit of its allocation. The chaincode verifies the signature
- * with the machine's registered key, rejects a nonce it has seen for that machine, and rejects a
- * request whose `issuedAt` is more than 5 minutes from the transaction timestamp.
+ * with the machine's registered key, rejects a nonce it has seen for that machine, a request whose operator
+ * is not the submitter, and a request whose `issuedAt` is more than 5 minutes from the transaction timestamp.
  */
 export interface StartBuildRequest {
   readonly type: typeof START_BUILD_REQUEST_TYPE;
   readonly licenseId: string;
   readonly machineId: string;
+  /**
+   * The operator logged in at the machine: {@link operatorFingerprint} of their enrolment certificate; the
+   * chaincode requires it to be the submitter's.
+   */
+  readonly operator: string;
   /** Fresh random value chosen by the machine (8..128 characters of `[A-Za-z0-9_-]`). */
   readonly nonce: string;
   /** When the machine made the request (ISO 8601 UTC). */

@@ -32,6 +32,7 @@ const start: StartBuildInput = {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: 'L2',
     machineId: 'm1',
+    operator: '0'.repeat(64),
     nonce: 'nonce-0001',
     issuedAt: '2026-03-01T08:00:00.000Z',
     parameters: { laserPower: 150 },

@@ -107,6 +107,7 @@ export {
 } from './release.js';
 export {
   START_BUILD_REQUEST_TYPE,
+  operatorFingerprint,
   startBuildSigningBytes,
   type AbortBuildInput,
   type Build,

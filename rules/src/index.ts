@@ -37,7 +37,11 @@ export {
 } from './domain/machine-rules.js';
 export { recordRelease } from './domain/release-rules.js';
 export { assertNarrows, modeRank, narrowingViolations, type GrantAndTerms } from './domain/narrowing.js';
-export { REQUEST_FRESHNESS_MS, assertRequestAuthentic } from './domain/request-signature.js';
+export {
+  REQUEST_FRESHNESS_MS,
+  assertOperatorIsSubmitter,
+  assertRequestAuthentic,
+} from './domain/request-signature.js';
 export { canonicalDigest, termsHash } from './domain/terms-hash.js';
 export { instant, isCanonicalInstant, txTime, type TxTime } from './domain/time.js';
 export {

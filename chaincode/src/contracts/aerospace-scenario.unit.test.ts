@@ -62,7 +62,7 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
     const started = await net.submit<Build>(
       user,
       TX.build.start,
-      machine.startBuild(licenseId, net.now, GOOD_PARAMETERS),
+      machine.startBuild(user, licenseId, net.now, GOOD_PARAMETERS),
       { endorsers },
     );
     part += 1;
@@ -229,7 +229,7 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
         net.submit(
           USERS.cmOperator,
           TX.build.start,
-          machine.startBuild('L-CM-FLOOR', net.now, GOOD_PARAMETERS),
+          machine.startBuild(USERS.cmOperator, 'L-CM-FLOOR', net.now, GOOD_PARAMETERS),
         ),
         'ALLOCATION_EXHAUSTED',
         `allocation of license L-CM-FLOOR to machine ${machine.machineId} has 0 of 4 units left`,
@@ -239,7 +239,11 @@ describe('aerospace scenario (unit test over the in-memory ChaincodeStub, with s
       for (let i = 0; i < 4; i += 1)
         expect((await build(USERS.subOperator, machine, 'L-SUB')).partId).to.match(/^SN-/);
       await expectLedgerError(
-        net.submit(USERS.subOperator, TX.build.start, machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS)),
+        net.submit(
+          USERS.subOperator,
+          TX.build.start,
+          machine.startBuild(USERS.subOperator, 'L-SUB', net.now, GOOD_PARAMETERS),
+        ),
         'ALLOCATION_EXHAUSTED',
         `allocation of license L-SUB to machine ${machine.machineId} has 0 of 4 units left`,
       );

@@ -1,8 +1,9 @@
 import { CONTRACT, LedgerError, TRANSIENT, TX } from '@threadseal/ledger-model';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import { assertCanFinishBuild } from '../access/access-control.js';
+import { assertCanFinishBuild, submitterOf } from '../access/access-control.js';
 import {
   abortBuild,
+  assertOperatorIsSubmitter,
   assertRequestAuthentic,
   completeBuild,
   decodeAbortBuild,
@@ -35,7 +36,8 @@ export class BuildContract extends Contract {
   }
 
   /**
-   * `build:Start` — verifies the machine's signature and nonce, checks the license chain, machine, operator and
+   * `build:Start` — verifies the machine's signature, that the request's operator is the submitter, and the
+   * nonce; checks the license chain, machine, operator and
    * parameters, and consumes one unit of the machine's allocation; the build id is the transaction id.
    * Returns the {@link Build}.
    */
@@ -55,6 +57,7 @@ export class BuildContract extends Contract {
     const now = scope.checkedNow();
     const machine = await scope.repository.requireMachine(request.machineId);
     assertRequestAuthentic(machine, request, signature, now);
+    assertOperatorIsSubmitter(request, submitterOf(ctx.clientIdentity));
     const allocation = await scope.repository.requireAllocation(request.licenseId, machine.machineId);
     const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
     const dsi = await scope.repository.requireDsi(allocation.dsiId);

@@ -16,7 +16,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
     shops.net.submit<Build>(
       USERS.subOperator,
       TX.build.start,
-      shops.subMachine.startBuild('L-SUB', shops.net.now, params, nonce),
+      shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, params, nonce),
     );
 
   it('starts a build whose id is the transaction id and consumes one unit', async () => {
@@ -69,7 +69,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
       shops.net.submit(
         USERS.subOperator,
         TX.build.start,
-        impostor.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-imp-1'),
+        impostor.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-imp-1'),
       ),
       'BAD_SIGNATURE',
       'StartBuild request nonce nonce-imp-1 is not signed by the registered key of machine sub-eos-m290-1',
@@ -77,7 +77,13 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
   });
 
   it('refuses a tampered request with BAD_SIGNATURE', async () => {
-    const signed = shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS, 'nonce-tamper');
+    const signed = shops.subMachine.startBuild(
+      USERS.subOperator,
+      'L-SUB',
+      shops.net.now,
+      GOOD_PARAMETERS,
+      'nonce-tamper',
+    );
     const tampered = {
       ...signed,
       request: { ...signed.request, parameters: { ...signed.request.parameters, laserPower: 399 } },
@@ -91,6 +97,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
 
   it('refuses a request issued more than 5 minutes before the transaction with STALE_REQUEST', async () => {
     const old = shops.subMachine.startBuild(
+      USERS.subOperator,
       'L-SUB',
       new Date(shops.net.now.getTime() - 6 * 60_000),
       GOOD_PARAMETERS,
@@ -130,7 +137,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
       shops.net.submit(
         USERS.subTrainee,
         TX.build.start,
-        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+        shops.subMachine.startBuild(USERS.subTrainee, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
       ),
       'OPERATOR_NOT_QUALIFIED',
       'license L-SUB requires qualifications [ti-powder] the operator lacks',
@@ -139,10 +146,67 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
       shops.net.submit(
         USERS.cmOperator,
         TX.build.start,
-        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+        shops.subMachine.startBuild(USERS.cmOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
       ),
       'FORBIDDEN',
       'operator of ManufacturerMSP cannot start builds on machine sub-eos-m290-1 of SubcontractorMSP',
+    );
+  });
+
+  it('refuses a request made at the machine for one operator and submitted by another with OPERATOR_MISMATCH, consuming nothing', async () => {
+    const allocationBefore = await shops.net.evaluate<{ value: Allocation }[]>(
+      USERS.subAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' },
+    );
+    // The trainee is logged in at the machine; a qualified colleague relays the trainee's signed request.
+    const traineeRequest = shops.subMachine.startBuild(
+      USERS.subTrainee,
+      'L-SUB',
+      shops.net.now,
+      GOOD_PARAMETERS,
+      'nonce-relayed-1',
+    );
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.start, traineeRequest),
+      'OPERATOR_MISMATCH',
+      /StartBuild request nonce nonce-relayed-1 names operator [0-9a-f]{16}…, submitted by a SubcontractorMSP identity [0-9a-f]{16}…$/,
+    );
+    // The relayed copy changed the operator field: the machine's signature no longer covers it.
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.start, {
+        ...traineeRequest,
+        request: {
+          ...traineeRequest.request,
+          operator: shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS)
+            .request.operator,
+        },
+      }),
+      'BAD_SIGNATURE',
+      /StartBuild request nonce nonce-relayed-1 is not signed by the registered key/,
+    );
+    const allocationAfter = await shops.net.evaluate<{ value: Allocation }[]>(
+      USERS.subAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' },
+    );
+    expect(allocationAfter).to.deep.equal(allocationBefore);
+    // The nonce was not burnt by the refusals: the trainee's own submission is judged on its merits.
+    await expectLedgerError(
+      shops.net.submit(USERS.subTrainee, TX.build.start, traineeRequest),
+      'OPERATOR_NOT_QUALIFIED',
+      'license L-SUB requires qualifications [ti-powder] the operator lacks',
+    );
+  });
+
+  it('refuses a request of the earlier format, which named no operator, with INVALID_ARGUMENT', async () => {
+    const signed = shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS);
+    const unbound: Record<string, unknown> = { ...signed.request, type: 'threadseal.start-build.v1' };
+    delete unbound['operator'];
+    await expectLedgerError(
+      shops.net.submit(USERS.subOperator, TX.build.start, { ...signed, request: unbound }),
+      'INVALID_ARGUMENT',
+      /input\.request\.type: expected threadseal\.start-build\.v2 \(a request that names its operator; earlier formats are refused\)/,
     );
   });
 
@@ -333,7 +397,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
   });
 
   it('rejects malformed input with INVALID_ARGUMENT naming the field', async () => {
-    const signed = shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS);
+    const signed = shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS);
     await expectLedgerError(
       shops.net.submit(USERS.subOperator, TX.build.start, {
         ...signed,

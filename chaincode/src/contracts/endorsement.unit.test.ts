@@ -73,7 +73,7 @@ describe('endorsement requirements (unit test over the in-memory ChaincodeStub, 
   });
 
   it('a build needs every guard of the license (DSI owner, grantor, holder); two licensees without the owner cannot', async () => {
-    const request = shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS);
+    const request = shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS);
     await expectRefused(shops.net.submit(USERS.subOperator, TX.build.start, request, { endorsers: [SUB] }), [
       'key allocation~L-SUB~sub-eos-m290-1 needs ManufacturerMSP, OemMSP',
     ]);

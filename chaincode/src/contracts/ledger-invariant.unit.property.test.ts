@@ -150,7 +150,9 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
                 await net.submit(
                   operator(target.org),
                   TX.build.start,
-                  target.machine.startBuild(allocation.licenseId, net.now, { laserPower: 300 }),
+                  target.machine.startBuild(operator(target.org), allocation.licenseId, net.now, {
+                    laserPower: 300,
+                  }),
                 );
                 break;
               }

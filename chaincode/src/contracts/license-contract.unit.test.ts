@@ -349,7 +349,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         { transient: { 'terms.L-SUB': SUB_TERMS } },
       );
       net.advance(60_000);
-      const signed = machine.startBuild('L-SUB', net.now, GOOD_PARAMETERS);
+      const signed = machine.startBuild(USERS.subOperator, 'L-SUB', net.now, GOOD_PARAMETERS);
       await expectLedgerError(
         net.submit(USERS.subOperator, TX.build.start, {}, { transient: { startBuild: signed } }),
         'CONFIDENTIAL_TERMS_UNAVAILABLE',
@@ -395,7 +395,7 @@ describe('queries and remaining edge cases (unit test over the in-memory Chainco
     const started = await net.submit<Build>(
       USERS.subOperator,
       TX.build.start,
-      subMachine.startBuild('L-SUB', net.now, GOOD_PARAMETERS),
+      subMachine.startBuild(USERS.subOperator, 'L-SUB', net.now, GOOD_PARAMETERS),
     );
     await net.submit(USERS.subOperator, TX.build.complete, {
       buildId: started.buildId,

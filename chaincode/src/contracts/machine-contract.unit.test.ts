@@ -61,7 +61,7 @@ describe('machine:RotateKeys (unit test over the in-memory ChaincodeStub)', func
       shops.net.submit(
         USERS.subOperator,
         TX.build.start,
-        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+        shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
       ),
       'BAD_SIGNATURE',
       /StartBuild request/,
@@ -69,7 +69,7 @@ describe('machine:RotateKeys (unit test over the in-memory ChaincodeStub)', func
     const build = await shops.net.submit<Build>(
       USERS.subOperator,
       TX.build.start,
-      replacement.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+      replacement.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
     );
     expect(build.status).to.equal('running');
   });

@@ -36,7 +36,7 @@ describe('ReleaseContract and machine deactivation (unit test over the in-memory
     build = await shops.net.submit<Build>(
       USERS.subOperator,
       TX.build.start,
-      shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+      shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
     );
   });
 
@@ -130,7 +130,7 @@ describe('ReleaseContract and machine deactivation (unit test over the in-memory
       shops.net.submit(
         USERS.subOperator,
         TX.build.start,
-        shops.subMachine.startBuild('L-SUB', shops.net.now, GOOD_PARAMETERS),
+        shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', shops.net.now, GOOD_PARAMETERS),
       ),
       'MACHINE_DEACTIVATED',
       /machine sub-eos-m290-1 was deactivated/,

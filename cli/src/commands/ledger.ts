@@ -480,7 +480,7 @@ const buildVerbs = [
     path: ['build', 'start'],
     summary: "sign a StartBuild request with the machine's key and submit it (consumes one unit)",
     flags:
-      `--license <id> --machine <id> --machine-key <pkcs8 pem file> [--param name=value]… [--nonce <n>] | ${dtoUsage} (signed); ` +
+      `--license <id> --machine <id> --machine-key <pkcs8 pem file> [--param name=value]… [--nonce <n>] (signed for the --as operator) | ${dtoUsage} (signed); ` +
       '[--terms <file>] for a confidential license',
     options: {
       ...dtoOptions,
@@ -491,32 +491,41 @@ const buildVerbs = [
       nonce: { type: 'string' },
       terms: { type: 'string' },
     },
-    parse: (v) => ({
-      signed: readDto<StartBuildInput>(
-        v,
-        ['license', 'machine', 'machine-key', 'param', 'nonce'],
-        decodeStartBuild,
-        () =>
-          signStartBuild(
-            {
-              licenseId: required(v.license, 'license'),
-              machineId: required(v.machine, 'machine'),
-              parameters: parseParams(v.param ?? []),
-              ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
-            },
-            readPrivateKey(required(v['machine-key'], 'machine-key')),
-          ),
-      ),
-      terms: v.terms === undefined ? undefined : readTerms(v.terms, 'terms'),
-    }),
-    call: async (l, { signed, terms }, e) =>
-      committed(
-        l.builds.start(signed, {
+    parse: (v) => {
+      const terms = v.terms === undefined ? undefined : readTerms(v.terms, 'terms');
+      if (v.input !== undefined || v.json !== undefined) {
+        const signed = readDto<StartBuildInput>(
+          v,
+          ['license', 'machine', 'machine-key', 'param', 'nonce'],
+          decodeStartBuild,
+        );
+        return { signed, unsigned: undefined, terms };
+      }
+      // Signed once the ledger connection is open: the request names the operator who submits it (--as).
+      const unsigned = {
+        licenseId: required(v.license, 'license'),
+        machineId: required(v.machine, 'machine'),
+        parameters: parseParams(v.param ?? []),
+        ...(v.nonce !== undefined ? { nonce: v.nonce } : {}),
+        key: readPrivateKey(required(v['machine-key'], 'machine-key')),
+      };
+      return { signed: undefined, unsigned, terms };
+    },
+    call: async (l, { signed, unsigned, terms }, e) => {
+      let input = signed;
+      if (input === undefined && unsigned !== undefined) {
+        const { key, ...params } = unsigned;
+        input = signStartBuild({ ...params, operator: l.client.operator }, key);
+      }
+      if (input === undefined) throw usage("give the input as --input <file.json> or --json '<json>'");
+      return committed(
+        l.builds.start(input, {
           ...e,
-          license: await confidentialityOf(l, (signed as Partial<StartBuildInput>).request?.licenseId),
+          license: await confidentialityOf(l, input.request.licenseId),
           ...(terms ? { licenseTerms: terms } : {}),
         }),
-      ),
+      );
+    },
   }),
   ledgerVerb({
     path: ['build', 'complete'],

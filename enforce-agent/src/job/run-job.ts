@@ -64,7 +64,13 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   }
 
   const signed = await signStartBuildWith(
-    { licenseId: request.licenseId, machineId, parameters: checked.parameters },
+    // Signed for the operator logged in at the machine; the chaincode refuses it from anyone else.
+    {
+      licenseId: request.licenseId,
+      machineId,
+      operator: ctx.operator.client.operator,
+      parameters: checked.parameters,
+    },
     (message) => ctx.machine.signer.sign(message),
   );
   const journaled = {

@@ -2,7 +2,7 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { httpsAgent, httpsJson, type JsonResponse } from '@threadseal/test-support';
-import { ThreadsealError, type ErrorCode } from '@threadseal/ledger-model';
+import { operatorFingerprint, ThreadsealError, type ErrorCode } from '@threadseal/ledger-model';
 import { DTO_EXAMPLES } from '@threadseal/rules';
 import { generateKeyPairSync } from 'node:crypto';
 import { inspect, softwareSigner } from '@threadseal/dsi-container';
@@ -105,7 +105,7 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
     ledger.failure = undefined;
   });
 
-  it('knows the caller from its certificate: MSP, name, Fabric CA role', async function () {
+  it('knows the caller from its certificate: MSP, name, Fabric CA role, the operator a machine request names', async function () {
     const res = await as('ipAdmin')('GET', '/v1/whoami');
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({
@@ -113,6 +113,7 @@ describe('the gateway over mutual TLS (fake ledger)', function () {
       name: 'plm',
       role: 'ip-admin',
       qualifications: [],
+      operator: operatorFingerprint((users['ipAdmin'] as TestCredential).certPem),
       custodial: false,
     });
   });

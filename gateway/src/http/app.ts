@@ -174,6 +174,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
             name: caller.name,
             role: caller.role,
             qualifications: caller.qualifications,
+            operator: caller.fingerprint,
             custodial: deps.isCustodial?.(caller) ?? false,
           },
         }),

@@ -64,12 +64,18 @@ const GATEWAY_SCHEMAS: Readonly<Record<string, Schema>> = {
   },
   Caller: {
     type: 'object',
-    required: ['mspId', 'name', 'role', 'qualifications', 'custodial'],
+    required: ['mspId', 'name', 'role', 'qualifications', 'operator', 'custodial'],
     properties: {
       mspId: { type: 'string' },
       name: { type: 'string' },
       role: { type: ['string', 'null'] },
       qualifications: { type: 'array', items: { type: 'string' } },
+      operator: {
+        type: 'string',
+        pattern: '^[0-9a-f]{64}$',
+        description:
+          'SHA-256 of the caller’s certificate DER: what a machine’s StartBuild request names as `operator` when this caller submits it',
+      },
       custodial: { type: 'boolean', description: 'the gateway holds this identity’s key' },
     },
   },

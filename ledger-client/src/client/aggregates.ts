@@ -214,6 +214,11 @@ export class ReleaseClient {
 export interface BuildRequestParams {
   readonly licenseId: string;
   readonly machineId: string;
+  /**
+   * The operator logged in at the machine, who will submit the request: `operatorFingerprint` of their identity
+   * (`LedgerClient.operator` of their connection). The chaincode refuses it from anyone else.
+   */
+  readonly operator: string;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   /** Defaults to 16 random bytes (base64url). */
   readonly nonce?: string;
@@ -226,6 +231,7 @@ function buildRequest(params: BuildRequestParams): StartBuildRequest {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: params.licenseId,
     machineId: params.machineId,
+    operator: params.operator,
     nonce: params.nonce ?? randomBytes(16).toString('base64url'),
     issuedAt: params.issuedAt ?? new Date().toISOString(),
     parameters: params.parameters,

@@ -93,6 +93,11 @@ export class LedgerClient {
     return this.#connection.mspId;
   }
 
+  /** `operatorFingerprint` of the identity this client acts as: what a machine's StartBuild request names. */
+  get operator(): string {
+    return this.#connection.operator;
+  }
+
   get connection(): LedgerConnection {
     return this.#connection;
   }

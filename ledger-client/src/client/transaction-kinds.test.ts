@@ -7,6 +7,7 @@ const signed: StartBuildInput = {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: 'L1',
     machineId: 'm1',
+    operator: '0'.repeat(64),
     nonce: 'nonce-0001',
     issuedAt: '2026-03-01T08:00:00.000Z',
     parameters: {},

@@ -9,7 +9,7 @@ import {
   type Signer,
 } from '@hyperledger/fabric-gateway';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { LedgerError } from '@threadseal/ledger-model';
+import { LedgerError, operatorFingerprint } from '@threadseal/ledger-model';
 import {
   readBlocks,
   readBlocksWithPrivateData,
@@ -103,11 +103,14 @@ export class LedgerConnection {
   #peerHeight = 0n;
   /** The MSP id this connection acts for. */
   readonly mspId: string;
+  /** `operatorFingerprint` of the identity this connection acts as (its certificate bytes as sent). */
+  readonly operator: string;
   readonly channel: string;
   readonly chaincode: string;
 
   private constructor(options: LedgerConnectionOptions, gateway: Gateway, deadlines: LedgerDeadlines) {
     this.mspId = options.identity.mspId;
+    this.operator = operatorFingerprint(options.identity.credentials);
     this.channel = options.channel;
     this.chaincode = options.chaincode;
     this.#deadlines = deadlines;

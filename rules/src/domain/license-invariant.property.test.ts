@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   LedgerError,
+  START_BUILD_REQUEST_TYPE,
   type Allocation,
   type Build,
   type Dsi,
@@ -316,9 +317,10 @@ class Model {
           qualifications: [],
         };
         const request = {
-          type: 'threadseal.start-build.v1' as const,
+          type: START_BUILD_REQUEST_TYPE,
           licenseId: allocation.licenseId,
           machineId: machine.machineId,
+          operator: '0'.repeat(64),
           // Unique per transaction, padded to the 8-character minimum a nonce must have.
           nonce: `nonce-${String(this.#tx).padStart(8, '0')}`,
           issuedAt: this.now.iso,

@@ -30,6 +30,7 @@ const REQUEST: StartBuildRequest = {
   type: START_BUILD_REQUEST_TYPE,
   licenseId: 'L1',
   machineId: 'm1',
+  operator: 'ab'.repeat(32),
   nonce: 'nonce-0001',
   issuedAt: '2026-03-01T10:00:00.000Z',
   parameters: { laserPower: 300, material: 'Ti-6Al-4V' },
@@ -43,7 +44,7 @@ const signed = (request: StartBuildRequest, encoding: 'der' | 'ieee-p1363' = 'de
 describe('machine request signature', () => {
   it('signs the canonical JSON: keys sorted, no whitespace', () => {
     expect(Buffer.from(startBuildSigningBytes(REQUEST)).toString('utf8')).to.equal(
-      '{"issuedAt":"2026-03-01T10:00:00.000Z","licenseId":"L1","machineId":"m1","nonce":"nonce-0001","parameters":{"laserPower":300,"material":"Ti-6Al-4V"},"type":"threadseal.start-build.v1"}',
+      '{"issuedAt":"2026-03-01T10:00:00.000Z","licenseId":"L1","machineId":"m1","nonce":"nonce-0001","operator":"abababababababababababababababababababababababababababababababab","parameters":{"laserPower":300,"material":"Ti-6Al-4V"},"type":"threadseal.start-build.v2"}',
     );
   });
 
@@ -54,6 +55,7 @@ describe('machine request signature', () => {
         type: REQUEST.type,
         nonce: REQUEST.nonce,
         machineId: 'm1',
+        operator: REQUEST.operator,
         licenseId: 'L1',
         issuedAt: REQUEST.issuedAt,
       }),

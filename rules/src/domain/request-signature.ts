@@ -1,10 +1,12 @@
 import { createPublicKey, verify } from 'node:crypto';
 import {
   LedgerError,
+  operatorFingerprint,
   startBuildSigningBytes,
   type Machine,
   type StartBuildRequest,
 } from '@threadseal/ledger-model';
+import type { Submitter } from './dsi-authorship.js';
 import { instant, type TxTime } from './time.js';
 
 /** How far a request's `issuedAt` may be from the transaction timestamp. */
@@ -43,6 +45,21 @@ export function assertRequestAuthentic(
     throw new LedgerError(
       'STALE_REQUEST',
       `StartBuild request nonce ${request.nonce} was issued at ${request.issuedAt}, ${Math.round(skew / 1000)} s from the transaction time ${now.iso} (limit ${REQUEST_FRESHNESS_MS / 1000} s)`,
+    );
+  }
+}
+
+/**
+ * Asserts that the operator the machine signed the request for is the submitter: a request made at the machine
+ * for one operator cannot be relayed and submitted by a colleague with other qualifications.
+ * @throws LedgerError OPERATOR_MISMATCH.
+ */
+export function assertOperatorIsSubmitter(request: StartBuildRequest, submitter: Submitter): void {
+  const fingerprint = operatorFingerprint(submitter.certificate);
+  if (request.operator !== fingerprint) {
+    throw new LedgerError(
+      'OPERATOR_MISMATCH',
+      `StartBuild request nonce ${request.nonce} names operator ${request.operator.slice(0, 16)}…, submitted by a ${submitter.mspId} identity ${fingerprint.slice(0, 16)}…`,
     );
   }
 }

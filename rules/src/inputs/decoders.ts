@@ -398,7 +398,12 @@ export function decodeMachineRef(value: unknown): MachineRef {
 
 function startBuildRequest(value: unknown, path: string): StartBuildRequest {
   const o = object(value, path);
-  if (o['type'] !== START_BUILD_REQUEST_TYPE) invalid(`${path}.type`, START_BUILD_REQUEST_TYPE, o['type']);
+  if (o['type'] !== START_BUILD_REQUEST_TYPE)
+    invalid(
+      `${path}.type`,
+      `${START_BUILD_REQUEST_TYPE} (a request that names its operator; earlier formats are refused)`,
+      o['type'],
+    );
   const nonce = o['nonce'];
   if (typeof nonce !== 'string' || !NONCE.test(nonce))
     invalid(`${path}.nonce`, '8..128 characters [A-Za-z0-9_-]', nonce);
@@ -413,6 +418,7 @@ function startBuildRequest(value: unknown, path: string): StartBuildRequest {
     type: START_BUILD_REQUEST_TYPE,
     licenseId: id(o, 'licenseId', path),
     machineId: id(o, 'machineId', path),
+    operator: hex64(o, 'operator', path),
     nonce,
     issuedAt: isoInstant(o, 'issuedAt', path),
     parameters,

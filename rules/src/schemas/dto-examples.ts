@@ -148,6 +148,7 @@ export const DTO_EXAMPLES = {
       type: START_BUILD_REQUEST_TYPE,
       licenseId,
       machineId,
+      operator: '5b0d1f3c8e2a47d69c1e0b7a3f58d2c4e6a9b1d3f5c7e9a2b4d6f8a0c2e4b6d8',
       nonce: 'x7Qm2vRt9KpL4sWn',
       issuedAt: '2026-03-02T09:30:00.000Z',
       parameters: { laserPower: 285, powder: 'IN718' },

@@ -134,11 +134,16 @@ const registerDsiRequired = ['dsiId', 'manifest', 'signature', 'signerCertificat
 
 const startBuildRequest = {
   type: 'object',
-  required: ['type', 'licenseId', 'machineId', 'nonce', 'issuedAt', 'parameters'],
+  required: ['type', 'licenseId', 'machineId', 'operator', 'nonce', 'issuedAt', 'parameters'],
   properties: {
     type: { const: START_BUILD_REQUEST_TYPE },
     licenseId: id,
     machineId: id,
+    operator: {
+      ...hex64,
+      description:
+        'lower-case hex SHA-256 of the operator’s Fabric identity bytes (their PEM certificate); must be the submitter’s',
+    },
     nonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,128}$' },
     issuedAt: instant,
     parameters: { type: 'object', additionalProperties: parameterValue },

@@ -239,7 +239,15 @@ export async function runAerospaceScenario(
     const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
     try {
       const started = await operator.builds.start(
-        signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.privateKey),
+        signStartBuild(
+          {
+            operator: operator.client.operator,
+            licenseId,
+            machineId: m.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
+          m.privateKey,
+        ),
       );
       await hooks.onBuildStarted?.({ buildId: started.value.buildId, machine: m, operator });
       const partId = `SN-${m.machineId}-${index}`;

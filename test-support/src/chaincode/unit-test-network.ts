@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { signStartBuild } from '@threadseal/ledger-client';
-import type {
-  ParameterValue,
-  RegisterMachineInput,
-  StartBuildInput,
-  TransactionName,
+import {
+  operatorFingerprint,
+  type ParameterValue,
+  type RegisterMachineInput,
+  type StartBuildInput,
+  type TransactionName,
 } from '@threadseal/ledger-model';
 import { newMachineKey } from '@threadseal/scenario';
 import type { Context, Contract } from 'fabric-contract-api';
@@ -185,8 +186,12 @@ export class UnitTestMachine {
     };
   }
 
-  /** A signed request (the ledger client's `signStartBuild`) with a fresh, readable nonce. */
+  /**
+   * A signed request (the ledger client's `signStartBuild`) with a fresh, readable nonce, made for `operator` —
+   * the user logged in at the machine, who alone may submit it.
+   */
   public startBuild(
+    operator: UnitTestUser,
     licenseId: string,
     issuedAt: Date,
     parameters: Readonly<Record<string, ParameterValue>>,
@@ -197,6 +202,7 @@ export class UnitTestMachine {
       {
         licenseId,
         machineId: this.machineId,
+        operator: operatorFingerprint(new UnitTestIdentity(operator).getIDBytes()),
         parameters,
         nonce: nonce ?? `${this.machineId}-nonce-${String(this.#nonce).padStart(6, '0')}`,
         issuedAt: issuedAt.toISOString(),

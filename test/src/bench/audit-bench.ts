@@ -59,7 +59,12 @@ async function generate(): Promise<void> {
         for (let i = 0; i < perMachine; i++) {
           const started = await operator.builds.start(
             signStartBuild(
-              { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+              {
+                operator: operator.client.operator,
+                licenseId,
+                machineId: m.machineId,
+                parameters: SCENARIO_PARAMETERS,
+              },
               m.privateKey,
             ),
           );

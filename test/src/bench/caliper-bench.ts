@@ -133,6 +133,7 @@ async function setUp(network: FabricNetwork, sessions: LedgerSessions): Promise<
     fleet: fleet.map(asBench),
     checkMachine: asBench(measurementMachine),
     identities: IDENTITIES,
+    operator: sessions.as('manufacturer', IDENTITIES.operator).client.operator,
   };
 }
 

@@ -64,7 +64,12 @@ async function main(): Promise<void> {
     const getMs: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const signed = signStartBuild(
-        { licenseId: floor, machineId: latencyMachine.machineId, parameters: PARAMS },
+        {
+          operator: operator.client.operator,
+          licenseId: floor,
+          machineId: latencyMachine.machineId,
+          parameters: PARAMS,
+        },
         latencyMachine.privateKey,
       );
       checkMs.push(
@@ -88,7 +93,12 @@ async function main(): Promise<void> {
           buildId = (
             await operator.builds.start(
               signStartBuild(
-                { licenseId: floor, machineId: latencyMachine.machineId, parameters: PARAMS },
+                {
+                  operator: operator.client.operator,
+                  licenseId: floor,
+                  machineId: latencyMachine.machineId,
+                  parameters: PARAMS,
+                },
                 latencyMachine.privateKey,
               ),
             )
@@ -117,7 +127,12 @@ async function main(): Promise<void> {
         await timed(() =>
           subOperator.builds.start(
             signStartBuild(
-              { licenseId: sub.licenseId, machineId: sub.machine.machineId, parameters: PARAMS },
+              {
+                operator: subOperator.client.operator,
+                licenseId: sub.licenseId,
+                machineId: sub.machine.machineId,
+                parameters: PARAMS,
+              },
               sub.machine.privateKey,
             ),
           ),
@@ -164,7 +179,15 @@ async function main(): Promise<void> {
       fleet.map(async (m) => {
         for (let i = 0; i < PARTS_PER_MACHINE; i++) {
           const started = await operator.builds.start(
-            signStartBuild({ licenseId: floor, machineId: m.machineId, parameters: PARAMS }, m.privateKey),
+            signStartBuild(
+              {
+                operator: operator.client.operator,
+                licenseId: floor,
+                machineId: m.machineId,
+                parameters: PARAMS,
+              },
+              m.privateKey,
+            ),
           );
           await operator.builds.complete({
             buildId: started.value.buildId,

@@ -103,7 +103,15 @@ describe('key release: content keys reach a machine only for its committed build
   const startBuild = async (m: MachineKey): Promise<string> =>
     (
       await operator.builds.start(
-        signStartBuild({ licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS }, m.privateKey),
+        signStartBuild(
+          {
+            operator: operator.client.operator,
+            licenseId,
+            machineId: m.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
+          m.privateKey,
+        ),
       )
     ).value.buildId;
   async function openAsMachine(m: MachineKey, release: KeyRelease): Promise<Buffer[]> {

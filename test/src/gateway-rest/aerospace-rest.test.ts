@@ -140,9 +140,10 @@ describe('the aerospace scenario driven only through the REST gateways of the th
       machines.map(async (m) => {
         const operator = at(m.org, 'operator');
         const licenseId = m.org === 'manufacturer' ? ids.floor : ids.sub;
+        const who = await ok<{ operator: string }>(operator('GET', '/v1/whoami'));
         const request = () =>
           signStartBuild(
-            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            { licenseId, machineId: m.machineId, operator: who.operator, parameters: SCENARIO_PARAMETERS },
             m.privateKey,
           );
         for (let i = 1; i <= SCENARIO_QUANTITIES.perMachine; i++) {

@@ -240,11 +240,13 @@ describe('the REST gateways of the three orgs on the real network', function () 
   });
 
   it('a machine-signed build starts (one unit consumed), completes, and its part is genuine', async function () {
+    // The machine signs its request for the operator logged in at it: the caller whoami names.
+    const { operator } = (await call('cmOperator')('GET', '/v1/whoami')).body as { operator: string };
     const started = await call('cmOperator')(
       'POST',
       '/v1/builds/start',
       signStartBuild(
-        { licenseId: ids.floor, machineId: machine.machineId, parameters: SCENARIO_PARAMETERS },
+        { licenseId: ids.floor, machineId: machine.machineId, operator, parameters: SCENARIO_PARAMETERS },
         machine.privateKey,
       ),
     );

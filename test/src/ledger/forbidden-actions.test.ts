@@ -263,12 +263,49 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const err = await refusedWithoutChange(() =>
       trainee.builds.start(
         signStartBuild(
-          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          {
+            operator: trainee.client.operator,
+            licenseId: floorId,
+            machineId: m.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
           m.privateKey,
         ),
       ),
     );
     expectCode(err, 'OPERATOR_NOT_QUALIFIED', /nadcap-am/);
+  });
+
+  it('OPERATOR_MISMATCH: a trainee’s request relayed by a qualified colleague is refused, and the colleague cannot claim it', async function () {
+    const user = `relayed-trainee-${run}`;
+    await testNetwork().registerUser('manufacturer', user, { role: 'am-operator', qualification: 'ndt-2' });
+    const trainee = open('manufacturer', user);
+    const m = machines[0];
+    if (!m) throw new Error('no machine');
+    // The machine signs for the operator logged in at it — the trainee; the colleague (cmOperator) submits it.
+    const relayed = signStartBuild(
+      {
+        operator: trainee.client.operator,
+        licenseId: floorId,
+        machineId: m.machineId,
+        parameters: SCENARIO_PARAMETERS,
+      },
+      m.privateKey,
+    );
+    const err = await refusedWithoutChange(() => cmOperator.builds.start(relayed));
+    expectCode(
+      err,
+      'OPERATOR_MISMATCH',
+      /names operator [0-9a-f]{16}…, submitted by a ManufacturerMSP identity/,
+    );
+    // Rewriting the operator to the colleague breaks the machine's signature.
+    const rewritten = refusedWithoutChange(() =>
+      cmOperator.builds.start({
+        ...relayed,
+        request: { ...relayed.request, operator: cmOperator.client.operator },
+      }),
+    );
+    expectCode(await rewritten, 'BAD_SIGNATURE');
   });
 
   it('PARAMETER_OUT_OF_ENVELOPE: a program outside the licensed laser power', async function () {
@@ -278,6 +315,7 @@ describe('forbidden actions: each is refused with its code and changes no state 
       cmOperator.builds.start(
         signStartBuild(
           {
+            operator: cmOperator.client.operator,
             licenseId: floorId,
             machineId: m.machineId,
             parameters: { ...SCENARIO_PARAMETERS, laserPower: 500 },
@@ -296,14 +334,24 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
         signStartBuild(
-          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          {
+            operator: cmOperator.client.operator,
+            licenseId: floorId,
+            machineId: m.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
           impostor,
         ),
       ),
     );
     expectCode(err, 'BAD_SIGNATURE');
     const signed = signStartBuild(
-      { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+      {
+        operator: cmOperator.client.operator,
+        licenseId: floorId,
+        machineId: m.machineId,
+        parameters: SCENARIO_PARAMETERS,
+      },
       m.privateKey,
     );
     const unsigned = await refusedWithoutChange(() =>
@@ -319,7 +367,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const m = machines[0];
     if (!m) throw new Error('no machine');
     const signed = signStartBuild(
-      { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+      {
+        operator: cmOperator.client.operator,
+        licenseId: floorId,
+        machineId: m.machineId,
+        parameters: SCENARIO_PARAMETERS,
+      },
       m.privateKey,
     );
     await cmOperator.builds.start(signed);
@@ -399,7 +452,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const err = await refusedWithoutChange(() =>
       cmOperator.builds.start(
         signStartBuild(
-          { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          {
+            operator: cmOperator.client.operator,
+            licenseId: floorId,
+            machineId: m.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
           m.privateKey,
         ),
       ),
@@ -443,7 +501,12 @@ describe('forbidden actions: each is refused with its code and changes no state 
       () =>
         cmOperator.builds.start(
           signStartBuild(
-            { licenseId: floorExp, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            {
+              operator: cmOperator.client.operator,
+              licenseId: floorExp,
+              machineId: m.machineId,
+              parameters: SCENARIO_PARAMETERS,
+            },
             m.privateKey,
           ),
         ),

@@ -117,7 +117,12 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
             outcome(
               operator.builds.start(
                 signStartBuild(
-                  { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+                  {
+                    operator: operator.client.operator,
+                    licenseId,
+                    machineId: m.machineId,
+                    parameters: SCENARIO_PARAMETERS,
+                  },
                   m.privateKey,
                 ),
               ),
@@ -129,7 +134,12 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
       const first = machines[0];
       if (!first) throw new Error('no machine');
       const twice = signStartBuild(
-        { licenseId, machineId: first.machineId, parameters: SCENARIO_PARAMETERS },
+        {
+          operator: operator.client.operator,
+          licenseId,
+          machineId: first.machineId,
+          parameters: SCENARIO_PARAMETERS,
+        },
         first.privateKey,
       );
       const doubles = [outcome(operator.builds.start(twice)), outcome(operator.builds.start(twice))];

@@ -179,7 +179,12 @@ describe('rogue peer: forged write sets from dishonest orgs commit INVALID and c
     });
     const started = await cmOperator.builds.start(
       signStartBuild(
-        { licenseId: floorId, machineId: cmMachine.machineId, parameters: SCENARIO_PARAMETERS },
+        {
+          operator: cmOperator.client.operator,
+          licenseId: floorId,
+          machineId: cmMachine.machineId,
+          parameters: SCENARIO_PARAMETERS,
+        },
         cmMachine.privateKey,
       ),
     );
@@ -194,7 +199,12 @@ describe('rogue peer: forged write sets from dishonest orgs commit INVALID and c
     running = (
       await subOperator.builds.start(
         signStartBuild(
-          { licenseId: subId, machineId: subMachine.machineId, parameters: SCENARIO_PARAMETERS },
+          {
+            operator: subOperator.client.operator,
+            licenseId: subId,
+            machineId: subMachine.machineId,
+            parameters: SCENARIO_PARAMETERS,
+          },
           subMachine.privateKey,
         ),
       )
@@ -329,6 +339,34 @@ describe('rogue peer: forged write sets from dishonest orgs commit INVALID and c
             objectType: 'build',
             attributes: [completed.buildId],
             value: { ...completed, operatorId: 'x509::CN=colleague' },
+          },
+        ],
+      );
+    });
+
+    it('rogue peer: operator relay — records a request the machine signed for a trainee as a build of a qualified colleague', async function () {
+      // What the honest chaincode refuses (OPERATOR_MISMATCH, forbidden-actions suite), written by the CM's peer:
+      // the unit consumed, the build under the colleague, the nonce used.
+      const buildId = `relayed-build-${run}`;
+      const allocation = allocationIn(baseline.tree, floorId, cmMachine.machineId);
+      await forgedAndRefused(
+        cmAdmin,
+        [CM],
+        [
+          {
+            ...allocationOf(floorId, cmMachine.machineId),
+            value: { ...allocation, consumed: allocation.consumed + 1 },
+          },
+          {
+            objectType: 'build',
+            attributes: [buildId],
+            value: { ...completed, buildId, status: 'running', partId: null, nonce: `relayed-${run}` },
+          },
+          { objectType: 'nonce', attributes: [cmMachine.machineId, `relayed-${run}`], raw: buildId },
+          {
+            objectType: 'tree',
+            attributes: [dsiId, 'build', buildId],
+            raw: `\u0000build\u0000${buildId}\u0000`,
           },
         ],
       );

@@ -18,7 +18,12 @@ class LicenseCheckWorkload extends RecordingWorkload {
     const { setup } = this.round;
     if (!this.#key) throw new Error('licence check: no machine key');
     const signed = signStartBuild(
-      { licenseId: setup.licenseId, machineId: setup.checkMachine.id, parameters: setup.parameters },
+      {
+        operator: setup.operator,
+        licenseId: setup.licenseId,
+        machineId: setup.checkMachine.id,
+        parameters: setup.parameters,
+      },
       this.#key,
     );
     await this.send('check', TX.build.start, [JSON.stringify(signed)], {

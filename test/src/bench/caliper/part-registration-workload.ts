@@ -43,7 +43,12 @@ class PartRegistrationWorkload extends RecordingWorkload {
   async #registerPart(machine: Machine): Promise<void> {
     const { setup, args, workerIndex } = this.round;
     const signed = signStartBuild(
-      { licenseId: setup.licenseId, machineId: machine.id, parameters: setup.parameters },
+      {
+        operator: setup.operator,
+        licenseId: setup.licenseId,
+        machineId: machine.id,
+        parameters: setup.parameters,
+      },
       machine.key,
     );
     const options = { identity: setup.identities.operator, readOnly: false };

@@ -27,6 +27,8 @@ export interface CaliperSetup {
   readonly checkMachine: BenchMachine;
   /** Caliper identity names (aliases in the network config). */
   readonly identities: { readonly writer: string; readonly operator: string };
+  /** `operatorFingerprint` of the operator identity's certificate: what every StartBuild request names. */
+  readonly operator: string;
 }
 
 /** The `workload.arguments` of every round. */
