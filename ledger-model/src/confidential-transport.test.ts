@@ -82,16 +82,25 @@ describe('confidential transport', () => {
       grant,
       confidential: true,
     };
-    expect(confidentialTransport({ name: 'license:Issue', input: issue(true) })).to.deep.equal({
+    // New confidential terms travel with a fresh digest key (kept when the caller gave one).
+    const keyed = { ...terms, digestKey: 'a'.repeat(64) };
+    expect(
+      confidentialTransport({ name: 'license:Issue', input: { ...issue(true), terms: keyed } }),
+    ).to.deep.equal({
       argument: issueArgument,
-      transient: { terms: JSON.stringify(terms) },
+      transient: { terms: JSON.stringify(keyed) },
     });
     const splitArgument = { parentId: 'L1', licenseId: 'L2', holderMsp: 'SubMSP', grant };
     expect(
-      confidentialTransport({ name: 'license:Split', input: split, parent: CONFIDENTIAL, parentTerms }),
+      confidentialTransport({
+        name: 'license:Split',
+        input: { ...split, terms: keyed },
+        parent: CONFIDENTIAL,
+        parentTerms,
+      }),
     ).to.deep.equal({
       argument: splitArgument,
-      transient: { terms: JSON.stringify(terms), 'terms.L1': JSON.stringify(parentTerms) },
+      transient: { terms: JSON.stringify(keyed), 'terms.L1': JSON.stringify(parentTerms) },
     });
     const allocate = { licenseId: 'L2', machineId: 'm1', quantity: 1, scrapAllowance: 0 };
     expect(
@@ -113,6 +122,27 @@ describe('confidential transport', () => {
       argument: {},
       transient: { startBuild: JSON.stringify(start), 'terms.L2': JSON.stringify(terms) },
     });
+  });
+
+  it('gives new confidential terms a fresh 32-byte digest key, a different one each time', () => {
+    const sent = (): ProductionTerms =>
+      JSON.parse(
+        confidentialTransport({ name: 'license:Issue', input: issue(true) }).transient['terms'] ?? 'null',
+      ) as ProductionTerms;
+    const [first, second] = [sent(), sent()];
+    expect(first.digestKey).to.match(/^[0-9a-f]{64}$/);
+    expect(second.digestKey).to.match(/^[0-9a-f]{64}$/);
+    expect(first.digestKey).to.not.equal(second.digestKey);
+    expect({ ...first, digestKey: undefined }).to.deep.equal({ ...terms, digestKey: undefined });
+    const child = JSON.parse(
+      confidentialTransport({ name: 'license:Split', input: split, parent: CONFIDENTIAL, parentTerms })
+        .transient['terms'] ?? 'null',
+    ) as ProductionTerms;
+    expect(child.digestKey).to.match(/^[0-9a-f]{64}$/);
+    // Public terms get none: they are on the channel.
+    expect(confidentialTransport({ name: 'license:Issue', input: issue(false) }).argument).to.deep.equal(
+      issue(false),
+    );
   });
 
   it('keeps the StartBuild input off the argument under a confidential license even without its terms', () => {

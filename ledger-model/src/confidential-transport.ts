@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { StartBuildInput } from './build.js';
 import type {
   AllocateInput,
@@ -7,6 +8,14 @@ import type {
   SplitLicenseInput,
 } from './license.js';
 import { TRANSIENT, transientTermsField, type TransactionInput } from './transactions.js';
+
+/**
+ * New confidential terms with their digest key: the terms as given when they carry one, else with 32 fresh
+ * random bytes (the key of the license's `termsHash` and builds' `parametersDigest`; see `ProductionTerms`).
+ */
+export function withDigestKey(terms: ProductionTerms): ProductionTerms {
+  return terms.digestKey !== undefined ? terms : { ...terms, digestKey: randomBytes(32).toString('hex') };
+}
 
 /**
  * A license's own confidentiality: `IssueLicenseInput.confidential` for a license being issued,
@@ -71,7 +80,8 @@ function withoutTerms<T extends { readonly terms?: ProductionTerms }>(input: T):
  * Splits a call into argument and transient map by the license's own `confidential` flag
  * ({@link isConfidential}). Public: the input is the argument and nothing is transient (terms of an existing
  * public license are on the channel and are not sent). Confidential: terms leave the argument for the
- * transient field `terms`, the terms of an existing license go in `terms.<licenseId>`, and a StartBuild
+ * transient field `terms` (new terms with a fresh digest key, {@link withDigestKey}), the terms of an existing
+ * license go in `terms.<licenseId>`, and a StartBuild
  * input travels whole in `startBuild` with `{}` as the argument, so that no block carries the envelope.
  */
 export function confidentialTransport<C extends ConfidentialCall>(call: C): Transport<C['name']>;
@@ -83,7 +93,7 @@ export function confidentialTransport(call: ConfidentialCall): Transport<Confide
       if (!isConfidential(input)) return { argument: input, transient: {} };
       return {
         argument: withoutTerms(input),
-        transient: input.terms === undefined ? {} : { [TRANSIENT.terms]: json(input.terms) },
+        transient: input.terms === undefined ? {} : { [TRANSIENT.terms]: json(withDigestKey(input.terms)) },
       };
     }
     case 'license:Split': {
@@ -92,7 +102,7 @@ export function confidentialTransport(call: ConfidentialCall): Transport<Confide
       return {
         argument: withoutTerms(input),
         transient: {
-          ...(input.terms === undefined ? {} : { [TRANSIENT.terms]: json(input.terms) }),
+          ...(input.terms === undefined ? {} : { [TRANSIENT.terms]: json(withDigestKey(input.terms)) }),
           ...(parentTerms === undefined ? {} : { [transientTermsField(input.parentId)]: json(parentTerms) }),
         },
       };

@@ -133,6 +133,7 @@ export type {
 export {
   confidentialTransport,
   isConfidential,
+  withDigestKey,
   type ConfidentialCall,
   type ConfidentialityOf,
   type LicenseConfidentiality,

@@ -52,6 +52,14 @@ export interface ProductionTerms {
   readonly operators: OperatorRequirements;
   /** Workstation ids an engineering license may open the DSI on (empty for other modes = none named). */
   readonly workstations: readonly string[];
+  /**
+   * Confidential terms only: 32 random bytes (64 lowercase hex) that key the channel's commitments to them —
+   * the license's `termsHash` and the `parametersDigest` of every build under it (HMAC-SHA256) — so that they
+   * cannot be brute-forced from public records. It lives with the terms in the license's collection and never
+   * reaches the channel; `confidentialTransport` adds a fresh one to new confidential terms. Public terms carry
+   * none (they are on the channel anyway).
+   */
+  readonly digestKey?: string;
 }
 
 /** The quantity, mode and validity of a license; always public. */

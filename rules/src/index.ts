@@ -42,7 +42,7 @@ export {
   assertOperatorIsSubmitter,
   assertRequestAuthentic,
 } from './domain/request-signature.js';
-export { canonicalDigest, termsHash } from './domain/terms-hash.js';
+export { canonicalDigest, parametersDigest, termsHash } from './domain/terms-hash.js';
 export { instant, isCanonicalInstant, txTime, type TxTime } from './domain/time.js';
 export {
   decodeAbortBuild,

@@ -1,8 +1,10 @@
 import '@threadseal/test-support/quiet-logs';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import {
+  canonicalJson,
   EVENT,
   TX,
+  withDigestKey,
   type Dsi,
   type LicenseTermsView,
   type LicenseView,
@@ -10,7 +12,7 @@ import {
   type Machine,
 } from '@threadseal/ledger-model';
 import { expect } from 'chai';
-import { termsHash } from '@threadseal/rules';
+import { canonicalDigest, termsHash } from '@threadseal/rules';
 import { termsCollection } from '../ledger/collections.js';
 import {
   CM,
@@ -249,6 +251,11 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
   });
 
   describe('confidential terms', () => {
+    // Confidential terms as a client sends them: with their digest key (confidentialTransport adds one).
+    const ROOT_CONF = withDigestKey(ROOT_TERMS);
+    const SUB_CONF = withDigestKey(SUB_TERMS);
+    const hmac = (keyHex: string, value: unknown): string =>
+      createHmac('sha256', Buffer.from(keyHex, 'hex')).update(canonicalJson(value), 'utf8').digest('hex');
     async function confidentialTree(): Promise<{ net: UnitTestNetwork; machine: UnitTestMachine }> {
       const net = new UnitTestNetwork(contracts, START);
       const machine = new UnitTestMachine('sub-eos-m290-1');
@@ -257,7 +264,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         USERS.oemAdmin,
         TX.license.issue,
         { licenseId: 'L-ROOT', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: true },
-        { transient: { terms: ROOT_TERMS } },
+        { transient: { terms: ROOT_CONF } },
       );
       await net.submit(USERS.subMachineAdmin, TX.machine.register, {
         machineId: machine.machineId,
@@ -276,7 +283,11 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       const { net } = await confidentialTree();
       const view = await net.evaluate<LicenseView>(USERS.subAdmin, TX.license.get, { licenseId: 'L-ROOT' });
       expect(view.license.terms).to.equal(null);
-      expect(view.license.termsHash).to.equal(termsHash(ROOT_TERMS));
+      expect(view.license.termsHash).to.equal(termsHash(ROOT_CONF));
+      // Keyed: HMAC under the terms' digest key, not the SHA-256 anyone could recompute from guessed terms.
+      expect(view.license.termsHash).to.equal(hmac(ROOT_CONF.digestKey ?? '', ROOT_TERMS));
+      expect(view.license.termsHash).to.not.equal(canonicalDigest(ROOT_TERMS));
+      expect(JSON.stringify(net.ledger.events)).not.to.contain(ROOT_CONF.digestKey ?? '-');
       expect(view.license.confidential).to.deep.equal({ collection: termsCollection(OEM, CM) });
       expect(JSON.stringify(net.ledger.events)).not.to.contain('laserPower');
       expect(
@@ -289,7 +300,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       const seen = await net.evaluate<LicenseTermsView>(USERS.cmAdmin, TX.license.getTerms, {
         licenseId: 'L-ROOT',
       });
-      expect(seen.terms).to.deep.equal(ROOT_TERMS);
+      expect(seen.terms).to.deep.equal(ROOT_CONF);
       await expectLedgerError(
         net.evaluate(USERS.subAdmin, TX.license.getTerms, { licenseId: 'L-ROOT' }),
         'FORBIDDEN',
@@ -311,13 +322,13 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
       const { net, machine } = await confidentialTree();
       const split = { parentId: 'L-ROOT', licenseId: 'L-SUB', holderMsp: SUB, grant: SUB_GRANT };
       await expectLedgerError(
-        net.submit(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_TERMS } }),
+        net.submit(USERS.cmAdmin, TX.license.split, split, { transient: { terms: SUB_CONF } }),
         'CONFIDENTIAL_TERMS_UNAVAILABLE',
         'terms of license L-ROOT are confidential; pass them in the transient field terms.L-ROOT',
       );
       await expectLedgerError(
         net.submit(USERS.cmAdmin, TX.license.split, split, {
-          transient: { terms: SUB_TERMS, 'terms.L-ROOT': { ...ROOT_TERMS, workstations: ['forged'] } },
+          transient: { terms: SUB_CONF, 'terms.L-ROOT': { ...ROOT_CONF, workstations: ['forged'] } },
         }),
         'INVALID_ARGUMENT',
         /transient terms\.L-ROOT hashes to [0-9a-f]{64}, license L-ROOT commits to [0-9a-f]{64}$/,
@@ -326,27 +337,27 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         net.submit(
           USERS.cmAdmin,
           TX.license.split,
-          { ...split, terms: SUB_TERMS },
-          { transient: { 'terms.L-ROOT': ROOT_TERMS } },
+          { ...split, terms: SUB_CONF },
+          { transient: { 'terms.L-ROOT': ROOT_CONF } },
         ),
         'INVALID_ARGUMENT',
         /input\.terms: license L-SUB is confidential/,
       );
       const child = await net.submit<LicenseView>(USERS.cmAdmin, TX.license.split, split, {
-        transient: { terms: SUB_TERMS, 'terms.L-ROOT': ROOT_TERMS },
+        transient: { terms: SUB_CONF, 'terms.L-ROOT': ROOT_CONF },
       });
       // The terms collection of the licence's guards: the DSI owner endorses its changes, so it reads them.
       expect(child.license.confidential).to.deep.equal({ collection: termsCollection(OEM, CM, SUB) });
       const own = await net.evaluate<LicenseTermsView>(USERS.subAdmin, TX.license.getTerms, {
         licenseId: 'L-SUB',
       });
-      expect(own.terms).to.deep.equal(SUB_TERMS);
+      expect(own.terms).to.deep.equal(SUB_CONF);
 
       await net.submit(
         USERS.subAdmin,
         TX.license.allocate,
         { licenseId: 'L-SUB', machineId: machine.machineId, quantity: 1, scrapAllowance: 0 },
-        { transient: { 'terms.L-SUB': SUB_TERMS } },
+        { transient: { 'terms.L-SUB': SUB_CONF } },
       );
       net.advance(60_000);
       const signed = machine.startBuild(USERS.subOperator, 'L-SUB', net.now, GOOD_PARAMETERS);
@@ -356,7 +367,7 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         'terms of license L-SUB are confidential; pass them in the transient field terms.L-SUB',
       );
       await expectLedgerError(
-        net.submit(USERS.subOperator, TX.build.start, signed, { transient: { 'terms.L-SUB': SUB_TERMS } }),
+        net.submit(USERS.subOperator, TX.build.start, signed, { transient: { 'terms.L-SUB': SUB_CONF } }),
         'INVALID_ARGUMENT',
         'license L-SUB is confidential: send the StartBuild input in the transient field startBuild, not in the argument that reaches the block',
       );
@@ -365,12 +376,60 @@ describe('DsiContract, MachineContract and LicenseContract (unit test over the i
         USERS.subOperator,
         TX.build.start,
         {},
-        { transient: { startBuild: signed, 'terms.L-SUB': SUB_TERMS } },
+        { transient: { startBuild: signed, 'terms.L-SUB': SUB_CONF } },
       );
       expect(build.status).to.equal('running');
       expect(build.parameters).to.equal(null);
-      expect(build.parametersDigest).to.match(/^[0-9a-f]{64}$/);
+      expect(build.parametersDigest).to.equal(hmac(SUB_CONF.digestKey ?? '', GOOD_PARAMETERS));
       expect(JSON.stringify(net.ledger.events)).not.to.contain('laserPower');
+      // The attack of issue 7 (8): guess the hidden parameters from the public digest. Without the key, every
+      // candidate of the envelope's neighbourhood misses; the key is only in the collection.
+      const guesses: string[] = [];
+      for (let laserPower = 0; laserPower <= 1000; laserPower += 1)
+        for (const bedTemperature of [150, 160, 170, 180, 190, 200])
+          guesses.push(canonicalDigest({ ...GOOD_PARAMETERS, laserPower, bedTemperature }));
+      expect(guesses).to.include(canonicalDigest(GOOD_PARAMETERS));
+      expect(guesses).to.not.include(build.parametersDigest);
+      const onChannel = net.ledger.keys().map((key) => Buffer.from(net.ledger.get(key)).toString('utf8'));
+      expect(JSON.stringify(onChannel)).not.to.contain(SUB_CONF.digestKey ?? '-');
+    });
+
+    it('refuses confidential terms without a digest key, and public terms with one, writing nothing', async () => {
+      const { net } = await confidentialTree();
+      const keysBefore = net.ledger.keys();
+      await expectLedgerError(
+        net.submit(
+          USERS.oemAdmin,
+          TX.license.issue,
+          { licenseId: 'L-NOKEY', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: true },
+          { transient: { terms: ROOT_TERMS } },
+        ),
+        'INVALID_ARGUMENT',
+        'license L-NOKEY: confidential terms need a digestKey (32 random bytes as hex; the client adds one) so that their hash cannot be guessed',
+      );
+      await expectLedgerError(
+        net.submit(USERS.oemAdmin, TX.license.issue, {
+          licenseId: 'L-PUBKEY',
+          dsiId: DSI.dsiId,
+          holderMsp: CM,
+          grant: ROOT_GRANT,
+          confidential: false,
+          terms: ROOT_CONF,
+        }),
+        'INVALID_ARGUMENT',
+        'license L-PUBKEY: public terms carry no digestKey (it would be published with them)',
+      );
+      await expectLedgerError(
+        net.submit(
+          USERS.oemAdmin,
+          TX.license.issue,
+          { licenseId: 'L-BADKEY', dsiId: DSI.dsiId, holderMsp: CM, grant: ROOT_GRANT, confidential: true },
+          { transient: { terms: { ...ROOT_TERMS, digestKey: 'not-hex' } } },
+        ),
+        'INVALID_ARGUMENT',
+        /transient\.terms\.digestKey: expected 64 lower-case hex characters/,
+      );
+      expect(net.ledger.keys()).to.deep.equal(keysBefore);
     });
   });
 });

@@ -17,7 +17,7 @@ import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
 import { allocationAvailable, requireLeafTerms } from './license-rules.js';
 import { assertMachineActive } from './machine-rules.js';
-import { canonicalDigest } from './terms-hash.js';
+import { parametersDigest as digestOfParameters } from './terms-hash.js';
 import { assertNotBefore, type TxTime } from './time.js';
 
 /**
@@ -73,7 +73,7 @@ export function startBuild(
     );
   }
   assertChainUsable(dsi, chain, now);
-  requireLeafTerms(leaf);
+  const leafTerms = requireLeafTerms(leaf);
   for (const node of chain) {
     if (node.terms === null) continue;
     assertMachineEligible(node.license.licenseId, node.terms, machine);
@@ -90,7 +90,8 @@ export function startBuild(
   const next: Allocation = { ...allocation, consumed: allocation.consumed + 1 };
   // Under a confidential license the declared values would reveal the envelope: keep only their digest.
   const parameters = license.confidential === null ? { ...request.parameters } : null;
-  const parametersDigest = canonicalDigest(request.parameters);
+  // Keyed by the leaf's digest key under confidential terms: the digest on the channel cannot be brute-forced.
+  const parametersDigest = digestOfParameters(request.parameters, leafTerms);
   const build: Build = {
     buildId,
     dsiId: license.dsiId,

@@ -57,6 +57,28 @@ export interface NewLicense {
 /** Where a new license's terms go: on the channel (`null`) or into a collection. */
 export type TermsPlacement = { readonly collection: string } | null;
 
+/**
+ * Confidential terms must carry their digest key (else their hash could be brute-forced from the channel);
+ * public terms must not (it would be published with them).
+ * @throws LedgerError INVALID_ARGUMENT.
+ */
+function assertDigestKeyPlacement(
+  licenseId: string,
+  terms: ProductionTerms,
+  placement: TermsPlacement,
+): void {
+  if (placement !== null && terms.digestKey === undefined)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `license ${licenseId}: confidential terms need a digestKey (32 random bytes as hex; the client adds one) so that their hash cannot be guessed`,
+    );
+  if (placement === null && terms.digestKey !== undefined)
+    throw new LedgerError(
+      'INVALID_ARGUMENT',
+      `license ${licenseId}: public terms carry no digestKey (it would be published with them)`,
+    );
+}
+
 function newLicense(
   fields: Omit<License, 'termsHash' | 'terms' | 'confidential' | 'issuedAt' | 'issuedTxId'>,
   terms: ProductionTerms,
@@ -70,6 +92,7 @@ function newLicense(
       `license ${fields.licenseId}: a distribution license must allow sub-licensing`,
     );
   }
+  assertDigestKeyPlacement(fields.licenseId, terms, placement);
   const license: License = {
     ...fields,
     terms: placement === null ? terms : null,

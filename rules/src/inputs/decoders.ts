@@ -273,6 +273,7 @@ export function decodeProductionTerms(value: unknown, path = 'terms'): Productio
       qualifications: uniqueStrings(operators, 'qualifications', `${path}.operators`),
     },
     workstations: uniqueStrings(o, 'workstations', path),
+    ...(o['digestKey'] === undefined ? {} : { digestKey: hex64(o, 'digestKey', path) }),
   };
 }
 

@@ -111,6 +111,11 @@ const productionTerms = {
       properties: { roles: uniqueStrings, qualifications: uniqueStrings },
     },
     workstations: uniqueStrings,
+    digestKey: {
+      ...hex64,
+      description:
+        'confidential terms only: 32 random bytes keying termsHash and the builds’ parametersDigest (HMAC-SHA256); kept in the collection, never on the channel',
+    },
   },
 } as const;
 
