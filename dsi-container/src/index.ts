@@ -21,7 +21,7 @@ export {
   recipientPublicKey,
   parseCertificates,
 } from './keys/software';
-export { Pkcs11Token, type Pkcs11TokenOptions, type Pkcs11KeyPair } from './keys/pkcs11';
+export { Pkcs11Token, type Pkcs11KeyPair, type Pkcs11KeyUsage, type Pkcs11TokenOptions } from './keys/pkcs11';
 export type { ContainerSource } from './container/source';
 export {
   protect,

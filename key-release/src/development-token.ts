@@ -46,7 +46,8 @@ export function openDevelopmentToken(parentDir: string, keyLabel = 'key-release'
     { stdio: 'ignore' },
   );
   const token = Pkcs11Token.open({ library: SOFTHSM_LIBRARY, tokenLabel: label, pin });
-  token.generateKeyPair(keyLabel);
+  // The unwrap key derives (ECDH) and never signs.
+  token.generateKeyPair(keyLabel, 'derive');
   return {
     token,
     keyLabel,

@@ -45,11 +45,13 @@ export {
   ReleaseClient,
   type LicenseChainLink,
   TraceClient,
+  signScrapRecord,
+  signScrapRecordWith,
   signStartBuild,
   signStartBuildWith,
   threadsealLedger,
 } from './client/aggregates';
-export type { BuildRequestParams, ThreadsealLedger } from './client/aggregates';
+export type { BuildRequestParams, ScrapRecord, ThreadsealLedger } from './client/aggregates';
 // The signer and checkpointer factories and types callers hand to a connection, from fabric-gateway.
 export { checkpointers, signers } from '@hyperledger/fabric-gateway';
 export type {

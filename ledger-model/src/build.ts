@@ -97,6 +97,32 @@ export interface ScrapBuildInput {
   /** Hex SHA-256 of the evidence (inspection report); required when `requestCredit` is true. */
   readonly evidenceDigest: string | null;
   readonly requestCredit: boolean;
+  /**
+   * Base64 DER ECDSA signature by the build's machine over {@link scrapRecordSigningBytes}: the machine's own
+   * record that this build was scrapped, for this reason, with this evidence. Required when `requestCredit` is
+   * true (a unit goes back only on the machine's word, never on a licensee's alone); may be omitted otherwise.
+   */
+  readonly machineSignature?: string | null;
+}
+
+/** Tag of the scrap record a machine signs to have a scrapped unit credited back; part of the signed bytes. */
+export const SCRAP_RECORD_TYPE = 'threadseal.scrap-record.v1' as const;
+
+/**
+ * The exact bytes a machine signs to vouch for a scrap: UTF-8 of the canonical JSON of
+ * `{type, buildId, reason, evidenceDigest}` (ECDSA P-256 over SHA-256, DER-encoded, with its StartBuild key).
+ */
+export function scrapRecordSigningBytes(
+  input: Pick<ScrapBuildInput, 'buildId' | 'reason' | 'evidenceDigest'>,
+): Uint8Array {
+  return new TextEncoder().encode(
+    canonicalJson({
+      type: SCRAP_RECORD_TYPE,
+      buildId: input.buildId,
+      reason: input.reason,
+      evidenceDigest: input.evidenceDigest,
+    }),
+  );
 }
 
 /** Input of `build:Get`. */

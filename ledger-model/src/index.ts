@@ -106,8 +106,10 @@ export {
   type ReleaseStanza,
 } from './release.js';
 export {
+  SCRAP_RECORD_TYPE,
   START_BUILD_REQUEST_TYPE,
   operatorFingerprint,
+  scrapRecordSigningBytes,
   startBuildSigningBytes,
   type AbortBuildInput,
   type Build,

@@ -118,7 +118,8 @@ export class BuildContract extends Contract {
     const current = await scope.repository.requireBuild(input.buildId);
     assertCanFinishBuild(scope.actor, current);
     const allocation = await scope.repository.requireAllocation(current.licenseId, current.machineId);
-    const result = scrapBuild(current, allocation, input, scope.now());
+    const machine = await scope.repository.requireMachine(current.machineId);
+    const result = scrapBuild(current, allocation, machine, input, scope.now());
     await scope.repository.updateBuild(result.build);
     if (result.allocation !== allocation) await scope.repository.putAllocation(result.allocation);
     scope.emit(result.event);

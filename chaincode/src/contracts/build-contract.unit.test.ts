@@ -349,6 +349,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
       reason: 'porosity',
       evidenceDigest: sha256('ct scan'),
       requestCredit: true,
+      machineSignature: shops.subMachine.scrapRecord(b.buildId, 'porosity', sha256('ct scan')),
     });
     expect(scrapped).to.include({ status: 'scrapped', scrapCredited: true });
     const c = await start();
@@ -359,6 +360,7 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
         reason: 'cracks',
         evidenceDigest: sha256('dye'),
         requestCredit: true,
+        machineSignature: shops.subMachine.scrapRecord(c.buildId, 'cracks', sha256('dye')),
       }),
       'SCRAP_ALLOWANCE_EXCEEDED',
       'allocation of license L-SUB to machine sub-eos-m290-1 has credited 1 of 1 allowed scrapped units',
@@ -375,6 +377,62 @@ describe('BuildContract (unit test over the in-memory ChaincodeStub)', function 
       'ALLOCATION_EXHAUSTED',
       'allocation of license L-SUB to machine sub-eos-m290-1 has 0 of 3 units left',
     );
+  });
+
+  it('credits a scrapped unit back only on the machine’s signed scrap record, changing nothing otherwise', async () => {
+    const b = await start();
+    const evidenceDigest = sha256('ct scan');
+    const historyBefore = await shops.net.evaluate<{ value: Allocation }[]>(
+      USERS.subAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' },
+    );
+    const credit = (machineSignature: string | null) =>
+      shops.net.submit(USERS.subOperator, TX.build.scrap, {
+        buildId: b.buildId,
+        reason: 'porosity',
+        evidenceDigest,
+        requestCredit: true,
+        machineSignature,
+      });
+    // The licensee's word alone (any 64-hex "evidence") no longer credits a unit.
+    await expectLedgerError(
+      credit(null),
+      'SCRAP_EVIDENCE_REQUIRED',
+      `build ${b.buildId}: crediting a scrapped unit back requires the scrap record signed by machine sub-eos-m290-1`,
+    );
+    // Another key, another build's record, another reason or evidence than the machine signed: refused.
+    const impostor = new UnitTestMachine('sub-eos-m290-1');
+    const refusals = [
+      impostor.scrapRecord(b.buildId, 'porosity', evidenceDigest),
+      shops.subMachine.scrapRecord('other-build', 'porosity', evidenceDigest),
+      shops.subMachine.scrapRecord(b.buildId, 'cracks', evidenceDigest),
+      shops.subMachine.scrapRecord(b.buildId, 'porosity', sha256('other report')),
+    ];
+    for (const signature of refusals)
+      await expectLedgerError(
+        credit(signature),
+        'BAD_SIGNATURE',
+        `build ${b.buildId}: the scrap record is not signed by the registered key of machine sub-eos-m290-1`,
+      );
+    const historyAfter = await shops.net.evaluate<{ value: Allocation }[]>(
+      USERS.subAdmin,
+      TX.trace.getAllocationHistory,
+      { licenseId: 'L-SUB', machineId: 'sub-eos-m290-1' },
+    );
+    expect(historyAfter).to.deep.equal(historyBefore);
+    expect(
+      await shops.net.evaluate<Build>(USERS.subOperator, TX.build.get, { buildId: b.buildId }),
+    ).to.include({ status: 'running', scrapCredited: false });
+    // Scrapping without credit needs no machine record.
+    expect(
+      await shops.net.submit<Build>(USERS.subOperator, TX.build.scrap, {
+        buildId: b.buildId,
+        reason: 'porosity',
+        evidenceDigest,
+        requestCredit: false,
+      }),
+    ).to.include({ status: 'scrapped', scrapCredited: false });
   });
 
   it('lets only the starting operator or an admin of the machine org finish a build', async () => {

@@ -167,13 +167,16 @@ describe('ledger invariant over random contract calls (unit test over the in-mem
                     partId: `P-${build.buildId}`,
                     processRecordDigest: 'a'.repeat(64),
                   });
-                else
+                else {
+                  const machine = machines.find((m) => m.machine.machineId === build.machineId)?.machine;
                   await net.submit(who, TX.build.scrap, {
                     buildId: build.buildId,
                     reason: 'bad',
                     evidenceDigest: 'b'.repeat(64),
                     requestCredit: true,
+                    machineSignature: machine?.scrapRecord(build.buildId, 'bad', 'b'.repeat(64)) ?? null,
                   });
+                }
                 break;
               }
               case 'revoke': {

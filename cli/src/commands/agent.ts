@@ -5,6 +5,7 @@ import {
   softwareMessageSigner,
   softwareRecipientKey,
   type MessageSigner,
+  type Pkcs11KeyUsage,
   type RecipientKey,
 } from '@threadseal/dsi-container';
 import {
@@ -395,20 +396,21 @@ const keysCommand: CliCommand = {
     const p = config.keys.pkcs11;
     const token = openToken(p);
     try {
-      const pair = (label: string) => {
+      // Two keys, each good for one use: the StartBuild key signs, the decryption key derives (ECDH).
+      const pair = (label: string, usage: Pkcs11KeyUsage) => {
         try {
           return token.keyPair(label);
         } catch (err) {
           if (values.generate !== true) throw err;
-          return token.generateKeyPair(label);
+          return token.generateKeyPair(label, usage);
         }
       };
-      const pem = (label: string): string =>
-        pair(label).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const pem = (label: string, usage: Pkcs11KeyUsage): string =>
+        pair(label, usage).publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const out = {
         machineId: config.machineId,
-        publicKeyPem: pem(p.signingKey),
-        recipientPublicKeyPem: pem(p.decryptionKey),
+        publicKeyPem: pem(p.signingKey, 'sign'),
+        recipientPublicKeyPem: pem(p.decryptionKey, 'derive'),
         signingKey: { label: p.signingKey, ...token.privateKeyFlags(p.signingKey) },
         decryptionKey: { label: p.decryptionKey, ...token.privateKeyFlags(p.decryptionKey) },
       };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify, type ParseArgsConfig } from 'node:util';
 import {
   openLedgerClient,
+  signScrapRecord,
   signStartBuild,
   threadsealLedger,
   type Committed,
@@ -574,25 +575,38 @@ const buildVerbs = [
   ledgerVerb({
     path: ['build', 'scrap'],
     summary: 'scrap a build, optionally asking for the unit back from the scrap allowance',
-    flags: `--build <id> --reason <text> [--evidence <sha256 hex>] [--request-credit] | ${dtoUsage}`,
+    flags: `--build <id> --reason <text> [--evidence <sha256 hex> --request-credit --machine-key <pkcs8 pem file>] | ${dtoUsage}`,
     options: {
       ...dtoOptions,
       build: { type: 'string' },
       reason: { type: 'string' },
       evidence: { type: 'string' },
       'request-credit': { type: 'boolean' },
+      'machine-key': { type: 'string' },
     },
     parse: (v) =>
       readDto<ScrapBuildInput>(
         v,
-        ['build', 'reason', 'evidence', 'request-credit'],
+        ['build', 'reason', 'evidence', 'request-credit', 'machine-key'],
         decodeScrapBuild,
-        () => ({
-          buildId: required(v.build, 'build'),
-          reason: required(v.reason, 'reason'),
-          evidenceDigest: v.evidence ?? null,
-          requestCredit: v['request-credit'] ?? false,
-        }),
+        () => {
+          const record = {
+            buildId: required(v.build, 'build'),
+            reason: required(v.reason, 'reason'),
+            evidenceDigest: v.evidence ?? null,
+          };
+          const requestCredit = v['request-credit'] ?? false;
+          // A credit needs the machine's own scrap record, signed with the key that signed the StartBuild.
+          const machineKey = v['machine-key'];
+          if (requestCredit && machineKey === undefined)
+            throw usage('--request-credit needs --machine-key: the machine signs the scrap record');
+          return {
+            ...record,
+            requestCredit,
+            machineSignature:
+              machineKey === undefined ? null : signScrapRecord(record, readPrivateKey(machineKey)),
+          };
+        },
       ),
     call: (l, input, e) => committed(l.builds.scrap(input, e)),
   }),

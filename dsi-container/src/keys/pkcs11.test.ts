@@ -34,8 +34,8 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
       { stdio: 'ignore' },
     );
     token = Pkcs11Token.open({ library: LIBRARY, tokenLabel: LABEL, pin: PIN });
-    token.generateKeyPair('signer');
-    token.generateKeyPair('recipient');
+    token.generateKeyPair('signer', 'sign');
+    token.generateKeyPair('recipient', 'derive');
   });
 
   after(() => {
@@ -54,6 +54,32 @@ describe('PKCS#11 token keys (SoftHSM2)', function () {
     }
     const e = expectCode(error, 'TOKEN_ERROR');
     expect(e.message).to.match(/CKR_ATTRIBUTE_SENSITIVE/);
+  });
+
+  it('generates keys for one use each: the signing key cannot derive, the recipient key cannot sign', async () => {
+    const t = token as Pkcs11Token;
+    expect(t.privateKeyUsage('signer')).to.deep.equal({ sign: true, derive: false });
+    expect(t.privateKeyUsage('recipient')).to.deep.equal({ sign: false, derive: true });
+    // The token itself refuses the other use (CKR_KEY_FUNCTION_NOT_PERMITTED), not only our flags.
+    const signed = await t
+      .signingKey('recipient')
+      .sign(Buffer.from('a StartBuild request'))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(expectCode(signed, 'TOKEN_ERROR').message).to.match(
+      /CKR_KEY_FUNCTION_NOT_PERMITTED|CKR_KEY_TYPE_INCONSISTENT/,
+    );
+    let derived: unknown;
+    try {
+      await t.recipientKey('signer').deriveSharedSecret(t.keyPair('recipient').publicKey);
+    } catch (err) {
+      derived = err;
+    }
+    expect(expectCode(derived, 'TOKEN_ERROR').message).to.match(
+      /CKR_KEY_FUNCTION_NOT_PERMITTED|CKR_KEY_TYPE_INCONSISTENT/,
+    );
   });
 
   it('signs a DSI with a token key certified by the test CA and opens it with a token recipient key', async () => {

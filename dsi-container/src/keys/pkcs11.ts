@@ -66,6 +66,9 @@ function tokenError(what: string, err: unknown): DsiError {
   );
 }
 
+/** The one thing a generated token key may do: sign (ECDSA) or derive (ECDH, to unwrap content keys). */
+export type Pkcs11KeyUsage = 'sign' | 'derive';
+
 /** A logged-in session on a PKCS#11 token. Close it when done. */
 export class Pkcs11Token {
   readonly #library: string;
@@ -124,8 +127,12 @@ export class Pkcs11Token {
     }
   }
 
-  /** Generates a P-256 key pair in the token: private key sensitive and never extractable. */
-  generateKeyPair(label: string): Pkcs11KeyPair {
+  /**
+   * Generates a P-256 key pair in the token: private key sensitive and never extractable, and good for one use
+   * only — `sign` (ECDSA: a DSI signer, a machine's StartBuild key) or `derive` (ECDH: a recipient key that
+   * unwraps content keys) — so that one key never both signs and decrypts.
+   */
+  generateKeyPair(label: string, usage: Pkcs11KeyUsage): Pkcs11KeyPair {
     const id = createHash('sha256').update(label).digest().subarray(0, 16);
     try {
       this.#lib.C_GenerateKeyPair(
@@ -145,8 +152,8 @@ export class Pkcs11Token {
           { type: p11().CKA_ID, value: id },
           { type: p11().CKA_SENSITIVE, value: true },
           { type: p11().CKA_EXTRACTABLE, value: false },
-          { type: p11().CKA_SIGN, value: true },
-          { type: p11().CKA_DERIVE, value: true },
+          { type: p11().CKA_SIGN, value: usage === 'sign' },
+          { type: p11().CKA_DERIVE, value: usage === 'derive' },
         ],
       );
     } catch (err) {
@@ -271,6 +278,16 @@ export class Pkcs11Token {
       { type: p11().CKA_EXTRACTABLE },
     ]);
     return { sensitive: s?.value[0] === 1, extractable: e?.value[0] === 1 };
+  }
+
+  /** What the private key `label` may do: sign (CKA_SIGN) and derive (CKA_DERIVE). */
+  privateKeyUsage(label: string): { sign: boolean; derive: boolean } {
+    const priv = this.#find(p11().CKO_PRIVATE_KEY, label);
+    const [sign, derive] = this.#lib.C_GetAttributeValue(this.#session, priv, [
+      { type: p11().CKA_SIGN },
+      { type: p11().CKA_DERIVE },
+    ]);
+    return { sign: sign?.value[0] === 1, derive: derive?.value[0] === 1 };
   }
 
   /** Logs out, closes the session and finalises the module when no other session uses it. */

@@ -3,6 +3,7 @@ import {
   confidentialTransport,
   LedgerError,
   START_BUILD_REQUEST_TYPE,
+  scrapRecordSigningBytes,
   startBuildSigningBytes,
   TX,
   type ConfidentialityOf,
@@ -262,6 +263,28 @@ export function signStartBuild(
     dsaEncoding: 'der',
   }).toString('base64');
   return { request, signature };
+}
+
+/** What a machine vouches for when a build is scrapped: the build, the reason and the evidence digest. */
+export type ScrapRecord = Pick<ScrapBuildInput, 'buildId' | 'reason' | 'evidenceDigest'>;
+
+/**
+ * The machine's signature over a scrap record (`scrapRecordSigningBytes`), with a key held elsewhere — a PKCS#11
+ * token — through `sign` (DER ECDSA P-256 over SHA-256 of the bytes it is given): what `build:Scrap` needs to
+ * credit the unit back.
+ */
+export async function signScrapRecordWith(
+  record: ScrapRecord,
+  sign: (message: Buffer) => Promise<Buffer>,
+): Promise<string> {
+  return (await sign(Buffer.from(scrapRecordSigningBytes(record)))).toString('base64');
+}
+
+/** The machine's signature over a scrap record with its P-256 key (DER ECDSA), base64. */
+export function signScrapRecord(record: ScrapRecord, machineKey: KeyObject): string {
+  return sign('sha256', scrapRecordSigningBytes(record), { key: machineKey, dsaEncoding: 'der' }).toString(
+    'base64',
+  );
 }
 
 /** Builds: start (consumes one unit, committed), complete with the part id, abort, scrap. */

@@ -1,6 +1,8 @@
+import { createPublicKey, verify } from 'node:crypto';
 import {
   EVENT,
   LedgerError,
+  scrapRecordSigningBytes,
   type AbortBuildInput,
   type Allocation,
   type Build,
@@ -212,14 +214,48 @@ export function abortBuild(
 }
 
 /**
- * Scraps a running build (never a completed one: its part exists). With `requestCredit`, evidence is required and the unit goes back
- * to the allocation only while the allocation's share of the scrap allowance lasts.
+ * A unit goes back only on the machine's own word: the scrap record (build, reason, evidence) signed by the
+ * build's machine with its registered key.
+ * @throws LedgerError SCRAP_EVIDENCE_REQUIRED without a signature, BAD_SIGNATURE when it does not verify.
+ */
+function assertScrapRecordSigned(build: Build, machine: Machine, input: ScrapBuildInput): void {
+  if (machine.machineId !== build.machineId)
+    throw new LedgerError('CORRUPT_STATE', `machine ${machine.machineId} did not run build ${build.buildId}`);
+  const signature = input.machineSignature ?? null;
+  if (signature === null)
+    throw new LedgerError(
+      'SCRAP_EVIDENCE_REQUIRED',
+      `build ${build.buildId}: crediting a scrapped unit back requires the scrap record signed by machine ${machine.machineId}`,
+    );
+  let valid = false;
+  try {
+    valid = verify(
+      'sha256',
+      scrapRecordSigningBytes(input),
+      { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' },
+      Buffer.from(signature, 'base64'),
+    );
+  } catch {
+    valid = false;
+  }
+  if (!valid)
+    throw new LedgerError(
+      'BAD_SIGNATURE',
+      `build ${build.buildId}: the scrap record is not signed by the registered key of machine ${machine.machineId}`,
+    );
+}
+
+/**
+ * Scraps a running build (never a completed one: its part exists). With `requestCredit`, evidence and the scrap
+ * record signed by the build's machine are required, and the unit goes back to the allocation only while the
+ * allocation's share of the scrap allowance lasts.
  * @throws LedgerError BUILD_NOT_RUNNING, CLOCK_SKEW (a time before the build's start), SCRAP_EVIDENCE_REQUIRED,
- *   SCRAP_ALLOWANCE_EXCEEDED.
+ *   BAD_SIGNATURE, SCRAP_ALLOWANCE_EXCEEDED.
  */
 export function scrapBuild(
   build: Build,
   allocation: Allocation,
+  machine: Machine,
   input: ScrapBuildInput,
   now: TxTime,
 ): { readonly build: Build; readonly allocation: Allocation; readonly event: LedgerEvent } {
@@ -236,6 +272,7 @@ export function scrapBuild(
       `build ${build.buildId}: crediting a scrapped unit back requires an evidence digest`,
     );
   }
+  if (input.requestCredit) assertScrapRecordSigned(build, machine, input);
   if (input.requestCredit && allocation.scrapCredited >= allocation.scrapAllowance) {
     throw new LedgerError(
       'SCRAP_ALLOWANCE_EXCEEDED',

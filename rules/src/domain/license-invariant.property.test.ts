@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import {
   LedgerError,
+  scrapRecordSigningBytes,
   START_BUILD_REQUEST_TYPE,
   type Allocation,
   type Build,
@@ -38,9 +39,8 @@ import { instant, txTime, type TxTime } from './time.js';
  */
 
 const ORGS = ['OemMSP', 'ManufacturerMSP', 'SubcontractorMSP'] as const;
-const PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  .publicKey.export({ type: 'spki', format: 'pem' })
-  .toString();
+const MACHINE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const PEM = MACHINE_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 const MACHINES: Machine[] = ORGS.flatMap((org) =>
   [0, 1].map((n) => ({
     machineId: `${org}-m${n}`,
@@ -373,15 +373,23 @@ class Model {
         );
         const allocation = this.allocations[allocationIndex];
         if (allocation === undefined) throw new Error('build without allocation');
+        const machine = MACHINES.find((m) => m.machineId === build.machineId);
+        if (machine === undefined) throw new Error('build without machine');
+        const record = {
+          buildId: build.buildId,
+          reason: 'bad',
+          evidenceDigest: s.evidence ? '2'.repeat(64) : null,
+        };
+        // The machine vouches for the scrap (every machine of this model shares one key).
+        const machineSignature = sign('sha256', scrapRecordSigningBytes(record), {
+          key: MACHINE_KEY.privateKey,
+          dsaEncoding: 'der',
+        }).toString('base64');
         const result = scrapBuild(
           build,
           allocation,
-          {
-            buildId: build.buildId,
-            reason: 'bad',
-            evidenceDigest: s.evidence ? '2'.repeat(64) : null,
-            requestCredit: s.credit,
-          },
+          machine,
+          { ...record, requestCredit: s.credit, machineSignature },
           this.now,
         );
         this.builds[index] = result.build;

@@ -462,7 +462,16 @@ export function decodeScrapBuild(value: unknown): ScrapBuildInput {
         ? null
         : hex64(o, 'evidenceDigest', 'input'),
     requestCredit: bool(o, 'requestCredit', 'input'),
+    machineSignature: nullableSignature(o, 'machineSignature', 'input'),
   };
+}
+
+function nullableSignature(o: Obj, key: string, path: string): string | null {
+  const value = o[key];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string' || value.length > 256 || !BASE64.test(value))
+    invalid(`${path}.${key}`, 'a base64 DER ECDSA signature or null', value);
+  return value;
 }
 
 /** Decodes {@link BuildNonceRef}. */

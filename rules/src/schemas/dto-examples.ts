@@ -166,6 +166,8 @@ export const DTO_EXAMPLES = {
     reason: 'porosity above limit',
     evidenceDigest: '03f4884a8deed0886c0db1f652345d0ef03aa65ae86a119e9a51a3762950393b',
     requestCredit: true,
+    machineSignature:
+      'MEQCIHexampleexampleexampleexampleexampleexampleAiBexampleexampleexampleexampleexample',
   } satisfies ScrapBuildInput,
   BuildRef: { buildId } satisfies BuildRef,
   BuildNonceRef: { machineId, nonce: 'x7Qm2vRt9KpL4sWn' } satisfies BuildNonceRef,

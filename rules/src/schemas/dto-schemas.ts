@@ -352,8 +352,19 @@ export const INPUT_SCHEMAS = {
   ),
   ScrapBuildInput: input(
     'ScrapBuildInput',
-    'Input of build:Scrap; evidenceDigest may be omitted or null.',
-    { buildId: id, reason: text(1024), evidenceDigest: nullable(hex64), requestCredit: { type: 'boolean' } },
+    'Input of build:Scrap; evidenceDigest may be omitted or null. Crediting the unit back (requestCredit) needs evidenceDigest and machineSignature: the build’s machine’s DER ECDSA P-256 signature over the canonical JSON of {type: "threadseal.scrap-record.v1", buildId, reason, evidenceDigest}.',
+    {
+      buildId: id,
+      reason: text(1024),
+      evidenceDigest: nullable(hex64),
+      requestCredit: { type: 'boolean' },
+      machineSignature: nullable({
+        type: 'string',
+        maxLength: 256,
+        pattern: '^[A-Za-z0-9+/]+={0,2}$',
+        description: 'base64 DER ECDSA signature of the build’s machine over the scrap record',
+      }),
+    },
     ['buildId', 'reason', 'requestCredit'],
     DTO_EXAMPLES.ScrapBuildInput,
   ),

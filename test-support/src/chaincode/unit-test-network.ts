@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { signStartBuild } from '@threadseal/ledger-client';
+import { signScrapRecord, signStartBuild } from '@threadseal/ledger-client';
 import {
   operatorFingerprint,
   type ParameterValue,
@@ -184,6 +184,11 @@ export class UnitTestMachine {
       publicKeyPem: this.publicKeyPem,
       recipientPublicKeyPem: this.recipientPublicKeyPem,
     };
+  }
+
+  /** This machine's signature over a scrap record (the ledger client's `signScrapRecord`): credit needs it. */
+  public scrapRecord(buildId: string, reason: string, evidenceDigest: string | null): string {
+    return signScrapRecord({ buildId, reason, evidenceDigest }, this.#privateKey);
   }
 
   /**
