@@ -1,6 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/ledger-client';
+import {
+  signScrapRecord,
+  signStartBuild,
+  TransactionInvalidError,
+  type ThreadsealLedger,
+} from '@threadseal/ledger-client';
 import { LedgerError, type DsiTree, type LicenseMode, type RegisterDsiInput } from '@threadseal/ledger-model';
 import {
   fixtureDsi,
@@ -361,6 +366,67 @@ describe('forbidden actions: each is refused with its code and changes no state 
       unsigned instanceof LedgerError && ['BAD_SIGNATURE', 'INVALID_ARGUMENT'].includes(unsigned.code),
       unsigned.message,
     ).to.equal(true);
+  });
+
+  it('SCRAP_EVIDENCE_REQUIRED: a scrapped unit is credited back only on the machine’s signed scrap record', async function () {
+    const scrapRoot = `L-F-SCRAP-${run}`;
+    await oem.licenses.issue({
+      licenseId: scrapRoot,
+      dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(2, { scrapAllowance: 1 }),
+      confidential: false,
+      terms,
+    });
+    const m = await registerMachine('M400');
+    await cmAdmin.licenses.allocate({
+      licenseId: scrapRoot,
+      machineId: m.machineId,
+      quantity: 2,
+      scrapAllowance: 1,
+    });
+    const started = await cmOperator.builds.start(
+      signStartBuild(
+        {
+          operator: cmOperator.client.operator,
+          licenseId: scrapRoot,
+          machineId: m.machineId,
+          parameters: SCENARIO_PARAMETERS,
+        },
+        m.privateKey,
+      ),
+    );
+    const record = {
+      buildId: started.value.buildId,
+      reason: 'porosity above limit',
+      evidenceDigest: createHash('sha256').update(`ct scan ${run}`).digest('hex'),
+    };
+    // The licensee's word alone: refused, nothing credited.
+    expectCode(
+      await refusedWithoutChange(() => cmOperator.builds.scrap({ ...record, requestCredit: true })),
+      'SCRAP_EVIDENCE_REQUIRED',
+      /signed by machine/,
+    );
+    // Signed by another key (the "machine" the licensee would make up): refused, nothing credited.
+    const forged = signScrapRecord(record, newMachineKey('forger').privateKey);
+    expectCode(
+      await refusedWithoutChange(() =>
+        cmOperator.builds.scrap({ ...record, requestCredit: true, machineSignature: forged }),
+      ),
+      'BAD_SIGNATURE',
+      /scrap record is not signed by the registered key/,
+    );
+    // The machine's own record: credited, the unit is back.
+    const scrapped = await cmOperator.builds.scrap({
+      ...record,
+      requestCredit: true,
+      machineSignature: signScrapRecord(record, m.privateKey),
+    });
+    expect(scrapped.value).to.include({ status: 'scrapped', scrapCredited: true });
+    const allocation = (await oem.trace.dsiTree(dsiId)).allocations.find(
+      (a) => a.licenseId === scrapRoot && a.machineId === m.machineId,
+    );
+    expect(allocation).to.include({ consumed: 1, scrapCredited: 1 });
   });
 
   it('REPLAYED_REQUEST: the same signed request cannot start a second build', async function () {
