@@ -59,8 +59,8 @@ export class BuildContract extends Contract {
     assertRequestAuthentic(machine, request, signature, now);
     assertOperatorIsSubmitter(request, submitterOf(ctx.clientIdentity));
     const allocation = await scope.repository.requireAllocation(request.licenseId, machine.machineId);
-    const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms);
     const dsi = await scope.repository.requireDsi(allocation.dsiId);
+    const chain = await scope.repository.loadChain(request.licenseId, scope.transientTerms, dsi.ownerMsp);
     const leaf =
       chain[chain.length - 1]?.license ?? (await scope.repository.requireLicense(request.licenseId));
     const guards = rightsGuards(dsi.ownerMsp, leaf);

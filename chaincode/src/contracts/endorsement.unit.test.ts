@@ -16,6 +16,7 @@ import { expectLedgerError } from '@threadseal/test-support';
 import {
   EndorsementPolicyFailure,
   licensedShops,
+  UnitTestStub,
   type LicensedShops,
 } from '@threadseal/test-support/chaincode';
 import { contracts } from '../index.js';
@@ -54,6 +55,55 @@ describe('endorsement requirements (unit test over the in-memory ChaincodeStub, 
       'key license-balance~L-ROOT needs OemMSP',
     ]);
     await shops.net.submit(USERS.cmAdmin, TX.license.split, split, { endorsers: [OEM, CM, SUB] });
+  });
+
+  it('a licence its holder never endorsed (the stakeholder and the grantor wrote it without the collection record) is unusable', async () => {
+    // What OEM + CM running their own code can commit: L-SUB's records copied as L-FORGED, without the terms
+    // record in the guards' collection — the one write that would have needed the subcontractor's peer.
+    const net = shops.net;
+    const forge = new UnitTestStub(net.ledger, { txId: 'forged-1', timestamp: net.now, mspId: CM });
+    const copy = async (type: string, suffix: string[] = []): Promise<void> => {
+      const from = forge.createCompositeKey(type, ['L-SUB', ...suffix]);
+      const value = JSON.parse(Buffer.from(net.ledger.get(from)).toString('utf8')) as Record<string, unknown>;
+      await forge.putState(
+        forge.createCompositeKey(type, ['L-FORGED', ...suffix]),
+        Buffer.from(JSON.stringify({ ...value, licenseId: 'L-FORGED' }), 'utf8'),
+      );
+    };
+    await copy('license');
+    await copy('license-balance');
+    forge.setEvent('LicenseSplit', Buffer.from('{}'));
+    net.ledger.commit(forge);
+    const before = net.ledger.keys();
+    await expectLedgerError(
+      net.submit(USERS.subAdmin, TX.license.allocate, {
+        licenseId: 'L-FORGED',
+        machineId: shops.subMachine.machineId,
+        quantity: 1,
+        scrapAllowance: 0,
+      }),
+      'LICENSE_NOT_ACCEPTED',
+      'license L-FORGED was not created with the endorsement of all its guards (ManufacturerMSP, OemMSP, SubcontractorMSP): nothing of it in terms-ManufacturerMSP-OemMSP-SubcontractorMSP',
+    );
+    await expectLedgerError(
+      net.submit(USERS.subAdmin, TX.license.split, {
+        parentId: 'L-FORGED',
+        licenseId: 'L-FORGED-CHILD',
+        holderMsp: SUB,
+        grant: SUB_GRANT,
+        terms: SUB_TERMS,
+      }),
+      'LICENSE_NOT_ACCEPTED',
+      /license L-FORGED was not created with the endorsement of all its guards/,
+    );
+    expect(net.ledger.keys()).to.deep.equal(before);
+    // The honest licence it was copied from still works.
+    const honest = await net.submit<{ licenseId: string }>(
+      USERS.subOperator,
+      TX.build.start,
+      shops.subMachine.startBuild(USERS.subOperator, 'L-SUB', net.now, GOOD_PARAMETERS),
+    );
+    expect(honest.licenseId).to.equal('L-SUB');
   });
 
   it('a revocation comes into being as a new key: the stakeholder and one other org, never the holder alone to refuse', async () => {

@@ -131,7 +131,7 @@ export class LicenseContract extends Contract {
     assertCanSpendLicense(scope.actor, parent);
     const now = scope.checkedNow();
     const dsi = await scope.repository.requireDsi(parent.dsiId);
-    const chain = await scope.repository.loadChain(parent.licenseId, scope.transientTerms);
+    const chain = await scope.repository.loadChain(parent.licenseId, scope.transientTerms, dsi.ownerMsp);
     const balance = await scope.repository.requireBalance(parent.licenseId);
     const guards = rightsGuards(dsi.ownerMsp, {
       licenseId: input.licenseId,
@@ -167,7 +167,7 @@ export class LicenseContract extends Contract {
     assertCanSpendLicense(scope.actor, license);
     const now = scope.checkedNow();
     const dsi = await scope.repository.requireDsi(license.dsiId);
-    const chain = await scope.repository.loadChain(license.licenseId, scope.transientTerms);
+    const chain = await scope.repository.loadChain(license.licenseId, scope.transientTerms, dsi.ownerMsp);
     const balance = await scope.repository.requireBalance(license.licenseId);
     const machine = await scope.repository.requireMachine(input.machineId);
     const existing = await scope.repository.getAllocation(license.licenseId, machine.machineId);

@@ -37,7 +37,7 @@ export class ReleaseContract extends Contract {
     const dsi = await scope.repository.requireDsi(build.dsiId);
     assertCanReleaseKeys(scope.actor, dsi);
     const machine = await scope.repository.requireMachine(build.machineId);
-    const chain = await scope.repository.loadChain(build.licenseId, scope.transientTerms);
+    const chain = await scope.repository.loadChain(build.licenseId, scope.transientTerms, dsi.ownerMsp);
     const { release, event } = recordRelease(
       dsi,
       chain,

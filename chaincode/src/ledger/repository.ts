@@ -13,7 +13,13 @@ import {
   type ProductionTerms,
 } from '@threadseal/ledger-model';
 import type { ChaincodeStub } from 'fabric-shim-api';
-import { type ChainNode, type NewLicense, termsHash, type TermsPlacement } from '@threadseal/rules';
+import {
+  type ChainNode,
+  type NewLicense,
+  rightsGuards,
+  termsHash,
+  type TermsPlacement,
+} from '@threadseal/rules';
 import { decode, encode, printableKey } from './codec.js';
 import { termsCollection } from './collections.js';
 import { peersOf } from './endorsement.js';
@@ -136,13 +142,14 @@ export class LedgerRepository {
    * terms from the license, confidential ones from `terms` when the client supplied them.
    * @throws LedgerError NOT_FOUND, CORRUPT_STATE, INVALID_ARGUMENT (supplied terms that do not match the hash).
    */
-  public async loadChain(licenseId: string, terms: TermsSource): Promise<ChainNode[]> {
+  public async loadChain(licenseId: string, terms: TermsSource, dsiOwnerMsp: string): Promise<ChainNode[]> {
     const leaf = await this.requireLicense(licenseId);
     const licenses: License[] = [];
     for (const ancestorId of leaf.ancestry) licenses.push(await this.requireLicense(ancestorId));
     licenses.push(leaf);
     const chain: ChainNode[] = [];
     for (const license of licenses) {
+      await this.#assertCreatedByItsGuards(license, dsiOwnerMsp);
       chain.push({
         license,
         revocation: await this.revocationOf(license.licenseId),
@@ -150,6 +157,24 @@ export class LedgerRepository {
       });
     }
     return chain;
+  }
+
+  /**
+   * A license counts only if every one of its guards endorsed its creation: the honest chaincode writes its terms
+   * into the collection of exactly its guards, whose endorsement policy (every member's peer) Fabric applies to
+   * that new key; a license created without that write — by the stakeholder and one licensee naming a third org
+   * that never endorsed it — has no hash there, which every peer can read (`getPrivateDataHash`).
+   * @throws LedgerError LICENSE_NOT_ACCEPTED.
+   */
+  async #assertCreatedByItsGuards(license: License, dsiOwnerMsp: string): Promise<void> {
+    const guards = rightsGuards(dsiOwnerMsp, license);
+    const collection = license.confidential?.collection ?? termsCollection(...guards);
+    const hash = await this.#stub.getPrivateDataHash(collection, this.#keys.licenseTerms(license.licenseId));
+    if (hash.length === 0)
+      throw new LedgerError(
+        'LICENSE_NOT_ACCEPTED',
+        `license ${license.licenseId} was not created with the endorsement of all its guards (${guards.join(', ')}): nothing of it in ${collection}`,
+      );
   }
 
   /**
