@@ -17,15 +17,29 @@
  * read with `X-Threadseal-After-Block` naming a block the peer holds shows what the read-your-writes wait
  * costs once the gateway knows its peer's height (one reused connection, no height query). The per-caller
  * rate limit is off here (`callerRatePerSecond: 0`): the throughput step measures the global in-flight bound.
+ * The floor of the extra hop, in the same run: the same kept-alive mTLS GET to `https-hop-server` (no gateway
+ * code, no Fabric, a timer as long as the direct call's p50 instead of the ledger call) against the same
+ * timer in this process (`api_hop_floor_p50`): what waking another process twice costs on this machine.
  * The REST client is the suite's kept-alive agent (`httpsAgent`, TCP_NODELAY like the gRPC client of the
  * direct calls); the load average is printed with each phase.
  */
-import { loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FabricNetwork, repoRoot } from '@threadseal/network';
-import { m400Terms } from '@threadseal/test-support';
+import { createInterface } from 'node:readline';
+import { loadConnectionProfile } from '@threadseal/ledger-client';
+import { FabricNetwork, identityFiles, repoRoot } from '@threadseal/network';
+import { httpsAgent, httpsJson, m400Terms } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
-import { restAs, startOrgGateway, stopGateways, type RestCall } from '../fixtures/gateways';
+import {
+  orgCaPem,
+  restAs,
+  startOrgGateway,
+  stopGateways,
+  userCredential,
+  type RestCall,
+} from '../fixtures/gateways';
 import { setUpLicensedFleet } from './licensed-fleet';
 import { percentile, printResults, progress, result, type BenchResult } from './report';
 
@@ -79,6 +93,67 @@ async function closedLoop(
   return { rps: done / (ms / 1000), shed, errors };
 }
 
+/**
+ * The floor of the extra process hop, in this run: `https-hop-server` (mutual TLS with the gateway's own
+ * certificate and client CA, the licence's response body, a timer of `waitMs` instead of the ledger call)
+ * against the same timer in this process, interleaved, `samples` of each, over a kept-alive connection
+ * presenting the same caller's certificate.
+ */
+async function hopFloor(
+  network: FabricNetwork,
+  body: string,
+  waitMs: number,
+  samples: number,
+): Promise<{ rest: number[]; timer: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'threadseal-hop-floor-'));
+  const bodyFile = join(dir, 'body.json');
+  writeFileSync(bodyFile, body);
+  const tls = identityFiles(network.userDir('manufacturer', 'gateway-bench')).tls;
+  const org = loadConnectionProfile(network.connectionFile).orgs['manufacturer'];
+  if (!tls || !org) throw new Error('the bench gateway has no TLS enrollment');
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, 'https-hop-server.js'),
+      ...['--wait-ms', String(waitMs), '--body-file', bodyFile],
+      ...['--cert-file', tls.cert, '--key-file', tls.key, '--client-ca-file', org.enrollmentCaCert],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const agent = httpsAgent({
+    ...userCredential('manufacturer', 'license-admin', network),
+    ca: orgCaPem('manufacturer', network),
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', (line) => {
+        resolve((JSON.parse(line) as { port: number }).port);
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`https-hop-server exited with ${code}`));
+      });
+    });
+    const url = `https://127.0.0.1:${port}`;
+    const get = async (): Promise<void> => {
+      const res = await httpsJson(agent, url, 'GET', '/');
+      if (res.status !== 200) throw new Error(`https-hop-server answered ${res.status}`);
+    };
+    const timer = (): Promise<void> => new Promise((r) => setTimeout(r, waitMs));
+    for (let i = 0; i < 30; i++) await get();
+    const rest: number[] = [];
+    const local: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      rest.push(await timed(get));
+      local.push(await timed(timer));
+    }
+    return { rest: rest.sort((a, b) => a - b), timer: local.sort((a, b) => a - b) };
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const results: BenchResult[] = [];
   const network = FabricNetwork.open({
@@ -125,6 +200,7 @@ async function main(): Promise<void> {
     const bearer = { authorization: `Bearer ${(issued.body as { token: string }).token}` };
     const bearerGet = async (): Promise<number> => (await rest('GET', path, undefined, bearer)).status;
     // A block the peer holds (the licence's own commits are in earlier ones).
+    const licenseBody = (await rest('GET', path)).text;
     const heldBlock = {
       'x-threadseal-after-block': String((await direct.client.connection.peerHeight()) - 1n),
     };
@@ -182,6 +258,15 @@ async function main(): Promise<void> {
     results.push(result('api_outside_gateway_p50', percentile(outsideMs, 50), 'ms', r50 - d50));
     results.push(result('api_license_get_rest_bearer_p50', percentile(bearerMs, 50), 'ms', r50));
     results.push(result('api_license_get_rest_after_block_p50', percentile(afterBlockMs, 50), 'ms', r50));
+
+    const waitMs = Math.max(1, Math.round(d50));
+    progress(
+      `hop floor: HTTPS to a process that answers after ${waitMs} ms, against the same timer here (load ${load()})`,
+    );
+    const floor = await hopFloor(network, licenseBody, waitMs, SAMPLES);
+    results.push(
+      result('api_hop_floor_p50', percentile(floor.rest, 50) - percentile(floor.timer, 50), 'ms', r50 - d50),
+    );
 
     progress('read throughput until the gateway sheds load');
     let best = { concurrency: 1, rps: 0 };
