@@ -123,6 +123,26 @@ describe('IdempotencyStore (SQLite)', function () {
     expect(run.calls).to.equal(0);
   });
 
+  it('keeps a record running when its request ends after the store closed (shutdown): the key is refused later', async function () {
+    const a = store();
+    let finish: (r: StoredResponse) => void = () => undefined;
+    const first = a.once('fp', 'k1', { units: 2 }, () => new Promise<StoredResponse>((r) => (finish = r)));
+    a.close();
+    finish({ status: 200, body: { late: true } });
+    expect((await first).response.body).to.deep.equal({ late: true });
+    const run = counted({ status: 200, body: {} });
+    expect((await refusal(store().once('fp', 'k1', { units: 2 }, run))).message).to.match(
+      /outcome is unknown/,
+    );
+    expect(run.calls).to.equal(0);
+  });
+
+  it('refuses a file it cannot open with INVALID_ARGUMENT', function () {
+    expect(
+      () => new IdempotencyStore({ file: join(dir, 'missing', 'x.sqlite'), maxEntries: 1, ttlMs: 1 }),
+    ).to.throw('INVALID_ARGUMENT: cannot open the idempotency store');
+  });
+
   it('forgets 5xx outcomes and thrown errors so the key can be retried', async function () {
     const s = store();
     await s.once('fp', 'k1', {}, counted({ status: 503, body: { code: 'LEDGER_UNAVAILABLE' } }));

@@ -62,6 +62,7 @@ export class IdempotencyStore {
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  #closed = false;
   readonly #statements: {
     readonly find: Database.Statement<[string, number], Row>;
     readonly start: Database.Statement<[string, string, number, number]>;
@@ -155,11 +156,12 @@ export class IdempotencyStore {
     const response = (async () => {
       try {
         const r = await run();
+        if (this.#closed) return r;
         if (r.status >= 500) this.#statements.forget.run(id);
         else this.#statements.finish.run(r.status, JSON.stringify(r.body ?? null), id);
         return r;
       } catch (err) {
-        this.#statements.forget.run(id);
+        if (!this.#closed) this.#statements.forget.run(id);
         throw err;
       } finally {
         this.#running.delete(id);
@@ -169,8 +171,13 @@ export class IdempotencyStore {
     return { response: await response, replayed: false };
   }
 
-  /** Closes the database; later calls fail. */
+  /**
+   * Closes the database; later calls fail. A request still running keeps its record `running` (its outcome
+   * is not recorded), so a later process refuses its key rather than run it again.
+   */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#db.close();
   }
 
