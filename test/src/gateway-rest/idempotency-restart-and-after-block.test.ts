@@ -93,6 +93,35 @@ describe('the manufacturer’s gateway: idempotency records across a restart, an
     expect(missing.status, missing.text).to.equal(404);
   });
 
+  it('lets a record expire: after its lifetime the key runs again, here with another body', async function () {
+    const gateway = await startOrgGateway(
+      'manufacturer',
+      `${run}-ttl`,
+      [machineAdmin],
+      undefined,
+      { idempotencyTtlMs: 1_500 },
+      testNetwork(),
+      undefined,
+      { idempotencyFile: join(dir, 'short-lived.sqlite') },
+    );
+    const call = restAs(gateway, 'manufacturer', machineAdmin);
+    const key = { 'idempotency-key': `expiring-${run}` };
+    const first = await call('POST', '/v1/machines', machineInput(`M-TTL-1-${run}`), key);
+    expect(first.status, first.text).to.equal(200);
+    const refused = await call('POST', '/v1/machines', machineInput(`M-TTL-2-${run}`), key);
+    expect(refused.status, refused.text).to.equal(409);
+    await new Promise((r) => setTimeout(r, 1_600));
+    const height = await audit.peerHeight();
+    const later = await call('POST', '/v1/machines', machineInput(`M-TTL-2-${run}`), key);
+    expect(later.status, later.text).to.equal(200);
+    expect(later.headers['idempotent-replayed']).to.equal(undefined);
+    expect((later.body as { transactionId: string }).transactionId).not.to.equal(
+      (first.body as { transactionId: string }).transactionId,
+    );
+    expect((await audit.peerHeight()) > height, 'the height grew').to.equal(true);
+    await stopGateway(gateway);
+  });
+
   it('waits for the named block before it reads, on the connection it keeps (read your writes)', async function () {
     const gateway = await start(`${run}-c`);
     const call = restAs(gateway, 'manufacturer', machineAdmin);
