@@ -18,7 +18,8 @@ export interface GatewayConfig {
   readonly clientCaFile?: string;
   /**
    * PEM of the org CA's certificate revocation list (`fabric-ca-client revoke --gencrl`): a revoked
-   * caller's certificate then fails the TLS handshake. Read at start; restart the gateway to load a new one.
+   * caller's certificate then fails the TLS handshake and every request. The file is watched: a newer
+   * list that verifies is taken without a restart.
    */
   readonly clientCrlFile?: string;
   /**
