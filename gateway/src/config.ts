@@ -18,7 +18,8 @@ export interface GatewayConfig {
   readonly clientCaFile?: string;
   /**
    * PEM of the org CA's certificate revocation list (`fabric-ca-client revoke --gencrl`): a revoked
-   * caller's certificate then fails the TLS handshake. Read at start; restart the gateway to load a new one.
+   * caller's certificate then fails the TLS handshake and every request. The file is watched: a newer
+   * list that verifies is taken without a restart.
    */
   readonly clientCrlFile?: string;
   /**
@@ -32,6 +33,12 @@ export interface GatewayConfig {
    * instances or across a restart, a file holding the HMAC key (at least 32 bytes); a random key otherwise.
    */
   readonly tokens?: { readonly ttlSeconds?: number; readonly keyFile?: string };
+  /**
+   * The SQLite file of the Idempotency-Key records (created when missing): a submit repeated with the same
+   * key after a restart gets the first response and is not sent again. Without it the records live in the
+   * process only.
+   */
+  readonly idempotencyFile?: string;
   /** Name of the custodial identity that reads chaincode events for the dashboard's live updates. */
   readonly eventsIdentity?: string;
   readonly host: string;
@@ -54,6 +61,11 @@ export function gatewayConfig(input: Partial<GatewayConfig>): GatewayConfig {
   text('profileFile');
   text('serverCertFile');
   text('serverKeyFile');
+  if (
+    input.idempotencyFile !== undefined &&
+    (typeof input.idempotencyFile !== 'string' || input.idempotencyFile.length === 0)
+  )
+    problems.push('idempotencyFile must be a file path');
   const port = input.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push(`port must be 0..65535, got ${port}`);

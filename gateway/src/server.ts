@@ -123,6 +123,7 @@ export async function startGateway(
     isCustodial: (caller) => custodial.identityFor(caller.fingerprint) !== undefined,
     dsiSignerFor: (caller) => custodial.identityFor(caller.fingerprint)?.dsiSigner,
     ...(config.limits ? { limits: config.limits } : {}),
+    ...(config.idempotencyFile !== undefined ? { idempotencyFile: config.idempotencyFile } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   let server: Server;

@@ -76,6 +76,9 @@ export function httpsJson(
       },
     );
     req.on('error', reject);
+    // Without Nagle's delay (TCP_NODELAY), as gRPC clients and Node's servers send: Node's https agent
+    // ignores its `noDelay` option for TLS sockets. Set once per socket (Node skips an unchanged setting).
+    req.on('socket', (socket) => socket.setNoDelay(true));
     if (payload !== undefined) req.write(payload);
     req.end();
   });

@@ -69,6 +69,11 @@ export interface GatewayDeps {
    */
   readonly tokens?: CallerTokens;
   readonly limits?: Partial<GatewayLimits>;
+  /**
+   * The SQLite file of the idempotency records (created when missing), so a repeated submit after a restart
+   * gets the first response and is not sent again; none: the records are kept in memory only.
+   */
+  readonly idempotencyFile?: string;
   readonly log?: (entry: LogEntry) => void;
 }
 
@@ -78,7 +83,7 @@ export interface GatewayApp {
   readonly routes: readonly Route[];
   readonly openapi: OpenApiDocument;
   readonly events: EventHub;
-  /** Stops the event feed and ends the event streams. */
+  /** Stops the event feed, ends the event streams and closes the idempotency store. */
   close(): void;
 }
 
@@ -113,6 +118,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const idempotency = new IdempotencyStore({
     maxEntries: limits.idempotencyEntries,
     ttlMs: limits.idempotencyTtlMs,
+    ...(deps.idempotencyFile !== undefined ? { file: deps.idempotencyFile } : {}),
   });
   const handles = new SigningHandles({ max: limits.pendingSignings, ttlMs: limits.signingTtlMs });
   const events = new EventHub();
@@ -374,15 +380,20 @@ export function createApp(deps: GatewayDeps): GatewayApp {
           // How long the handler (the ledger call, essentially) took, apart from the HTTP layer: in the log
           // and as Server-Timing, so a client can tell the gateway's own cost from the ledger's.
           const handlerMs = performance.now() - started;
+          const beforeWriteMs = Number(process.hrtime.bigint() - locals(res).started) / 1e6;
           res.locals['handlerMs'] = handlerMs;
-          res.locals['beforeWriteMs'] = Number(process.hrtime.bigint() - locals(res).started) / 1e6;
-          res.set('Server-Timing', `handler;dur=${handlerMs.toFixed(3)}`);
+          res.locals['beforeWriteMs'] = beforeWriteMs;
+          // `gateway`: from the request's first middleware until its response starts to be written.
+          res.set(
+            'Server-Timing',
+            `handler;dur=${handlerMs.toFixed(3)}, gateway;dur=${beforeWriteMs.toFixed(3)}`,
+          );
           res.status(result.status).json(result.body);
           return;
         }
         const { response, replayed } = await idempotency.once(
-          caller.fingerprint,
-          `${route.operationId}:${key}`,
+          `${caller.fingerprint}:${route.operationId}`,
+          key,
           context.body,
           async () => {
             try {
@@ -439,6 +450,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     close: () => {
       stopEvents();
       events.close();
+      idempotency.close();
     },
   };
 }

@@ -1,10 +1,11 @@
 import {
-  CausalGroup,
+  DEFAULT_DEADLINES,
   DEFAULT_RETRY,
   LedgerClient,
   LedgerConnection,
   OfflineSigningSession,
   threadsealLedger,
+  type CausalGroup,
   type GrpcClient,
   type LedgerDeadlines,
   type RetryPolicy,
@@ -61,6 +62,10 @@ export class FabricGatewayLedger implements GatewayLedger {
   readonly #options: FabricGatewayLedgerOptions;
   /** One reused connection per custodial identity, by certificate fingerprint. */
   readonly #kept = new Map<string, ThreadsealLedger>();
+  /** Blocks the org's peer is known to hold (its height); every connection of the gateway goes to it. */
+  #peerHeight = 0n;
+  /** The height query in flight, shared by the requests waiting for a block. */
+  #heightQuery: Promise<bigint> | undefined;
 
   constructor(options: FabricGatewayLedgerOptions) {
     this.#options = options;
@@ -71,11 +76,10 @@ export class FabricGatewayLedger implements GatewayLedger {
   }
 
   /**
-   * The custodial caller's ledger and what to do when the request is done. Without `afterBlock` one
-   * connection per custodial identity is kept and reused (its peer holds every commit it reported, so it
-   * needs no catch-up); with it, a connection of its own that first waits for its peer to reach that block.
+   * The custodial caller's ledger: one connection per custodial identity, kept and reused for every request
+   * (also those that name an `afterBlock`: the wait is done here, over the same connection).
    */
-  #custodial(caller: Caller, options: CallOptions = {}): { ledger: ThreadsealLedger; done: () => void } {
+  #custodial(caller: Caller): ThreadsealLedger {
     const held = this.#options.custodial.identityFor(caller.fingerprint);
     if (!held) {
       throw new ThreadsealError(
@@ -83,32 +87,44 @@ export class FabricGatewayLedger implements GatewayLedger {
         `${caller.name} keeps its own key: sign this transaction through /v1/transactions/prepare`,
       );
     }
-    if (options.afterBlock !== undefined) {
-      const ledger = this.#ledger(caller, held.signer, options);
-      return {
-        ledger,
-        done: () => {
-          ledger.close();
-        },
-      };
-    }
     let ledger = this.#kept.get(caller.fingerprint);
     if (!ledger) {
       ledger = this.#ledger(caller, held.signer);
       this.#kept.set(caller.fingerprint, ledger);
     }
-    return { ledger, done: () => undefined };
+    return ledger;
+  }
+
+  /**
+   * Waits, at most `catchUpMs`, until the org's peer holds block `afterBlock` (read your writes across orgs),
+   * asking it for its height over `ledger`'s connection; then goes ahead (the read or endorsement may then
+   * see older state, as without the header). Every connection of the gateway goes to the same peer, so the
+   * height learnt by one request is known to all: a request naming a block the peer is known to hold sends
+   * nothing, and requests waiting at the same time share one height query.
+   */
+  async #reach(ledger: ThreadsealLedger, afterBlock: bigint | undefined): Promise<void> {
+    if (afterBlock === undefined || this.#peerHeight > afterBlock) return;
+    const deadline = Date.now() + (this.#options.deadlines?.catchUpMs ?? DEFAULT_DEADLINES.catchUpMs);
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      this.#heightQuery ??= ledger.client.connection.peerHeight().finally(() => {
+        this.#heightQuery = undefined;
+      });
+      this.#heard(await this.#heightQuery);
+      if (this.#peerHeight > afterBlock || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** Records that the peer holds `height` blocks (0 … height − 1); lower heights leave it unchanged. */
+  #heard(height: bigint): void {
+    if (height > this.#peerHeight) this.#peerHeight = height;
   }
 
   #ledger(
     caller: Caller,
     signer: Parameters<typeof LedgerConnection.connect>[0]['signer'],
-    options: CallOptions = {},
   ): ThreadsealLedger {
     const { client, channel, chaincode, deadlines } = this.#options;
-    // The block the caller names, if any: the connection's first call waits for its peer to hold it.
-    const causal = new CausalGroup();
-    if (options.afterBlock !== undefined) causal.observeCommit(options.afterBlock);
     const connection = LedgerConnection.connect({
       client,
       identity: this.#identity(caller),
@@ -116,7 +132,6 @@ export class FabricGatewayLedger implements GatewayLedger {
       channel,
       chaincode,
       ...(deadlines ? { deadlines } : {}),
-      causal,
     });
     return threadsealLedger(new LedgerClient(connection, this.#options.retry ?? DEFAULT_RETRY));
   }
@@ -127,19 +142,18 @@ export class FabricGatewayLedger implements GatewayLedger {
     input: TransactionInput<N>,
     options: CallOptions = {},
   ): Promise<CommittedResult<TransactionOutput<N>>> {
-    const { ledger, done } = this.#custodial(caller, options);
-    try {
-      const committed = await this.#send(ledger, name, input);
-      this.#options.causal?.observeCommit(committed.blockNumber);
-      return {
-        value: committed.value as TransactionOutput<N>,
-        transactionId: committed.transactionId,
-        blockNumber: committed.blockNumber.toString(),
-        attempts: committed.attempts,
-      };
-    } finally {
-      done();
-    }
+    const ledger = this.#custodial(caller);
+    await this.#reach(ledger, options.afterBlock);
+    const committed = await this.#send(ledger, name, input);
+    // The peer reported the commit, so it holds that block.
+    this.#heard(committed.blockNumber + 1n);
+    this.#options.causal?.observeCommit(committed.blockNumber);
+    return {
+      value: committed.value as TransactionOutput<N>,
+      transactionId: committed.transactionId,
+      blockNumber: committed.blockNumber.toString(),
+      attempts: committed.attempts,
+    };
   }
 
   /** One place decides each transaction's transport: confidential terms and build requests go transient. */
@@ -177,12 +191,9 @@ export class FabricGatewayLedger implements GatewayLedger {
     input: TransactionInput<N>,
     options: CallOptions = {},
   ): Promise<TransactionOutput<N>> {
-    const { ledger, done } = this.#custodial(caller, options);
-    try {
-      return await ledger.client.evaluate(name, input);
-    } finally {
-      done();
-    }
+    const ledger = this.#custodial(caller);
+    await this.#reach(ledger, options.afterBlock);
+    return ledger.client.evaluate(name, input);
   }
 
   #offline(caller: Caller): OfflineSigningSession {
@@ -297,6 +308,7 @@ export class FabricGatewayLedger implements GatewayLedger {
     const session = this.#offline(caller);
     try {
       const committed = await session.commitStatus(commit, signature);
+      this.#heard(committed.blockNumber + 1n);
       this.#options.causal?.observeCommit(committed.blockNumber);
       return { transactionId: committed.transactionId, blockNumber: committed.blockNumber.toString() };
     } finally {
