@@ -84,7 +84,7 @@ export class IdempotencyStore {
     try {
       this.#db = new Database(options.file ?? ':memory:');
       // WAL with synchronous NORMAL: a record survives the process stopping or crashing at any point after
-      // it was written; only an operating-system crash can lose the newest ones (decision 0099).
+      // it was written; only an operating-system crash can lose the newest ones (decision 0018).
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
       this.#db.exec(SCHEMA);
