@@ -312,6 +312,17 @@ export class BuildClient {
     });
     return this.#client.submit(TX.build.start, argument, withTransient(endorse, transient));
   }
+  /**
+   * The operator logged in at the machine starts a build with the machine's software key: signs the request for
+   * this client's identity ({@link LedgerClient.operator}) and submits it as {@link start} does.
+   */
+  startWithMachineKey(
+    params: Omit<BuildRequestParams, 'operator'>,
+    machineKey: KeyObject,
+    options: Endorse & { license?: ConfidentialityOf; licenseTerms?: ProductionTerms } = {},
+  ): Promise<Committed<Build>> {
+    return this.start(signStartBuild({ ...params, operator: this.#client.operator }, machineKey), options);
+  }
   complete(input: CompleteBuildInput, options: Endorse = {}): Promise<Committed<Build>> {
     return this.#client.submit(TX.build.complete, input, options);
   }

@@ -1,4 +1,3 @@
-import { createPublicKey, verify } from 'node:crypto';
 import {
   EVENT,
   LedgerError,
@@ -19,6 +18,7 @@ import { assertChainUsable, type ChainNode } from './chain.js';
 import { assertMachineEligible, assertOperatorQualified, assertParametersInEnvelope } from './eligibility.js';
 import { allocationAvailable, requireLeafTerms } from './license-rules.js';
 import { assertMachineActive } from './machine-rules.js';
+import { signedByMachine } from './request-signature.js';
 import { parametersDigest as digestOfParameters } from './terms-hash.js';
 import { assertNotBefore, type TxTime } from './time.js';
 
@@ -227,18 +227,7 @@ function assertScrapRecordSigned(build: Build, machine: Machine, input: ScrapBui
       'SCRAP_EVIDENCE_REQUIRED',
       `build ${build.buildId}: crediting a scrapped unit back requires the scrap record signed by machine ${machine.machineId}`,
     );
-  let valid = false;
-  try {
-    valid = verify(
-      'sha256',
-      scrapRecordSigningBytes(input),
-      { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' },
-      Buffer.from(signature, 'base64'),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!signedByMachine(machine, scrapRecordSigningBytes(input), signature))
     throw new LedgerError(
       'BAD_SIGNATURE',
       `build ${build.buildId}: the scrap record is not signed by the registered key of machine ${machine.machineId}`,

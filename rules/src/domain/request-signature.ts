@@ -13,6 +13,23 @@ import { instant, type TxTime } from './time.js';
 export const REQUEST_FRESHNESS_MS = 5 * 60 * 1000;
 
 /**
+ * True when `signatureBase64` is a DER ECDSA P-256 signature over SHA-256 of `bytes` by the machine's
+ * registered StartBuild key; false for anything else, an unparsable key or signature included (fails closed).
+ */
+export function signedByMachine(machine: Machine, bytes: Uint8Array, signatureBase64: string): boolean {
+  try {
+    return verify(
+      'sha256',
+      bytes,
+      { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' },
+      Buffer.from(signatureBase64, 'base64'),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Asserts that a StartBuild request was signed by the machine's registered P-256 key (ECDSA verification
  * is deterministic, unlike signing) and was made within {@link REQUEST_FRESHNESS_MS} of the transaction.
  * @throws LedgerError BAD_SIGNATURE, STALE_REQUEST.
@@ -23,19 +40,7 @@ export function assertRequestAuthentic(
   signatureBase64: string,
   now: TxTime,
 ): void {
-  const signature = Buffer.from(signatureBase64, 'base64');
-  let valid = false;
-  try {
-    valid = verify(
-      'sha256',
-      startBuildSigningBytes(request),
-      { key: createPublicKey(machine.publicKeyPem), dsaEncoding: 'der' },
-      signature,
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!signedByMachine(machine, startBuildSigningBytes(request), signatureBase64))
     throw new LedgerError(
       'BAD_SIGNATURE',
       `StartBuild request nonce ${request.nonce} is not signed by the registered key of machine ${machine.machineId}`,

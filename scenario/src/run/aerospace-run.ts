@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   CausalGroup,
   openLedgerClient,
-  signStartBuild,
   threadsealLedger,
   type ThreadsealLedger,
 } from '@threadseal/ledger-client';
@@ -238,16 +237,9 @@ export async function runAerospaceScenario(
   const ownBuild = async (m: ScenarioMachine, licenseId: string, index: number): Promise<BuildOutcome> => {
     const operator = m.org === 'manufacturer' ? users.cmOperator : users.subOperator;
     try {
-      const started = await operator.builds.start(
-        signStartBuild(
-          {
-            operator: operator.client.operator,
-            licenseId,
-            machineId: m.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          m.privateKey,
-        ),
+      const started = await operator.builds.startWithMachineKey(
+        { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+        m.privateKey,
       );
       await hooks.onBuildStarted?.({ buildId: started.value.buildId, machine: m, operator });
       const partId = `SN-${m.machineId}-${index}`;

@@ -19,7 +19,6 @@ import {
   readBlockStore,
   type RawBlock,
 } from '@threadseal/auditor';
-import { signStartBuild } from '@threadseal/ledger-client';
 import { FabricNetwork, repoRoot } from '@threadseal/network';
 import { m400Terms, SCENARIO_PARAMETERS, sha256 } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
@@ -57,16 +56,9 @@ async function generate(): Promise<void> {
     await Promise.all(
       fleet.map(async (m) => {
         for (let i = 0; i < perMachine; i++) {
-          const started = await operator.builds.start(
-            signStartBuild(
-              {
-                operator: operator.client.operator,
-                licenseId,
-                machineId: m.machineId,
-                parameters: SCENARIO_PARAMETERS,
-              },
-              m.privateKey,
-            ),
+          const started = await operator.builds.startWithMachineKey(
+            { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+            m.privateKey,
           );
           await operator.builds.complete({
             buildId: started.value.buildId,

@@ -91,16 +91,9 @@ async function main(): Promise<void> {
       startMs.push(
         await timed(async () => {
           buildId = (
-            await operator.builds.start(
-              signStartBuild(
-                {
-                  operator: operator.client.operator,
-                  licenseId: floor,
-                  machineId: latencyMachine.machineId,
-                  parameters: PARAMS,
-                },
-                latencyMachine.privateKey,
-              ),
+            await operator.builds.startWithMachineKey(
+              { licenseId: floor, machineId: latencyMachine.machineId, parameters: PARAMS },
+              latencyMachine.privateKey,
             )
           ).value.buildId;
         }),
@@ -125,16 +118,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < subSamples; i++) {
       subMs.push(
         await timed(() =>
-          subOperator.builds.start(
-            signStartBuild(
-              {
-                operator: subOperator.client.operator,
-                licenseId: sub.licenseId,
-                machineId: sub.machine.machineId,
-                parameters: PARAMS,
-              },
-              sub.machine.privateKey,
-            ),
+          subOperator.builds.startWithMachineKey(
+            { licenseId: sub.licenseId, machineId: sub.machine.machineId, parameters: PARAMS },
+            sub.machine.privateKey,
           ),
         ),
       );
@@ -178,16 +164,9 @@ async function main(): Promise<void> {
     await Promise.all(
       fleet.map(async (m) => {
         for (let i = 0; i < PARTS_PER_MACHINE; i++) {
-          const started = await operator.builds.start(
-            signStartBuild(
-              {
-                operator: operator.client.operator,
-                licenseId: floor,
-                machineId: m.machineId,
-                parameters: PARAMS,
-              },
-              m.privateKey,
-            ),
+          const started = await operator.builds.startWithMachineKey(
+            { licenseId: floor, machineId: m.machineId, parameters: PARAMS },
+            m.privateKey,
           );
           await operator.builds.complete({
             buildId: started.value.buildId,

@@ -20,7 +20,7 @@ import {
   type ReleaseDecision,
   type ReleaseLogEntry,
 } from '@threadseal/key-release';
-import { signStartBuild, type ThreadsealLedger } from '@threadseal/ledger-client';
+import type { ThreadsealLedger } from '@threadseal/ledger-client';
 import { LedgerError, type KeyRelease } from '@threadseal/ledger-model';
 import {
   grant,
@@ -102,16 +102,9 @@ describe('key release: content keys reach a machine only for its committed build
   }
   const startBuild = async (m: MachineKey): Promise<string> =>
     (
-      await operator.builds.start(
-        signStartBuild(
-          {
-            operator: operator.client.operator,
-            licenseId,
-            machineId: m.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          m.privateKey,
-        ),
+      await operator.builds.startWithMachineKey(
+        { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+        m.privateKey,
       )
     ).value.buildId;
   async function openAsMachine(m: MachineKey, release: KeyRelease): Promise<Buffer[]> {

@@ -266,16 +266,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     const m = machines[0];
     if (!m) throw new Error('no machine');
     const err = await refusedWithoutChange(() =>
-      trainee.builds.start(
-        signStartBuild(
-          {
-            operator: trainee.client.operator,
-            licenseId: floorId,
-            machineId: m.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          m.privateKey,
-        ),
+      trainee.builds.startWithMachineKey(
+        { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+        m.privateKey,
       ),
     );
     expectCode(err, 'OPERATOR_NOT_QUALIFIED', /nadcap-am/);
@@ -337,16 +330,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     const impostor = newMachineKey('impostor').privateKey;
     const err = await refusedWithoutChange(() =>
-      cmOperator.builds.start(
-        signStartBuild(
-          {
-            operator: cmOperator.client.operator,
-            licenseId: floorId,
-            machineId: m.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          impostor,
-        ),
+      cmOperator.builds.startWithMachineKey(
+        { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+        impostor,
       ),
     );
     expectCode(err, 'BAD_SIGNATURE');
@@ -385,16 +371,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
       quantity: 2,
       scrapAllowance: 1,
     });
-    const started = await cmOperator.builds.start(
-      signStartBuild(
-        {
-          operator: cmOperator.client.operator,
-          licenseId: scrapRoot,
-          machineId: m.machineId,
-          parameters: SCENARIO_PARAMETERS,
-        },
-        m.privateKey,
-      ),
+    const started = await cmOperator.builds.startWithMachineKey(
+      { licenseId: scrapRoot, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+      m.privateKey,
     );
     const record = {
       buildId: started.value.buildId,
@@ -516,16 +495,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     if (!m) throw new Error('no machine');
     await oem.licenses.revoke(rootId, 'supplier audit failed');
     const err = await refusedWithoutChange(() =>
-      cmOperator.builds.start(
-        signStartBuild(
-          {
-            operator: cmOperator.client.operator,
-            licenseId: floorId,
-            machineId: m.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          m.privateKey,
-        ),
+      cmOperator.builds.startWithMachineKey(
+        { licenseId: floorId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+        m.privateKey,
       ),
     );
     expectCode(err, 'LICENSE_REVOKED', new RegExp(rootId));
@@ -565,16 +537,9 @@ describe('forbidden actions: each is refused with its code and changes no state 
     await new Promise((r) => setTimeout(r, Math.max(0, validUntil.getTime() - Date.now()) + 1500));
     const err = await refusedWithoutChange(
       () =>
-        cmOperator.builds.start(
-          signStartBuild(
-            {
-              operator: cmOperator.client.operator,
-              licenseId: floorExp,
-              machineId: m.machineId,
-              parameters: SCENARIO_PARAMETERS,
-            },
-            m.privateKey,
-          ),
+        cmOperator.builds.startWithMachineKey(
+          { licenseId: floorExp, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+          m.privateKey,
         ),
       expDsi,
     );

@@ -115,16 +115,9 @@ describe(`last-units race: 4 units on 3 machines, 3 × ${ATTEMPTS_PER_MACHINE} c
         for (let a = 0; a < ATTEMPTS_PER_MACHINE; a++) {
           attempts.push(
             outcome(
-              operator.builds.start(
-                signStartBuild(
-                  {
-                    operator: operator.client.operator,
-                    licenseId,
-                    machineId: m.machineId,
-                    parameters: SCENARIO_PARAMETERS,
-                  },
-                  m.privateKey,
-                ),
+              operator.builds.startWithMachineKey(
+                { licenseId, machineId: m.machineId, parameters: SCENARIO_PARAMETERS },
+                m.privateKey,
               ),
             ),
           );

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { signStartBuild, TransactionInvalidError, type ThreadsealLedger } from '@threadseal/ledger-client';
+import { TransactionInvalidError, type ThreadsealLedger } from '@threadseal/ledger-client';
 import type { Build, DsiTree, License, Machine, Part, RegisterDsiInput } from '@threadseal/ledger-model';
 import { repoRoot } from '@threadseal/network';
 import {
@@ -177,16 +177,9 @@ describe('rogue peer: forged write sets from dishonest orgs commit INVALID and c
       quantity: 2,
       scrapAllowance: 1,
     });
-    const started = await cmOperator.builds.start(
-      signStartBuild(
-        {
-          operator: cmOperator.client.operator,
-          licenseId: floorId,
-          machineId: cmMachine.machineId,
-          parameters: SCENARIO_PARAMETERS,
-        },
-        cmMachine.privateKey,
-      ),
+    const started = await cmOperator.builds.startWithMachineKey(
+      { licenseId: floorId, machineId: cmMachine.machineId, parameters: SCENARIO_PARAMETERS },
+      cmMachine.privateKey,
     );
     completed = (
       await cmOperator.builds.complete({
@@ -197,16 +190,9 @@ describe('rogue peer: forged write sets from dishonest orgs commit INVALID and c
     ).value;
     part = await oem.trace.part(`P-R-${run}`);
     running = (
-      await subOperator.builds.start(
-        signStartBuild(
-          {
-            operator: subOperator.client.operator,
-            licenseId: subId,
-            machineId: subMachine.machineId,
-            parameters: SCENARIO_PARAMETERS,
-          },
-          subMachine.privateKey,
-        ),
+      await subOperator.builds.startWithMachineKey(
+        { licenseId: subId, machineId: subMachine.machineId, parameters: SCENARIO_PARAMETERS },
+        subMachine.privateKey,
       )
     ).value;
     baseline = await snapshot();
