@@ -115,8 +115,8 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 /**
  * A real LinuxCNC 2.9 simulated mill, run headless by this agent in private namespaces as an unprivileged
- * user, spoken to through the threadseal bridge (docs/controllers.md). The program reaches LinuxCNC over a
- * Unix socket and lives, while its job runs, in a mode-0400 file on the namespace's private tmpfs.
+ * user, spoken to through the threadseal bridge (docs/controllers.md). The program reaches LinuxCNC as raw bytes
+ * over a Unix socket and lives, while its job runs, in a mode-0400 file on the namespace's private tmpfs.
  */
 export class LinuxCncController implements Controller {
   readonly #child: ChildProcess;
@@ -313,7 +313,9 @@ export class LinuxCncController implements Controller {
     const job: ActiveJob = { id: options.jobId, stream, resolveDone, stopReason: undefined, lastLine: 0 };
     this.#job = job;
     try {
-      await bridge.request('run', { jobId: options.jobId, program: program.toString('base64') });
+      // The bytes themselves, straight after the request's line: the bridge writes them into the job's tmpfs
+      // file as they arrive (no base64 string, no JSON of the program).
+      await bridge.requestWithPayload('run', { jobId: options.jobId }, program);
     } catch (err) {
       this.#job = undefined;
       throw err;
