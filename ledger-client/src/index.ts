@@ -49,7 +49,7 @@ export {
   signStartBuildWith,
   threadsealLedger,
 } from './client/aggregates';
-export type { BuildRequestParams, ThreadsealLedger } from './client/aggregates';
+export type { BuildRequestParams, ReleaseWaitOptions, ThreadsealLedger } from './client/aggregates';
 // The signer and checkpointer factories and types callers hand to a connection, from fabric-gateway.
 export { checkpointers, signers } from '@hyperledger/fabric-gateway';
 export type {

@@ -4,7 +4,7 @@ import { isThreadsealError, LedgerError, type ErrorCode } from '@threadseal/ledg
 import { monitorJob } from '../monitor/runtime-monitor.js';
 import type { JobContext, JobLogEntry, JobReport, JobRequest, JobStep } from './job-types.js';
 import { preflight, JobRefusal } from './preflight.js';
-import { checkDecryptedProgram } from './program-check.js';
+import { startDecryptedProgramCheck } from './program-check.js';
 
 const defaultLog = (entry: JobLogEntry): void => {
   process.stderr.write(`${JSON.stringify(entry)}\n`);
@@ -44,10 +44,12 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       ...extra,
     });
   };
+  // A function, not a narrowed property: the signal may abort across every await below.
+  const cancelled = (): boolean => ctx.signal?.aborted === true;
   const enter = (next: JobStep): void => {
     step = next;
     ctx.onProgress?.({ step });
-    if (ctx.signal?.aborted === true)
+    if (cancelled())
       throw new JobRefusal('JOB_CANCELLED', `the agent is stopping: the job is cancelled before ${next}`);
   };
 
@@ -76,6 +78,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   };
   // Before the request leaves: after a crash its nonce finds the build, if it committed.
   ctx.journal?.record({ ...journaled, recordedAt: new Date().toISOString() });
+  let startBlock: bigint;
   try {
     const leaf = checked.chain[checked.chain.length - 1];
     // Under a confidential license the request travels in the transient map with the leaf's terms.
@@ -84,6 +87,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       leaf ? { license: leaf.license, ...(leaf.terms ? { licenseTerms: leaf.terms } : {}) } : {},
     );
     buildId = committed.value.buildId;
+    startBlock = committed.blockNumber;
     ctx.journal?.record({ ...journaled, buildId, recordedAt: new Date().toISOString() });
     note('ok', { detail: `StartBuild VALID in block ${committed.blockNumber}` });
   } catch (err) {
@@ -110,7 +114,16 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   try {
     enter('release');
     const timeoutMs = ctx.releaseTimeoutMs ?? 30_000;
-    const release = await ctx.operator.releases.waitFor(buildId, timeoutMs);
+    // Follows the ledger's events from the build's block: the release is read as soon as it commits.
+    const release = await ctx.operator.releases.waitFor(buildId, timeoutMs, {
+      afterBlock: startBlock,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    if (cancelled())
+      throw new JobRefusal(
+        'JOB_CANCELLED',
+        `the agent is stopping: the job is cancelled while waiting for the key release of build ${buildId}`,
+      );
     if (!release)
       throw new JobRefusal(
         'KEY_NOT_RELEASED',
@@ -123,23 +136,40 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       expectedSigner: { mspId: checked.dsi.ownerMsp },
       release,
     });
+    let verdict;
     try {
       const file = opened.files.find((f) => f.name === request.program);
       if (!file) throw new JobRefusal('INVALID_ARGUMENT', `DSI has no file ${request.program}`);
-      const parts: Buffer[] = [];
-      for await (const part of file.stream()) parts.push(part as Buffer);
-      program = Buffer.concat(parts);
-      for (const part of parts) part.fill(0);
+      // Each decrypted piece is copied into the one buffer the controller will get and verified there, while
+      // the container's workers decrypt the next ones: the bytes verified are the bytes sent.
+      const check = startDecryptedProgramCheck(
+        request.program,
+        ctx.machine,
+        checked.envelope,
+        checked.program.process,
+      );
+      program = Buffer.alloc(file.size);
+      let filled = 0;
+      for await (const chunk of file.stream()) {
+        const part = chunk as Buffer;
+        if (filled + part.length > program.length) {
+          part.fill(0);
+          throw new JobRefusal('PROGRAM_MISMATCH', `${request.program} is longer than its signed size`);
+        }
+        part.copy(program, filled);
+        part.fill(0);
+        check.write(program.subarray(filled, filled + part.length));
+        filled += part.length;
+      }
+      if (filled !== program.length)
+        throw new JobRefusal(
+          'PROGRAM_MISMATCH',
+          `${request.program} has ${filled} bytes, its signed size is ${program.length}`,
+        );
+      verdict = check.end();
     } finally {
       await opened.close();
     }
-    const verdict = checkDecryptedProgram(
-      program,
-      request.program,
-      ctx.machine,
-      checked.envelope,
-      checked.program.process,
-    );
     note('ok', { detail: `${verdict.lines} lines verified in memory` });
 
     enter('run');
@@ -154,7 +184,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     };
     ctx.signal?.addEventListener('abort', cancel, { once: true });
     // A cancellation that came while the program was being handed over.
-    if (ctx.signal?.aborted === true) cancel();
+    if (cancelled()) cancel();
     let report;
     try {
       report = await monitorJob(job, checked.envelope, {
@@ -175,7 +205,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
         { excursion: e, telemetryDigest: report.telemetryDigest },
       );
     }
-    if (ctx.signal?.aborted === true && report.outcome.status !== 'completed')
+    if (cancelled() && report.outcome.status !== 'completed')
       return await abort(
         new JobRefusal(
           'JOB_CANCELLED',

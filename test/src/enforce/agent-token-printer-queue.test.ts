@@ -477,6 +477,82 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       expect((noRelease as { code?: string } | undefined)?.code).to.equal('NOT_FOUND');
       expect(sim?.accepted.filter((l) => /M109/.test(l)).length).to.equal(heatsBefore);
     });
+    it('a cancellation while the agent waits for the key release takes effect at once: JOB_CANCELLED, AbortBuild recorded, the unit stays consumed', async () => {
+      // Sealed to a key-release key no service holds: no release ever comes, only the cancellation ends the wait.
+      const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const store = join(dir, 'store-cancel');
+      mkdirSync(store);
+      const ledgers = sessions;
+      if (!ledgers) throw new Error('no sessions');
+      const signer = ledgers.dsiSigner('oem', 'ip-admin');
+      const staging = join(store, 'staging');
+      const sealed = await protectToFile(
+        {
+          files: [{ name: 'print.gcode', source: Buffer.from(PRINT), process: declare(PRINT, 'fff') }],
+          signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
+          recipients: [unwrap.publicKey],
+          title: 'Cancelled print',
+          partNumber: `AGC-${run}`,
+          revision: 'A',
+          mspId: 'OemMSP',
+        },
+        staging,
+      );
+      const cancelContainer = join(store, `${sealed.dsiId}.dsi`);
+      renameSync(staging, cancelContainer);
+      await oem.dsi.register(await registrationOf(cancelContainer));
+      const cancelLicense = `L-CANCEL-${run}`;
+      await oem.licenses.issue({
+        licenseId: cancelLicense,
+        dsiId: sealed.dsiId,
+        holderMsp: 'ManufacturerMSP',
+        grant: grant(1, { maySublicense: false }),
+        confidential: false,
+        terms: PRINTER_TERMS,
+      });
+      await cmAdmin.licenses.allocate({
+        licenseId: cancelLicense,
+        machineId,
+        quantity: 1,
+        scrapAllowance: 0,
+      });
+      const heatsBefore = sim?.accepted.filter((l) => /M109/.test(l)).length;
+      const controller = new AbortController();
+      let abortedAt = 0;
+      const report = await runJob(
+        {
+          ...ctx(),
+          releaseTimeoutMs: 120_000,
+          signal: controller.signal,
+          log: (e: JobLogEntry) => {
+            logs.push(e);
+            if (e.step === 'start' && e.outcome === 'ok')
+              setTimeout(() => {
+                abortedAt = performance.now();
+                controller.abort();
+              }, 300);
+          },
+        },
+        {
+          container: cancelContainer,
+          licenseId: cancelLicense,
+          program: 'print.gcode',
+          partId: `SN-can-${run}`,
+        },
+      );
+      const reportedAfterMs = performance.now() - abortedAt;
+      expect(abortedAt, JSON.stringify(report)).to.be.greaterThan(0);
+      expect(report).to.include({ outcome: 'aborted', step: 'release', code: 'JOB_CANCELLED' });
+      // At once: not at the end of the 120 s wait (the AbortBuild commit is most of this).
+      expect(reportedAfterMs).to.be.below(10_000);
+      if (report.outcome !== 'aborted') return;
+      const build = await operator.builds.get(report.buildId);
+      expect(build.status).to.equal('aborted');
+      expect(build.reason).to.match(/cancelled while waiting for the key release/);
+      expect(await consumed(machineId, cancelLicense)).to.equal(1);
+      expect(sim?.accepted.filter((l) => /M109/.test(l)).length).to.equal(heatsBefore);
+    });
+
     it('stops a print whose nozzle runs away to 280 °C (M112) and records the abort with the excursion', async () => {
       let injected = false;
       const report = await runJob(
