@@ -192,6 +192,7 @@ def start_job(req, receiver):
     elif size > MAX_PROGRAM_BYTES:
         refusal = "program of %d bytes is over the bridge's %d" % (size, MAX_PROGRAM_BYTES)
     fd = None
+    began = time.monotonic()
     path = os.path.join(JOB_DIR, job_id + ".ngc")
     if refusal is None:
         # 0400, created here only: O_EXCL and O_NOFOLLOW so no link or earlier file is written through.
@@ -212,6 +213,7 @@ def start_job(req, receiver):
         raise ProtocolError("the agent went away in the middle of a program")
     if refusal is not None:
         raise RuntimeError(refusal)
+    received = time.monotonic()
     job = Job(job_id, path)
     try:
         stat.poll()
@@ -220,12 +222,15 @@ def start_job(req, receiver):
             command.wait_complete()
             command.state(linuxcnc.STATE_ON)
             command.wait_complete()
-        command.mode(linuxcnc.MODE_AUTO)
-        command.wait_complete()
+        # Each command waits for task's answer (tens of ms through NML): only what is not already so is sent.
+        if stat.task_mode != linuxcnc.MODE_AUTO:
+            command.mode(linuxcnc.MODE_AUTO)
+            command.wait_complete()
         # Every job starts as programmed: overrides a previous operator left are reset.
-        command.feedrate(1.0)
-        command.spindleoverride(1.0)
-        command.wait_complete()
+        if stat.feedrate != 1.0 or stat.spindle[0]["override"] != 1.0:
+            command.feedrate(1.0)
+            command.spindleoverride(1.0)
+            command.wait_complete()
         command.program_open(path)
         command.wait_complete()
         # No wait_complete here: task reports AUTO_RUN done only when the program has ended. The job is
@@ -236,7 +241,15 @@ def start_job(req, receiver):
         remove_program()
         job = None
         raise
-    return {"jobId": job_id, "deliveredTo": path, "mode": "0400", "bytes": size}
+    return {
+        "jobId": job_id,
+        "deliveredTo": path,
+        "mode": "0400",
+        "bytes": size,
+        # Where the hand-over's time goes: the bytes into the file, then LinuxCNC opening and starting it.
+        "receiveMs": (received - began) * 1000.0,
+        "startMs": (time.monotonic() - received) * 1000.0,
+    }
 
 
 def is_stopped():

@@ -329,6 +329,18 @@ const jobLatency: Measurement = {
         // Baseline: the whole way in (p50), so the ratio is the step's share of it.
         shares.push(result(`agent_job_step_${step}_p50`, ms, 'ms', p50));
       }
+      // The run step as the bridge splits it (the rest of it is the socket and the agent's side).
+      const handOvers = measured.flatMap((j) => (j.handOver ? [j.handOver] : []));
+      const receive = percentile(sorted(handOvers.map((h) => h.receiveMs)), 50);
+      const start = percentile(sorted(handOvers.map((h) => h.startMs)), 50);
+      progress(
+        `    bridge: bytes into the tmpfs file p50 ${receive.toFixed(1)} ms, LinuxCNC open + run p50 ${start.toFixed(1)} ms`,
+      );
+      if (handOvers.length > 0)
+        shares.push(
+          result('agent_job_run_bridge_receive_p50', receive, 'ms', p50),
+          result('agent_job_run_linuxcnc_start_p50', start, 'ms', p50),
+        );
       progress(
         `${measured.length} of ${agent.jobs.length} jobs reached the controller; agent RSS idle ${agent.idleRssMiB.toFixed(0)} MiB, peak ${agent.peakRssMiB.toFixed(0)} MiB`,
       );
