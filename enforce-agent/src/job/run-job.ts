@@ -4,7 +4,9 @@ import { isThreadsealError, LedgerError, type ErrorCode } from '@threadseal/ledg
 import { monitorJob } from '../monitor/runtime-monitor.js';
 import type { JobContext, JobLogEntry, JobReport, JobRequest, JobStep } from './job-types.js';
 import { preflight, JobRefusal } from './preflight.js';
+import type { JournaledCompletion } from './job-journal.js';
 import { startDecryptedProgramCheck } from './program-check.js';
+import { completeOnce } from './reconcile.js';
 
 const defaultLog = (entry: JobLogEntry): void => {
   process.stderr.write(`${JSON.stringify(entry)}\n`);
@@ -111,6 +113,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     return { outcome: 'aborted', buildId: buildId, step, code, reason, ...extra };
   };
   let program: Buffer | undefined;
+  let completionJournaled = false;
   try {
     enter('release');
     const timeoutMs = ctx.releaseTimeoutMs ?? 30_000;
@@ -221,11 +224,31 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
         ),
         { telemetryDigest: report.telemetryDigest },
       );
-    await ctx.operator.builds.complete({
-      buildId,
-      partId: request.partId,
-      processRecordDigest: report.telemetryDigest,
-    });
+    // The job completed: from here it is never recorded as aborted. The journal says so before the
+    // transaction leaves, and knows its id, so a lost commit status is resolved by that id.
+    let completion: JournaledCompletion = { partId: request.partId, telemetryDigest: report.telemetryDigest };
+    const completing = { ...journaled, buildId, recordedAt: new Date().toISOString() };
+    ctx.journal?.record({ ...completing, completion });
+    completionJournaled = true;
+    try {
+      await ctx.operator.builds.complete(
+        { buildId, partId: request.partId, processRecordDigest: report.telemetryDigest },
+        {
+          onTransactionId: (transactionId) => {
+            completion = { ...completion, transactionId };
+            ctx.journal?.record({ ...completing, completion });
+          },
+        },
+      );
+    } catch (err) {
+      if (isRefusal(err)) throw err;
+      // Commit status unknown: look the transaction up by its id (and complete anew only if it did not commit).
+      note('failed', {
+        code: codeOf(err),
+        detail: `CompleteBuild status lost: ${messageOf(err)}; resolving`,
+      });
+      await completeOnce(ctx.operator, buildId, completion);
+    }
     ctx.journal?.remove(journaled.nonce);
     note('ok', { detail: `part ${request.partId}, telemetry digest ${report.telemetryDigest}` });
     return {
@@ -238,6 +261,9 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     };
   } catch (err) {
     if (isThreadsealError(err) && err.code === 'CONNECTION_FAILED') throw err;
+    // A completed job whose CompleteBuild could not be settled now: the journal keeps it, and the next
+    // reconcile completes it — it is never recorded as aborted.
+    if (completionJournaled && !isRefusal(err)) throw err;
     return await abort(err);
   } finally {
     program?.fill(0);

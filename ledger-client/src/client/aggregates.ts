@@ -37,7 +37,7 @@ import {
 } from '@threadseal/ledger-model';
 import type { Committed, LedgerClient, SubmitOptions } from './ledger-client';
 
-type Endorse = Pick<SubmitOptions, 'endorsingOrgs' | 'retry'>;
+type Endorse = Pick<SubmitOptions, 'endorsingOrgs' | 'retry' | 'onTransactionId'>;
 
 /** What a caller that names no license gets: the public transport. */
 const PUBLIC: ConfidentialityOf = { confidential: null };
