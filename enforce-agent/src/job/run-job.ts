@@ -1,4 +1,4 @@
-import { open } from '@threadseal/dsi-container';
+import { open, type OpenedDsi } from '@threadseal/dsi-container';
 import { signStartBuildWith } from '@threadseal/ledger-client';
 import { isThreadsealError, LedgerError, type ErrorCode } from '@threadseal/ledger-model';
 import { monitorJob } from '../monitor/runtime-monitor.js';
@@ -7,6 +7,14 @@ import { preflight, JobRefusal } from './preflight.js';
 import type { JournaledCompletion } from './job-journal.js';
 import { startDecryptedProgramCheck } from './program-check.js';
 import { completeOnce } from './reconcile.js';
+
+/** Closes a DSI opened ahead of its release once the job goes no further (nothing of it was decrypted). */
+function discard(opening: Promise<OpenedDsi>): void {
+  void opening.then(
+    (opened) => opened.close(),
+    () => undefined,
+  );
+}
 
 const defaultLog = (entry: JobLogEntry): void => {
   process.stderr.write(`${JSON.stringify(entry)}\n`);
@@ -118,10 +126,26 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     enter('release');
     const timeoutMs = ctx.releaseTimeoutMs ?? 30_000;
     // Follows the ledger's events from the build's block: the release is read as soon as it commits.
-    const release = await ctx.operator.releases.waitFor(buildId, timeoutMs, {
+    const releaseWait = ctx.operator.releases.waitFor(buildId, timeoutMs, {
       afterBlock: startBlock,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
+    // Meanwhile the container is verified again (signature, every digest) for opening: only unwrapping the
+    // keys waits for the release, and nothing is decrypted if none comes.
+    const released = releaseWait.then((r) => r ?? Promise.reject(new Error('no key release')));
+    const opening = open(request.container, ctx.machine.decryptionKey, {
+      trustedRoots: ctx.trustedRoots,
+      expectedSigner: { mspId: checked.dsi.ownerMsp },
+      release: released,
+    });
+    // Both are settled below through `releaseWait` and `opening` (or made moot by the wait's outcome).
+    released.catch(() => undefined);
+    opening.catch(() => undefined);
+    const release = await releaseWait.catch((err: unknown) => {
+      discard(opening);
+      throw err;
+    });
+    if (cancelled() || !release) discard(opening);
     if (cancelled())
       throw new JobRefusal(
         'JOB_CANCELLED',
@@ -134,11 +158,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       );
     note('ok');
     enter('decrypt');
-    const opened = await open(request.container, ctx.machine.decryptionKey, {
-      trustedRoots: ctx.trustedRoots,
-      expectedSigner: { mspId: checked.dsi.ownerMsp },
-      release,
-    });
+    const opened = await opening;
     let verdict;
     try {
       const file = opened.files.find((f) => f.name === request.program);
