@@ -1,10 +1,10 @@
 /**
  * The enforce agent's remaining paths on the real network: machine keys in a PKCS#11 token (SoftHSM2) through
  * `threadseal agent keys` and `agent run`; the FFF printer path (the Marlin simulator on a pty) through
- * `runJob`; and the long-running mode, `threadseal agent serve`, taking jobs from a queue folder.
+ * `runJob` and `threadseal agent run`; and the long-running mode, `threadseal agent serve`, taking jobs from a queue folder.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -389,6 +389,62 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       expect(sim?.accepted.some((l) => /M109 S210/.test(l))).to.equal(true);
       expect(await consumed(machineId, licenseId)).to.equal(1);
       for (const line of logs) expect(JSON.stringify(line)).not.to.match(/M109 S210|PRIVATE KEY/);
+    });
+
+    it('threadseal agent run drives the printer too: a Marlin controller on the simulator pty makes a part through the CLI', async () => {
+      // A second simulator of the same printer: the in-process adapter keeps the first pty.
+      const sim2 = await MarlinPrinterSimulator.start({ ...PRINTER, moveMs: 5 });
+      try {
+        const cliLicense = `L-PRINT-CLI-${run}`;
+        await license(cliLicense, machineId, 1, PRINTER_TERMS);
+        const signingFile = join(dir, 'printer-signing.pem');
+        const decryptionFile = join(dir, 'printer-decryption.pem');
+        const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+        writeFileSync(signingFile, pkcs8(keys.signing.privateKey), { mode: 0o600 });
+        writeFileSync(decryptionFile, pkcs8(keys.decryption.privateKey), { mode: 0o600 });
+        const config = join(dir, 'printer-agent.json');
+        writeFileSync(
+          config,
+          JSON.stringify({
+            ...agentConfig(machineId, PRINTER.serial, {
+              software: { signingKey: signingFile, decryptionKey: decryptionFile },
+            }),
+            dialect: 'fff',
+            controller: { kind: 'marlin', device: sim2.path },
+          }),
+        );
+        const part = `SN-print-cli-${run}`;
+        const ran = await cli([
+          'agent',
+          'run',
+          '--config',
+          config,
+          '--dsi',
+          container,
+          '--license',
+          cliLicense,
+          '--program',
+          'print.gcode',
+          '--part',
+          part,
+        ]);
+        expect(ran.code, ran.stderr).to.equal(0);
+        const report = JSON.parse(ran.stdout) as {
+          outcome: string;
+          buildId: string;
+          telemetryDigest: string;
+        };
+        expect(report.outcome).to.equal('completed');
+        const build = await operator.builds.get(report.buildId);
+        expect(build).to.include({ status: 'completed', machineId, partId: part });
+        expect(build.parameters).to.include({ nozzleTemperature: 210, bedTemperature: 60 });
+        expect((await operator.trace.part(part)).processRecordDigest).to.equal(report.telemetryDigest);
+        expect(sim2.accepted.some((l) => /M109 S210/.test(l))).to.equal(true);
+        expect(await consumed(machineId, cliLicense)).to.equal(1);
+        expect(ran.stderr).not.to.match(/M109 S210|PRIVATE KEY/);
+      } finally {
+        await sim2.close();
+      }
     });
 
     it('a licence revoked between StartBuild and the release: no key leaves, the agent aborts with KEY_NOT_RELEASED, nothing reaches the printer', async () => {
