@@ -196,7 +196,10 @@ def start_job(req, receiver):
     path = os.path.join(JOB_DIR, job_id + ".ngc")
     if refusal is None:
         # 0400, created here only: O_EXCL and O_NOFOLLOW so no link or earlier file is written through.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+        except OSError as e:
+            refusal = "cannot create the program file: %s" % e.strerror
     try:
         # The payload is read whole even when refused, so the next request starts on a line boundary.
         complete = receiver.payload_into(fd, size)
