@@ -5,9 +5,10 @@
 # controller user inside the private mount/IPC/network/PID namespaces the agent made.
 #
 # Requests  {"id": n, "op": "identify" | "run" | "stop" | "shutdown", ...}
+#           "run" is {"id": n, "op": "run", "jobId": "...", "bytes": N} followed on the socket by exactly N raw
+#           program bytes (no base64, no JSON), which go straight into the job's tmpfs file as they arrive.
 # Replies   {"id": n, "ok": true, "result": {...}} | {"id": n, "ok": false, "error": "..."}
 # Events    {"event": "telemetry", ...} every poll while a job runs; {"event": "done", ...} once per job.
-import base64
 import json
 import os
 import select
@@ -19,6 +20,8 @@ import hal
 import linuxcnc
 
 POLL_S = 0.02  # 50 Hz telemetry
+MAX_PROGRAM_BYTES = 256 * 1024 * 1024  # a program header announcing more is refused (its bytes drained)
+PAYLOAD_TIMEOUT_S = 30.0  # the agent sends the payload right after its header
 ABORT_TIMEOUT_S = 2.0  # then E-stop
 ESTOP_TIMEOUT_S = 3.0
 
@@ -125,24 +128,95 @@ def sample():
     }
 
 
-def start_job(req):
+class Receiver:
+    """The agent's side of the socket: JSON lines, and the raw payload that follows a "run" header."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.buf = b""
+
+    def fill(self):
+        chunk = self.conn.recv(1 << 20)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def next_line(self):
+        nl = self.buf.find(b"\n")
+        if nl < 0:
+            return None
+        line, self.buf = self.buf[:nl], self.buf[nl + 1 :]
+        return line
+
+    def payload_into(self, fd, n):
+        """Moves exactly n payload bytes to fd (or drops them when fd is None); False if the agent went away."""
+        left = n
+        head = self.buf[:left]
+        self.buf = self.buf[len(head) :]
+        write_all(fd, head)
+        left -= len(head)
+        self.conn.settimeout(PAYLOAD_TIMEOUT_S)
+        try:
+            while left > 0:
+                chunk = self.conn.recv(min(left, 1 << 20))
+                if not chunk:
+                    return False
+                write_all(fd, chunk)
+                left -= len(chunk)
+        finally:
+            self.conn.settimeout(None)
+        return True
+
+
+def write_all(fd, data):
+    if fd is None:
+        return
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def start_job(req, receiver):
     global job
+    size = req.get("bytes")
+    if not isinstance(size, int) or size < 0:
+        raise ProtocolError("run needs the program's length in bytes")
+    job_id = str(req.get("jobId"))
+    refusal = None
     if job is not None:
-        raise RuntimeError("a job is already running")
-    program = base64.b64decode(req["program"], validate=True)
-    job_id = str(req["jobId"])
-    if not job_id.isalnum():
-        raise RuntimeError("job id must be alphanumeric")
+        refusal = "a job is already running"
+    elif not job_id.isalnum():
+        refusal = "job id must be alphanumeric"
+    elif size > MAX_PROGRAM_BYTES:
+        refusal = "program of %d bytes is over the bridge's %d" % (size, MAX_PROGRAM_BYTES)
+    fd = None
+    began = time.monotonic()
     path = os.path.join(JOB_DIR, job_id + ".ngc")
-    # 0400, created here only: O_EXCL and O_NOFOLLOW so no link or earlier file is written through.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+    if refusal is None:
+        # 0400, created here only: O_EXCL and O_NOFOLLOW so no link or earlier file is written through.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+        except OSError as e:
+            refusal = "cannot create the program file: %s" % e.strerror
     try:
-        view = memoryview(program)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-    finally:
+        # The payload is read whole even when refused, so the next request starts on a line boundary.
+        complete = receiver.payload_into(fd, size)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+            os.unlink(path)
+        raise
+    if fd is not None:
         os.close(fd)
+    if not complete:
+        if fd is not None:
+            os.unlink(path)
+        raise ProtocolError("the agent went away in the middle of a program")
+    if refusal is not None:
+        raise RuntimeError(refusal)
+    received = time.monotonic()
     job = Job(job_id, path)
     try:
         stat.poll()
@@ -151,12 +225,15 @@ def start_job(req):
             command.wait_complete()
             command.state(linuxcnc.STATE_ON)
             command.wait_complete()
-        command.mode(linuxcnc.MODE_AUTO)
-        command.wait_complete()
+        # Each command waits for task's answer (tens of ms through NML): only what is not already so is sent.
+        if stat.task_mode != linuxcnc.MODE_AUTO:
+            command.mode(linuxcnc.MODE_AUTO)
+            command.wait_complete()
         # Every job starts as programmed: overrides a previous operator left are reset.
-        command.feedrate(1.0)
-        command.spindleoverride(1.0)
-        command.wait_complete()
+        if stat.feedrate != 1.0 or stat.spindle[0]["override"] != 1.0:
+            command.feedrate(1.0)
+            command.spindleoverride(1.0)
+            command.wait_complete()
         command.program_open(path)
         command.wait_complete()
         # No wait_complete here: task reports AUTO_RUN done only when the program has ended. The job is
@@ -167,7 +244,15 @@ def start_job(req):
         remove_program()
         job = None
         raise
-    return {"jobId": job_id, "deliveredTo": path, "mode": "0400", "bytes": len(program)}
+    return {
+        "jobId": job_id,
+        "deliveredTo": path,
+        "mode": "0400",
+        "bytes": size,
+        # Where the hand-over's time goes: the bytes into the file, then LinuxCNC opening and starting it.
+        "receiveMs": (received - began) * 1000.0,
+        "startMs": (time.monotonic() - received) * 1000.0,
+    }
 
 
 def is_stopped():
@@ -232,12 +317,16 @@ def send(conn, obj):
     conn.sendall(data)
 
 
-def handle(conn, req):
+class ProtocolError(Exception):
+    """The agent's stream cannot be followed any more: the bridge ends (and LinuxCNC with it)."""
+
+
+def handle(conn, req, receiver):
     op = req.get("op")
     if op == "identify":
         return facts()
     if op == "run":
-        return start_job(req)
+        return start_job(req, receiver)
     if op == "stop":
         return stop_job(req)
     if op == "shutdown":
@@ -288,23 +377,26 @@ def serve():
     sys.stdout.flush()
     conn, _ = server.accept()
     server.close()
-    buf = b""
+    receiver = Receiver(conn)
     next_tick = time.monotonic()
     while True:
         timeout = max(0.0, next_tick - time.monotonic())
         readable, _, _ = select.select([conn], [], [], timeout)
         if readable:
-            chunk = conn.recv(1 << 20)
-            if not chunk:
+            if not receiver.fill():
                 return  # the agent went away: LinuxCNC shuts down with its display
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
+            while True:
+                line = receiver.next_line()
+                if line is None:
+                    break
                 req = json.loads(line)
                 try:
-                    send(conn, {"id": req.get("id"), "ok": True, "result": handle(conn, req)})
+                    send(conn, {"id": req.get("id"), "ok": True, "result": handle(conn, req, receiver)})
                 except SystemExit:
                     send(conn, {"id": req.get("id"), "ok": True, "result": {}})
+                    return
+                except ProtocolError as e:
+                    log(str(e))
                     return
                 except Exception as e:  # the reply carries the reason; the bridge goes on
                     send(conn, {"id": req.get("id"), "ok": False, "error": str(e)})

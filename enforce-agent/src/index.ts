@@ -18,6 +18,7 @@ export {
   LinuxCncController,
   cleanUpStaleInstances,
   linuxCncAvailability,
+  type HandOver,
   type LinuxCncOptions,
 } from './controllers/linuxcnc/linuxcnc-controller.js';
 export { millIni, type MachineIdentity } from './controllers/linuxcnc/ini.js';

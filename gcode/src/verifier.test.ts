@@ -47,6 +47,37 @@ describe('rs274ngc verification', () => {
     });
   });
 
+  it('reads numbers as strtod does, long or short, and checks an axis word it does not evaluate just as strictly', async () => {
+    // 17 and 20 significant digits: past the exact fast path, parsed like LinuxCNC (and rounded by strtod).
+    const long = await ngc('S1000 M3\nG1 X1 F1234.5678901234567\nF0001999.99999999999999999\nM2\n');
+    expect(long.accepted && long.parameters['feedRate']).to.deep.include({
+      min: 1234.5678901234567,
+      max: 2000,
+    });
+    const spaced = await ngc('S1000 M3\nF 1 2 3 . 5 G1 X1\nM2\n');
+    expect(spaced.accepted && spaced.parameters['feedRate']).to.deep.include({ min: 123.5, max: 123.5 });
+    const axis = (word: string) => ngc(`S1000 M3\nF100\nG1 ${word}\nM2\n`);
+    expect(await axis('X1.2.3')).to.deep.include({
+      accepted: false,
+      line: 3,
+      code: 'SYNTAX_ERROR',
+      reason: "bad number format '1.2.3'",
+    });
+    expect(await axis('X.')).to.deep.include({
+      accepted: false,
+      code: 'SYNTAX_ERROR',
+      reason: "bad number format '.'",
+    });
+    expect(await axis(`X${'9'.repeat(260)}`)).to.deep.include({
+      accepted: false,
+      line: 3,
+      code: 'LINE_TOO_LONG',
+    });
+    expect(await axis(`X${'9'.repeat(240)}`)).to.deep.include({ accepted: true });
+    expect(await axis('X1 X2')).to.deep.include({ accepted: false, reason: 'multiple X words on one line' });
+    expect(await axis('X-0012.500 Y+.5 Z 3')).to.deep.include({ accepted: true });
+  });
+
   it('rejects a value outside the envelope with its line and the bound', async () => {
     expect(await ngc('S1000 M3\nF100 G1 X1\n(S99999 in a comment)\nS[6000*2+1]\nM2\n')).to.deep.equal({
       accepted: false,

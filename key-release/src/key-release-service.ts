@@ -17,6 +17,7 @@ import {
   RELEASE_STANZA_TYPE,
   ROLE,
   type Build,
+  type Dsi,
   type ErrorCode,
   type Machine,
 } from '@threadseal/ledger-model';
@@ -157,24 +158,34 @@ export class KeyReleaseService {
       if (isNotFound(err)) return refused(buildId, err);
       throw err;
     }
-    try {
-      await this.#ledger.releases.get(buildId);
-      return { buildId, outcome: 'already-released' };
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    const container = await this.#options.containers.get(build.dsiId);
+    // The reads the decision needs do not depend on each other: they go to the peer at once (the release
+    // wait is on every job's way to its first byte). Each keeps its own meaning of a failure.
+    const settled = await Promise.allSettled([
+      this.#ledger.releases.get(buildId),
+      this.#options.containers.get(build.dsiId),
+      this.#ledger.machines.get(build.machineId),
+      this.#ledger.dsi.get(build.dsiId),
+      this.#ledger.licenses.chain(build.licenseId, { terms: false }),
+    ] as const);
+    const [release, stored, machineRead, dsiRead, chainRead] = settled;
+    if (release.status === 'fulfilled') return { buildId, outcome: 'already-released' };
+    if (!isNotFound(release.reason)) throw release.reason;
+    if (stored.status === 'rejected') throw stored.reason;
+    const container = stored.value;
     if (container === undefined)
       return {
         buildId,
         outcome: 'not-ours',
         reason: `no container of DSI ${build.dsiId} in this service's store`,
       };
-    const machine = await this.#ledger.machines.get(build.machineId);
+    if (machineRead.status === 'rejected') throw machineRead.reason;
+    const machine = machineRead.value;
     // The chaincode's own rule, on what this org's peer has committed, before anything is sealed or sent: a
     // refused proposal would still show the sealed keys to the peers asked to endorse it.
     try {
-      await this.#precheck(build, machine);
+      if (dsiRead.status === 'rejected') throw dsiRead.reason;
+      if (chainRead.status === 'rejected') throw chainRead.reason;
+      this.#precheck(build, machine, dsiRead.value, chainRead.value);
     } catch (err) {
       if (err instanceof LedgerError && err.code !== 'CONNECTION_FAILED') return refused(buildId, err);
       throw err;
@@ -206,9 +217,7 @@ export class KeyReleaseService {
   }
 
   /** Runs `recordRelease` of the rules package on the committed state this org's peer holds. */
-  async #precheck(build: Build, machine: Machine): Promise<void> {
-    const dsi = await this.#ledger.dsi.get(build.dsiId);
-    const chain: ChainNode[] = await this.#ledger.licenses.chain(build.licenseId, { terms: false });
+  #precheck(build: Build, machine: Machine, dsi: Dsi, chain: readonly ChainNode[]): void {
     const actor = {
       mspId: this.#options.client.mspId,
       id: 'key-release',

@@ -51,7 +51,12 @@ export {
   signStartBuildWith,
   threadsealLedger,
 } from './client/aggregates';
-export type { BuildRequestParams, ScrapRecord, ThreadsealLedger } from './client/aggregates';
+export type {
+  BuildRequestParams,
+  ReleaseWaitOptions,
+  ScrapRecord,
+  ThreadsealLedger,
+} from './client/aggregates';
 // The signer and checkpointer factories and types callers hand to a connection, from fabric-gateway.
 export { checkpointers, signers } from '@hyperledger/fabric-gateway';
 export type {

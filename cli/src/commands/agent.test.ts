@@ -64,6 +64,30 @@ describe('threadseal agent run: configuration', () => {
     expect(noPin.message).to.include('keys.pkcs11.pinEnv is missing');
   });
 
+  it('takes a Marlin printer on a serial device (dialect fff), and names what is wrong with one', () => {
+    const printer = {
+      ...VALID,
+      dialect: 'fff',
+      controller: { kind: 'marlin', device: '/dev/ttyUSB0', baudRate: 115200 },
+    };
+    expect(parseAgentConfig(printer).controller).to.deep.equal({
+      kind: 'marlin',
+      device: '/dev/ttyUSB0',
+      baudRate: 115200,
+    });
+    expect(
+      parseAgentConfig({ ...printer, controller: { kind: 'marlin', device: '/dev/pts/3' } }).controller,
+    ).to.deep.equal({
+      kind: 'marlin',
+      device: '/dev/pts/3',
+    });
+    const err = refusal(() => parseAgentConfig({ ...VALID, controller: { kind: 'marlin', baudRate: 1234 } }));
+    expect(err.exitCode).to.equal(2);
+    expect(err.message).to.equal(
+      'invalid agent configuration: controller.baudRate must be one of 9600, 19200, 38400, 57600, 115200, 230400, 250000 when given; dialect must be "fff" for a Marlin printer (controller.kind "marlin"); controller.device is missing (a non-empty string)',
+    );
+  });
+
   it('serve needs the queue folder as well, named with the rest', () => {
     const err = refusal(() => parseAgentConfig({ ...VALID, journal: undefined }, 'serve'));
     expect(err.exitCode).to.equal(2);

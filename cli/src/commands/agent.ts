@@ -11,9 +11,11 @@ import {
 import {
   JobJournal,
   LinuxCncController,
+  MarlinController,
   reconcileJobs,
   runJob,
   serveQueue,
+  type Controller,
   type MachineAgent,
 } from '@threadseal/enforce-agent';
 import { openLedgerClient, threadsealLedger, type ThreadsealLedger } from '@threadseal/ledger-client';
@@ -27,8 +29,10 @@ The configuration (JSON) names the machine, its keys, its controller and where t
     "keys": { "pkcs11": { "library": "<.so>", "token": "<label>", "pinEnv": "<ENV VAR>",
                           "signingKey": "<label>", "decryptionKey": "<label>" } }
           | { "software": { "signingKey": "<pkcs8 pem file>", "decryptionKey": "<pkcs8 pem file>" } },
-    "controller": { "kind": "linuxcnc", "make": "…", "model": "…", "serial": "…", "certifications": ["…"] },
+    "controller": { "kind": "linuxcnc", "make": "…", "model": "…", "serial": "…", "certifications": ["…"] }
+                | { "kind": "marlin", "device": "<serial device, e.g. /dev/ttyUSB0>", "baudRate": 115200 },
     "trustedRoots": ["<IP owner CA pem file>"], "journal": "<file>" }
+A Marlin printer (dialect "fff") reports its own identity (M115); the baud rate is optional (a pty has none).
 Software keys are for development only. Before the job the agent settles what its journal says an earlier
 run left unfinished. Progress on stderr; the job's report as JSON on stdout. Exit 0: part made; 1: refused
 or aborted (the report says why); 2: usage or configuration.`;
@@ -50,18 +54,24 @@ interface AgentConfig {
           readonly decryptionKey: string;
         };
       };
-  readonly controller: {
-    readonly kind: 'linuxcnc';
-    readonly make: string;
-    readonly model: string;
-    readonly serial: string;
-    readonly certifications: readonly string[];
-  };
+  readonly controller:
+    | {
+        readonly kind: 'linuxcnc';
+        readonly make: string;
+        readonly model: string;
+        readonly serial: string;
+        readonly certifications: readonly string[];
+      }
+    | { readonly kind: 'marlin'; readonly device: string; readonly baudRate?: BaudRate };
   readonly trustedRoots: readonly string[];
   readonly journal: string;
   /** The queue folder of `threadseal agent serve`. */
   readonly queue?: string;
 }
+
+/** The serial speeds a Marlin printer is run at (`stty` sets the device to it). */
+const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 250000] as const;
+type BaudRate = (typeof BAUD_RATES)[number];
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -123,17 +133,34 @@ export function parseAgentConfig(value: unknown, mode: 'run' | 'serve' = 'run'):
     };
   } else problems.push('keys is missing ({ "pkcs11": {…} } or { "software": {…} })');
   const c = isObj(o['controller']) ? o['controller'] : undefined;
-  if (!c)
-    problems.push('controller is missing ({ "kind": "linuxcnc", make, model, serial, certifications })');
-  else if (c['kind'] !== 'linuxcnc')
-    problems.push('controller.kind must be "linuxcnc" (the only controller the CLI runs)');
-  const controller = {
-    kind: 'linuxcnc' as const,
-    make: c ? text(c, 'make', 'controller.') : '',
-    model: c ? text(c, 'model', 'controller.') : '',
-    serial: c ? text(c, 'serial', 'controller.') : '',
-    certifications: c ? strings(c, 'certifications', 'controller.', false) : [],
-  };
+  let controller: AgentConfig['controller'];
+  if (c?.['kind'] === 'marlin') {
+    const baudRate = c['baudRate'];
+    const rate = BAUD_RATES.find((r) => r === baudRate);
+    if (baudRate !== undefined && rate === undefined)
+      problems.push(`controller.baudRate must be one of ${BAUD_RATES.join(', ')} when given`);
+    if (dialect !== undefined && dialect !== 'fff')
+      problems.push('dialect must be "fff" for a Marlin printer (controller.kind "marlin")');
+    controller = {
+      kind: 'marlin',
+      device: text(c, 'device', 'controller.'),
+      ...(rate === undefined ? {} : { baudRate: rate }),
+    };
+  } else {
+    if (!c)
+      problems.push(
+        'controller is missing ({ "kind": "linuxcnc", make, model, serial, certifications } or { "kind": "marlin", device })',
+      );
+    else if (c['kind'] !== 'linuxcnc')
+      problems.push('controller.kind must be "linuxcnc" or "marlin" (the controllers the CLI runs)');
+    controller = {
+      kind: 'linuxcnc',
+      make: c ? text(c, 'make', 'controller.') : '',
+      model: c ? text(c, 'model', 'controller.') : '',
+      serial: c ? text(c, 'serial', 'controller.') : '',
+      certifications: c ? strings(c, 'certifications', 'controller.', false) : [],
+    };
+  }
   if (problems.length > 0) throw new CliError(`invalid agent configuration: ${problems.join('; ')}`, 2);
   return {
     profile,
@@ -218,7 +245,7 @@ async function openAgentSession(config: AgentConfig): Promise<AgentSession> {
     }
     return ledger;
   };
-  let controller: LinuxCncController | undefined;
+  let controller: Controller | undefined;
   const close = async (): Promise<void> => {
     await controller?.close();
     for (const l of ledgers.values()) l.close();
@@ -228,14 +255,13 @@ async function openAgentSession(config: AgentConfig): Promise<AgentSession> {
     const journal = new JobJournal(config.journal);
     for (const r of await reconcileJobs(ledgerAs(config.operator), journal, config.machineId))
       process.stderr.write(`settled from the journal: ${r.outcome} ${r.buildId ?? r.nonce}\n`);
-    controller = await LinuxCncController.start({
-      identity: {
-        make: config.controller.make,
-        model: config.controller.model,
-        serial: config.controller.serial,
-        certifications: config.controller.certifications,
-      },
-    });
+    const c = config.controller;
+    controller =
+      c.kind === 'marlin'
+        ? await MarlinController.open(c.device, c.baudRate === undefined ? {} : { baudRate: c.baudRate })
+        : await LinuxCncController.start({
+            identity: { make: c.make, model: c.model, serial: c.serial, certifications: c.certifications },
+          });
     return {
       machine: {
         machineId: config.machineId,

@@ -36,9 +36,11 @@ export interface OpenedFile {
 export interface OpenOptions extends VerifyOptions {
   /**
    * Open with the keys released to one build (a machine's agent) instead of a recipient stanza of the
-   * container's header: `key` is then the machine's decryption key.
+   * container's header: `key` is then the machine's decryption key. A promise is awaited only after every
+   * check of `verify` passed, so the verification runs while the release is still on its way; if it
+   * rejects, `open` rejects (`INTERNAL`, with the reason as its `cause`) and nothing was decrypted.
    */
-  readonly release?: ReleasedKeys;
+  readonly release?: ReleasedKeys | Promise<ReleasedKeys>;
 }
 
 /** An opened DSI. Call `close()` when done to release the input (and delete any spool). */
@@ -270,8 +272,9 @@ export async function open(
     try {
       const parsed = await parseContainer(ra);
       const verified = await verifyParsed(ra, parsed, options);
-      const keys = options.release
-        ? await unwrapReleasedKeys(options.release, verified.manifest, verified.dsiId, key)
+      const release = await options.release;
+      const keys = release
+        ? await unwrapReleasedKeys(release, verified.manifest, verified.dsiId, key)
         : await unwrapFileKeys(parsed.header.recipients, verified.manifest, verified.dsiId, key);
       const names = fileNames(verified.manifest, keys);
       const files = parsed.files.map((file, i): OpenedFile => {

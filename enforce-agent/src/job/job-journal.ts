@@ -15,7 +15,21 @@ export interface JournalEntry {
   readonly program: string;
   readonly nonce: string;
   readonly buildId?: string;
+  /**
+   * Written before CompleteBuild is submitted (and again with its transaction id once it has one): the job ran
+   * to completion, so a build still running after a crash or a lost commit status is completed with these,
+   * never recorded as aborted.
+   */
+  readonly completion?: JournaledCompletion;
   readonly recordedAt: string;
+}
+
+/** What a CompleteBuild records, kept until it is known to have committed. */
+export interface JournaledCompletion {
+  readonly partId: string;
+  readonly telemetryDigest: string;
+  /** The CompleteBuild transaction's id, once it was made. */
+  readonly transactionId?: string;
 }
 
 /** The agent's journal in one small file, rewritten atomically (write, fsync, rename) at each change. */
@@ -69,8 +83,9 @@ export interface Reconciled {
   readonly buildId?: string;
   /**
    * `aborted`: the build was still running on the ledger and is now recorded as aborted (its unit stays
-   * consumed); `finished`: it had ended; `never-started`: no build used the nonce and the request has expired;
+   * consumed); `completed`: the job had completed and its CompleteBuild had not committed, now it has (with the
+   * journaled part id and telemetry digest); `finished`: it had ended; `never-started`: no build used the nonce and the request has expired;
    * `unresolved`: no build yet, but the request may still commit (looked at again at the next reconcile).
    */
-  readonly outcome: 'aborted' | 'finished' | 'never-started' | 'unresolved';
+  readonly outcome: 'aborted' | 'completed' | 'finished' | 'never-started' | 'unresolved';
 }

@@ -97,10 +97,23 @@ export async function preflight(
   enter: (step: JobStep) => void = () => undefined,
 ): Promise<Preflight> {
   const ledger = ctx.operator;
+  const machineId = ctx.machine.machineId;
   enter('dsi');
   // 1. The DSI: what the container says it is, what the ledger registered, signed by that owner.
   const inspected = await inspect(request.container);
-  const dsi = await ledger.dsi.get(inspected.dsiId);
+  // The reads of every step go out at once (none depends on another, and a read changes nothing); the
+  // checks below still run in their order, each failing closed on what its own read returned.
+  const reads = {
+    dsi: ledger.dsi.get(inspected.dsiId),
+    chain: ledger.licenses.chain(request.licenseId, { terms: true }),
+    history: ledger.trace.allocationHistory(request.licenseId, machineId),
+    machine: ledger.machines.get(machineId),
+    facts: ctx.machine.controller.identify(),
+    operator: operatorActor(ledger),
+  };
+  // Each is awaited at its step; one that a refusal before it leaves unread must not go unhandled.
+  for (const read of Object.values(reads)) (read as Promise<unknown>).catch(() => undefined);
+  const dsi = await reads.dsi;
   const verified = await verify(request.container, {
     trustedRoots: ctx.trustedRoots,
     expectedSigner: { mspId: dsi.ownerMsp },
@@ -114,7 +127,7 @@ export async function preflight(
 
   // 2. The license chain and this machine's allocation.
   enter('license');
-  const chain: ChainNode[] = await ledger.licenses.chain(request.licenseId, { terms: true });
+  const chain: ChainNode[] = await reads.chain;
   assertChainUsable(dsi, chain, now);
   const leaf = chain[chain.length - 1];
   if (leaf?.license.dsiId !== dsi.dsiId)
@@ -122,7 +135,7 @@ export async function preflight(
       'INVALID_ARGUMENT',
       `license ${request.licenseId} is not a license of DSI ${dsi.dsiId}`,
     );
-  const history = await ledger.trace.allocationHistory(request.licenseId, ctx.machine.machineId);
+  const history = await reads.history;
   // The newest version: the latest transaction time; within one time (one block), the most consumed.
   const allocation: Allocation | undefined = history
     .flatMap((entry) => (entry.value ? [{ at: entry.timestamp, value: entry.value }] : []))
@@ -130,20 +143,20 @@ export async function preflight(
   if (!allocation || allocationAvailable(allocation) <= 0)
     throw new LedgerError(
       'ALLOCATION_EXHAUSTED',
-      `allocation of license ${request.licenseId} to machine ${ctx.machine.machineId} has no unit left`,
+      `allocation of license ${request.licenseId} to machine ${machineId} has no unit left`,
     );
 
   // 3. The machine: the controller's own report against the registry, then the licenses' constraints.
   enter('machine');
-  const machine = await ledger.machines.get(ctx.machine.machineId);
+  const machine = await reads.machine;
   assertMachineActive(machine);
-  assertSameMachine(machine, await ctx.machine.controller.identify());
+  assertSameMachine(machine, await reads.facts);
   for (const node of chain)
     if (node.terms) assertMachineEligible(node.license.licenseId, node.terms, machine);
 
   // 4. The operator logged in at the machine.
   enter('operator');
-  const operator = await operatorActor(ledger);
+  const operator = await reads.operator;
   if (operator.mspId !== machine.ownerMsp)
     throw new LedgerError(
       'FORBIDDEN',

@@ -1,10 +1,20 @@
-import { open } from '@threadseal/dsi-container';
+import { open, type OpenedDsi } from '@threadseal/dsi-container';
 import { signStartBuildWith } from '@threadseal/ledger-client';
 import { isThreadsealError, LedgerError, type ErrorCode } from '@threadseal/ledger-model';
 import { monitorJob } from '../monitor/runtime-monitor.js';
 import type { JobContext, JobLogEntry, JobReport, JobRequest, JobStep } from './job-types.js';
 import { preflight, JobRefusal } from './preflight.js';
-import { checkDecryptedProgram } from './program-check.js';
+import type { JournaledCompletion } from './job-journal.js';
+import { startDecryptedProgramCheck } from './program-check.js';
+import { completeOnce } from './reconcile.js';
+
+/** Closes a DSI opened ahead of its release once the job goes no further (nothing of it was decrypted). */
+function discard(opening: Promise<OpenedDsi>): void {
+  void opening.then(
+    (opened) => opened.close(),
+    () => undefined,
+  );
+}
 
 const defaultLog = (entry: JobLogEntry): void => {
   process.stderr.write(`${JSON.stringify(entry)}\n`);
@@ -44,10 +54,12 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       ...extra,
     });
   };
+  // A function, not a narrowed property: the signal may abort across every await below.
+  const cancelled = (): boolean => ctx.signal?.aborted === true;
   const enter = (next: JobStep): void => {
     step = next;
     ctx.onProgress?.({ step });
-    if (ctx.signal?.aborted === true)
+    if (cancelled())
       throw new JobRefusal('JOB_CANCELLED', `the agent is stopping: the job is cancelled before ${next}`);
   };
 
@@ -82,6 +94,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
   };
   // Before the request leaves: after a crash its nonce finds the build, if it committed.
   ctx.journal?.record({ ...journaled, recordedAt: new Date().toISOString() });
+  let startBlock: bigint;
   try {
     const leaf = checked.chain[checked.chain.length - 1];
     // Under a confidential license the request travels in the transient map with the leaf's terms.
@@ -90,6 +103,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       leaf ? { license: leaf.license, ...(leaf.terms ? { licenseTerms: leaf.terms } : {}) } : {},
     );
     buildId = committed.value.buildId;
+    startBlock = committed.blockNumber;
     ctx.journal?.record({ ...journaled, buildId, recordedAt: new Date().toISOString() });
     note('ok', { detail: `StartBuild VALID in block ${committed.blockNumber}` });
   } catch (err) {
@@ -113,10 +127,36 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     return { outcome: 'aborted', buildId: buildId, step, code, reason, ...extra };
   };
   let program: Buffer | undefined;
+  let completionJournaled = false;
   try {
     enter('release');
     const timeoutMs = ctx.releaseTimeoutMs ?? 30_000;
-    const release = await ctx.operator.releases.waitFor(buildId, timeoutMs);
+    // Follows the ledger's events from the build's block: the release is read as soon as it commits.
+    const releaseWait = ctx.operator.releases.waitFor(buildId, timeoutMs, {
+      afterBlock: startBlock,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    // Meanwhile the container is verified again (signature, every digest) for opening: only unwrapping the
+    // keys waits for the release, and nothing is decrypted if none comes.
+    const released = releaseWait.then((r) => r ?? Promise.reject(new Error('no key release')));
+    const opening = open(request.container, ctx.machine.decryptionKey, {
+      trustedRoots: ctx.trustedRoots,
+      expectedSigner: { mspId: checked.dsi.ownerMsp },
+      release: released,
+    });
+    // Both are settled below through `releaseWait` and `opening` (or made moot by the wait's outcome).
+    released.catch(() => undefined);
+    opening.catch(() => undefined);
+    const release = await releaseWait.catch((err: unknown) => {
+      discard(opening);
+      throw err;
+    });
+    if (cancelled() || !release) discard(opening);
+    if (cancelled())
+      throw new JobRefusal(
+        'JOB_CANCELLED',
+        `the agent is stopping: the job is cancelled while waiting for the key release of build ${buildId}`,
+      );
     if (!release)
       throw new JobRefusal(
         'KEY_NOT_RELEASED',
@@ -124,28 +164,41 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
       );
     note('ok');
     enter('decrypt');
-    const opened = await open(request.container, ctx.machine.decryptionKey, {
-      trustedRoots: ctx.trustedRoots,
-      expectedSigner: { mspId: checked.dsi.ownerMsp },
-      release,
-    });
+    const opened = await opening;
+    let verdict;
     try {
       const file = opened.files.find((f) => f.name === request.program);
       if (!file) throw new JobRefusal('INVALID_ARGUMENT', `DSI has no file ${request.program}`);
-      const parts: Buffer[] = [];
-      for await (const part of file.stream()) parts.push(part as Buffer);
-      program = Buffer.concat(parts);
-      for (const part of parts) part.fill(0);
+      // Each decrypted piece is copied into the one buffer the controller will get and verified there, while
+      // the container's workers decrypt the next ones: the bytes verified are the bytes sent.
+      const check = startDecryptedProgramCheck(
+        request.program,
+        ctx.machine,
+        checked.envelope,
+        checked.program.process,
+      );
+      program = Buffer.alloc(file.size);
+      let filled = 0;
+      for await (const chunk of file.stream()) {
+        const part = chunk as Buffer;
+        if (filled + part.length > program.length) {
+          part.fill(0);
+          throw new JobRefusal('PROGRAM_MISMATCH', `${request.program} is longer than its signed size`);
+        }
+        part.copy(program, filled);
+        part.fill(0);
+        check.write(program.subarray(filled, filled + part.length));
+        filled += part.length;
+      }
+      if (filled !== program.length)
+        throw new JobRefusal(
+          'PROGRAM_MISMATCH',
+          `${request.program} has ${filled} bytes, its signed size is ${program.length}`,
+        );
+      verdict = check.end();
     } finally {
       await opened.close();
     }
-    const verdict = checkDecryptedProgram(
-      program,
-      request.program,
-      ctx.machine,
-      checked.envelope,
-      checked.program.process,
-    );
     note('ok', { detail: `${verdict.lines} lines verified in memory` });
 
     enter('run');
@@ -160,7 +213,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     };
     ctx.signal?.addEventListener('abort', cancel, { once: true });
     // A cancellation that came while the program was being handed over.
-    if (ctx.signal?.aborted === true) cancel();
+    if (cancelled()) cancel();
     let report;
     try {
       report = await monitorJob(job, checked.envelope, {
@@ -181,7 +234,7 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
         { excursion: e, telemetryDigest: report.telemetryDigest },
       );
     }
-    if (ctx.signal?.aborted === true && report.outcome.status !== 'completed')
+    if (cancelled() && report.outcome.status !== 'completed')
       return await abort(
         new JobRefusal(
           'JOB_CANCELLED',
@@ -197,11 +250,31 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
         ),
         { telemetryDigest: report.telemetryDigest },
       );
-    await ctx.operator.builds.complete({
-      buildId,
-      partId: request.partId,
-      processRecordDigest: report.telemetryDigest,
-    });
+    // The job completed: from here it is never recorded as aborted. The journal says so before the
+    // transaction leaves, and knows its id, so a lost commit status is resolved by that id.
+    let completion: JournaledCompletion = { partId: request.partId, telemetryDigest: report.telemetryDigest };
+    const completing = { ...journaled, buildId, recordedAt: new Date().toISOString() };
+    ctx.journal?.record({ ...completing, completion });
+    completionJournaled = true;
+    try {
+      await ctx.operator.builds.complete(
+        { buildId, partId: request.partId, processRecordDigest: report.telemetryDigest },
+        {
+          onTransactionId: (transactionId) => {
+            completion = { ...completion, transactionId };
+            ctx.journal?.record({ ...completing, completion });
+          },
+        },
+      );
+    } catch (err) {
+      if (isRefusal(err)) throw err;
+      // Commit status unknown: look the transaction up by its id (and complete anew only if it did not commit).
+      note('failed', {
+        code: codeOf(err),
+        detail: `CompleteBuild status lost: ${messageOf(err)}; resolving`,
+      });
+      await completeOnce(ctx.operator, buildId, completion);
+    }
     ctx.journal?.remove(journaled.nonce);
     note('ok', { detail: `part ${request.partId}, telemetry digest ${report.telemetryDigest}` });
     return {
@@ -214,6 +287,9 @@ export async function runJob(ctx: JobContext, request: JobRequest): Promise<JobR
     };
   } catch (err) {
     if (isThreadsealError(err) && err.code === 'CONNECTION_FAILED') throw err;
+    // A completed job whose CompleteBuild could not be settled now: the journal keeps it, and the next
+    // reconcile completes it — it is never recorded as aborted.
+    if (completionJournaled && !isRefusal(err)) throw err;
     return await abort(err);
   } finally {
     program?.fill(0);

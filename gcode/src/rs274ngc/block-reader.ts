@@ -1,6 +1,6 @@
 import { reject } from '../verdict/verdict.js';
 import { ExpressionReader, Undetermined } from './expression.js';
-import { CH, END, isLetter, LineCursor } from './line-cursor.js';
+import { CH, END, LineCursor } from './line-cursor.js';
 import type { ParameterStore } from './parameter-store.js';
 
 /** Word index of a lower-case letter (0..25), `@` (26, polar distance) or `^` (27, polar angle). */
@@ -89,7 +89,14 @@ export class BlockReader {
   readonly #cursor = new LineCursor();
   readonly #expr: ExpressionReader;
 
-  constructor(private readonly parameters: ParameterStore) {
+  /**
+   * @param valueLetters bit `l` for each letter whose value the interpreter reads (G and M are always read);
+   *   a plain number of another letter is checked but its value is NaN in the block.
+   */
+  constructor(
+    private readonly parameters: ParameterStore,
+    private readonly valueLetters: number,
+  ) {
     this.#expr = new ExpressionReader(this.#cursor, parameters);
   }
 
@@ -98,24 +105,30 @@ export class BlockReader {
     cur.reset(bytes, start, end);
     block.clear();
     let first = true;
+    // Character codes as literals in this loop (it runs for every word): a CommonJS module's `CH.x` is a
+    // property load each time, not a constant.
     for (;;) {
       const c = cur.peek();
       if (c === END) return;
-      if (first && c === CH.slash)
+      if (c >= 0x61 && c <= 0x7a) {
+        this.#word(c, block, first);
+        first = false;
+        continue;
+      }
+      if (first && c === 0x2f)
         reject(
           'UNSUPPORTED_WORD',
           "block delete '/': whether the line runs is the operator's switch",
           cur.column,
         );
-      if (first && c === CH.percent) {
+      if (first && c === 0x25) {
         cur.pos++;
         if (cur.peek() !== END) cur.fail("'%' must be alone on its line");
         block.percent = true;
         return;
       }
-      if (c === CH.lparen) this.#comment();
-      else if (c === CH.hash) this.#setting();
-      else if (isLetter(c)) this.#word(c, block, first);
+      if (c === 0x28) this.#comment();
+      else if (c === 0x23) this.#setting();
       else if (c === 0x40 || c === 0x5e) this.#polar(c === 0x40 ? 26 : 27, block);
       else if (c === 0x24)
         reject('UNSUPPORTED_WORD', "spindle selection '$' is not verified (spindle 0 only)", cur.column);
@@ -203,6 +216,14 @@ export class BlockReader {
     let v: number | Undetermined;
     if ((d >= 0x30 && d <= 0x39) || d === 0x2e) {
       cur.pos = p;
+      if ((this.valueLetters & (1 << l)) === 0) {
+        // A plain number nobody reads (an axis word): its format is checked, its value not computed.
+        this.#expr.skipNumber();
+        block.words++;
+        if (block.has[l] === 1) cur.fail(`multiple ${String.fromCharCode(c - 0x20)} words on one line`);
+        block.setLetter(l, NaN, column);
+        return;
+      }
       v = this.#expr.number();
       if (!Number.isFinite(v)) reject('INVALID_VALUE', 'calculation resulted in infinity', column);
     } else v = this.#expr.value();

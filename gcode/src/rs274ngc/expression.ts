@@ -49,6 +49,8 @@ const POW10 = new Float64Array([
   1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ]);
 const POW10_COUNT = POW10.length;
+/** 2^53: integers below it are exact doubles. */
+const EXACT_MANTISSA = 9007199254740992;
 
 /**
  * Evaluates RS274/NGC values exactly as LinuxCNC's interpreter reads them (read_real_value and below):
@@ -89,11 +91,33 @@ export class ExpressionReader {
 
   /** read_real_number: `[+-]?[0-9.]+` with one dot at most and at least one digit (spaces ignored). */
   number(): number {
+    const from = this.#scanNumber();
+    return this.#numberValue(from);
+  }
+
+  /**
+   * Reads a number as {@link number} does, rejecting what it rejects (a bad format, a value that is not
+   * finite), without computing a value nobody reads (an axis word's).
+   */
+  skipNumber(): void {
+    const from = this.#scanNumber();
+    // Below 2^53 the value is finite whatever its fraction; only a longer number needs computing.
+    if (this.#mantissa < EXACT_MANTISSA) return;
+    if (!Number.isFinite(this.#numberValue(from)))
+      reject('INVALID_VALUE', 'calculation resulted in infinity');
+  }
+
+  #mantissa = 0;
+  #fraction = 0;
+  #negative = false;
+
+  /** Moves the cursor over a number and keeps its digits as an integer and the count after the dot. */
+  #scanNumber(): number {
     const cur = this.cursor;
     const b = cur.bytes;
     const end = cur.end;
     let p = cur.pos;
-    // Hot path (two numbers a line in a typical program): one pass, byte compares only, no calls.
+    // Hot path (two numbers a line in a typical program): byte compares only, no calls.
     let c = 0;
     while (p < end && ((c = b[p] as number) === 0x20 || c === 0x09)) p++;
     const from = p;
@@ -102,21 +126,31 @@ export class ExpressionReader {
       negative = c === 0x2d;
       p++;
     }
+    // The integer digits, then the fraction's: one byte compare per digit. Spaces inside are skipped.
     let mantissa = 0;
-    let significant = 0;
     let digits = 0;
-    let fraction = 0;
-    let dots = 0;
     for (; p < end; p++) {
       c = b[p] as number;
       const d = c - 0x30;
-      if (d >= 0 && d <= 9) {
-        digits++;
-        if (significant > 0 || d !== 0) significant++;
+      if (d >>> 0 <= 9) {
         mantissa = mantissa * 10 + d;
-        if (dots > 0) fraction++;
-      } else if (c === 0x2e) dots++;
-      else if (c !== 0x20 && c !== 0x09) break;
+        digits++;
+      } else if (c !== 0x20 && c !== 0x09) break;
+    }
+    let fraction = 0;
+    let dots = 0;
+    if (p < end && c === 0x2e) {
+      dots = 1;
+      for (p++; p < end; p++) {
+        c = b[p] as number;
+        const d = c - 0x30;
+        if (d >>> 0 <= 9) {
+          mantissa = mantissa * 10 + d;
+          fraction++;
+        } else if (c === 0x2e) dots++;
+        else if (c !== 0x20 && c !== 0x09) break;
+      }
+      digits += fraction;
     }
     cur.pos = p;
     if (digits === 0 || dots > 1) {
@@ -124,12 +158,21 @@ export class ExpressionReader {
       if (p === from) cur.fail(`bad character '${String.fromCharCode(at)}' where a value should be`);
       cur.fail(`bad number format '${cur.text(from, p).trim()}'`);
     }
-    // Exact below 2^53 and 10^15, so one IEEE division rounds as strtod does.
+    this.#mantissa = mantissa;
+    this.#fraction = fraction;
+    this.#negative = negative;
+    return from;
+  }
+
+  /** The value of the number just scanned, which began at `from`. */
+  #numberValue(from: number): number {
+    // Every step was exact while the mantissa stays below 2^53 (it only grows), and 10^fraction is exact
+    // below 10^16: one IEEE division then rounds as strtod does (Clinger's fast path).
     const v =
-      significant <= 15 && fraction < POW10_COUNT
-        ? mantissa / (POW10[fraction] as number)
-        : Number(cur.text(from, p).replace(/[ \t+-]/g, ''));
-    return negative ? -v : v;
+      this.#mantissa < EXACT_MANTISSA && this.#fraction < POW10_COUNT
+        ? this.#mantissa / (POW10[this.#fraction] as number)
+        : Number(this.cursor.text(from, this.cursor.pos).replace(/[ \t+-]/g, ''));
+    return this.#negative ? -v : v;
   }
 
   /** read_parameter: `#n`, `##n`, `#[expr]`, `#<name>`. */

@@ -122,6 +122,7 @@ const F = L('f');
 const S = L('s');
 const D = L('d');
 const E = L('e');
+const VALUE_LETTERS = (1 << F) | (1 << S) | (1 << D) | (1 << L('g')) | (1 << L('m'));
 
 /** What a line's G codes do, as bits. */
 const GF = { g96: 1, g97: 2, g93: 4, g94: 8, g95: 16, g20: 32, g21: 64, claimsAxes: 128 } as const;
@@ -184,7 +185,8 @@ export class Rs274Interpreter implements DialectInterpreter, LineRunner {
   readonly #oCursor = new LineCursor();
   readonly #oExpr = new ExpressionReader(this.#oCursor, this.#params);
   readonly #flow: ControlFlow;
-  readonly #reader = new BlockReader(this.#params);
+  // Only F, S and D are read as values (and G, M): an axis word's number is checked, not computed.
+  readonly #reader = new BlockReader(this.#params, VALUE_LETTERS);
   readonly #block = new Block();
   readonly #ctx: InterpreterContext;
   #line = 0;

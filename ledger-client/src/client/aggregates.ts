@@ -1,6 +1,7 @@
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import {
   confidentialTransport,
+  EVENT,
   LedgerError,
   START_BUILD_REQUEST_TYPE,
   scrapRecordSigningBytes,
@@ -37,7 +38,7 @@ import {
 } from '@threadseal/ledger-model';
 import type { Committed, LedgerClient, SubmitOptions } from './ledger-client';
 
-type Endorse = Pick<SubmitOptions, 'endorsingOrgs' | 'retry'>;
+type Endorse = Pick<SubmitOptions, 'endorsingOrgs' | 'retry' | 'onTransactionId'>;
 
 /** What a caller that names no license gets: the public transport. */
 const PUBLIC: ConfidentialityOf = { confidential: null };
@@ -195,20 +196,76 @@ export class ReleaseClient {
   }
   /**
    * Waits until the keys of `buildId` are released (the owner's key-release service follows committed builds),
-   * reading through this client's peer; undefined when none committed within `timeoutMs`.
+   * reading through this client's peer: it follows the chaincode's events from `afterBlock + 1` (the release
+   * commits after the build it is for) or, without it, from the peer's height before a first read, and reads
+   * the release once its `KeyReleased` event has committed — no polling. Undefined when none committed within
+   * `timeoutMs`, or at once when `signal` aborts.
+   * @throws LedgerError when the peer refuses the event stream or the read.
    */
-  async waitFor(buildId: string, timeoutMs: number): Promise<KeyRelease | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await this.get(buildId);
-      } catch (err) {
-        if (!(err instanceof LedgerError && err.code === 'NOT_FOUND')) throw err;
+  async waitFor(
+    buildId: string,
+    timeoutMs: number,
+    options: ReleaseWaitOptions = {},
+  ): Promise<KeyRelease | undefined> {
+    const { signal } = options;
+    // A function, not a narrowed property: the signal may abort across the awaits below.
+    const aborted = (): boolean => signal?.aborted === true;
+    if (aborted()) return undefined;
+    const connection = this.#client.connection;
+    let startBlock: bigint;
+    if (options.afterBlock !== undefined) startBlock = options.afterBlock + 1n;
+    else {
+      // Every block committed after the read below has at least this number.
+      startBlock = await connection.peerHeight();
+      const now = await this.#getIfReleased(buildId);
+      if (now !== undefined) return now;
+    }
+    const events = await connection.ledgerEvents({ startBlock });
+    // Set by the timer or the signal (outside this function's control flow, hence an object).
+    const wait = { ended: false };
+    const stop = (): void => {
+      wait.ended = true;
+      events.close();
+    };
+    const timer = setTimeout(stop, timeoutMs);
+    signal?.addEventListener('abort', stop, { once: true });
+    if (aborted()) stop();
+    let released = false;
+    try {
+      for await (const e of events) {
+        if (e.event.name === EVENT.keyReleased && e.event.payload.buildId === buildId) {
+          released = true;
+          break;
+        }
       }
-      if (Date.now() > deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    } catch (err) {
+      // Closing the stream ends the iteration with a cancellation; anything else is the peer's refusal.
+      if (!wait.ended) throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      events.close();
+    }
+    // Committed: this peer delivered the event after committing the block, so the read finds it.
+    return released ? await this.get(buildId) : undefined;
+  }
+
+  async #getIfReleased(buildId: string): Promise<KeyRelease | undefined> {
+    try {
+      return await this.get(buildId);
+    } catch (err) {
+      if (err instanceof LedgerError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
     }
   }
+}
+
+/** Options of {@link ReleaseClient.waitFor}. */
+export interface ReleaseWaitOptions {
+  /** The block the build committed in (`Committed.blockNumber` of its StartBuild). */
+  readonly afterBlock?: bigint;
+  /** Ends the wait at once, with no release. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a machine asks for when it wants to start a build; signed with its registered key. */

@@ -29,6 +29,11 @@ export interface SubmitOptions {
   /** Private values sent outside the transaction (confidential license terms). */
   readonly transient?: Readonly<Record<string, string>>;
   readonly retry?: RetryPolicy;
+  /**
+   * Called with each attempt's transaction id before it is endorsed: a caller that loses the commit status
+   * (a crash, a lost connection) can look the transaction up by that id afterwards.
+   */
+  readonly onTransactionId?: (transactionId: string) => void;
 }
 
 /** A committed JSON transaction: its output and where it is on the ledger. */
@@ -118,6 +123,7 @@ export class LedgerClient {
         const committed = await this.#connection.submit(name, [arg], {
           ...(options.endorsingOrgs ? { endorsingOrgs: options.endorsingOrgs } : {}),
           ...(options.transient ? { transient: encodeTransient(options.transient) } : {}),
+          ...(options.onTransactionId ? { onTransactionId: options.onTransactionId } : {}),
         });
         return {
           value: JSON.parse(Buffer.from(committed.result).toString('utf8')) as TransactionOutput<N>,

@@ -198,7 +198,11 @@ export class LedgerConnection {
   async submit(
     transaction: string,
     args: readonly string[] = [],
-    options: { endorsingOrgs?: readonly string[]; transient?: Record<string, Uint8Array> } = {},
+    options: {
+      endorsingOrgs?: readonly string[];
+      transient?: Record<string, Uint8Array>;
+      onTransactionId?: (transactionId: string) => void;
+    } = {},
   ): Promise<CommittedTransaction> {
     await this.#catchUp();
     const proposal = this.#contract.newProposal(transaction, {
@@ -206,6 +210,7 @@ export class LedgerConnection {
       ...(options.endorsingOrgs ? { endorsingOrganizations: [...options.endorsingOrgs] } : {}),
       ...(options.transient ? { transientData: options.transient } : {}),
     });
+    options.onTransactionId?.(proposal.getTransactionId());
     const { submitted, status } = await mapped(async () => {
       const endorsed = await proposal.endorse();
       const sent = await endorsed.submit();

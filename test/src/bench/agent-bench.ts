@@ -58,6 +58,17 @@ function childrenCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+/**
+ * CPU seconds (user + system) of this process's main thread alone, from /proc/self/task/<pid>/stat: the one
+ * core the verifier runs on, without V8's concurrent GC threads (which `process.cpuUsage()` adds in).
+ */
+function mainThreadCpuSeconds(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5) (utime, stime), counted from field 3 here; clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A realistic milling program: pocketing passes of G1 moves with F and S changes and comments. */
 async function writeProgram(file: string, bytes: number): Promise<number> {
   const out = createWriteStream(file);
@@ -102,8 +113,10 @@ const gcodeVerification: Measurement = {
     progress(`program of ${(size / MB).toFixed(1)} MB written`);
     const rates: number[] = [];
     const cpuRates: number[] = [];
+    const mainRates: number[] = [];
     for (let i = 0; i < 3; i++) {
       const cpu = process.cpuUsage();
+      const main = mainThreadCpuSeconds();
       const t = process.hrtime.bigint();
       const verdict = await verifyProgram(createReadStream(file, { highWaterMark: 1 << 20 }), {
         dialect: 'rs274ngc',
@@ -115,10 +128,12 @@ const gcodeVerification: Measurement = {
       rates.push(size / MB / s);
       const used = process.cpuUsage(cpu);
       cpuRates.push(size / MB / ((used.user + used.system) / 1e6));
+      mainRates.push(size / MB / (mainThreadCpuSeconds() - main));
       progress(`verify run ${i + 1}: ${(size / MB / s).toFixed(1)} MB/s (${verdict.lines} lines)`);
     }
     rates.sort((a, b) => a - b);
     cpuRates.sort((a, b) => a - b);
+    mainRates.sort((a, b) => a - b);
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     let baseline = 0;
     let cpuBaseline = 0;
@@ -140,6 +155,8 @@ const gcodeVerification: Measurement = {
       // Per CPU-second of one core (this process; rs274's from the kernel's children times): the figure a
       // loaded, shared machine distorts least.
       result('gcode_verify_rs274ngc_cpu_throughput', cpuRates[1] ?? 0, 'MB/cpu-s', cpuBaseline),
+      // The same per CPU-second of the main thread alone (the process figure adds V8's GC helper threads).
+      result('gcode_verify_rs274ngc_main_thread_throughput', mainRates[1] ?? 0, 'MB/cpu-s', cpuBaseline),
       // Baseline: the program's size; a ratio far below 1 shows memory does not grow with the program.
       result('gcode_verify_peak_rss', peakRssMiB, 'MiB', size / 2 ** 20),
     ];
@@ -329,6 +346,18 @@ const jobLatency: Measurement = {
         // Baseline: the whole way in (p50), so the ratio is the step's share of it.
         shares.push(result(`agent_job_step_${step}_p50`, ms, 'ms', p50));
       }
+      // The run step as the bridge splits it (the rest of it is the socket and the agent's side).
+      const handOvers = measured.flatMap((j) => (j.handOver ? [j.handOver] : []));
+      const receive = percentile(sorted(handOvers.map((h) => h.receiveMs)), 50);
+      const start = percentile(sorted(handOvers.map((h) => h.startMs)), 50);
+      progress(
+        `    bridge: bytes into the tmpfs file p50 ${receive.toFixed(1)} ms, LinuxCNC open + run p50 ${start.toFixed(1)} ms`,
+      );
+      if (handOvers.length > 0)
+        shares.push(
+          result('agent_job_run_bridge_receive_p50', receive, 'ms', p50),
+          result('agent_job_run_linuxcnc_start_p50', start, 'ms', p50),
+        );
       progress(
         `${measured.length} of ${agent.jobs.length} jobs reached the controller; agent RSS idle ${agent.idleRssMiB.toFixed(0)} MiB, peak ${agent.peakRssMiB.toFixed(0)} MiB`,
       );

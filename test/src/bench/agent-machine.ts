@@ -36,6 +36,8 @@ export interface JobTimeline {
   readonly outcome: string;
   readonly steps: Partial<Record<JobStep, number>>;
   readonly firstByteMs: number | undefined;
+  /** The bridge's split of the `run` step: bytes into the controller's tmpfs file, then LinuxCNC starting. */
+  readonly handOver?: { readonly receiveMs: number; readonly startMs: number };
 }
 
 /** The controller as the agent sees it, noting when a program has been handed over, then stopping the job. */
@@ -114,6 +116,14 @@ async function main(): Promise<void> {
         outcome: report.outcome === 'aborted' ? `${report.outcome} (${report.reason})` : report.outcome,
         steps,
         firstByteMs: handedOver === undefined ? undefined : handedOver - t0,
+        ...(handedOver !== undefined && linuxcnc.lastHandOver !== undefined
+          ? {
+              handOver: {
+                receiveMs: linuxcnc.lastHandOver.receiveMs,
+                startMs: linuxcnc.lastHandOver.startMs,
+              },
+            }
+          : {}),
       };
       process.stdout.write(`${JSON.stringify({ job: i, ...timeline })}\n`);
     }

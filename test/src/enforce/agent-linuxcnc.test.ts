@@ -24,7 +24,7 @@ import {
 import { declareProgram } from '@threadseal/gcode';
 import { SOFTHSM_LIBRARY, type RunningKeyRelease } from '@threadseal/key-release';
 import type { ThreadsealLedger } from '@threadseal/ledger-client';
-import type { ProductionTerms } from '@threadseal/ledger-model';
+import { ThreadsealError, type ProductionTerms } from '@threadseal/ledger-model';
 import { grant } from '@threadseal/test-support';
 import { LedgerSessions } from '@threadseal/test-support/ledger';
 import { existsSync } from 'node:fs';
@@ -75,6 +75,7 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
   let operator: ThreadsealLedger;
   let cmAdmin: ThreadsealLedger;
   let container = '';
+  let dsiId = '';
   let trustedRoot = '';
   let machine: MachineAgent;
   const licenseId = `L-AGENT-${run}`;
@@ -142,6 +143,7 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
       },
       staging,
     );
+    dsiId = sealed.dsiId;
     container = join(store, `${sealed.dsiId}.dsi`);
     renameSync(staging, container);
     await oem.dsi.register(await registrationOf(container));
@@ -416,6 +418,103 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     }
     expect(await consumed(crashMachine)).to.equal(2);
     expect(journal.entries()).to.deep.equal([]);
+  });
+
+  it('a completed job whose CompleteBuild commit status is lost is resolved by its transaction id and completed, never recorded as aborted', async () => {
+    const lostLicense = `L-LOST-${run}`;
+    await sessions?.as('oem', 'ip-admin').licenses.issue({
+      licenseId: lostLicense,
+      dsiId,
+      holderMsp: 'ManufacturerMSP',
+      grant: grant(3, { maySublicense: false }),
+      confidential: false,
+      terms: TERMS,
+    });
+    await cmAdmin.licenses.allocate({ licenseId: lostLicense, machineId, quantity: 3, scrapAllowance: 0 });
+    const journal = new JobJournal(join(dir, 'lost.journal'));
+    const lost = () =>
+      new ThreadsealError('LEDGER_UNAVAILABLE', 'commit status: deadline exceeded (simulated)');
+    type Complete = ThreadsealLedger['builds']['complete'];
+    /** The operator's ledger whose CompleteBuild is `complete` (everything else as it is). */
+    const withComplete = (complete: Complete): ThreadsealLedger => ({
+      ...operator,
+      builds: new Proxy(operator.builds, {
+        get(target, prop) {
+          if (prop === 'complete') return complete;
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
+    });
+    const job = (ledger: ThreadsealLedger, part: string) =>
+      runJob(
+        { ...ctx(), operator: ledger, journal },
+        { container, licenseId: lostLicense, program: 'good.ngc', partId: part },
+      );
+    const expectCompleted = async (buildId: string, partId: string, digest: string) => {
+      const build = await operator.builds.get(buildId);
+      expect(build).to.include({ status: 'completed', partId, processRecordDigest: digest });
+    };
+
+    // 1. It committed, and the agent lost its status: found VALID by its transaction id, nothing sent again.
+    let submitted = 0;
+    const first = await job(
+      withComplete(async (input, options) => {
+        submitted++;
+        await operator.builds.complete(input, options);
+        throw lost();
+      }),
+      `SN-lost-${run}-1`,
+    );
+    expect(first.outcome, JSON.stringify(first)).to.equal('completed');
+    if (first.outcome !== 'completed') return;
+    expect(submitted).to.equal(1);
+    await expectCompleted(first.buildId, `SN-lost-${run}-1`, first.telemetryDigest);
+    expect(
+      logs.some((l) => l.buildId === first.buildId && /CompleteBuild status lost/.test(l.detail ?? '')),
+    ).to.equal(true);
+    expect(journal.entries()).to.deep.equal([]);
+
+    // 2. It never reached the orderer: its id is on no block, so it is completed anew, once.
+    const calls: string[] = [];
+    const second = await job(
+      withComplete(async (input, options) => {
+        calls.push(input.buildId);
+        if (calls.length === 1) {
+          options?.onTransactionId?.(randomBytes(32).toString('hex'));
+          throw lost();
+        }
+        return operator.builds.complete(input, options);
+      }),
+      `SN-lost-${run}-2`,
+    );
+    expect(second.outcome, JSON.stringify(second)).to.equal('completed');
+    if (second.outcome !== 'completed') return;
+    expect(calls).to.have.length(2);
+    await expectCompleted(second.buildId, `SN-lost-${run}-2`, second.telemetryDigest);
+
+    // 3. The ledger stays out of reach: the agent gives up with the completion journaled, and the next
+    // reconcile completes the build (not an abort) with the journaled part id and telemetry digest.
+    let failure: unknown;
+    try {
+      await job(
+        withComplete(() => Promise.reject(lost())),
+        `SN-lost-${run}-3`,
+      );
+    } catch (err) {
+      failure = err;
+    }
+    expect((failure as { code?: string } | undefined)?.code).to.equal('LEDGER_UNAVAILABLE');
+    const [entry] = journal.entries();
+    expect(entry?.completion?.partId).to.equal(`SN-lost-${run}-3`);
+    const buildId = entry?.buildId ?? '';
+    expect((await operator.builds.get(buildId)).status).to.equal('running');
+    expect(await reconcileJobs(operator, journal, machineId)).to.deep.equal([
+      { nonce: entry?.nonce, buildId, outcome: 'completed' },
+    ]);
+    await expectCompleted(buildId, `SN-lost-${run}-3`, entry?.completion?.telemetryDigest ?? '');
+    expect(journal.entries()).to.deep.equal([]);
+    expect(await consumed(machineId, lostLicense)).to.equal(3);
   });
 
   it('threadseal agent run: the one command makes a part from a configuration file, with progress on stderr', async () => {

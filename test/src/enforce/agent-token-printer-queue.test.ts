@@ -1,10 +1,10 @@
 /**
  * The enforce agent's remaining paths on the real network: machine keys in a PKCS#11 token (SoftHSM2) through
  * `threadseal agent keys` and `agent run`; the FFF printer path (the Marlin simulator on a pty) through
- * `runJob`; and the long-running mode, `threadseal agent serve`, taking jobs from a queue folder.
+ * `runJob` and `threadseal agent run`; and the long-running mode, `threadseal agent serve`, taking jobs from a queue folder.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -391,6 +391,62 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       for (const line of logs) expect(JSON.stringify(line)).not.to.match(/M109 S210|PRIVATE KEY/);
     });
 
+    it('threadseal agent run drives the printer too: a Marlin controller on the simulator pty makes a part through the CLI', async () => {
+      // A second simulator of the same printer: the in-process adapter keeps the first pty.
+      const sim2 = await MarlinPrinterSimulator.start({ ...PRINTER, moveMs: 5 });
+      try {
+        const cliLicense = `L-PRINT-CLI-${run}`;
+        await license(cliLicense, machineId, 1, PRINTER_TERMS);
+        const signingFile = join(dir, 'printer-signing.pem');
+        const decryptionFile = join(dir, 'printer-decryption.pem');
+        const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+        writeFileSync(signingFile, pkcs8(keys.signing.privateKey), { mode: 0o600 });
+        writeFileSync(decryptionFile, pkcs8(keys.decryption.privateKey), { mode: 0o600 });
+        const config = join(dir, 'printer-agent.json');
+        writeFileSync(
+          config,
+          JSON.stringify({
+            ...agentConfig(machineId, PRINTER.serial, {
+              software: { signingKey: signingFile, decryptionKey: decryptionFile },
+            }),
+            dialect: 'fff',
+            controller: { kind: 'marlin', device: sim2.path },
+          }),
+        );
+        const part = `SN-print-cli-${run}`;
+        const ran = await cli([
+          'agent',
+          'run',
+          '--config',
+          config,
+          '--dsi',
+          container,
+          '--license',
+          cliLicense,
+          '--program',
+          'print.gcode',
+          '--part',
+          part,
+        ]);
+        expect(ran.code, ran.stderr).to.equal(0);
+        const report = JSON.parse(ran.stdout) as {
+          outcome: string;
+          buildId: string;
+          telemetryDigest: string;
+        };
+        expect(report.outcome).to.equal('completed');
+        const build = await operator.builds.get(report.buildId);
+        expect(build).to.include({ status: 'completed', machineId, partId: part });
+        expect(build.parameters).to.include({ nozzleTemperature: 210, bedTemperature: 60 });
+        expect((await operator.trace.part(part)).processRecordDigest).to.equal(report.telemetryDigest);
+        expect(sim2.accepted.some((l) => /M109 S210/.test(l))).to.equal(true);
+        expect(await consumed(machineId, cliLicense)).to.equal(1);
+        expect(ran.stderr).not.to.match(/M109 S210|PRIVATE KEY/);
+      } finally {
+        await sim2.close();
+      }
+    });
+
     it('a licence revoked between StartBuild and the release: no key leaves, the agent aborts with KEY_NOT_RELEASED, nothing reaches the printer', async () => {
       // A second key-release service of the owner, driven by hand so the revocation lands before it acts.
       const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -477,6 +533,82 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       expect((noRelease as { code?: string } | undefined)?.code).to.equal('NOT_FOUND');
       expect(sim?.accepted.filter((l) => /M109/.test(l)).length).to.equal(heatsBefore);
     });
+    it('a cancellation while the agent waits for the key release takes effect at once: JOB_CANCELLED, AbortBuild recorded, the unit stays consumed', async () => {
+      // Sealed to a key-release key no service holds: no release ever comes, only the cancellation ends the wait.
+      const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const store = join(dir, 'store-cancel');
+      mkdirSync(store);
+      const ledgers = sessions;
+      if (!ledgers) throw new Error('no sessions');
+      const signer = ledgers.dsiSigner('oem', 'ip-admin');
+      const staging = join(store, 'staging');
+      const sealed = await protectToFile(
+        {
+          files: [{ name: 'print.gcode', source: Buffer.from(PRINT), process: declare(PRINT, 'fff') }],
+          signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
+          recipients: [unwrap.publicKey],
+          title: 'Cancelled print',
+          partNumber: `AGC-${run}`,
+          revision: 'A',
+          mspId: 'OemMSP',
+        },
+        staging,
+      );
+      const cancelContainer = join(store, `${sealed.dsiId}.dsi`);
+      renameSync(staging, cancelContainer);
+      await oem.dsi.register(await registrationOf(cancelContainer));
+      const cancelLicense = `L-CANCEL-${run}`;
+      await oem.licenses.issue({
+        licenseId: cancelLicense,
+        dsiId: sealed.dsiId,
+        holderMsp: 'ManufacturerMSP',
+        grant: grant(1, { maySublicense: false }),
+        confidential: false,
+        terms: PRINTER_TERMS,
+      });
+      await cmAdmin.licenses.allocate({
+        licenseId: cancelLicense,
+        machineId,
+        quantity: 1,
+        scrapAllowance: 0,
+      });
+      const heatsBefore = sim?.accepted.filter((l) => /M109/.test(l)).length;
+      const controller = new AbortController();
+      let abortedAt = 0;
+      const report = await runJob(
+        {
+          ...ctx(),
+          releaseTimeoutMs: 120_000,
+          signal: controller.signal,
+          log: (e: JobLogEntry) => {
+            logs.push(e);
+            if (e.step === 'start' && e.outcome === 'ok')
+              setTimeout(() => {
+                abortedAt = performance.now();
+                controller.abort();
+              }, 300);
+          },
+        },
+        {
+          container: cancelContainer,
+          licenseId: cancelLicense,
+          program: 'print.gcode',
+          partId: `SN-can-${run}`,
+        },
+      );
+      const reportedAfterMs = performance.now() - abortedAt;
+      expect(abortedAt, JSON.stringify(report)).to.be.greaterThan(0);
+      expect(report).to.include({ outcome: 'aborted', step: 'release', code: 'JOB_CANCELLED' });
+      // At once: not at the end of the 120 s wait (the AbortBuild commit is most of this).
+      expect(reportedAfterMs).to.be.below(10_000);
+      if (report.outcome !== 'aborted') return;
+      const build = await operator.builds.get(report.buildId);
+      expect(build.status).to.equal('aborted');
+      expect(build.reason).to.match(/cancelled while waiting for the key release/);
+      expect(await consumed(machineId, cancelLicense)).to.equal(1);
+      expect(sim?.accepted.filter((l) => /M109/.test(l)).length).to.equal(heatsBefore);
+    });
+
     it('stops a print whose nozzle runs away to 280 °C (M112) and records the abort with the excursion', async () => {
       let injected = false;
       const report = await runJob(

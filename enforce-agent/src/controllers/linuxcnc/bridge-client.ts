@@ -73,6 +73,27 @@ export class BridgeClient {
     });
   }
 
+  /**
+   * Sends one request followed by `payload` as raw bytes (the bridge reads exactly `bytes` of them after the
+   * request's line) and resolves with its result. `payload` must not change until this settles: the socket
+   * writes from it, not from a copy.
+   * @throws ControllerError CONTROLLER_FAILED when the bridge refuses it or goes away.
+   */
+  requestWithPayload(
+    op: string,
+    fields: Readonly<Record<string, unknown>>,
+    payload: Uint8Array,
+  ): Promise<Record<string, unknown>> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // Both writes are queued in this order before anything else can write: header, then payload.
+      this.#socket.write(`${JSON.stringify({ ...fields, bytes: payload.length, id, op })}\n`);
+      this.#socket.write(payload);
+    });
+  }
+
   close(): void {
     this.#socket.destroy();
   }

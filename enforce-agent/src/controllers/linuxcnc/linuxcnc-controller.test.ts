@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   existsSync,
   mkdtempSync,
@@ -205,6 +205,33 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
     const first = samples[0]?.at ?? 0;
     const last = samples.at(-1)?.at ?? 0;
     expect(samples.length / ((last - first) / 1000)).to.be.at.least(10);
+  });
+
+  it('hands a 3 MB program over as raw bytes: its tmpfs file holds exactly the bytes sent (quotes, backslashes, CRLF), and the next job runs', async () => {
+    const head = 'G21 G90 G17\r\nG1 X40 F2400\r\n';
+    const pad: string[] = [];
+    let size = head.length;
+    while (size < 3_000_000) {
+      // What JSON would escape and base64 would reshape, in comments LinuxCNC skips.
+      const line = `(pad "\\" ${randomBytes(24).toString('base64url')} \\n)\r\n`;
+      pad.push(line);
+      size += line.length;
+    }
+    const program = Buffer.from(`${head}${pad.join('')}G0 X0\r\nM2\r\n`, 'latin1');
+    const expected = createHash('sha256').update(program).digest('hex');
+    const job = await controller().run(program, { jobId: 'rawbytes1' });
+    const jobFile = `/proc/${controller().namespacePid}/root/tmp/ts/jobs/rawbytes1.ngc`;
+    const delivered = readFileSync(jobFile);
+    await job.stop('the delivery was checked');
+    await follow(job, () => undefined);
+    expect((await job.done).status).to.equal('stopped');
+    expect(delivered.length).to.equal(program.length);
+    expect(createHash('sha256').update(delivered).digest('hex')).to.equal(expected);
+    expect(existsSync(jobFile)).to.equal(false);
+    // The bridge read exactly the announced bytes: the next request is understood.
+    const next = await controller().run(Buffer.from('G21 G90\nG1 X1 F3000\nM2\n'), { jobId: 'rawbytes2' });
+    await follow(next, () => undefined);
+    expect((await next.done).status).to.equal('completed');
   });
 
   it('reports a program LinuxCNC rejects as failed, with its error', async () => {

@@ -103,6 +103,15 @@ export function cleanUpStaleInstances(): string[] {
   return removed;
 }
 
+/** The bridge's own timing of one hand-over. */
+export interface HandOver {
+  readonly bytes: number;
+  /** From the request's line to the last program byte written into the tmpfs file, ms. */
+  readonly receiveMs: number;
+  /** From there to LinuxCNC having opened the file and taken AUTO_RUN, ms. */
+  readonly startMs: number;
+}
+
 interface ActiveJob {
   readonly id: string;
   readonly stream: TelemetryStream;
@@ -115,8 +124,8 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 /**
  * A real LinuxCNC 2.9 simulated mill, run headless by this agent in private namespaces as an unprivileged
- * user, spoken to through the threadseal bridge (docs/controllers.md). The program reaches LinuxCNC over a
- * Unix socket and lives, while its job runs, in a mode-0400 file on the namespace's private tmpfs.
+ * user, spoken to through the threadseal bridge (docs/controllers.md). The program reaches LinuxCNC as raw bytes
+ * over a Unix socket and lives, while its job runs, in a mode-0400 file on the namespace's private tmpfs.
  */
 export class LinuxCncController implements Controller {
   readonly #child: ChildProcess;
@@ -126,6 +135,7 @@ export class LinuxCncController implements Controller {
   #bridge: BridgeClient | undefined;
   #job: ActiveJob | undefined;
   #closing: Promise<void> | undefined;
+  #lastHandOver: HandOver | undefined;
   #exited: Promise<void>;
   readonly #nsPid: number;
 
@@ -157,6 +167,11 @@ export class LinuxCncController implements Controller {
   /** The bridge's socket on the host (in a root-only dir; the bridge accepts one connection, the agent's). */
   get bridgeSocket(): string {
     return join(this.#hostDir, 'run', 'bridge.sock');
+  }
+
+  /** How the last program was handed over, as the bridge timed it (for benchmarks). */
+  get lastHandOver(): HandOver | undefined {
+    return this.#lastHandOver;
   }
 
   /** The last lines LinuxCNC printed. */
@@ -313,7 +328,10 @@ export class LinuxCncController implements Controller {
     const job: ActiveJob = { id: options.jobId, stream, resolveDone, stopReason: undefined, lastLine: 0 };
     this.#job = job;
     try {
-      await bridge.request('run', { jobId: options.jobId, program: program.toString('base64') });
+      // The bytes themselves, straight after the request's line: the bridge writes them into the job's tmpfs
+      // file as they arrive (no base64 string, no JSON of the program).
+      const r = await bridge.requestWithPayload('run', { jobId: options.jobId }, program);
+      this.#lastHandOver = { bytes: num(r.bytes), receiveMs: num(r.receiveMs), startMs: num(r.startMs) };
     } catch (err) {
       this.#job = undefined;
       throw err;
