@@ -67,11 +67,6 @@ export function publicKeyOfIdentity(serialized: Uint8Array): KeyObject | undefin
   }
 }
 
-/** A Map key that is equal exactly when the bytes are equal. */
-export function bytesKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
 /**
  * A map keyed by byte strings (serialized identities, ~1 KB each, looked up several times per
  * transaction): bucketed by length and the last 32 bytes (a certificate ends with its signature), each

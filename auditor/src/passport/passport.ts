@@ -255,7 +255,7 @@ export function verifyPassport(bytes: Uint8Array, genesisHash: Uint8Array): Pass
       endorsers[t.txId] = check.valid.map((v) => v.identity.mspId);
       const wrote = tx.rwsets
         .filter((ns) => ns.namespace === passport.namespace)
-        .some((ns) => ns.kv.getWritesList().some((w) => w.getKey() === t.key && !w.getIsDelete()));
+        .some((ns) => ns.writes.some((w) => w.key === t.key && !w.isDelete));
       if (!wrote) failures.push(`${where}: does not write the key its role names`);
       const flags = block.metadata[METADATA_INDEX.TRANSACTIONS_FILTER];
       if (flags?.[t.txIndex] !== peer.TxValidationCode.VALID) failures.push(`${where}: not flagged VALID`);

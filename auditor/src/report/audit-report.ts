@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { availableParallelism } from 'node:os';
-import {
-  Auditor,
-  printable,
-  type AuditedTransaction,
-  type AuditMode,
-  type PreparedBlock,
-} from '../replay/auditor';
-import { SignatureVerifier, type SignatureJob } from '../verify/signature-verifier';
+import type { DecodedBlock } from '../block/decoded-block';
+import type { RawBlock } from '../block/raw-block';
+import { Auditor, printable, type AuditedTransaction, type AuditMode } from '../replay/auditor';
+import { BlockDecoderPool } from '../verify/block-decoder';
 import { NOTICE_KINDS, type Anomaly } from '../replay/anomaly';
 import type { BlockSource } from '../source/block-sources';
 
@@ -48,39 +44,47 @@ export interface AuditChainOptions {
   readonly workers?: number;
 }
 
-// Signatures per message to a worker, and how many messages may be in flight: enough to keep every
+// Envelopes (or blocks) per message to a worker, and messages in flight per worker: enough to keep every
 // worker busy while the main thread replays, few enough to bound the memory held ahead.
-const BATCH_SIGNATURES = 256;
-const BATCHES_IN_FLIGHT = 8;
+const BATCH_ENVELOPES = 48;
+const BATCH_BLOCKS = 32;
+const BATCHES_IN_FLIGHT_PER_WORKER = 4;
 
 /**
- * Feeds blocks to an auditor in order, with their signatures verified ahead on worker threads: blocks
- * are decoded as they arrive, their signatures sent in batches, and each block replayed (in order) once
- * its batch is back.
+ * Feeds blocks to an auditor in order, decoded ahead on worker threads (hashes, envelopes, read-write
+ * sets, signatures verified): blocks are sent in batches as they arrive, and each block is replayed in
+ * order once its batch is back, so the replay's own thread does only what must be sequential (identities
+ * against the configuration in force, policies, MVCC, state, verdicts).
  */
-class VerifyingPipeline {
+class DecodingPipeline {
   readonly #auditor: Auditor;
-  readonly #verifier: SignatureVerifier;
+  readonly #decoder: BlockDecoderPool;
+  readonly #inFlightLimit: number;
   readonly #onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined;
-  readonly #inFlight: { blocks: PreparedBlock[]; verified: Promise<void> }[] = [];
-  #blocks: PreparedBlock[] = [];
-  #jobs: SignatureJob[] = [];
+  readonly #inFlight: {
+    readonly blocks: readonly RawBlock[];
+    readonly decoded: Promise<readonly DecodedBlock[] | undefined>;
+  }[] = [];
+  #blocks: RawBlock[] = [];
+  #envelopes = 0;
 
   public constructor(
     auditor: Auditor,
-    verifier: SignatureVerifier,
+    decoder: BlockDecoderPool,
+    workers: number,
     onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined,
   ) {
     this.#auditor = auditor;
-    this.#verifier = verifier;
+    this.#decoder = decoder;
+    this.#inFlightLimit = workers * BATCHES_IN_FLIGHT_PER_WORKER;
     this.#onBlock = onBlock;
   }
 
-  public async push(prepared: PreparedBlock): Promise<void> {
-    this.#blocks.push(prepared);
-    this.#jobs.push(...prepared.jobs);
-    if (this.#jobs.length >= BATCH_SIGNATURES) this.#send();
-    while (this.#inFlight.length > BATCHES_IN_FLIGHT) await this.#replayOldest();
+  public async push(block: RawBlock): Promise<void> {
+    this.#blocks.push(block);
+    this.#envelopes += block.data.length;
+    if (this.#envelopes >= BATCH_ENVELOPES || this.#blocks.length >= BATCH_BLOCKS) this.#send();
+    while (this.#inFlight.length > this.#inFlightLimit) await this.#replayOldest();
   }
 
   /** Replays every block pushed so far. */
@@ -91,19 +95,20 @@ class VerifyingPipeline {
 
   #send(): void {
     if (this.#blocks.length === 0) return;
-    this.#inFlight.push({ blocks: this.#blocks, verified: this.#verifier.verify(this.#jobs) });
+    this.#inFlight.push({ blocks: this.#blocks, decoded: this.#decoder.decode(this.#blocks) });
     this.#blocks = [];
-    this.#jobs = [];
+    this.#envelopes = 0;
   }
 
   async #replayOldest(): Promise<void> {
     const oldest = this.#inFlight.shift();
     if (!oldest) return;
-    await oldest.verified;
-    for (const prepared of oldest.blocks) {
-      this.#auditor.processBlock(prepared.block, prepared);
+    // Undefined when a worker failed: the auditor then decodes those blocks itself.
+    const decoded = await oldest.decoded;
+    oldest.blocks.forEach((block, i) => {
+      this.#auditor.processBlock(block, decoded?.[i]);
       this.#onBlock?.(this.#auditor.counts.blocks, this.#auditor.counts.transactions);
-    }
+    });
   }
 }
 
@@ -132,12 +137,12 @@ export async function auditChain(
     },
   });
   const workers = options.mode === 'hashes-only' ? 0 : (options.workers ?? availableParallelism());
-  const verifier = workers > 0 ? new SignatureVerifier(workers) : undefined;
-  const pipeline = verifier ? new VerifyingPipeline(auditor, verifier, options.onBlock) : undefined;
+  const decoder = workers > 0 ? new BlockDecoderPool(workers) : undefined;
+  const pipeline = decoder ? new DecodingPipeline(auditor, decoder, workers, options.onBlock) : undefined;
   try {
     try {
       for await (const block of source) {
-        if (pipeline) await pipeline.push(auditor.prepareBlock(block));
+        if (pipeline) await pipeline.push(block);
         else {
           auditor.processBlock(block);
           options.onBlock?.(auditor.counts.blocks, auditor.counts.transactions);
@@ -156,7 +161,7 @@ export async function auditChain(
       detail: `the block source failed after ${auditor.counts.blocks} blocks: ${err.message}`,
     });
   } finally {
-    await verifier?.close();
+    await decoder?.close();
   }
   const digest = createHash('sha256');
   for (const [space, key, v] of auditor.state.entries()) {

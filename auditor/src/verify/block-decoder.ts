@@ -1,0 +1,82 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { DecodedBlock } from '../block/decoded-block';
+import type { RawBlock } from '../block/raw-block';
+import { packBlocks, type DecodedBatchMessage } from './block-batch';
+
+interface WorkerSlot {
+  readonly worker: Worker;
+  pending: number;
+}
+
+/**
+ * Decodes blocks on worker threads (one per core by default), each exactly as `decodeBlock` does on the
+ * calling thread, signatures verified included. What it returns depends only on the blocks' bytes, so
+ * the replay's verdicts are the same with or without it.
+ */
+export class BlockDecoderPool {
+  readonly #slots: WorkerSlot[];
+  readonly #waiting = new Map<number, (blocks: readonly DecodedBlock[] | undefined) => void>();
+  #nextBatch = 0;
+  #failed = false;
+  #closing = false;
+
+  public constructor(workers = availableParallelism()) {
+    const count = Math.max(1, workers);
+    this.#slots = Array.from({ length: count }, () => {
+      const worker = new Worker(join(__dirname, 'block-worker.js'));
+      const slot: WorkerSlot = { worker, pending: 0 };
+      worker.on('message', (message: DecodedBatchMessage) => {
+        slot.pending--;
+        const waiting = this.#waiting.get(message.batch);
+        this.#waiting.delete(message.batch);
+        waiting?.(message.blocks);
+      });
+      worker.on('error', () => {
+        this.#fail();
+      });
+      worker.on('exit', () => {
+        if (!this.#closing) this.#fail();
+      });
+      return slot;
+    });
+  }
+
+  // A worker that dies leaves its blocks undecoded: the replay then decodes them itself, so a failure
+  // here costs time, never a different verdict.
+  #fail(): void {
+    this.#failed = true;
+    for (const resolve of this.#waiting.values()) resolve(undefined);
+    this.#waiting.clear();
+  }
+
+  /** Whether a worker failed (every later batch is left to the replay's own thread). */
+  public get failed(): boolean {
+    return this.#failed;
+  }
+
+  /**
+   * Decodes the blocks on the least busy worker: one decoded block per block, in order, or undefined
+   * when a worker failed. Never rejects. The blocks' bytes are copied once into the transferred buffer.
+   */
+  public async decode(blocks: readonly RawBlock[]): Promise<readonly DecodedBlock[] | undefined> {
+    if (this.#failed || blocks.length === 0) return undefined;
+    const slot = this.#slots.reduce((a, b) => (b.pending < a.pending ? b : a));
+    const batch = this.#nextBatch++;
+    const { message, transfer } = packBlocks(batch, blocks);
+    const decoded = new Promise<readonly DecodedBlock[] | undefined>((resolve) => {
+      this.#waiting.set(batch, resolve);
+    });
+    slot.pending++;
+    slot.worker.postMessage(message, transfer);
+    const result = await decoded;
+    return result?.length === blocks.length ? result : undefined;
+  }
+
+  /** Stops the workers. */
+  public async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}
