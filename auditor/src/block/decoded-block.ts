@@ -1,6 +1,7 @@
-import { common } from '@hyperledger/fabric-protos';
 import type { KeyObject } from 'node:crypto';
-import { BytesMap, publicKeyOfIdentity, verifyFabricSignature } from '../msp/msp';
+import { BytesMap } from '../msp/bytes-map';
+import { publicKeyOfIdentity, verifyFabricSignature } from '../msp/fabric-signature';
+import { WireReader } from '../validation/wire';
 import {
   decodeEndorserTransaction,
   decodeEnvelope,
@@ -9,6 +10,10 @@ import {
   type EndorserTransaction,
 } from '../validation/envelope';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, METADATA_INDEX, type RawBlock } from './raw-block';
+
+// common.HeaderType values (common/common.proto).
+const HEADER_TYPE_CONFIG = 1;
+const HEADER_TYPE_ENDORSER_TRANSACTION = 3;
 
 // A block decoded ahead of its replay: everything that depends on the block alone (hashes, envelopes,
 // read-write sets, whether each signature verifies under its identity's key), nothing that depends on the
@@ -113,25 +118,40 @@ export class SignatureChecker {
  * undefined when the SIGNATURES metadata does not decode. Throws when a signature header does not.
  */
 function ordererSignatures(block: RawBlock, checker: SignatureChecker): CheckedSignature[] | undefined {
-  let md: common.Metadata;
+  // common.Metadata { value = 1, repeated MetadataSignature signatures = 2 }
+  let value: Uint8Array = new Uint8Array(0);
+  const signatures: Uint8Array[] = [];
   try {
-    md = common.Metadata.deserializeBinary(block.metadata[METADATA_INDEX.SIGNATURES] ?? new Uint8Array());
+    const r = new WireReader(block.metadata[METADATA_INDEX.SIGNATURES] ?? new Uint8Array());
+    while (r.next()) {
+      if (r.field === 1) value = r.bytes();
+      else if (r.field === 2) signatures.push(r.bytes());
+      else r.skip();
+    }
   } catch {
     return undefined;
   }
   const headerBytes = blockHeaderBytes(block);
   const signed: CheckedSignature[] = [];
-  for (const sig of md.getSignaturesList()) {
-    const sh = sig.getSignatureHeader_asU8();
+  for (const bytes of signatures) {
+    // MetadataSignature { signature_header = 1, signature = 2, identifier_header = 3 }
+    let sh: Uint8Array = new Uint8Array(0);
+    let signature: Uint8Array = new Uint8Array(0);
+    const m = new WireReader(bytes);
+    while (m.next()) {
+      if (m.field === 1) sh = m.bytes();
+      else if (m.field === 2) signature = m.bytes();
+      else m.skip();
+    }
     if (sh.length === 0) continue; // BFT identifier headers: not written by Raft, not evaluated here
-    const header = common.SignatureHeader.deserializeBinary(sh);
-    signed.push(
-      checker.check(
-        header.getCreator_asU8(),
-        Buffer.concat([md.getValue_asU8(), sh, headerBytes]),
-        sig.getSignature_asU8(),
-      ),
-    );
+    // SignatureHeader { creator = 1, nonce = 2 }
+    let creator: Uint8Array = new Uint8Array(0);
+    const h = new WireReader(sh);
+    while (h.next()) {
+      if (h.field === 1) creator = h.bytes();
+      else h.skip();
+    }
+    signed.push(checker.check(creator, Buffer.concat([value, sh, headerBytes]), signature));
   }
   return signed;
 }
@@ -155,9 +175,9 @@ export function decodeBlock(block: RawBlock, checker: SignatureChecker | undefin
     const envelope = decoded(() => decodeEnvelope(item));
     if ('error' in envelope) return { envelope };
     const env = envelope.value;
-    const endorser = env.type === common.HeaderType.ENDORSER_TRANSACTION;
+    const endorser = env.type === HEADER_TYPE_ENDORSER_TRANSACTION;
     const creator =
-      checker && (endorser || (env.type === common.HeaderType.CONFIG && block.number > 0n))
+      checker && (endorser || (env.type === HEADER_TYPE_CONFIG && block.number > 0n))
         ? checker.check(env.creator, env.payload, env.signature)
         : undefined;
     if (!endorser) return { envelope, ...(creator ? { creator } : {}) };

@@ -1,6 +1,10 @@
 import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
+import { BytesMap } from './bytes-map';
 import { parseRevocationList, subjectKeyIdentifier, type RevocationList } from './der';
+
+export { BytesMap } from './bytes-map';
+export { publicKeyOfIdentity, verifyFabricSignature } from './fabric-signature';
 
 /** The roles an MSP principal can name (msp.MSPRole.MSPRoleType). */
 export type MspRole = 'member' | 'admin' | 'client' | 'peer' | 'orderer';
@@ -21,84 +25,6 @@ export interface ValidIdentity {
 /** Why an identity or a signature was refused. */
 export type IdentityResult =
   { readonly ok: true; readonly identity: ValidIdentity } | { readonly ok: false; readonly reason: string };
-
-// The order of the P-256 group: Fabric's BCCSP refuses an ECDSA signature whose S is above n/2.
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function derSignatureS(signature: Uint8Array): bigint | undefined {
-  // SEQUENCE { INTEGER r, INTEGER s }, short lengths only (a P-256 signature is at most 72 bytes).
-  if (signature[0] !== 0x30 || signature.length < 8) return undefined;
-  let offset = 2;
-  if (signature[offset] !== 0x02) return undefined;
-  const rLength = signature[offset + 1] ?? 0;
-  offset += 2 + rLength;
-  if (signature[offset] !== 0x02) return undefined;
-  const sLength = signature[offset + 1] ?? 0;
-  const s = signature.subarray(offset + 2, offset + 2 + sLength);
-  if (s.length !== sLength || offset + 2 + sLength !== signature.length) return undefined;
-  return BigInt(`0x${Buffer.from(s).toString('hex') || '0'}`);
-}
-
-/**
- * Verifies an ECDSA-with-SHA-256 signature (DER) the way Fabric's BCCSP does: a valid signature over
- * `data` by `key` whose S lies in the lower half of the group order.
- */
-export function verifyFabricSignature(key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
-  const s = derSignatureS(signature);
-  if (s === undefined || s > P256_N / 2n) return false;
-  try {
-    return verify('sha256', data, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The public key of the certificate a serialized identity carries, read the way {@link MspManager} reads
- * it; undefined when the bytes are not a SerializedIdentity holding an X.509 certificate. Says nothing about
- * whether the identity is valid.
- */
-export function publicKeyOfIdentity(serialized: Uint8Array): KeyObject | undefined {
-  try {
-    const sid = msp.SerializedIdentity.deserializeBinary(serialized);
-    return new X509Certificate(Buffer.from(sid.getIdBytes_asU8())).publicKey;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A map keyed by byte strings (serialized identities, ~1 KB each, looked up several times per
- * transaction): bucketed by length and the last 32 bytes (a certificate ends with its signature), each
- * hit confirmed by comparing all the bytes, so it is exact without building a 1 KB string per lookup.
- */
-export class BytesMap<V> {
-  readonly #buckets = new Map<string, { readonly bytes: Buffer; readonly value: V }[]>();
-
-  static #bucket(bytes: Uint8Array): string {
-    const tail = bytes.subarray(Math.max(0, bytes.length - 32));
-    return `${bytes.length}:${Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).toString('latin1')}`;
-  }
-
-  public get(bytes: Uint8Array): V | undefined {
-    const bucket = this.#buckets.get(BytesMap.#bucket(bytes));
-    if (!bucket) return undefined;
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const entry of bucket) if (entry.bytes.equals(view)) return entry.value;
-    return undefined;
-  }
-
-  public set(bytes: Uint8Array, value: V): void {
-    const key = BytesMap.#bucket(bytes);
-    const bucket = this.#buckets.get(key) ?? [];
-    const copy = Buffer.from(bytes);
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const at = bucket.findIndex((e) => e.bytes.equals(view));
-    if (at >= 0) bucket[at] = { bytes: copy, value };
-    else bucket.push({ bytes: copy, value });
-    this.#buckets.set(key, bucket);
-  }
-}
 
 /** DER of a PEM block (the first one), or the bytes themselves when they are not PEM. */
 function pemOrDer(bytes: Uint8Array): Buffer {

@@ -1,12 +1,7 @@
 import { common, peer } from '@hyperledger/fabric-protos';
 import { canonicalJson, ThreadsealError } from '@threadseal/ledger-model';
-import {
-  blockDataHash,
-  blockHeaderHash,
-  rawBlockFromProto,
-  rawBlockToProto,
-  type RawBlock,
-} from '../block/raw-block';
+import { rawBlockFromProto, rawBlockToProto } from '../block/block-proto';
+import { blockDataHash, blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { ChannelConfig } from '../config/channel-config';
 import { verifyFabricSignature } from '../msp/msp';
 import { checkSignatures } from '../policy/policy';

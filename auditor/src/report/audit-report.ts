@@ -38,33 +38,41 @@ export interface AuditChainOptions {
   /** Stop after this block (inclusive). */
   readonly toBlock?: bigint;
   /**
-   * Worker threads that verify signatures ahead of the ordered replay (default: one per core; 0: all on
-   * the calling thread). The verdicts are the same either way.
+   * Worker threads that decode blocks and verify their signatures ahead of the ordered replay (default:
+   * one per core; 0: all on the calling thread, which also decodes when it would otherwise wait). The
+   * verdicts are the same either way.
    */
   readonly workers?: number;
 }
 
-// Envelopes (or blocks) per message to a worker, and messages in flight per worker: enough to keep every
-// worker busy while the main thread replays, few enough to bound the memory held ahead.
+// Envelopes (or blocks) per batch, batches a worker holds at once, and batches read ahead beyond those:
+// enough to keep every thread busy, few enough to bound the memory held ahead.
 const BATCH_ENVELOPES = 48;
 const BATCH_BLOCKS = 32;
-const BATCHES_IN_FLIGHT_PER_WORKER = 4;
+const BATCHES_PER_WORKER = 2;
+const SPARE_BATCHES = 4;
+
+interface Batch {
+  readonly blocks: readonly RawBlock[];
+  /** Decoded on a worker: settles with the decoded blocks (undefined if the worker failed). */
+  sent?: Promise<void>;
+  done: boolean;
+  decoded?: readonly DecodedBlock[] | undefined;
+}
 
 /**
- * Feeds blocks to an auditor in order, decoded ahead on worker threads (hashes, envelopes, read-write
- * sets, signatures verified): blocks are sent in batches as they arrive, and each block is replayed in
- * order once its batch is back, so the replay's own thread does only what must be sequential (identities
- * against the configuration in force, policies, MVCC, state, verdicts).
+ * Feeds blocks to an auditor in order, decoded ahead (hashes, envelopes, read-write sets, signatures
+ * verified) on worker threads and, when it would otherwise wait, on the calling thread too: each block is
+ * replayed in order once its batch is decoded, so the calling thread does the sequential part
+ * (identities against the configuration in force, policies, MVCC, state, verdicts) and whatever decoding
+ * the workers leave.
  */
 class DecodingPipeline {
   readonly #auditor: Auditor;
   readonly #decoder: BlockDecoderPool;
-  readonly #inFlightLimit: number;
+  readonly #queueLimit: number;
   readonly #onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined;
-  readonly #inFlight: {
-    readonly blocks: readonly RawBlock[];
-    readonly decoded: Promise<readonly DecodedBlock[] | undefined>;
-  }[] = [];
+  readonly #queue: Batch[] = [];
   #blocks: RawBlock[] = [];
   #envelopes = 0;
 
@@ -76,35 +84,71 @@ class DecodingPipeline {
   ) {
     this.#auditor = auditor;
     this.#decoder = decoder;
-    this.#inFlightLimit = workers * BATCHES_IN_FLIGHT_PER_WORKER;
+    this.#queueLimit = workers * BATCHES_PER_WORKER + SPARE_BATCHES;
     this.#onBlock = onBlock;
   }
 
   public async push(block: RawBlock): Promise<void> {
     this.#blocks.push(block);
     this.#envelopes += block.data.length;
-    if (this.#envelopes >= BATCH_ENVELOPES || this.#blocks.length >= BATCH_BLOCKS) this.#send();
-    while (this.#inFlight.length > this.#inFlightLimit) await this.#replayOldest();
+    if (this.#envelopes >= BATCH_ENVELOPES || this.#blocks.length >= BATCH_BLOCKS) this.#cut();
+    while (this.#queue.length > this.#queueLimit) await this.#replayOldest();
   }
 
   /** Replays every block pushed so far. */
   public async drain(): Promise<void> {
-    this.#send();
-    while (this.#inFlight.length > 0) await this.#replayOldest();
+    this.#cut();
+    while (this.#queue.length > 0) await this.#replayOldest();
   }
 
-  #send(): void {
+  #cut(): void {
     if (this.#blocks.length === 0) return;
-    this.#inFlight.push({ blocks: this.#blocks, decoded: this.#decoder.decode(this.#blocks) });
+    this.#queue.push({ blocks: this.#blocks, done: false });
     this.#blocks = [];
     this.#envelopes = 0;
+    this.#dispatch();
+  }
+
+  /** Hands the oldest batches nobody decodes yet to the workers that have room. */
+  #dispatch(): void {
+    for (const batch of this.#queue) {
+      if (!this.#decoder.hasRoom(BATCHES_PER_WORKER)) return;
+      if (batch.sent || batch.done) continue;
+      batch.sent = this.#decoder.decode(batch.blocks).then((decoded) => {
+        batch.decoded = decoded;
+        batch.done = true;
+      });
+    }
+  }
+
+  #decodeHere(batch: Batch): void {
+    batch.decoded = batch.blocks.map((block) => this.#auditor.prepareBlock(block));
+    batch.done = true;
   }
 
   async #replayOldest(): Promise<void> {
-    const oldest = this.#inFlight.shift();
+    const oldest = this.#queue[0];
     if (!oldest) return;
+    for (;;) {
+      this.#dispatch();
+      if (oldest.done) break;
+      if (!oldest.sent) {
+        this.#decodeHere(oldest);
+        break;
+      }
+      // The oldest batch is on a worker: decode the newest batch no worker has taken instead of waiting,
+      // then let the workers' answers in.
+      const spare = this.#queue.findLast((b) => !b.sent && !b.done);
+      if (!spare) {
+        await oldest.sent;
+        continue;
+      }
+      this.#decodeHere(spare);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.#queue.shift();
     // Undefined when a worker failed: the auditor then decodes those blocks itself.
-    const decoded = await oldest.decoded;
+    const decoded = oldest.decoded;
     oldest.blocks.forEach((block, i) => {
       this.#auditor.processBlock(block, decoded?.[i]);
       this.#onBlock?.(this.#auditor.counts.blocks, this.#auditor.counts.transactions);

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { WireReader } from './wire';
 
 // Everything here is plain data (strings, numbers, byte views into the block's own bytes), so a decoded
 // block can cross from a worker thread to the replay by structured clone without protobuf objects and
-// with its bytes transferred, not copied.
+// with its bytes transferred, not copied. The messages are read with the wire reader (`wire.ts`), field
+// numbers as in fabric-protos (common/common.proto, peer/transaction.proto, peer/proposal*.proto,
+// ledger/rwset/rwset.proto, ledger/rwset/kvrwset/kv_rwset.proto).
 
 /** A version as a read set records it (block number, transaction index). */
 export interface ReadVersion {
@@ -119,47 +121,124 @@ export class EnvelopeDecodeError extends Error {
   }
 }
 
+/** The fields of a two-bytes-field message (Envelope, Header, SignatureHeader, Endorsement, …). */
+function pair(bytes: Uint8Array, first = 1, second = 2): [Uint8Array | undefined, Uint8Array | undefined] {
+  let a: Uint8Array | undefined;
+  let b: Uint8Array | undefined;
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === first) a = r.bytes();
+    else if (r.field === second) b = r.bytes();
+    else r.skip();
+  }
+  return [a, b];
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+interface ChannelHeaderFields {
+  type: number;
+  channelId: string;
+  txId: string;
+  epoch: number;
+  timestampMs: number | undefined;
+  extension: Uint8Array;
+}
+
+function channelHeaderOf(bytes: Uint8Array): ChannelHeaderFields {
+  const out: ChannelHeaderFields = {
+    type: 0,
+    channelId: '',
+    txId: '',
+    epoch: 0,
+    timestampMs: undefined,
+    extension: EMPTY,
+  };
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        out.type = r.int32();
+        break;
+      case 3: {
+        let seconds = 0;
+        let nanos = 0;
+        const t = new WireReader(r.bytes());
+        while (t.next()) {
+          if (t.field === 1) seconds = Number(BigInt.asIntN(64, BigInt(t.uint())));
+          else if (t.field === 2) nanos = t.int32();
+          else t.skip();
+        }
+        out.timestampMs = seconds * 1000 + Math.floor(nanos / 1e6);
+        break;
+      }
+      case 4:
+        out.channelId = r.string();
+        break;
+      case 5:
+        out.txId = r.string();
+        break;
+      case 6:
+        out.epoch = r.uint();
+        break;
+      case 7:
+        out.extension = r.bytes();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return out;
+}
+
 /** Decodes an envelope's payload headers, with the code Fabric gives each failure. */
 export function decodeEnvelope(bytes: Uint8Array): DecodedEnvelope {
-  let envelope: common.Envelope;
-  let payload: common.Payload;
+  let payloadBytes: Uint8Array;
+  let signature: Uint8Array;
   try {
-    envelope = common.Envelope.deserializeBinary(bytes);
+    const [p, s] = pair(bytes);
+    payloadBytes = p ?? EMPTY;
+    signature = s ?? EMPTY;
   } catch {
     throw new EnvelopeDecodeError('NIL_ENVELOPE', 'the data item is not an envelope');
   }
-  const payloadBytes = envelope.getPayload_asU8();
+  let header: Uint8Array | undefined;
+  let payloadData: Uint8Array;
   try {
-    payload = common.Payload.deserializeBinary(payloadBytes);
+    const [h, d] = pair(payloadBytes);
+    header = h;
+    payloadData = d ?? EMPTY;
   } catch {
     throw new EnvelopeDecodeError('BAD_PAYLOAD', 'the envelope payload does not decode');
   }
-  const header = payload.getHeader();
   if (!header) throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'the payload has no header');
-  let channelHeader: common.ChannelHeader;
-  let signatureHeader: common.SignatureHeader;
+  let channelHeaderBytes: Uint8Array;
+  let channelHeader: ChannelHeaderFields;
+  let creator: Uint8Array;
+  let nonce: Uint8Array;
   try {
-    channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-    signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
+    const [ch, sh] = pair(header);
+    channelHeaderBytes = ch ?? EMPTY;
+    channelHeader = channelHeaderOf(channelHeaderBytes);
+    const [c, n] = pair(sh ?? EMPTY);
+    creator = c ?? EMPTY;
+    nonce = n ?? EMPTY;
   } catch {
     throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'the channel or signature header does not decode');
   }
-  const creator = signatureHeader.getCreator_asU8();
-  const nonce = signatureHeader.getNonce_asU8();
-  if (channelHeader.getEpoch() !== 0) throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'epoch is not 0');
-  const ts = channelHeader.getTimestamp();
+  if (channelHeader.epoch !== 0) throw new EnvelopeDecodeError('BAD_COMMON_HEADER', 'epoch is not 0');
   return {
     payload: payloadBytes,
-    signature: envelope.getSignature_asU8(),
+    signature,
     creator,
     nonce,
-    type: channelHeader.getType(),
-    txId: channelHeader.getTxId(),
-    channelId: channelHeader.getChannelId(),
-    timestampMs: ts ? ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6) : undefined,
-    payloadData: payload.getData_asU8(),
-    channelHeaderBytes: header.getChannelHeader_asU8(),
-    extension: channelHeader.getExtension_asU8(),
+    type: channelHeader.type,
+    txId: channelHeader.txId,
+    channelId: channelHeader.channelId,
+    timestampMs: channelHeader.timestampMs,
+    payloadData,
+    channelHeaderBytes,
+    extension: channelHeader.extension,
   };
 }
 
@@ -172,89 +251,269 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-function versionOf(read: { hasVersion(): boolean; getVersion(): ledger.rwset.kvrwset.Version | undefined }) {
-  const v = read.hasVersion() ? read.getVersion() : undefined;
-  return v ? { blockNum: v.getBlockNum(), txNum: v.getTxNum() } : undefined;
+function versionOf(bytes: Uint8Array): ReadVersion {
+  let blockNum = 0;
+  let txNum = 0;
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) blockNum = r.uint();
+    else if (r.field === 2) txNum = r.uint();
+    else r.skip();
+  }
+  return { blockNum, txNum };
 }
 
-function entriesOf(m: { getEntriesList(): ledger.rwset.kvrwset.KVMetadataEntry[] }): MetadataEntry[] {
-  return m.getEntriesList().map((e) => ({ name: e.getName(), value: e.getValue_asU8() }));
+/** A KVRead or KVReadHash: key (string or hash) and version. */
+function readOf(bytes: Uint8Array): { key: Uint8Array; version: ReadVersion | undefined } {
+  let key = EMPTY;
+  let version: ReadVersion | undefined;
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) key = r.bytes();
+    else if (r.field === 2) version = versionOf(r.bytes());
+    else r.skip();
+  }
+  return { key, version };
 }
 
-function namespaceRwSet(ns: ledger.rwset.NsReadWriteSet): NamespaceRwSet {
-  const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
-  return {
-    namespace: ns.getNamespace(),
-    reads: kv.getReadsList().map((r) => ({ key: r.getKey(), version: versionOf(r) })),
-    rangeQueries: kv.getRangeQueriesInfoList().map((rq) => ({
-      startKey: rq.getStartKey(),
-      endKey: rq.getEndKey(),
-      itrExhausted: rq.getItrExhausted(),
-      rawReads: rq.hasRawReads()
-        ? (rq.getRawReads()?.getKvReadsList() ?? []).map((r) => ({ key: r.getKey(), version: versionOf(r) }))
-        : undefined,
-    })),
-    writes: kv.getWritesList().map((w) => ({
-      key: w.getKey(),
-      value: w.getValue_asU8(),
-      isDelete: w.getIsDelete(),
-    })),
-    metadataWrites: kv.getMetadataWritesList().map((m) => ({ key: m.getKey(), entries: entriesOf(m) })),
-    collections: ns.getCollectionHashedRwsetList().map((c) => {
-      const hashed = ledger.rwset.kvrwset.HashedRWSet.deserializeBinary(c.getHashedRwset_asU8());
-      return {
-        name: c.getCollectionName(),
-        hashedReads: hashed
-          .getHashedReadsList()
-          .map((r) => ({ keyHash: hex(r.getKeyHash_asU8()), version: versionOf(r) })),
-        hashedWrites: hashed.getHashedWritesList().map((w) => ({
-          keyHash: hex(w.getKeyHash_asU8()),
-          valueHash: w.getValueHash_asU8(),
-          isDelete: w.getIsDelete(),
-        })),
-        metadataWrites: hashed
-          .getMetadataWritesList()
-          .map((m) => ({ keyHash: hex(m.getKeyHash_asU8()), entries: entriesOf(m) })),
-      };
-    }),
-  };
+function kvRead(bytes: Uint8Array): KvRead {
+  const { key, version } = readOf(bytes);
+  return { key: text(key), version };
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** KVWrite (key, is_delete, value) or KVWriteHash (key_hash, is_delete, value_hash). */
+function writeOf(bytes: Uint8Array): { key: Uint8Array; isDelete: boolean; value: Uint8Array } {
+  let key = EMPTY;
+  let isDelete = false;
+  let value = EMPTY;
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) key = r.bytes();
+    else if (r.field === 2) isDelete = r.bool();
+    else if (r.field === 3) value = r.bytes();
+    else r.skip();
+  }
+  return { key, isDelete, value };
+}
+
+/** KVMetadataWrite or KVMetadataWriteHash: key (or hash) and entries (name, value). */
+function metadataWriteOf(bytes: Uint8Array): { key: Uint8Array; entries: MetadataEntry[] } {
+  let key = EMPTY;
+  const entries: MetadataEntry[] = [];
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) key = r.bytes();
+    else if (r.field === 2) {
+      let name = '';
+      let value = EMPTY;
+      const e = new WireReader(r.bytes());
+      while (e.next()) {
+        if (e.field === 1) name = e.string();
+        else if (e.field === 2) value = e.bytes();
+        else e.skip();
+      }
+      entries.push({ name, value });
+    } else r.skip();
+  }
+  return { key, entries };
+}
+
+function rangeQueryOf(bytes: Uint8Array): RangeQuery {
+  let startKey = '';
+  let endKey = '';
+  let itrExhausted = false;
+  // raw_reads (4) and reads_merkle_hashes (5) are a oneof: the last one given is the one set.
+  let rawReads: KvRead[] | undefined;
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        startKey = r.string();
+        break;
+      case 2:
+        endKey = r.string();
+        break;
+      case 3:
+        itrExhausted = r.bool();
+        break;
+      case 4: {
+        const reads: KvRead[] = [];
+        const q = new WireReader(r.bytes());
+        while (q.next()) {
+          if (q.field === 1) reads.push(kvRead(q.bytes()));
+          else q.skip();
+        }
+        rawReads = reads;
+        break;
+      }
+      case 5:
+        r.bytes();
+        rawReads = undefined;
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { startKey, endKey, itrExhausted, rawReads };
+}
+
+function kvRwSet(
+  bytes: Uint8Array,
+): Pick<NamespaceRwSet, 'reads' | 'rangeQueries' | 'writes' | 'metadataWrites'> {
+  const reads: KvRead[] = [];
+  const rangeQueries: RangeQuery[] = [];
+  const writes: KvWrite[] = [];
+  const metadataWrites: KvMetadataWrite[] = [];
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        reads.push(kvRead(r.bytes()));
+        break;
+      case 2:
+        rangeQueries.push(rangeQueryOf(r.bytes()));
+        break;
+      case 3: {
+        const w = writeOf(r.bytes());
+        writes.push({ key: text(w.key), value: w.value, isDelete: w.isDelete });
+        break;
+      }
+      case 4: {
+        const m = metadataWriteOf(r.bytes());
+        metadataWrites.push({ key: text(m.key), entries: m.entries });
+        break;
+      }
+      default:
+        r.skip();
+    }
+  }
+  return { reads, rangeQueries, writes, metadataWrites };
+}
+
+function collectionRwSet(bytes: Uint8Array): CollectionRwSet {
+  let name = '';
+  const hashedReads: HashedRead[] = [];
+  const hashedWrites: HashedWrite[] = [];
+  const metadataWrites: HashedMetadataWrite[] = [];
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) name = r.string();
+    else if (r.field === 2) {
+      // A repeated field set again (a second hashed_rwset) replaces, as for any singular bytes field.
+      hashedReads.length = 0;
+      hashedWrites.length = 0;
+      metadataWrites.length = 0;
+      const h = new WireReader(r.bytes());
+      while (h.next()) {
+        if (h.field === 1) {
+          const read = readOf(h.bytes());
+          hashedReads.push({ keyHash: hex(read.key), version: read.version });
+        } else if (h.field === 2) {
+          const w = writeOf(h.bytes());
+          hashedWrites.push({ keyHash: hex(w.key), valueHash: w.value, isDelete: w.isDelete });
+        } else if (h.field === 3) {
+          const m = metadataWriteOf(h.bytes());
+          metadataWrites.push({ keyHash: hex(m.key), entries: m.entries });
+        } else h.skip();
+      }
+    } else r.skip();
+  }
+  return { name, hashedReads, hashedWrites, metadataWrites };
+}
+
+function namespaceRwSet(bytes: Uint8Array): NamespaceRwSet {
+  let namespace = '';
+  let kv = kvRwSet(EMPTY);
+  const collections: CollectionRwSet[] = [];
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 1) namespace = r.string();
+    else if (r.field === 2) kv = kvRwSet(r.bytes());
+    else if (r.field === 3) collections.push(collectionRwSet(r.bytes()));
+    else r.skip();
+  }
+  return { namespace, ...kv, collections };
+}
+
+/** The chaincode name of a ChaincodeID message (path 1, name 2, version 3). */
+function chaincodeName(bytes: Uint8Array | undefined): string {
+  if (!bytes) return '';
+  let name = '';
+  const r = new WireReader(bytes);
+  while (r.next()) {
+    if (r.field === 2) name = r.string();
+    else r.skip();
+  }
+  return name;
 }
 
 /** Decodes an endorser transaction's single action down to its read-write sets. */
 export function decodeEndorserTransaction(envelope: DecodedEnvelope): EndorserTransaction {
   let malformed: string | undefined;
-  const tx = peer.Transaction.deserializeBinary(envelope.payloadData);
-  const actions = tx.getActionsList();
+  // peer.Transaction { repeated TransactionAction actions = 1 }
+  const actions: Uint8Array[] = [];
+  const t = new WireReader(envelope.payloadData);
+  while (t.next()) {
+    if (t.field === 1) actions.push(t.bytes());
+    else t.skip();
+  }
   const action = actions[0];
   if (!action) throw new EnvelopeDecodeError('INVALID_ENDORSER_TRANSACTION', 'the transaction has no action');
   if (actions.length !== 1) malformed = `the transaction has ${actions.length} actions, Fabric allows one`;
-  const actionHeader = action.getHeader_asU8();
-  const cap = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-  const endorsed = cap.getAction();
-  if (!endorsed) throw new EnvelopeDecodeError('INVALID_ENDORSER_TRANSACTION', 'no endorsed action');
-  const prpBytes = endorsed.getProposalResponsePayload_asU8();
-  const prp = peer.ProposalResponsePayload.deserializeBinary(prpBytes);
-  const proposalHash = createHash('sha256')
+  // TransactionAction { header = 1, payload = 2 }; ChaincodeActionPayload { chaincode_proposal_payload = 1, action = 2 }
+  const [actionHeader, actionPayload] = pair(action);
+  const [proposalPayload, endorsedBytes] = pair(actionPayload ?? EMPTY);
+  if (!endorsedBytes) throw new EnvelopeDecodeError('INVALID_ENDORSER_TRANSACTION', 'no endorsed action');
+  // ChaincodeEndorsedAction { proposal_response_payload = 1, repeated Endorsement endorsements = 2 }
+  let prpBytes = EMPTY;
+  const endorsements: { endorser: Uint8Array; signature: Uint8Array }[] = [];
+  const e = new WireReader(endorsedBytes);
+  while (e.next()) {
+    if (e.field === 1) prpBytes = e.bytes();
+    else if (e.field === 2) {
+      const [endorser, signature] = pair(e.bytes());
+      endorsements.push({ endorser: endorser ?? EMPTY, signature: signature ?? EMPTY });
+    } else e.skip();
+  }
+  // ProposalResponsePayload { proposal_hash = 1, extension = 2 }
+  const [proposalHash, extension] = pair(prpBytes);
+  const computed = createHash('sha256')
     .update(envelope.channelHeaderBytes)
-    .update(actionHeader)
-    .update(cap.getChaincodeProposalPayload_asU8())
+    .update(actionHeader ?? EMPTY)
+    .update(proposalPayload ?? EMPTY)
     .digest();
-  if (!proposalHash.equals(Buffer.from(prp.getProposalHash_asU8())))
+  if (!computed.equals(proposalHash ?? EMPTY))
     malformed ??= 'the proposal hash does not match the channel header, action header and proposal payload';
-  const ccAction = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
-  const txRwSet = ledger.rwset.TxReadWriteSet.deserializeBinary(ccAction.getResults_asU8());
-  const ext = peer.ChaincodeHeaderExtension.deserializeBinary(envelope.extension);
-  const chaincode = ext.getChaincodeId()?.getName() ?? '';
-  if (chaincode !== (ccAction.getChaincodeId()?.getName() ?? ''))
+  // ChaincodeAction { results = 1, events = 2, response = 3, chaincode_id = 4 }
+  let results = EMPTY;
+  let actionChaincode: Uint8Array | undefined;
+  const c = new WireReader(extension ?? EMPTY);
+  while (c.next()) {
+    if (c.field === 1) results = c.bytes();
+    else if (c.field === 4) actionChaincode = c.bytes();
+    else c.skip();
+  }
+  // TxReadWriteSet { data_model = 1, repeated NsReadWriteSet ns_rwset = 2 }
+  const rwsets: NamespaceRwSet[] = [];
+  const rw = new WireReader(results);
+  while (rw.next()) {
+    if (rw.field === 2) rwsets.push(namespaceRwSet(rw.bytes()));
+    else rw.skip();
+  }
+  // ChaincodeHeaderExtension { chaincode_id = 2 }
+  const [, headerChaincode] = pair(envelope.extension);
+  const chaincode = chaincodeName(headerChaincode);
+  if (chaincode !== chaincodeName(actionChaincode))
     malformed ??= 'the header and the chaincode action name different chaincodes';
   return {
     chaincode,
     proposalResponsePayload: prpBytes,
-    endorsements: endorsed.getEndorsementsList().map((e) => ({
-      endorser: e.getEndorser_asU8(),
-      signature: e.getSignature_asU8(),
-    })),
-    rwsets: txRwSet.getNsRwsetList().map(namespaceRwSet),
+    endorsements,
+    rwsets,
     ...(malformed === undefined ? {} : { malformed }),
   };
 }

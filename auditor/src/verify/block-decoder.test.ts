@@ -16,15 +16,15 @@ function field(number: number, bytes: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from([(number << 3) | 2, ...length]), bytes]);
 }
 
-/** A decoded block as text: byte fields as hex, whatever array type they arrived in. */
+/** Decoded blocks as text: byte fields as hex, whatever array type they arrived in (Buffer or Uint8Array). */
 function canonical(blocks: readonly DecodedBlock[]): string {
-  return JSON.stringify(blocks, (_k, v: unknown) =>
-    typeof v === 'bigint'
-      ? `${v}n`
-      : v instanceof Uint8Array
-        ? `0x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`
-        : v,
-  );
+  // `this[key]` is the value before Buffer's toJSON turned it into { type, data }.
+  return JSON.stringify(blocks, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array)
+      return `0x${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex')}`;
+    return typeof v === 'bigint' ? `${v}n` : v;
+  });
 }
 
 describe('auditor block decoding on worker threads', function () {

@@ -51,6 +51,11 @@ export class BlockDecoderPool {
     this.#waiting.clear();
   }
 
+  /** Whether some worker holds fewer than `batches` batches (a failed pool has no room). */
+  public hasRoom(batches: number): boolean {
+    return !this.#failed && this.#slots.some((s) => s.pending < batches);
+  }
+
   /** Whether a worker failed (every later batch is left to the replay's own thread). */
   public get failed(): boolean {
     return this.#failed;
