@@ -4,9 +4,10 @@ import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { common, msp } from '@hyperledger/fabric-protos';
+import { common, msp, orderer as ordererProto, peer } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { verifyFabricSignature } from '../msp/msp';
+import { describeConfigChanges } from './config-changes';
 import { ANOMALY } from '../replay/anomaly';
 import { Auditor, type AuditedTransaction } from '../replay/auditor';
 import { spaceOf } from '../state/world-state';
@@ -293,6 +294,68 @@ describe('auditor config updates checked against the mod_policy of what they cha
   }
 
   /** The update adding an AnchorPeers value to Org1 (Org1 moves to version 1), and the config it makes. */
+  function anchorPeers(host: string, port: number): Uint8Array {
+    const anchor = new peer.AnchorPeer();
+    anchor.setHost(host);
+    anchor.setPort(port);
+    const anchors = new peer.AnchorPeers();
+    anchors.setAnchorPeersList([anchor]);
+    return anchors.serializeBinary();
+  }
+
+  function value(bytes: Uint8Array): common.ConfigValue {
+    const v = new common.ConfigValue();
+    v.setValue(bytes);
+    v.setModPolicy('Admins');
+    return v;
+  }
+
+  function batchSize(messages: number): Uint8Array {
+    const b = new ordererProto.BatchSize();
+    b.setMaxMessageCount(messages);
+    b.setAbsoluteMaxBytes(10 * 1024 * 1024);
+    b.setPreferredMaxBytes(2 * 1024 * 1024);
+    return b.serializeBinary();
+  }
+
+  function capabilities(...names: string[]): Uint8Array {
+    const c = new common.Capabilities();
+    for (const name of names) c.getCapabilitiesMap().set(name, new common.Capability());
+    return c.serializeBinary();
+  }
+
+  /** The update adding BatchSize and Capabilities to /Channel/Orderer (one version up), and the config it makes. */
+  function ordererUpdate(): { update: common.ConfigUpdate; config: common.Config } {
+    const config = channelConfig();
+    config.setSequence(1);
+    const orderer = config.getChannelGroup()?.getGroupsMap().get('Orderer');
+    if (!orderer) throw new Error('Orderer');
+    orderer.setVersion(1);
+    orderer.getValuesMap().set('BatchSize', value(batchSize(500)));
+    orderer.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const readOrderer = new common.ConfigGroup();
+    readOrderer.getGroupsMap().set('OrdererOrg', new common.ConfigGroup());
+    readOrderer.getPoliciesMap().set('BlockValidation', new common.ConfigPolicy());
+    readOrderer.getPoliciesMap().set('Admins', new common.ConfigPolicy());
+    const read = new common.ConfigGroup();
+    read.getGroupsMap().set('Orderer', readOrderer);
+    const writeOrderer = new common.ConfigGroup();
+    writeOrderer.setVersion(1);
+    writeOrderer.setModPolicy('Admins');
+    writeOrderer.getGroupsMap().set('OrdererOrg', new common.ConfigGroup());
+    writeOrderer.getPoliciesMap().set('BlockValidation', new common.ConfigPolicy());
+    writeOrderer.getPoliciesMap().set('Admins', new common.ConfigPolicy());
+    writeOrderer.getValuesMap().set('BatchSize', value(batchSize(500)));
+    writeOrderer.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const write = new common.ConfigGroup();
+    write.getGroupsMap().set('Orderer', writeOrderer);
+    const update = new common.ConfigUpdate();
+    update.setChannelId(CHANNEL);
+    update.setReadSet(read);
+    update.setWriteSet(write);
+    return { update, config };
+  }
+
   function org1Update(): { update: common.ConfigUpdate; config: common.Config } {
     const config = channelConfig();
     config.setSequence(1);
@@ -300,7 +363,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     if (!org1) throw new Error('Org1');
     org1.setVersion(1);
     const anchors = new common.ConfigValue();
-    anchors.setValue(Buffer.from('peer0.org1:7051'));
+    anchors.setValue(anchorPeers('peer0.org1', 7051));
     anchors.setModPolicy('Admins');
     org1.getValuesMap().set('AnchorPeers', anchors);
     // Read set: the path down to Org1 and Org1's elements at their current versions; write set: the same
@@ -343,7 +406,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
       block(1n, prev, configTransaction(config, update, ['org1-admin']), 'orderer'),
     );
     expect(auditor.anomalies.map((a) => `${a.kind}: ${a.detail}`)).to.deep.equal([
-      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1`,
+      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1: /Channel/Application/Org1/AnchorPeers: absent → peer0.org1:7051`,
     ]);
     expect(transactions[1]?.recomputedCode).to.equal('VALID');
     expect(auditor.config?.blockNumber).to.equal(1n);
@@ -471,4 +534,82 @@ describe('auditor config updates checked against the mod_policy of what they cha
       'Org3',
     ]);
   });
+
+  it('reports an orderer update as what it changed (batch size, capabilities), and a forged one as refused, not as a change', function () {
+    const signed = ordererUpdate();
+    const accepted = replay((prev) =>
+      block(1n, prev, configTransaction(signed.config, signed.update, ['orderer-admin']), 'orderer'),
+    );
+    expect(accepted.auditor.anomalies.map((a) => `${a.kind}: ${a.detail}`)).to.deep.equal([
+      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1: ` +
+        '/Channel/Orderer/BatchSize: absent → max 500 messages, absolute max 10485760 bytes, preferred max 2097152 bytes; ' +
+        '/Channel/Orderer/Capabilities: absent → V2_0',
+    ]);
+    expect(accepted.auditor.config?.blockNumber).to.equal(1n);
+    // The same change signed by an application org's admin: refused, the batch size stays unset.
+    const forged = ordererUpdate();
+    const refused = replay((prev) =>
+      block(1n, prev, configTransaction(forged.config, forged.update, ['org1-admin']), 'orderer'),
+    );
+    expect(refused.auditor.anomalies.map((a) => a.kind)).to.deep.equal([
+      ANOMALY.CONFIG_UPDATE_UNAUTHORIZED,
+      ANOMALY.VALIDATION_FLAG_MISMATCH,
+    ]);
+    expect(refused.auditor.anomalies[0]?.detail).to.match(/mod_policy \/Channel\/Orderer\/Admins/);
+    expect(refused.auditor.config?.blockNumber).to.equal(0n);
+    expect(
+      refused.auditor.config?.config
+        .getChannelGroup()
+        ?.getGroupsMap()
+        .get('Orderer')
+        ?.getValuesMap()
+        .has('BatchSize'),
+    ).to.equal(false);
+  });
+
+  it('describes each changed config value by what it holds: addresses, batch size, capabilities, anchor peers, orgs, policies', function () {
+    const before = channelConfig();
+    const channel = before.getChannelGroup();
+    channel?.getValuesMap().set('OrdererAddresses', value(addresses('orderer0:7050')));
+    channel
+      ?.getGroupsMap()
+      .get('Orderer')
+      ?.getValuesMap()
+      .set('BatchSize', value(batchSize(10)));
+    channel?.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const after = common.Config.deserializeBinary(before.serializeBinary());
+    const next = after.getChannelGroup();
+    next?.getValuesMap().set('OrdererAddresses', value(addresses('orderer0:7050', 'evil:7050')));
+    next
+      ?.getGroupsMap()
+      .get('Orderer')
+      ?.getValuesMap()
+      .set('BatchSize', value(batchSize(5000)));
+    next?.getValuesMap().set('Capabilities', value(capabilities('V2_0', 'V3_0')));
+    const application = next?.getGroupsMap().get('Application');
+    application
+      ?.getGroupsMap()
+      .get('Org2')
+      ?.getValuesMap()
+      .set('AnchorPeers', value(Buffer.from('not anchor peers')));
+    application?.getGroupsMap().set('Org3', org('Org2MSP', 'org2-admin'));
+    application?.getPoliciesMap().get('Admins')?.setPolicy(metaPolicy(ANY, 'Admins'));
+    expect(describeConfigChanges(before, after)).to.deep.equal([
+      '/Channel/Capabilities: V2_0 → V2_0, V3_0',
+      '/Channel/OrdererAddresses: orderer0:7050 → orderer0:7050, evil:7050',
+      '/Channel/Application policy Admins: MAJORITY Admins → ANY Admins',
+      '/Channel/Application/Org2/AnchorPeers: absent → 16 bytes that do not decode as AnchorPeers',
+      '/Channel/Application/Org3 added',
+      '/Channel/Application/Org3/MSP: absent → MSP Org2MSP: 1 root, 0 intermediate, 1 admin certificate(s), 0 revocation list(s), node OUs off',
+      '/Channel/Application/Org3 policy Admins: absent → a signature policy',
+      '/Channel/Application/Org3 policy Writers: absent → a signature policy',
+      '/Channel/Orderer/BatchSize: max 10 messages, absolute max 10485760 bytes, preferred max 2097152 bytes → max 5000 messages, absolute max 10485760 bytes, preferred max 2097152 bytes',
+    ]);
+  });
+
+  function addresses(...list: string[]): Uint8Array {
+    const a = new common.OrdererAddresses();
+    a.setAddressesList(list);
+    return a.serializeBinary();
+  }
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import { ChannelConfig, type PolicyVerdict } from '../config/channel-config';
+import { describeConfigChanges } from '../config/config-changes';
 import { checkConfigUpdate } from '../config/config-update';
 import {
   decodeBlock,
@@ -469,10 +470,14 @@ export class Auditor {
         this.#report(ANOMALY.CONFIG_UPDATE_UNAUTHORIZED, block.number, update.reason, { txIndex });
         return { code: 'INVALID_CONFIG_TRANSACTION', reason: update.reason };
       }
-      this.#report(ANOMALY.CONFIG_UPDATE, block.number, `configuration changed at block ${block.number}`, {
-        txIndex,
-        orgs: next.orgs.map((o) => o.mspId),
-      });
+      // What the update changed, in the terms of the values it changed (addresses, batch size, anchor peers…).
+      const changes = previous ? describeConfigChanges(previous.config, next.config) : [];
+      this.#report(
+        ANOMALY.CONFIG_UPDATE,
+        block.number,
+        `configuration changed at block ${block.number}: ${changes.join('; ')}`,
+        { txIndex, orgs: next.orgs.map((o) => o.mspId) },
+      );
     }
     this.#config = next;
     this.#implicitPolicies = new Map();
