@@ -16,6 +16,7 @@ import { spaceOf } from '../state/world-state';
 // config blocks the orderer signs and cuts: some carry an update the orgs authorized, some are forged.
 
 const CHANNEL = 'thread';
+const DAY = 86_400_000;
 
 interface Signer {
   readonly serialized: Uint8Array;
@@ -44,6 +45,9 @@ describe('auditor config updates checked against the mod_policy of what they cha
   const caPem: Record<string, Buffer> = {};
   let genesisConfig: common.Config;
   let genesis: RawBlock;
+  let org2Crl: Buffer;
+  /** Revocation lists org() puts in Org2's MSP (none but in the test of a stale list). */
+  let org2Lists: Uint8Array[] = [];
 
   const who = (name: string): Signer => {
     const s = signers[name];
@@ -117,6 +121,27 @@ describe('auditor config updates checked against the mod_policy of what they cha
         };
       }
     }
+    // A CRL of Org2's CA (revoking nobody), valid for 30 days: what a stale revocation list looks like later.
+    writeFileSync(join(dir, 'org2.db'), '');
+    writeFileSync(join(dir, 'org2.crlnumber'), '01\n');
+    writeFileSync(
+      join(dir, 'org2.cnf'),
+      '[ca]\ndefault_ca = d\n[d]\ndatabase = org2.db\ncrlnumber = org2.crlnumber\ndefault_md = sha256\n' +
+        'default_crl_days = 30\ncrl_extensions = e\n[e]\nauthorityKeyIdentifier = keyid:always\n',
+    );
+    ssl(
+      'ca',
+      '-config',
+      'org2.cnf',
+      '-keyfile',
+      'org2-ca.key',
+      '-cert',
+      'org2-ca.pem',
+      '-gencrl',
+      '-out',
+      'org2.crl',
+    );
+    org2Crl = readFileSync(join(dir, 'org2.crl'));
     genesisConfig = channelConfig();
     genesis = block(0n, new Uint8Array(), configTransaction(genesisConfig, undefined, undefined), undefined);
   });
@@ -170,6 +195,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     fabric.setName(mspId);
     fabric.setRootCertsList([caPem[mspId] ?? new Uint8Array()]);
     fabric.setAdminsList([who(admin).pem]);
+    if (mspId === 'Org2MSP') fabric.setRevocationListList(org2Lists);
     const config = new msp.MSPConfig();
     config.setType(0);
     config.setConfig(fabric.serializeBinary());
@@ -209,17 +235,23 @@ describe('auditor config updates checked against the mod_policy of what they cha
     return config;
   }
 
-  function header(type: number, creator: Signer | undefined): common.Header {
+  function header(type: number, creator: Signer | undefined, at?: number): common.Header {
     const ch = new common.ChannelHeader();
     ch.setType(type);
     ch.setChannelId(CHANNEL);
+    // The timestamp (field 3, google.protobuf.Timestamp { seconds = 1 }) appended by hand: field order is free.
+    let seconds = at === undefined ? 0 : Math.floor(at / 1000);
+    const varint: number[] = [];
+    for (; seconds >= 0x80; seconds = Math.floor(seconds / 0x80)) varint.push((seconds % 0x80) | 0x80);
+    varint.push(seconds);
+    const timestamp = at === undefined ? Buffer.alloc(0) : field(3, Buffer.from([0x08, ...varint]));
     const sh = new common.SignatureHeader();
     if (creator) {
       sh.setCreator(creator.serialized);
       sh.setNonce(randomBytes(24));
     }
     const h = new common.Header();
-    h.setChannelHeader(ch.serializeBinary());
+    h.setChannelHeader(Buffer.concat([ch.serializeBinary(), timestamp]));
     h.setSignatureHeader(sh.serializeBinary());
     return h;
   }
@@ -229,6 +261,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     config: common.Config,
     update: common.ConfigUpdate | undefined,
     updateSigners: readonly string[] | undefined,
+    at?: number,
   ): Uint8Array {
     const configEnvelope = new common.ConfigEnvelope();
     configEnvelope.setConfig(config);
@@ -256,7 +289,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
       configEnvelope.setLastUpdate(last);
     }
     const payload = new common.Payload();
-    payload.setHeader(header(common.HeaderType.CONFIG, update ? who('orderer') : undefined));
+    payload.setHeader(header(common.HeaderType.CONFIG, update ? who('orderer') : undefined, at));
     payload.setData(configEnvelope.serializeBinary());
     const payloadBytes = payload.serializeBinary();
     const env = new common.Envelope();
@@ -612,4 +645,49 @@ describe('auditor config updates checked against the mod_policy of what they cha
     a.setAddressesList(list);
     return a.serializeBinary();
   }
+
+  it("reports an org's revocation list past its nextUpdate at the first block after it, and keeps using it (not failed closed)", function () {
+    org2Lists = [org2Crl];
+    try {
+      const crlGenesis = block(
+        0n,
+        new Uint8Array(),
+        configTransaction(channelConfig(), undefined, undefined),
+        undefined,
+      );
+      const run = (at: number) => {
+        const { update, config } = org1Update();
+        const auditor = new Auditor({ genesisHash: blockHeaderHash(crlGenesis) });
+        auditor.processBlock(crlGenesis);
+        const one = block(
+          1n,
+          blockHeaderHash(crlGenesis),
+          configTransaction(config, update, ['org1-admin'], at),
+          'orderer',
+        );
+        auditor.processBlock(one);
+        return auditor;
+      };
+      const nextUpdate = Date.now() + 30 * DAY;
+      const fresh = run(Date.now());
+      expect(fresh.anomalies.map((a) => a.kind)).to.deep.equal([ANOMALY.CONFIG_UPDATE]);
+      const late = nextUpdate + DAY;
+      const stale = run(late);
+      expect(stale.anomalies.map((a) => a.kind)).to.deep.equal([
+        ANOMALY.REVOCATION_LIST_STALE,
+        ANOMALY.CONFIG_UPDATE,
+      ]);
+      const detail = stale.anomalies[0]?.detail ?? '';
+      expect(detail).to.match(
+        /^Org2MSP: revocation list 0 was to be replaced by \S+Z \(its nextUpdate\), before the block time \S+Z; identities are still checked against it$/,
+      );
+      expect(Math.abs(Date.parse(/by (\S+Z)/.exec(detail)?.[1] ?? '') - nextUpdate)).to.be.below(DAY);
+      expect(stale.anomalies[0]?.orgs).to.deep.equal(['Org2MSP']);
+      expect(stale.anomalies[0]?.block).to.equal(1n);
+      // Not failed closed: the update (signed by Org1, orderer-signed) is applied as Fabric applies it.
+      expect(stale.config?.blockNumber).to.equal(1n);
+    } finally {
+      org2Lists = [];
+    }
+  });
 });

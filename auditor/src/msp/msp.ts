@@ -20,6 +20,23 @@ export interface ValidIdentity {
   /** The certificate's validity period (milliseconds since the epoch). */
   readonly notBefore: number;
   readonly notAfter: number;
+  /** The CAs the certificate chains through, issuer first, root last, with their validity periods. */
+  readonly caChain: readonly CaValidity[];
+}
+
+/** A CA certificate of an identity's chain and its validity period (milliseconds since the epoch). */
+export interface CaValidity {
+  readonly subject: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/** A revocation list of an MSP past its nextUpdate. */
+export interface StaleRevocationList {
+  readonly mspId: string;
+  /** Its index in the MSP's `revocation_list`. */
+  readonly index: number;
+  readonly nextUpdate: number;
 }
 
 /** Why an identity or a signature was refused. */
@@ -94,19 +111,26 @@ export class Msp {
     this.unchecked = unchecked;
   }
 
+  /** When each of the MSP's revocation lists said the next one would be out (undefined: no nextUpdate). */
+  public get revocationListsNextUpdate(): readonly (number | undefined)[] {
+    return this.#revocationLists.map((l) => l.nextUpdate);
+  }
+
   /**
-   * The CA that issued `cert` when `cert` chains to a root of this MSP, directly or through one or more
-   * intermediates; undefined when it does not chain.
+   * The CAs `cert` chains through to a root of this MSP, issuer first and root last (directly, or through
+   * one or more intermediates); undefined when it does not chain.
    */
-  #issuerInChain(cert: X509Certificate, depth = 0): X509Certificate | undefined {
+  #chainOf(cert: X509Certificate, depth = 0): X509Certificate[] | undefined {
     if (depth > 4) return undefined;
     for (const root of this.#roots) {
       if (root.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return root;
+      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return [root];
     }
     for (const ca of this.#intermediates) {
       if (ca.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && this.#issuerInChain(ca, depth + 1)) return ca;
+      if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) continue;
+      const above = this.#chainOf(ca, depth + 1);
+      if (above) return [ca, ...above];
     }
     return undefined;
   }
@@ -151,8 +175,9 @@ export class Msp {
   /** Validates a certificate as an identity of this MSP and classifies its roles. */
   public validate(serialized: Uint8Array, certificate: X509Certificate): IdentityResult {
     if (certificate.ca) return { ok: false, reason: `${this.id}: a CA certificate cannot sign` };
-    const issuer = this.#issuerInChain(certificate);
-    if (!issuer)
+    const chain = this.#chainOf(certificate);
+    const issuer = chain?.[0];
+    if (!chain || !issuer)
       return {
         ok: false,
         reason: `${this.id}: certificate ${certificate.subject.replace(/\n/g, ',')} does not chain to the MSP's roots`,
@@ -184,16 +209,24 @@ export class Msp {
     }
     const notBefore = Date.parse(certificate.validFrom);
     const notAfter = Date.parse(certificate.validTo);
-    if (Number.isNaN(notBefore) || Number.isNaN(notAfter))
+    const caChain = chain.map((ca) => ({
+      subject: ca.subject.replace(/\n/g, ','),
+      notBefore: Date.parse(ca.validFrom),
+      notAfter: Date.parse(ca.validTo),
+    }));
+    if ([notBefore, notAfter, ...caChain.flatMap((c) => [c.notBefore, c.notAfter])].some(Number.isNaN))
       return { ok: false, reason: `${this.id}: unreadable certificate validity period` };
     return {
       ok: true,
-      identity: { mspId: this.id, serialized, certificate, publicKey, roles, notBefore, notAfter },
+      identity: { mspId: this.id, serialized, certificate, publicKey, roles, notBefore, notAfter, caChain },
     };
   }
 }
 
-/** Why an identity's certificate is not valid at time `at`, or undefined when it is. */
+/**
+ * Why an identity's certificate, or a CA certificate of its chain (an intermediate or the root), is not
+ * valid at time `at`, or undefined when all are.
+ */
 function validityAt(identity: ValidIdentity, at: number): IdentityResult | undefined {
   const subject = identity.certificate.subject.replace(/\n/g, ',');
   if (at > identity.notAfter)
@@ -206,6 +239,18 @@ function validityAt(identity: ValidIdentity, at: number): IdentityResult | undef
       ok: false,
       reason: `${identity.mspId}: certificate ${subject} is not valid before ${new Date(identity.notBefore).toISOString()}, after the block time ${new Date(at).toISOString()}`,
     };
+  for (const ca of identity.caChain) {
+    if (at > ca.notAfter)
+      return {
+        ok: false,
+        reason: `${identity.mspId}: CA certificate ${ca.subject} of certificate ${subject} expired at ${new Date(ca.notAfter).toISOString()}, before the block time ${new Date(at).toISOString()}`,
+      };
+    if (at < ca.notBefore)
+      return {
+        ok: false,
+        reason: `${identity.mspId}: CA certificate ${ca.subject} of certificate ${subject} is not valid before ${new Date(ca.notBefore).toISOString()}, after the block time ${new Date(at).toISOString()}`,
+      };
+  }
   return undefined;
 }
 
@@ -227,6 +272,16 @@ export class MspManager {
 
   public msp(id: string): Msp | undefined {
     return this.#msps.get(id);
+  }
+
+  /** The MSPs' revocation lists whose nextUpdate is before `at` (milliseconds since the epoch). */
+  public staleRevocationLists(at: number): StaleRevocationList[] {
+    const stale: StaleRevocationList[] = [];
+    for (const [mspId, msp] of this.#msps)
+      msp.revocationListsNextUpdate.forEach((nextUpdate, index) => {
+        if (nextUpdate !== undefined && nextUpdate < at) stale.push({ mspId, index, nextUpdate });
+      });
+    return stale;
   }
 
   /**

@@ -121,6 +121,7 @@ export class Auditor {
   #expected = 0n;
   #blockTime: number | undefined;
   readonly #txIds = new Set<string>();
+  readonly #staleListsReported = new Set<string>();
   #transactions = 0;
   #blocks = 0;
   #signatureChecks = 0;
@@ -230,6 +231,7 @@ export class Auditor {
         block.number,
         `data hash in the header ${Buffer.from(block.dataHash).toString('hex')} is not the hash of the envelopes ${dataHash.toString('hex')}`,
       );
+    if (this.#mode === 'full') this.#reportStaleRevocationLists(block.number);
     if (block.number > 0n && this.#mode === 'full') {
       try {
         this.#verifyOrdererSignatures(block, ready.orderer);
@@ -245,6 +247,26 @@ export class Auditor {
     this.#previousHeaderHash = ready.headerHash;
     this.#previousNumber = block.number;
     this.#expected = block.number + 1n;
+  }
+
+  // A CRL past its nextUpdate is reported, not failed closed on: Fabric keeps using it, so refusing every
+  // identity of the org would turn each of its transactions into a flag mismatch and hide the one fact
+  // that matters — from this block on, the ledger does not carry the org's latest revocations.
+  #reportStaleRevocationLists(block: bigint): void {
+    const config = this.#config;
+    const at = this.#blockTime;
+    if (!config || at === undefined) return;
+    for (const stale of config.msps.staleRevocationLists(at)) {
+      const key = `${stale.mspId}\u0000${stale.index}\u0000${stale.nextUpdate}`;
+      if (this.#staleListsReported.has(key)) continue;
+      this.#staleListsReported.add(key);
+      this.#report(
+        ANOMALY.REVOCATION_LIST_STALE,
+        block,
+        `${stale.mspId}: revocation list ${stale.index} was to be replaced by ${new Date(stale.nextUpdate).toISOString()} (its nextUpdate), before the block time ${new Date(at).toISOString()}; identities are still checked against it`,
+        { orgs: [stale.mspId] },
+      );
+    }
   }
 
   #verifyOrdererSignatures(block: RawBlock, prepared: DecodedOrdererSignatures | undefined): void {
