@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { availableParallelism } from 'node:os';
-import type { DecodedBlock } from '../block/decoded-block';
-import type { RawBlock } from '../block/raw-block';
 import { Auditor, printable, type AuditedTransaction, type AuditMode } from '../replay/auditor';
-import { BlockDecoderPool } from '../verify/block-decoder';
+import { replayChain } from '../replay/decoding-pipeline';
 import { NOTICE_KINDS, type Anomaly } from '../replay/anomaly';
 import type { BlockSource } from '../source/block-sources';
 
@@ -45,117 +43,6 @@ export interface AuditChainOptions {
   readonly workers?: number;
 }
 
-// Envelopes (or blocks) per batch, batches a worker holds at once, and batches read ahead beyond those:
-// enough to keep every thread busy, few enough to bound the memory held ahead.
-const BATCH_ENVELOPES = 48;
-const BATCH_BLOCKS = 32;
-const BATCHES_PER_WORKER = 2;
-const SPARE_BATCHES = 4;
-
-interface Batch {
-  readonly blocks: readonly RawBlock[];
-  /** Decoded on a worker: settles with the decoded blocks (undefined if the worker failed). */
-  sent?: Promise<void>;
-  done: boolean;
-  decoded?: readonly DecodedBlock[] | undefined;
-}
-
-/**
- * Feeds blocks to an auditor in order, decoded ahead (hashes, envelopes, read-write sets, signatures
- * verified) on worker threads and, when it would otherwise wait, on the calling thread too: each block is
- * replayed in order once its batch is decoded, so the calling thread does the sequential part
- * (identities against the configuration in force, policies, MVCC, state, verdicts) and whatever decoding
- * the workers leave.
- */
-class DecodingPipeline {
-  readonly #auditor: Auditor;
-  readonly #decoder: BlockDecoderPool;
-  readonly #queueLimit: number;
-  readonly #onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined;
-  readonly #queue: Batch[] = [];
-  #blocks: RawBlock[] = [];
-  #envelopes = 0;
-
-  public constructor(
-    auditor: Auditor,
-    decoder: BlockDecoderPool,
-    workers: number,
-    onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined,
-  ) {
-    this.#auditor = auditor;
-    this.#decoder = decoder;
-    this.#queueLimit = workers * BATCHES_PER_WORKER + SPARE_BATCHES;
-    this.#onBlock = onBlock;
-  }
-
-  public async push(block: RawBlock): Promise<void> {
-    this.#blocks.push(block);
-    this.#envelopes += block.data.length;
-    if (this.#envelopes >= BATCH_ENVELOPES || this.#blocks.length >= BATCH_BLOCKS) this.#cut();
-    while (this.#queue.length > this.#queueLimit) await this.#replayOldest();
-  }
-
-  /** Replays every block pushed so far. */
-  public async drain(): Promise<void> {
-    this.#cut();
-    while (this.#queue.length > 0) await this.#replayOldest();
-  }
-
-  #cut(): void {
-    if (this.#blocks.length === 0) return;
-    this.#queue.push({ blocks: this.#blocks, done: false });
-    this.#blocks = [];
-    this.#envelopes = 0;
-    this.#dispatch();
-  }
-
-  /** Hands the oldest batches nobody decodes yet to the workers that have room. */
-  #dispatch(): void {
-    for (const batch of this.#queue) {
-      if (!this.#decoder.hasRoom(BATCHES_PER_WORKER)) return;
-      if (batch.sent || batch.done) continue;
-      batch.sent = this.#decoder.decode(batch.blocks).then((decoded) => {
-        batch.decoded = decoded;
-        batch.done = true;
-      });
-    }
-  }
-
-  #decodeHere(batch: Batch): void {
-    batch.decoded = batch.blocks.map((block) => this.#auditor.prepareBlock(block));
-    batch.done = true;
-  }
-
-  async #replayOldest(): Promise<void> {
-    const oldest = this.#queue[0];
-    if (!oldest) return;
-    for (;;) {
-      this.#dispatch();
-      if (oldest.done) break;
-      if (!oldest.sent) {
-        this.#decodeHere(oldest);
-        break;
-      }
-      // The oldest batch is on a worker: decode the newest batch no worker has taken instead of waiting,
-      // then let the workers' answers in.
-      const spare = this.#queue.findLast((b) => !b.sent && !b.done);
-      if (!spare) {
-        await oldest.sent;
-        continue;
-      }
-      this.#decodeHere(spare);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    this.#queue.shift();
-    // Undefined when a worker failed: the auditor then decodes those blocks itself.
-    const decoded = oldest.decoded;
-    oldest.blocks.forEach((block, i) => {
-      this.#auditor.processBlock(block, decoded?.[i]);
-      this.#onBlock?.(this.#auditor.counts.blocks, this.#auditor.counts.transactions);
-    });
-  }
-}
-
 /**
  * Replays every block of `source` through an {@link Auditor} and summarizes what it found. A source that
  * fails to decode ends as a BLOCK_UNPARSABLE failure at the block it reached, never as a skipped block.
@@ -180,32 +67,20 @@ export async function auditChain(
       options.onTransaction?.(tx);
     },
   });
-  const workers = options.mode === 'hashes-only' ? 0 : (options.workers ?? availableParallelism());
-  const decoder = workers > 0 ? new BlockDecoderPool(workers) : undefined;
-  const pipeline = decoder ? new DecodingPipeline(auditor, decoder, workers, options.onBlock) : undefined;
   try {
-    try {
-      for await (const block of source) {
-        if (pipeline) await pipeline.push(block);
-        else {
-          auditor.processBlock(block);
-          options.onBlock?.(auditor.counts.blocks, auditor.counts.transactions);
-        }
-        if (options.toBlock !== undefined && block.number >= options.toBlock) break;
-      }
-    } finally {
-      // The blocks read before a failing source are replayed before its failure is recorded.
-      await pipeline?.drain();
-    }
+    await replayChain(source, auditor, {
+      workers: options.mode === 'hashes-only' ? 0 : (options.workers ?? availableParallelism()),
+      ...(options.toBlock === undefined ? {} : { toBlock: options.toBlock }),
+      afterBlock: () => options.onBlock?.(auditor.counts.blocks, auditor.counts.transactions),
+    });
   } catch (err) {
+    // The blocks read before a failing source were replayed before its failure is recorded.
     if (!(err instanceof ThreadsealError)) throw err;
     auditor.anomalies.push({
       kind: 'BLOCK_UNPARSABLE',
       block: auditor.nextBlock,
       detail: `the block source failed after ${auditor.counts.blocks} blocks: ${err.message}`,
     });
-  } finally {
-    await decoder?.close();
   }
   const digest = createHash('sha256');
   for (const [space, key, v] of auditor.state.entries()) {
