@@ -197,7 +197,12 @@ export async function indexChain(
     };
     try {
       await replayChain(source, auditor, {
-        ...(options.workers === undefined ? {} : { workers: options.workers }),
+        // Workers verify signatures as they decode: a hashes-only index has no use for that.
+        ...(options.mode === 'hashes-only'
+          ? { workers: 0 }
+          : options.workers === undefined
+            ? {}
+            : { workers: options.workers }),
         afterBlock: (block) => {
           const resumed = block.number < resumedFrom;
           if (!resumed) {
