@@ -96,20 +96,71 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** What {@link decodeBlock} asks for each signature, in block order. `signed` are the signed bytes' parts. */
+export interface SignatureVerdicts {
+  check(identity: Uint8Array, signed: readonly Uint8Array[], signature: Uint8Array): CheckedSignature;
+}
+
 /**
  * Verifies signatures for {@link decodeBlock} as `verifyFabricSignature` does, with each identity's public
  * key read once.
  */
-export class SignatureChecker {
+export class SignatureChecker implements SignatureVerdicts {
   readonly #keys = new BytesMap<KeyObject | null>();
 
-  public check(identity: Uint8Array, data: Uint8Array, signature: Uint8Array): CheckedSignature {
+  public check(identity: Uint8Array, signed: readonly Uint8Array[], signature: Uint8Array): CheckedSignature {
     let key = this.#keys.get(identity);
     if (key === undefined) {
       key = publicKeyOfIdentity(identity) ?? null;
       this.#keys.set(identity, key);
     }
-    return { identity, verified: key === null ? undefined : verifyFabricSignature(key, data, signature) };
+    if (key === null) return { identity, verified: undefined };
+    const data = signed.length === 1 && signed[0] ? signed[0] : Buffer.concat(signed);
+    return { identity, verified: verifyFabricSignature(key, data, signature) };
+  }
+}
+
+/** A verdict as one byte: what a worker sends back for each signature of a block, in block order. */
+export const VERDICT = { INVALID: 0, VALID: 1, NO_KEY: 2 } as const;
+
+/** Verifies like a {@link SignatureChecker} and records each verdict as a {@link VERDICT} byte. */
+export class RecordingChecker implements SignatureVerdicts {
+  readonly verdicts: number[] = [];
+  readonly #checker: SignatureChecker;
+
+  public constructor(checker: SignatureChecker) {
+    this.#checker = checker;
+  }
+
+  public check(identity: Uint8Array, signed: readonly Uint8Array[], signature: Uint8Array): CheckedSignature {
+    const checked = this.#checker.check(identity, signed, signature);
+    this.verdicts.push(
+      checked.verified === undefined ? VERDICT.NO_KEY : checked.verified ? VERDICT.VALID : VERDICT.INVALID,
+    );
+    return checked;
+  }
+}
+
+/**
+ * Gives the verdicts a worker recorded for the same block, in the same order, instead of verifying again;
+ * past the recorded ones (which decoding the same bytes never reaches) it verifies itself.
+ */
+export class RecordedVerdicts implements SignatureVerdicts {
+  readonly #verdicts: Uint8Array;
+  readonly #fallback: SignatureChecker;
+  #next = 0;
+
+  public constructor(verdicts: Uint8Array, fallback: SignatureChecker) {
+    this.#verdicts = verdicts;
+    this.#fallback = fallback;
+  }
+
+  public check(identity: Uint8Array, signed: readonly Uint8Array[], signature: Uint8Array): CheckedSignature {
+    const v = this.#verdicts[this.#next++];
+    if (v === VERDICT.VALID) return { identity, verified: true };
+    if (v === VERDICT.INVALID) return { identity, verified: false };
+    if (v === VERDICT.NO_KEY) return { identity, verified: undefined };
+    return this.#fallback.check(identity, signed, signature);
   }
 }
 
@@ -117,7 +168,7 @@ export class SignatureChecker {
  * The orderers' signatures of a block (Raft: each over `metadata.value || signatureHeader || header`);
  * undefined when the SIGNATURES metadata does not decode. Throws when a signature header does not.
  */
-function ordererSignatures(block: RawBlock, checker: SignatureChecker): CheckedSignature[] | undefined {
+function ordererSignatures(block: RawBlock, checker: SignatureVerdicts): CheckedSignature[] | undefined {
   // common.Metadata { value = 1, repeated MetadataSignature signatures = 2 }
   let value: Uint8Array = new Uint8Array(0);
   const signatures: Uint8Array[] = [];
@@ -151,17 +202,21 @@ function ordererSignatures(block: RawBlock, checker: SignatureChecker): CheckedS
       if (h.field === 1) creator = h.bytes();
       else h.skip();
     }
-    signed.push(checker.check(creator, Buffer.concat([value, sh, headerBytes]), signature));
+    signed.push(checker.check(creator, [value, sh, headerBytes], signature));
   }
   return signed;
 }
 
 /**
  * Decodes a block and, given a `checker`, verifies every signature it carries (orderers', creators',
- * endorsers'). Pure: it reads neither state nor configuration, so blocks can be decoded in any order and
+ * endorsers'), asking it in block order; `dataHash` is the hash over the envelopes when already computed. Pure: it reads neither state nor configuration, so blocks can be decoded in any order and
  * on any thread; the same block gives the same result wherever it is decoded.
  */
-export function decodeBlock(block: RawBlock, checker: SignatureChecker | undefined): DecodedBlock {
+export function decodeBlock(
+  block: RawBlock,
+  checker: SignatureVerdicts | undefined,
+  dataHash?: Uint8Array,
+): DecodedBlock {
   let orderer: DecodedOrdererSignatures | undefined;
   if (block.number > 0n && checker) {
     try {
@@ -178,7 +233,7 @@ export function decodeBlock(block: RawBlock, checker: SignatureChecker | undefin
     const endorser = env.type === HEADER_TYPE_ENDORSER_TRANSACTION;
     const creator =
       checker && (endorser || (env.type === HEADER_TYPE_CONFIG && block.number > 0n))
-        ? checker.check(env.creator, env.payload, env.signature)
+        ? checker.check(env.creator, [env.payload], env.signature)
         : undefined;
     if (!endorser) return { envelope, ...(creator ? { creator } : {}) };
     const endorserTransaction = decoded(() => decodeEndorserTransaction(env));
@@ -186,7 +241,7 @@ export function decodeBlock(block: RawBlock, checker: SignatureChecker | undefin
     const endorsements =
       tx && checker
         ? tx.endorsements.map((e) =>
-            checker.check(e.endorser, Buffer.concat([tx.proposalResponsePayload, e.endorser]), e.signature),
+            checker.check(e.endorser, [tx.proposalResponsePayload, e.endorser], e.signature),
           )
         : undefined;
     return {
@@ -200,7 +255,7 @@ export function decodeBlock(block: RawBlock, checker: SignatureChecker | undefin
     number: block.number,
     envelopes: block.data.length,
     headerHash: ownBytes(blockHeaderHash(block)),
-    dataHash: ownBytes(blockDataHash(block.data)),
+    dataHash: dataHash ?? ownBytes(blockDataHash(block.data)),
     orderer,
     transactions,
   };

@@ -4,7 +4,7 @@ import { ThreadsealError } from '@threadseal/ledger-model';
 import { blockHeaderHash, type RawBlock } from '../block/raw-block';
 import type { Anomaly } from '../replay/anomaly';
 import { Auditor, type AuditedTransaction, type AuditMode } from '../replay/auditor';
-import { replayChain } from '../replay/decoding-pipeline';
+import { replayChain } from '../replay/verifying-pipeline';
 import type { BlockSource } from '../source/block-sources';
 
 const SCHEMA = `
@@ -62,7 +62,7 @@ export interface IndexOptions {
   readonly mode?: AuditMode;
   /** Called after each block replayed (written, or re-verified on resume), for a progress display. */
   readonly onBlock?: (blockNumber: bigint, resumed: boolean) => void;
-  /** Worker threads that decode blocks ahead of the replay, as for `auditChain` (default: one per core). */
+  /** Worker threads that verify signatures ahead of the replay, as for `auditChain` (default: one per core). */
   readonly workers?: number;
 }
 
@@ -81,7 +81,7 @@ export interface IndexResult {
 }
 
 /**
- * Replays `source` into a SQLite index at `file` (blocks decoded ahead on worker threads), the rows of each
+ * Replays `source` into a SQLite index at `file` (signatures verified ahead on worker threads), the rows of each
  * run of blocks in one SQLite transaction that also moves the checkpoint past them: a run killed at any point leaves the index at a block boundary, and the next run re-verifies
  * the blocks before the checkpoint in memory (nothing written) and continues after it — no gap, no
  * duplicate, and the same rows as a run that was never interrupted.

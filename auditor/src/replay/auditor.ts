@@ -5,6 +5,7 @@ import { describeConfigChanges } from '../config/config-changes';
 import { checkConfigUpdate } from '../config/config-update';
 import {
   decodeBlock,
+  RecordedVerdicts,
   SignatureChecker,
   unwrap,
   type CheckedSignature,
@@ -13,6 +14,7 @@ import {
   type DecodedTransaction,
 } from '../block/decoded-block';
 import { METADATA_INDEX, type RawBlock } from '../block/raw-block';
+import type { BlockVerdicts } from '../verify/block-batch';
 import { BytesMap, verifyFabricSignature } from '../msp/msp';
 import {
   checkSignatures,
@@ -179,12 +181,15 @@ export class Auditor {
   }
 
   /**
-   * Decodes a block ahead of its replay (with its signatures verified in full mode): what
-   * {@link processBlock} takes. Pure: it reads neither the state nor the configuration, so blocks can be
-   * decoded in any order, here or on worker threads (`decodeBlock`), with the same result.
+   * Decodes a block ahead of its replay (with its signatures verified in full mode, or their verdicts
+   * taken from `recorded`, what a worker found for this very block): what {@link processBlock} takes.
+   * Pure: it reads neither the state nor the configuration, so blocks can be decoded in any order, with
+   * the same result.
    */
-  public prepareBlock(block: RawBlock): DecodedBlock {
-    return decodeBlock(block, this.#mode === 'full' ? this.#checker : undefined);
+  public prepareBlock(block: RawBlock, recorded?: BlockVerdicts): DecodedBlock {
+    if (this.#mode !== 'full') return decodeBlock(block, undefined);
+    if (!recorded) return decodeBlock(block, this.#checker);
+    return decodeBlock(block, new RecordedVerdicts(recorded.verdicts, this.#checker), recorded.dataHash);
   }
 
   /**
@@ -440,7 +445,7 @@ export class Auditor {
     const id = config.msps.identity(creator, this.#blockTime);
     if (!id.ok) return { code: 'BAD_CREATOR_SIGNATURE', reason: `creator: ${id.reason}` };
     this.#signatureChecks++;
-    // A signature decoded ahead was verified under this very identity's key (undefined: unreadable key).
+    // A signature checked while decoding was verified under this very identity's key (undefined: unreadable key).
     const verified = checked
       ? checked.verified === true
       : verifyFabricSignature(id.identity.publicKey, payload, signature);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { availableParallelism } from 'node:os';
 import { Auditor, printable, type AuditedTransaction, type AuditMode } from '../replay/auditor';
-import { replayChain } from '../replay/decoding-pipeline';
+import { replayChain } from '../replay/verifying-pipeline';
 import { NOTICE_KINDS, type Anomaly } from '../replay/anomaly';
 import type { BlockSource } from '../source/block-sources';
 
@@ -36,9 +36,8 @@ export interface AuditChainOptions {
   /** Stop after this block (inclusive). */
   readonly toBlock?: bigint;
   /**
-   * Worker threads that decode blocks and verify their signatures ahead of the ordered replay (default:
-   * one per core; 0: all on the calling thread, which also decodes when it would otherwise wait). The
-   * verdicts are the same either way.
+   * Worker threads that verify blocks' signatures ahead of the ordered replay (default: one per core; 0:
+   * all on the calling thread). The verdicts are the same either way.
    */
   readonly workers?: number;
 }

@@ -1,4 +1,3 @@
-import type { DecodedBlock } from '../block/decoded-block';
 import type { RawBlock } from '../block/raw-block';
 
 /** Blocks sent to a decoding worker: every byte in one transferred buffer, laid out by `layout`. */
@@ -10,10 +9,55 @@ export interface BlockBatchMessage {
   readonly bytes: Uint8Array;
 }
 
-/** A worker's answer: each block decoded, its byte views pointing into the batch's buffer sent back. */
-export interface DecodedBatchMessage {
+/** What a worker found for one block: each signature's {@link VERDICT} in block order, and the data hash. */
+export interface BlockVerdicts {
+  readonly verdicts: Uint8Array;
+  /** SHA-256 over the block's envelopes. */
+  readonly dataHash: Uint8Array;
+}
+
+/** A worker's answer: per block, how many verdicts; the verdicts and the data hashes in one buffer each. */
+export interface VerdictBatchMessage {
   readonly batch: number;
-  readonly blocks: readonly DecodedBlock[];
+  readonly counts: Int32Array;
+  readonly verdicts: Uint8Array;
+  readonly dataHashes: Uint8Array;
+}
+
+/** Packs each block's verdicts and data hash into one message; `transfer` lists the buffers to move. */
+export function packVerdicts(
+  batch: number,
+  blocks: readonly BlockVerdicts[],
+): { message: VerdictBatchMessage; transfer: ArrayBuffer[] } {
+  const total = blocks.reduce((n, b) => n + b.verdicts.length, 0);
+  const counts = new Int32Array(blocks.length);
+  const verdicts = new Uint8Array(total);
+  const dataHashes = new Uint8Array(32 * blocks.length);
+  let offset = 0;
+  blocks.forEach((b, i) => {
+    counts[i] = b.verdicts.length;
+    verdicts.set(b.verdicts, offset);
+    offset += b.verdicts.length;
+    dataHashes.set(b.dataHash.subarray(0, 32), 32 * i);
+  });
+  return {
+    message: { batch, counts, verdicts, dataHashes },
+    transfer: [counts.buffer, verdicts.buffer, dataHashes.buffer],
+  };
+}
+
+/** The per-block verdicts of a worker's answer, as views into its buffers. */
+export function unpackVerdicts(message: VerdictBatchMessage): BlockVerdicts[] {
+  const out: BlockVerdicts[] = [];
+  let offset = 0;
+  message.counts.forEach((count, i) => {
+    out.push({
+      verdicts: message.verdicts.subarray(offset, offset + count),
+      dataHash: message.dataHashes.subarray(32 * i, 32 * i + 32),
+    });
+    offset += count;
+  });
+  return out;
 }
 
 /** Packs blocks into one buffer; `transfer` lists the buffers to move (not copy) to the worker. */

@@ -1,12 +1,12 @@
-// A block-decoding worker (node:worker_threads). It receives batches of blocks packed in one transferred
-// buffer, decodes each block as the replay's own thread would (`decodeBlock`: hashes, envelopes,
-// read-write sets, and whether each signature verifies under its identity's key — DER, low-S,
-// P-256/SHA-256) and sends the decoded blocks back with the buffer transferred again, so their byte
-// fields are views, not copies. It decides nothing that depends on the state or the configuration: the
-// replay judges identities, policies and versions in block order.
+// A block-verifying worker (node:worker_threads). It receives batches of blocks packed in one transferred
+// buffer, decodes each block as the replay's own thread does (`decodeBlock`) and verifies every signature
+// it carries under its identity's key (DER, low-S, P-256/SHA-256), and answers with only the verdicts, one
+// byte per signature in block order, and each block's data hash: the replay decodes the block again
+// (cheap) and takes these verdicts instead of verifying. It decides nothing that depends on the state or
+// the configuration: the replay judges identities, policies and versions in block order.
 import { parentPort } from 'node:worker_threads';
-import { decodeBlock, SignatureChecker } from '../block/decoded-block';
-import { unpackBlocks, type BlockBatchMessage, type DecodedBatchMessage } from './block-batch';
+import { decodeBlock, RecordingChecker, SignatureChecker } from '../block/decoded-block';
+import { packVerdicts, unpackBlocks, type BlockBatchMessage } from './block-batch';
 
 const port = parentPort;
 if (!port) throw new TypeError('block-worker must run in a worker thread');
@@ -14,7 +14,11 @@ if (!port) throw new TypeError('block-worker must run in a worker thread');
 const checker = new SignatureChecker();
 
 port.on('message', (message: BlockBatchMessage) => {
-  const blocks = unpackBlocks(message).map((block) => decodeBlock(block, checker));
-  const answer: DecodedBatchMessage = { batch: message.batch, blocks };
-  port.postMessage(answer, [message.bytes.buffer as ArrayBuffer]);
+  const blocks = unpackBlocks(message).map((block) => {
+    const recording = new RecordingChecker(checker);
+    const decoded = decodeBlock(block, recording);
+    return { verdicts: Uint8Array.from(recording.verdicts), dataHash: decoded.dataHash };
+  });
+  const { message: answer, transfer } = packVerdicts(message.batch, blocks);
+  port.postMessage(answer, transfer);
 });

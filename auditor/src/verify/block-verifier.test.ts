@@ -5,10 +5,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
-import { decodeBlock, SignatureChecker, type DecodedBlock } from '../block/decoded-block';
+import {
+  decodeBlock,
+  RecordedVerdicts,
+  RecordingChecker,
+  SignatureChecker,
+  type DecodedBlock,
+} from '../block/decoded-block';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { verifyFabricSignature } from '../msp/msp';
-import { BlockDecoderPool } from './block-decoder';
+import { BlockVerifierPool } from './block-verifier';
 
 /** A protobuf length-delimited field (lengths below 2^14 here). */
 function field(number: number, bytes: Uint8Array): Buffer {
@@ -27,12 +33,12 @@ function canonical(blocks: readonly DecodedBlock[]): string {
   });
 }
 
-describe('auditor block decoding on worker threads', function () {
+describe('auditor block verification on worker threads', function () {
   let dir: string;
   let identity: Uint8Array;
   let key: KeyObject;
   let publicKey: KeyObject;
-  let pool: BlockDecoderPool | undefined;
+  let pool: BlockVerifierPool | undefined;
 
   before(function () {
     if (spawnSync('openssl', ['version']).status !== 0) {
@@ -174,15 +180,30 @@ describe('auditor block decoding on worker threads', function () {
     return blocks;
   }
 
-  it('decodes every block exactly as decodeBlock does on the calling thread, signature verdicts included', async function () {
+  it('gives the verdicts and data hashes the calling thread computes, and decoding with them gives the same blocks', async function () {
     const blocks = chain(40);
-    pool = new BlockDecoderPool(2);
-    const batches = await Promise.all([pool.decode(blocks.slice(0, 17)), pool.decode(blocks.slice(17))]);
+    pool = new BlockVerifierPool(2);
+    const batches = await Promise.all([pool.verify(blocks.slice(0, 17)), pool.verify(blocks.slice(17))]);
     const fromWorkers = batches.flatMap((b) => b ?? []);
+    expect(fromWorkers).to.have.length(40);
     const checker = new SignatureChecker();
     const here = blocks.map((b) => decodeBlock(b, checker));
-    expect(fromWorkers).to.have.length(40);
-    expect(canonical(fromWorkers)).to.equal(canonical(here));
+    blocks.forEach((b, i) => {
+      const recording = new RecordingChecker(checker);
+      const decoded = decodeBlock(b, recording);
+      const worker = fromWorkers[i];
+      expect(Array.from(worker?.verdicts ?? []), `verdicts of block ${i}`).to.deep.equal(recording.verdicts);
+      expect(Buffer.from(worker?.dataHash ?? []).toString('hex')).to.equal(
+        Buffer.from(decoded.dataHash).toString('hex'),
+      );
+    });
+    // Decoding with the worker's verdicts instead of verifying gives the very same decoded blocks.
+    const fromVerdicts = blocks.map((b, i) => {
+      const v = fromWorkers[i];
+      if (!v) throw new Error(`no verdicts for block ${i}`);
+      return decodeBlock(b, new RecordedVerdicts(v.verdicts, checker), v.dataHash);
+    });
+    expect(canonical(fromVerdicts)).to.equal(canonical(here));
     // The verdicts are verifyFabricSignature's: some verify, some do not (high S, a changed byte).
     const verdicts = here.flatMap((b) =>
       b.transactions.flatMap((t) => [t.creator, ...(t.endorsements ?? [])].map((s) => s?.verified)),
@@ -204,10 +225,23 @@ describe('auditor block decoding on worker threads', function () {
     ).to.equal(true);
   });
 
-  it('gives the read-write sets as plain data', async function () {
+  it('verifies on the calling thread the signatures past the verdicts a worker gave', function () {
+    const [block] = chain(2).slice(1);
+    if (!block) throw new Error('block');
+    const checker = new SignatureChecker();
+    const recording = new RecordingChecker(checker);
+    const honest = decodeBlock(block, recording);
+    // Fewer verdicts than signatures: the rest are verified here, and match the honest decode.
+    const partial = decodeBlock(
+      block,
+      new RecordedVerdicts(Uint8Array.from(recording.verdicts.slice(0, 2)), checker),
+    );
+    expect(canonical([partial])).to.equal(canonical([honest]));
+  });
+
+  it('gives the read-write sets as plain data', function () {
     const blocks = chain(1);
-    pool ??= new BlockDecoderPool(1);
-    const [decoded] = (await pool.decode(blocks)) ?? [];
+    const [decoded] = blocks.map((b) => decodeBlock(b, new SignatureChecker()));
     const tx = decoded?.transactions[0]?.endorserTransaction;
     const value = tx && 'value' in tx ? tx.value : undefined;
     expect(value?.chaincode).to.equal('threadseal');

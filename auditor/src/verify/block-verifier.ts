@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecodedBlock } from '../block/decoded-block';
 import type { RawBlock } from '../block/raw-block';
-import { packBlocks, type DecodedBatchMessage } from './block-batch';
+import { packBlocks, unpackVerdicts, type BlockVerdicts, type VerdictBatchMessage } from './block-batch';
 
 interface WorkerSlot {
   readonly worker: Worker;
@@ -11,13 +10,14 @@ interface WorkerSlot {
 }
 
 /**
- * Decodes blocks on worker threads (one per core by default), each exactly as `decodeBlock` does on the
- * calling thread, signatures verified included. What it returns depends only on the blocks' bytes, so
- * the replay's verdicts are the same with or without it.
+ * Verifies blocks' signatures on worker threads (one per core by default): each worker decodes a block as
+ * `decodeBlock` does on the calling thread and returns, per signature in block order, whether it verifies
+ * under its identity's key, and the block's data hash. What it returns depends only on the blocks' bytes,
+ * so the replay's verdicts are the same with or without it.
  */
-export class BlockDecoderPool {
+export class BlockVerifierPool {
   readonly #slots: WorkerSlot[];
-  readonly #waiting = new Map<number, (blocks: readonly DecodedBlock[] | undefined) => void>();
+  readonly #waiting = new Map<number, (blocks: readonly BlockVerdicts[] | undefined) => void>();
   #nextBatch = 0;
   #failed = false;
   #closing = false;
@@ -27,11 +27,11 @@ export class BlockDecoderPool {
     this.#slots = Array.from({ length: count }, () => {
       const worker = new Worker(join(__dirname, 'block-worker.js'));
       const slot: WorkerSlot = { worker, pending: 0 };
-      worker.on('message', (message: DecodedBatchMessage) => {
+      worker.on('message', (message: VerdictBatchMessage) => {
         slot.pending--;
         const waiting = this.#waiting.get(message.batch);
         this.#waiting.delete(message.batch);
-        waiting?.(message.blocks);
+        waiting?.(unpackVerdicts(message));
       });
       worker.on('error', () => {
         this.#fail();
@@ -43,7 +43,7 @@ export class BlockDecoderPool {
     });
   }
 
-  // A worker that dies leaves its blocks undecoded: the replay then decodes them itself, so a failure
+  // A worker that dies leaves its blocks unverified: the replay then verifies them itself, so a failure
   // here costs time, never a different verdict.
   #fail(): void {
     this.#failed = true;
@@ -62,15 +62,16 @@ export class BlockDecoderPool {
   }
 
   /**
-   * Decodes the blocks on the least busy worker: one decoded block per block, in order, or undefined
-   * when a worker failed. Never rejects. The blocks' bytes are copied once into the transferred buffer.
+   * Verifies the blocks on the least busy worker: their verdicts, one entry per block in order, or
+   * undefined when a worker failed. Never rejects. The blocks' bytes are copied once into the transferred
+   * buffer.
    */
-  public async decode(blocks: readonly RawBlock[]): Promise<readonly DecodedBlock[] | undefined> {
+  public async verify(blocks: readonly RawBlock[]): Promise<readonly BlockVerdicts[] | undefined> {
     if (this.#failed || blocks.length === 0) return undefined;
     const slot = this.#slots.reduce((a, b) => (b.pending < a.pending ? b : a));
     const batch = this.#nextBatch++;
     const { message, transfer } = packBlocks(batch, blocks);
-    const decoded = new Promise<readonly DecodedBlock[] | undefined>((resolve) => {
+    const decoded = new Promise<readonly BlockVerdicts[] | undefined>((resolve) => {
       this.#waiting.set(batch, resolve);
     });
     slot.pending++;

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import type { DecodedBlock } from '../block/decoded-block';
 import type { RawBlock } from '../block/raw-block';
 import type { BlockSource } from '../source/block-sources';
-import { BlockDecoderPool } from '../verify/block-decoder';
+import type { BlockVerdicts } from '../verify/block-batch';
+import { BlockVerifierPool } from '../verify/block-verifier';
 import type { Auditor } from './auditor';
 
 // Envelopes (or blocks) per batch, batches a worker holds at once, and batches read ahead beyond those:
@@ -14,22 +15,24 @@ const SPARE_BATCHES = 4;
 
 interface Batch {
   readonly blocks: readonly RawBlock[];
-  /** Decoded on a worker: settles with the decoded blocks (undefined if the worker failed). */
+  /** Verified on a worker: settles with the blocks' verdicts (undefined if the worker failed). */
   sent?: Promise<void>;
   done: boolean;
-  decoded?: readonly DecodedBlock[] | undefined;
+  verdicts?: readonly BlockVerdicts[] | undefined;
+  /** Decoded (and verified) on the calling thread instead. */
+  decoded?: readonly DecodedBlock[];
 }
 
 /**
- * Feeds blocks to an auditor in order, decoded ahead (hashes, envelopes, read-write sets, signatures
- * verified) on worker threads and, when it would otherwise wait, on the calling thread too: each block is
- * replayed in order once its batch is decoded, so the calling thread does the sequential part
- * (identities against the configuration in force, policies, MVCC, state, verdicts) and whatever decoding
- * the workers leave.
+ * Feeds blocks to an auditor in order, their signatures verified ahead on worker threads (each worker
+ * decodes the block itself and returns one verdict byte per signature and the data hash): each block is
+ * replayed in order once its batch is back, decoded again on the calling thread with the workers'
+ * verdicts, so the calling thread does the cheap decoding and the sequential part (identities against
+ * the configuration in force, policies, MVCC, state, verdicts) and the workers the cryptography.
  */
-class DecodingPipeline {
+class VerifyingPipeline {
   readonly #auditor: Auditor;
-  readonly #decoder: BlockDecoderPool;
+  readonly #decoder: BlockVerifierPool;
   readonly #queueLimit: number;
   readonly #afterBlock: ((block: RawBlock) => void) | undefined;
   readonly #queue: Batch[] = [];
@@ -38,7 +41,7 @@ class DecodingPipeline {
 
   public constructor(
     auditor: Auditor,
-    decoder: BlockDecoderPool,
+    decoder: BlockVerifierPool,
     workers: number,
     afterBlock: ((block: RawBlock) => void) | undefined,
   ) {
@@ -69,14 +72,17 @@ class DecodingPipeline {
     this.#dispatch();
   }
 
-  /** Hands the oldest batches nobody decodes yet to the workers that have room. */
+  /** Hands the oldest batches no worker holds yet to the workers that have room. */
   #dispatch(): void {
     for (const batch of this.#queue) {
       if (!this.#decoder.hasRoom(BATCHES_PER_WORKER)) return;
       if (batch.sent || batch.done) continue;
-      batch.sent = this.#decoder.decode(batch.blocks).then((decoded) => {
-        batch.decoded = decoded;
+      batch.sent = this.#decoder.verify(batch.blocks).then((verdicts) => {
+        batch.verdicts = verdicts;
         batch.done = true;
+        // The worker that answered has room again: hand it the next batch now, not when the replay
+        // gets to this one.
+        this.#dispatch();
       });
     }
   }
@@ -89,28 +95,16 @@ class DecodingPipeline {
   async #replayOldest(): Promise<void> {
     const oldest = this.#queue[0];
     if (!oldest) return;
-    for (;;) {
-      this.#dispatch();
-      if (oldest.done) break;
-      if (!oldest.sent) {
-        this.#decodeHere(oldest);
-        break;
-      }
-      // The oldest batch is on a worker: decode the newest batch no worker has taken instead of waiting,
-      // then let the workers' answers in.
-      const spare = this.#queue.findLast((b) => !b.sent && !b.done);
-      if (!spare) {
-        await oldest.sent;
-        continue;
-      }
-      this.#decodeHere(spare);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    this.#dispatch();
+    // A batch no worker took (a failed pool, or every worker busy) is decoded and verified here.
+    if (!oldest.sent && !oldest.done) this.#decodeHere(oldest);
+    await oldest.sent;
     this.#queue.shift();
-    // Undefined when a worker failed: the auditor then decodes those blocks itself.
-    const decoded = oldest.decoded;
+    // The worker's verdicts are taken while the block is decoded here again (the wire reader is cheap; a
+    // decoded block would cost more to clone across threads). None (a worker failed): verified here.
     oldest.blocks.forEach((block, i) => {
-      this.#auditor.processBlock(block, decoded?.[i]);
+      const verdicts = oldest.verdicts?.[i];
+      this.#auditor.processBlock(block, oldest.decoded?.[i] ?? this.#auditor.prepareBlock(block, verdicts));
       this.#afterBlock?.(block);
     });
   }
@@ -119,9 +113,8 @@ class DecodingPipeline {
 /** Options of {@link replayChain}. */
 export interface ReplayOptions {
   /**
-   * Worker threads that decode blocks and verify their signatures ahead of the ordered replay (default:
-   * one per core; 0: all on the calling thread, which also decodes when it would otherwise wait). The
-   * verdicts are the same either way.
+   * Worker threads that verify blocks' signatures ahead of the ordered replay (default: one per core; 0:
+   * all on the calling thread). The verdicts are the same either way.
    */
   readonly workers?: number;
   /** Stop after this block (inclusive). */
@@ -131,7 +124,7 @@ export interface ReplayOptions {
 }
 
 /**
- * Replays every block of `source` through `auditor`, in order, decoded ahead on worker threads. The
+ * Replays every block of `source` through `auditor`, in order, signatures verified ahead on worker threads. The
  * blocks read before a source fails are replayed before its error is rethrown.
  */
 export async function replayChain(
@@ -140,8 +133,8 @@ export async function replayChain(
   options: ReplayOptions,
 ): Promise<void> {
   const workers = options.workers ?? availableParallelism();
-  const decoder = workers > 0 ? new BlockDecoderPool(workers) : undefined;
-  const pipeline = decoder ? new DecodingPipeline(auditor, decoder, workers, options.afterBlock) : undefined;
+  const decoder = workers > 0 ? new BlockVerifierPool(workers) : undefined;
+  const pipeline = decoder ? new VerifyingPipeline(auditor, decoder, workers, options.afterBlock) : undefined;
   try {
     try {
       for await (const block of source) {
