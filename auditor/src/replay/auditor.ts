@@ -194,7 +194,7 @@ export class Auditor {
 
   /**
    * Replays one block; every failure becomes an anomaly. `prepared` (this very block decoded by
-   * {@link prepareBlock} or a worker's `decodeBlock`) saves decoding it here.
+   * {@link prepareBlock}, possibly with a worker's verdicts) saves decoding it here.
    */
   public processBlock(block: RawBlock, prepared?: DecodedBlock): void {
     const ready =
