@@ -32,7 +32,7 @@ interface Batch {
  */
 class VerifyingPipeline {
   readonly #auditor: Auditor;
-  readonly #decoder: BlockVerifierPool;
+  readonly #verifier: BlockVerifierPool;
   readonly #queueLimit: number;
   readonly #afterBlock: ((block: RawBlock) => void) | undefined;
   readonly #queue: Batch[] = [];
@@ -41,12 +41,12 @@ class VerifyingPipeline {
 
   public constructor(
     auditor: Auditor,
-    decoder: BlockVerifierPool,
+    verifier: BlockVerifierPool,
     workers: number,
     afterBlock: ((block: RawBlock) => void) | undefined,
   ) {
     this.#auditor = auditor;
-    this.#decoder = decoder;
+    this.#verifier = verifier;
     this.#queueLimit = workers * BATCHES_PER_WORKER + SPARE_BATCHES;
     this.#afterBlock = afterBlock;
   }
@@ -75,9 +75,9 @@ class VerifyingPipeline {
   /** Hands the oldest batches no worker holds yet to the workers that have room. */
   #dispatch(): void {
     for (const batch of this.#queue) {
-      if (!this.#decoder.hasRoom(BATCHES_PER_WORKER)) return;
+      if (!this.#verifier.hasRoom(BATCHES_PER_WORKER)) return;
       if (batch.sent || batch.done) continue;
-      batch.sent = this.#decoder.verify(batch.blocks).then((verdicts) => {
+      batch.sent = this.#verifier.verify(batch.blocks).then((verdicts) => {
         batch.verdicts = verdicts;
         batch.done = true;
         // The worker that answered has room again: hand it the next batch now, not when the replay
@@ -96,7 +96,7 @@ class VerifyingPipeline {
     const oldest = this.#queue[0];
     if (!oldest) return;
     this.#dispatch();
-    // A batch no worker took (a failed pool, or every worker busy) is decoded and verified here.
+    // A batch no worker took (the pool failed: batches go to workers oldest first) is verified here.
     if (!oldest.sent && !oldest.done) this.#decodeHere(oldest);
     await oldest.sent;
     this.#queue.shift();
@@ -124,8 +124,8 @@ export interface ReplayOptions {
 }
 
 /**
- * Replays every block of `source` through `auditor`, in order, signatures verified ahead on worker threads. The
- * blocks read before a source fails are replayed before its error is rethrown.
+ * Replays every block of `source` through `auditor`, in order, signatures verified ahead on worker
+ * threads. The blocks read before a source fails are replayed before its error is rethrown.
  */
 export async function replayChain(
   source: BlockSource,
@@ -133,8 +133,10 @@ export async function replayChain(
   options: ReplayOptions,
 ): Promise<void> {
   const workers = options.workers ?? availableParallelism();
-  const decoder = workers > 0 ? new BlockVerifierPool(workers) : undefined;
-  const pipeline = decoder ? new VerifyingPipeline(auditor, decoder, workers, options.afterBlock) : undefined;
+  const verifier = workers > 0 ? new BlockVerifierPool(workers) : undefined;
+  const pipeline = verifier
+    ? new VerifyingPipeline(auditor, verifier, workers, options.afterBlock)
+    : undefined;
   try {
     try {
       for await (const block of source) {
@@ -149,6 +151,6 @@ export async function replayChain(
       await pipeline?.drain();
     }
   } finally {
-    await decoder?.close();
+    await verifier?.close();
   }
 }
