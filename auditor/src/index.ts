@@ -1,11 +1,5 @@
-export {
-  blockDataHash,
-  blockHeaderBytes,
-  blockHeaderHash,
-  METADATA_INDEX,
-  rawBlockFromProto,
-  rawBlockToProto,
-} from './block/raw-block';
+export { blockDataHash, blockHeaderBytes, blockHeaderHash, METADATA_INDEX } from './block/raw-block';
+export { rawBlockFromProto, rawBlockToProto } from './block/block-proto';
 export type { RawBlock } from './block/raw-block';
 export {
   BlockStoreFormatError,

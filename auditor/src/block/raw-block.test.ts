@@ -1,13 +1,8 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { BlockStoreFormatError, decodeStoredBlock, encodeBlockFile, encodeStoredBlock } from './block-store';
-import {
-  blockDataHash,
-  blockHeaderBytes,
-  rawBlockFromProto,
-  rawBlockToProto,
-  type RawBlock,
-} from './raw-block';
+import { rawBlockFromProto, rawBlockToProto } from './block-proto';
+import { blockDataHash, blockHeaderBytes, type RawBlock } from './raw-block';
 
 const hash32 = Buffer.alloc(32, 0xab);
 

@@ -4,9 +4,10 @@ import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { common, msp } from '@hyperledger/fabric-protos';
+import { common, msp, orderer as ordererProto, peer } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { verifyFabricSignature } from '../msp/msp';
+import { describeConfigChanges } from './config-changes';
 import { ANOMALY } from '../replay/anomaly';
 import { Auditor, type AuditedTransaction } from '../replay/auditor';
 import { spaceOf } from '../state/world-state';
@@ -15,6 +16,7 @@ import { spaceOf } from '../state/world-state';
 // config blocks the orderer signs and cuts: some carry an update the orgs authorized, some are forged.
 
 const CHANNEL = 'thread';
+const DAY = 86_400_000;
 
 interface Signer {
   readonly serialized: Uint8Array;
@@ -43,6 +45,9 @@ describe('auditor config updates checked against the mod_policy of what they cha
   const caPem: Record<string, Buffer> = {};
   let genesisConfig: common.Config;
   let genesis: RawBlock;
+  let org2Crl: Buffer;
+  /** Revocation lists org() puts in Org2's MSP (none but in the test of a stale list). */
+  let org2Lists: Uint8Array[] = [];
 
   const who = (name: string): Signer => {
     const s = signers[name];
@@ -116,6 +121,27 @@ describe('auditor config updates checked against the mod_policy of what they cha
         };
       }
     }
+    // A CRL of Org2's CA (revoking nobody), valid for 30 days: what a stale revocation list looks like later.
+    writeFileSync(join(dir, 'org2.db'), '');
+    writeFileSync(join(dir, 'org2.crlnumber'), '01\n');
+    writeFileSync(
+      join(dir, 'org2.cnf'),
+      '[ca]\ndefault_ca = d\n[d]\ndatabase = org2.db\ncrlnumber = org2.crlnumber\ndefault_md = sha256\n' +
+        'default_crl_days = 30\ncrl_extensions = e\n[e]\nauthorityKeyIdentifier = keyid:always\n',
+    );
+    ssl(
+      'ca',
+      '-config',
+      'org2.cnf',
+      '-keyfile',
+      'org2-ca.key',
+      '-cert',
+      'org2-ca.pem',
+      '-gencrl',
+      '-out',
+      'org2.crl',
+    );
+    org2Crl = readFileSync(join(dir, 'org2.crl'));
     genesisConfig = channelConfig();
     genesis = block(0n, new Uint8Array(), configTransaction(genesisConfig, undefined, undefined), undefined);
   });
@@ -169,6 +195,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     fabric.setName(mspId);
     fabric.setRootCertsList([caPem[mspId] ?? new Uint8Array()]);
     fabric.setAdminsList([who(admin).pem]);
+    if (mspId === 'Org2MSP') fabric.setRevocationListList(org2Lists);
     const config = new msp.MSPConfig();
     config.setType(0);
     config.setConfig(fabric.serializeBinary());
@@ -208,17 +235,23 @@ describe('auditor config updates checked against the mod_policy of what they cha
     return config;
   }
 
-  function header(type: number, creator: Signer | undefined): common.Header {
+  function header(type: number, creator: Signer | undefined, at?: number): common.Header {
     const ch = new common.ChannelHeader();
     ch.setType(type);
     ch.setChannelId(CHANNEL);
+    // The timestamp (field 3, google.protobuf.Timestamp { seconds = 1 }) appended by hand: field order is free.
+    let seconds = at === undefined ? 0 : Math.floor(at / 1000);
+    const varint: number[] = [];
+    for (; seconds >= 0x80; seconds = Math.floor(seconds / 0x80)) varint.push((seconds % 0x80) | 0x80);
+    varint.push(seconds);
+    const timestamp = at === undefined ? Buffer.alloc(0) : field(3, Buffer.from([0x08, ...varint]));
     const sh = new common.SignatureHeader();
     if (creator) {
       sh.setCreator(creator.serialized);
       sh.setNonce(randomBytes(24));
     }
     const h = new common.Header();
-    h.setChannelHeader(ch.serializeBinary());
+    h.setChannelHeader(Buffer.concat([ch.serializeBinary(), timestamp]));
     h.setSignatureHeader(sh.serializeBinary());
     return h;
   }
@@ -228,6 +261,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     config: common.Config,
     update: common.ConfigUpdate | undefined,
     updateSigners: readonly string[] | undefined,
+    at?: number,
   ): Uint8Array {
     const configEnvelope = new common.ConfigEnvelope();
     configEnvelope.setConfig(config);
@@ -255,7 +289,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
       configEnvelope.setLastUpdate(last);
     }
     const payload = new common.Payload();
-    payload.setHeader(header(common.HeaderType.CONFIG, update ? who('orderer') : undefined));
+    payload.setHeader(header(common.HeaderType.CONFIG, update ? who('orderer') : undefined, at));
     payload.setData(configEnvelope.serializeBinary());
     const payloadBytes = payload.serializeBinary();
     const env = new common.Envelope();
@@ -293,6 +327,68 @@ describe('auditor config updates checked against the mod_policy of what they cha
   }
 
   /** The update adding an AnchorPeers value to Org1 (Org1 moves to version 1), and the config it makes. */
+  function anchorPeers(host: string, port: number): Uint8Array {
+    const anchor = new peer.AnchorPeer();
+    anchor.setHost(host);
+    anchor.setPort(port);
+    const anchors = new peer.AnchorPeers();
+    anchors.setAnchorPeersList([anchor]);
+    return anchors.serializeBinary();
+  }
+
+  function value(bytes: Uint8Array): common.ConfigValue {
+    const v = new common.ConfigValue();
+    v.setValue(bytes);
+    v.setModPolicy('Admins');
+    return v;
+  }
+
+  function batchSize(messages: number): Uint8Array {
+    const b = new ordererProto.BatchSize();
+    b.setMaxMessageCount(messages);
+    b.setAbsoluteMaxBytes(10 * 1024 * 1024);
+    b.setPreferredMaxBytes(2 * 1024 * 1024);
+    return b.serializeBinary();
+  }
+
+  function capabilities(...names: string[]): Uint8Array {
+    const c = new common.Capabilities();
+    for (const name of names) c.getCapabilitiesMap().set(name, new common.Capability());
+    return c.serializeBinary();
+  }
+
+  /** The update adding BatchSize and Capabilities to /Channel/Orderer (one version up), and the config it makes. */
+  function ordererUpdate(): { update: common.ConfigUpdate; config: common.Config } {
+    const config = channelConfig();
+    config.setSequence(1);
+    const orderer = config.getChannelGroup()?.getGroupsMap().get('Orderer');
+    if (!orderer) throw new Error('Orderer');
+    orderer.setVersion(1);
+    orderer.getValuesMap().set('BatchSize', value(batchSize(500)));
+    orderer.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const readOrderer = new common.ConfigGroup();
+    readOrderer.getGroupsMap().set('OrdererOrg', new common.ConfigGroup());
+    readOrderer.getPoliciesMap().set('BlockValidation', new common.ConfigPolicy());
+    readOrderer.getPoliciesMap().set('Admins', new common.ConfigPolicy());
+    const read = new common.ConfigGroup();
+    read.getGroupsMap().set('Orderer', readOrderer);
+    const writeOrderer = new common.ConfigGroup();
+    writeOrderer.setVersion(1);
+    writeOrderer.setModPolicy('Admins');
+    writeOrderer.getGroupsMap().set('OrdererOrg', new common.ConfigGroup());
+    writeOrderer.getPoliciesMap().set('BlockValidation', new common.ConfigPolicy());
+    writeOrderer.getPoliciesMap().set('Admins', new common.ConfigPolicy());
+    writeOrderer.getValuesMap().set('BatchSize', value(batchSize(500)));
+    writeOrderer.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const write = new common.ConfigGroup();
+    write.getGroupsMap().set('Orderer', writeOrderer);
+    const update = new common.ConfigUpdate();
+    update.setChannelId(CHANNEL);
+    update.setReadSet(read);
+    update.setWriteSet(write);
+    return { update, config };
+  }
+
   function org1Update(): { update: common.ConfigUpdate; config: common.Config } {
     const config = channelConfig();
     config.setSequence(1);
@@ -300,7 +396,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
     if (!org1) throw new Error('Org1');
     org1.setVersion(1);
     const anchors = new common.ConfigValue();
-    anchors.setValue(Buffer.from('peer0.org1:7051'));
+    anchors.setValue(anchorPeers('peer0.org1', 7051));
     anchors.setModPolicy('Admins');
     org1.getValuesMap().set('AnchorPeers', anchors);
     // Read set: the path down to Org1 and Org1's elements at their current versions; write set: the same
@@ -343,7 +439,7 @@ describe('auditor config updates checked against the mod_policy of what they cha
       block(1n, prev, configTransaction(config, update, ['org1-admin']), 'orderer'),
     );
     expect(auditor.anomalies.map((a) => `${a.kind}: ${a.detail}`)).to.deep.equal([
-      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1`,
+      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1: /Channel/Application/Org1/AnchorPeers: absent → peer0.org1:7051`,
     ]);
     expect(transactions[1]?.recomputedCode).to.equal('VALID');
     expect(auditor.config?.blockNumber).to.equal(1n);
@@ -470,5 +566,128 @@ describe('auditor config updates checked against the mod_policy of what they cha
       'Org2',
       'Org3',
     ]);
+  });
+
+  it('reports an orderer update as what it changed (batch size, capabilities), and a forged one as refused, not as a change', function () {
+    const signed = ordererUpdate();
+    const accepted = replay((prev) =>
+      block(1n, prev, configTransaction(signed.config, signed.update, ['orderer-admin']), 'orderer'),
+    );
+    expect(accepted.auditor.anomalies.map((a) => `${a.kind}: ${a.detail}`)).to.deep.equal([
+      `${ANOMALY.CONFIG_UPDATE}: configuration changed at block 1: ` +
+        '/Channel/Orderer/BatchSize: absent → max 500 messages, absolute max 10485760 bytes, preferred max 2097152 bytes; ' +
+        '/Channel/Orderer/Capabilities: absent → V2_0',
+    ]);
+    expect(accepted.auditor.config?.blockNumber).to.equal(1n);
+    // The same change signed by an application org's admin: refused, the batch size stays unset.
+    const forged = ordererUpdate();
+    const refused = replay((prev) =>
+      block(1n, prev, configTransaction(forged.config, forged.update, ['org1-admin']), 'orderer'),
+    );
+    expect(refused.auditor.anomalies.map((a) => a.kind)).to.deep.equal([
+      ANOMALY.CONFIG_UPDATE_UNAUTHORIZED,
+      ANOMALY.VALIDATION_FLAG_MISMATCH,
+    ]);
+    expect(refused.auditor.anomalies[0]?.detail).to.match(/mod_policy \/Channel\/Orderer\/Admins/);
+    expect(refused.auditor.config?.blockNumber).to.equal(0n);
+    expect(
+      refused.auditor.config?.config
+        .getChannelGroup()
+        ?.getGroupsMap()
+        .get('Orderer')
+        ?.getValuesMap()
+        .has('BatchSize'),
+    ).to.equal(false);
+  });
+
+  it('describes each changed config value by what it holds: addresses, batch size, capabilities, anchor peers, orgs, policies', function () {
+    const before = channelConfig();
+    const channel = before.getChannelGroup();
+    channel?.getValuesMap().set('OrdererAddresses', value(addresses('orderer0:7050')));
+    channel
+      ?.getGroupsMap()
+      .get('Orderer')
+      ?.getValuesMap()
+      .set('BatchSize', value(batchSize(10)));
+    channel?.getValuesMap().set('Capabilities', value(capabilities('V2_0')));
+    const after = common.Config.deserializeBinary(before.serializeBinary());
+    const next = after.getChannelGroup();
+    next?.getValuesMap().set('OrdererAddresses', value(addresses('orderer0:7050', 'evil:7050')));
+    next
+      ?.getGroupsMap()
+      .get('Orderer')
+      ?.getValuesMap()
+      .set('BatchSize', value(batchSize(5000)));
+    next?.getValuesMap().set('Capabilities', value(capabilities('V2_0', 'V3_0')));
+    const application = next?.getGroupsMap().get('Application');
+    application
+      ?.getGroupsMap()
+      .get('Org2')
+      ?.getValuesMap()
+      .set('AnchorPeers', value(Buffer.from('not anchor peers')));
+    application?.getGroupsMap().set('Org3', org('Org2MSP', 'org2-admin'));
+    application?.getPoliciesMap().get('Admins')?.setPolicy(metaPolicy(ANY, 'Admins'));
+    expect(describeConfigChanges(before, after)).to.deep.equal([
+      '/Channel/Capabilities: V2_0 → V2_0, V3_0',
+      '/Channel/OrdererAddresses: orderer0:7050 → orderer0:7050, evil:7050',
+      '/Channel/Application policy Admins: MAJORITY Admins → ANY Admins',
+      '/Channel/Application/Org2/AnchorPeers: absent → 16 bytes that do not decode as AnchorPeers',
+      '/Channel/Application/Org3 added',
+      '/Channel/Application/Org3/MSP: absent → MSP Org2MSP: 1 root, 0 intermediate, 1 admin certificate(s), 0 revocation list(s), node OUs off',
+      '/Channel/Application/Org3 policy Admins: absent → a signature policy',
+      '/Channel/Application/Org3 policy Writers: absent → a signature policy',
+      '/Channel/Orderer/BatchSize: max 10 messages, absolute max 10485760 bytes, preferred max 2097152 bytes → max 5000 messages, absolute max 10485760 bytes, preferred max 2097152 bytes',
+    ]);
+  });
+
+  function addresses(...list: string[]): Uint8Array {
+    const a = new common.OrdererAddresses();
+    a.setAddressesList(list);
+    return a.serializeBinary();
+  }
+
+  it("reports an org's revocation list past its nextUpdate at the first block after it, and keeps using it (not failed closed)", function () {
+    org2Lists = [org2Crl];
+    try {
+      const crlGenesis = block(
+        0n,
+        new Uint8Array(),
+        configTransaction(channelConfig(), undefined, undefined),
+        undefined,
+      );
+      const run = (at: number) => {
+        const { update, config } = org1Update();
+        const auditor = new Auditor({ genesisHash: blockHeaderHash(crlGenesis) });
+        auditor.processBlock(crlGenesis);
+        const one = block(
+          1n,
+          blockHeaderHash(crlGenesis),
+          configTransaction(config, update, ['org1-admin'], at),
+          'orderer',
+        );
+        auditor.processBlock(one);
+        return auditor;
+      };
+      const nextUpdate = Date.now() + 30 * DAY;
+      const fresh = run(Date.now());
+      expect(fresh.anomalies.map((a) => a.kind)).to.deep.equal([ANOMALY.CONFIG_UPDATE]);
+      const late = nextUpdate + DAY;
+      const stale = run(late);
+      expect(stale.anomalies.map((a) => a.kind)).to.deep.equal([
+        ANOMALY.REVOCATION_LIST_STALE,
+        ANOMALY.CONFIG_UPDATE,
+      ]);
+      const detail = stale.anomalies[0]?.detail ?? '';
+      expect(detail).to.match(
+        /^Org2MSP: revocation list 0 was to be replaced by \S+Z \(its nextUpdate\), before the block time \S+Z; identities are still checked against it$/,
+      );
+      expect(Math.abs(Date.parse(/by (\S+Z)/.exec(detail)?.[1] ?? '') - nextUpdate)).to.be.below(DAY);
+      expect(stale.anomalies[0]?.orgs).to.deep.equal(['Org2MSP']);
+      expect(stale.anomalies[0]?.block).to.equal(1n);
+      // Not failed closed: the update (signed by Org1, orderer-signed) is applied as Fabric applies it.
+      expect(stale.config?.blockNumber).to.equal(1n);
+    } finally {
+      org2Lists = [];
+    }
   });
 });

@@ -117,6 +117,28 @@ export interface RevocationList {
   readonly authorityKeyIdentifier: Uint8Array | undefined;
   /** Revoked serial numbers, as {@link serialHex} prints them. */
   readonly revokedSerials: ReadonlySet<string>;
+  /** When the issuer said the next CRL would be out (milliseconds since the epoch); undefined when the CRL has no nextUpdate. */
+  readonly nextUpdate: number | undefined;
+}
+
+/**
+ * An X.509 time (RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ, years 50–99 being 19xx, or GeneralizedTime
+ * YYYYMMDDHHMMSSZ) in milliseconds since the epoch.
+ */
+export function derTime(element: DerElement): number {
+  const text = Buffer.from(element.contents).toString('latin1');
+  const m =
+    element.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (!m) throw new DerError(`not an X.509 time: '${text}'`);
+  const [, y, mo, d, h, mi, sec] = m.map(Number) as [number, number, number, number, number, number, number];
+  const year = element.tag === 0x17 ? (y >= 50 ? 1900 + y : 2000 + y) : y;
+  const ms = Date.UTC(year, mo - 1, d, h, mi, sec);
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || sec > 59)
+    throw new DerError(`not a valid date: '${text}'`);
+  return ms;
 }
 
 /** Parses a DER CRL. */
@@ -133,7 +155,8 @@ export function parseRevocationList(der: Uint8Array): RevocationList {
   expect(tbs[i++], TAG.SEQUENCE, 'CRL issuer');
   const time = (e: DerElement | undefined): boolean => e?.tag === 0x17 || e?.tag === 0x18;
   if (!time(tbs[i++])) throw new DerError('CRL: thisUpdate is not a time');
-  if (time(tbs[i])) i++; // nextUpdate
+  let nextUpdate: number | undefined;
+  if (time(tbs[i])) nextUpdate = derTime(tbs[i++] as DerElement);
   const revokedSerials = new Set<string>();
   if (tbs[i]?.tag === TAG.SEQUENCE) {
     for (const entry of derChildren(tbs[i] as DerElement)) {
@@ -165,5 +188,6 @@ export function parseRevocationList(der: Uint8Array): RevocationList {
     hasAuthorityKeyIdentifier,
     authorityKeyIdentifier,
     revokedSerials,
+    nextUpdate,
   };
 }

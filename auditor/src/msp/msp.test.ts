@@ -40,6 +40,7 @@ describe('auditor MSP certificate validity: revocation lists and expiry (a PKI m
     const config = new msp.FabricMSPConfig();
     config.setName('Org1MSP');
     config.setRootCertsList([readFileSync(join(dir, 'org1-ca.pem'))]);
+    config.setIntermediateCertsList([readFileSync(join(dir, 'short-ca.pem'))]);
     config.setRevocationListList(revocationLists);
     return config;
   };
@@ -93,6 +94,32 @@ describe('auditor MSP certificate validity: revocation lists and expiry (a PKI m
         ].join('\n'),
       );
     };
+    // An intermediate CA under org1-ca that expires long before the certificates it issues.
+    const intermediate = (name: string, issuer: string, days: string): void => {
+      ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`);
+      ssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`);
+      writeFileSync(
+        join(dir, 'ca.ext'),
+        'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n',
+      );
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${issuer}.pem`,
+        '-CAkey',
+        `${issuer}.key`,
+        '-CAcreateserial',
+        '-days',
+        days,
+        '-extfile',
+        'ca.ext',
+        '-out',
+        `${name}.pem`,
+      );
+    };
     const leaf = (name: string, issuer: string, days: string): void => {
       ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.ec`);
       ssl('pkcs8', '-topk8', '-nocrypt', '-in', `${name}.ec`, '-out', `${name}.key`);
@@ -137,6 +164,9 @@ describe('auditor MSP certificate validity: revocation lists and expiry (a PKI m
     leaf('good', 'org1-ca', '3650');
     leaf('revoked', 'org1-ca', '3650');
     leaf('one-day', 'org1-ca', '1');
+    intermediate('short-ca', 'org1-ca', '2');
+    leaf('under-short', 'short-ca', '3650');
+    leaf('outlives-root', 'org1-ca', '5000');
     revokeAndList('org1-ca', 'revoked', 'org1.crl');
     crl = readFileSync(join(dir, 'org1.crl'));
     // The attacker's CRL names the good certificate under the org CA's key identifier, signed by another key.
@@ -242,5 +272,74 @@ describe('auditor MSP certificate validity: revocation lists and expiry (a PKI m
     expect([map.get(a), map.get(b)]).to.deep.equal(['a', 'b']);
     a[0] = 0x7a; // the map kept its own copy: a later change of the caller's buffer changes nothing
     expect(map.get(Buffer.concat([Buffer.from('aaaa'), Buffer.alloc(40, 7)]))).to.equal('a');
+  });
+
+  it('refuses a certificate whose intermediate CA has expired at the block time, and accepts it before', function () {
+    const manager = new MspManager([new Msp(mspConfig([]))]);
+    const l = leaves['under-short'];
+    if (!l) throw new Error('under-short');
+    const ca = new X509Certificate(readFileSync(join(dir, 'short-ca.pem')));
+    const caNotAfter = Date.parse(ca.validTo);
+    expect(manager.identity(l.serialized, caNotAfter - 1000).ok, 'inside the CA validity').to.equal(true);
+    const at = caNotAfter + DAY; // the leaf itself is valid for ten years
+    expect(at).to.be.below(Date.parse(l.certificate.validTo));
+    const expired = manager.identity(l.serialized, at);
+    expect(expired.ok).to.equal(false);
+    if (!expired.ok)
+      expect(expired.reason).to.equal(
+        `Org1MSP: CA certificate CN=short-ca of certificate CN=under-short expired at ${new Date(caNotAfter).toISOString()}, before the block time ${new Date(at).toISOString()}`,
+      );
+    // Its signature counts for no policy then, and the cached structural verdict stays.
+    const check = checkSignatures([signed('under-short')], manager, at);
+    expect(check.valid).to.deep.equal([]);
+    expect(check.refused[0]?.reason).to.contain('CA certificate CN=short-ca');
+    expect(manager.identity(l.serialized).ok).to.equal(true);
+  });
+
+  it('refuses a certificate that outlives its root CA once the root has expired', function () {
+    const manager = new MspManager([new Msp(mspConfig([]))]);
+    const l = leaves['outlives-root'];
+    if (!l) throw new Error('outlives-root');
+    const rootNotAfter = Date.parse(new X509Certificate(readFileSync(join(dir, 'org1-ca.pem'))).validTo);
+    expect(manager.identity(l.serialized, rootNotAfter - DAY).ok).to.equal(true);
+    const r = manager.identity(l.serialized, rootNotAfter + DAY);
+    expect(r.ok).to.equal(false);
+    if (!r.ok)
+      expect(r.reason).to.match(
+        /^Org1MSP: CA certificate CN=org1-ca of certificate CN=outlives-root expired at /,
+      );
+  });
+
+  it("reads a CRL's nextUpdate and names the lists past it, which still revoke what they list", function () {
+    const parsed = parseRevocationList(pemBody(crl));
+    const nextUpdate = parsed.nextUpdate ?? 0;
+    // openssl's default_crl_days = 30 in the CA's configuration above
+    expect(Math.abs(nextUpdate - (Date.now() + 30 * DAY))).to.be.below(DAY);
+    const manager = new MspManager([new Msp(mspConfig([crl]))]);
+    expect(manager.staleRevocationLists(nextUpdate - 1000)).to.deep.equal([]);
+    expect(manager.staleRevocationLists(nextUpdate + DAY)).to.deep.equal([
+      { mspId: 'Org1MSP', index: 0, nextUpdate },
+    ]);
+    // Stale is not void: the revoked certificate stays refused after the nextUpdate, the others accepted.
+    expect(manager.identity(leaves['revoked']?.serialized ?? new Uint8Array(), nextUpdate + DAY).ok).to.equal(
+      false,
+    );
+    expect(manager.identity(leaves['good']?.serialized ?? new Uint8Array(), nextUpdate + DAY).ok).to.equal(
+      true,
+    );
+  });
+
+  it('fails closed on a CRL whose nextUpdate is not a valid time', function () {
+    const der = Buffer.from(pemBody(crl));
+    const parsed = parseRevocationList(der);
+    const text = new Date(parsed.nextUpdate ?? 0).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+    const at = der.indexOf(Buffer.from(text, 'latin1'));
+    expect(at, 'the nextUpdate UTCTime is in the DER').to.be.above(0);
+    der.write('991399', at, 'latin1'); // month 13
+    expect(() => parseRevocationList(der)).to.throw('not a valid date');
+    const manager = new MspManager([new Msp(mspConfig([der]))]);
+    const r = manager.identity(leaves['good']?.serialized ?? new Uint8Array());
+    expect(r.ok).to.equal(false);
+    if (!r.ok) expect(r.reason).to.match(/^Org1MSP: revocation list 0 does not parse \(not a valid date/);
   });
 });

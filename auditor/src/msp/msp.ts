@@ -1,6 +1,10 @@
 import { X509Certificate, verify, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
+import { BytesMap } from './bytes-map';
 import { parseRevocationList, subjectKeyIdentifier, type RevocationList } from './der';
+
+export { BytesMap } from './bytes-map';
+export { publicKeyOfIdentity, verifyFabricSignature } from './fabric-signature';
 
 /** The roles an MSP principal can name (msp.MSPRole.MSPRoleType). */
 export type MspRole = 'member' | 'admin' | 'client' | 'peer' | 'orderer';
@@ -16,94 +20,28 @@ export interface ValidIdentity {
   /** The certificate's validity period (milliseconds since the epoch). */
   readonly notBefore: number;
   readonly notAfter: number;
+  /** The CAs the certificate chains through, issuer first, root last, with their validity periods. */
+  readonly caChain: readonly CaValidity[];
+}
+
+/** A CA certificate of an identity's chain and its validity period (milliseconds since the epoch). */
+export interface CaValidity {
+  readonly subject: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/** A revocation list of an MSP past its nextUpdate. */
+export interface StaleRevocationList {
+  readonly mspId: string;
+  /** Its index in the MSP's `revocation_list`. */
+  readonly index: number;
+  readonly nextUpdate: number;
 }
 
 /** Why an identity or a signature was refused. */
 export type IdentityResult =
   { readonly ok: true; readonly identity: ValidIdentity } | { readonly ok: false; readonly reason: string };
-
-// The order of the P-256 group: Fabric's BCCSP refuses an ECDSA signature whose S is above n/2.
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function derSignatureS(signature: Uint8Array): bigint | undefined {
-  // SEQUENCE { INTEGER r, INTEGER s }, short lengths only (a P-256 signature is at most 72 bytes).
-  if (signature[0] !== 0x30 || signature.length < 8) return undefined;
-  let offset = 2;
-  if (signature[offset] !== 0x02) return undefined;
-  const rLength = signature[offset + 1] ?? 0;
-  offset += 2 + rLength;
-  if (signature[offset] !== 0x02) return undefined;
-  const sLength = signature[offset + 1] ?? 0;
-  const s = signature.subarray(offset + 2, offset + 2 + sLength);
-  if (s.length !== sLength || offset + 2 + sLength !== signature.length) return undefined;
-  return BigInt(`0x${Buffer.from(s).toString('hex') || '0'}`);
-}
-
-/**
- * Verifies an ECDSA-with-SHA-256 signature (DER) the way Fabric's BCCSP does: a valid signature over
- * `data` by `key` whose S lies in the lower half of the group order.
- */
-export function verifyFabricSignature(key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
-  const s = derSignatureS(signature);
-  if (s === undefined || s > P256_N / 2n) return false;
-  try {
-    return verify('sha256', data, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The public key of the certificate a serialized identity carries, read the way {@link MspManager} reads
- * it; undefined when the bytes are not a SerializedIdentity holding an X.509 certificate. Says nothing about
- * whether the identity is valid.
- */
-export function publicKeyOfIdentity(serialized: Uint8Array): KeyObject | undefined {
-  try {
-    const sid = msp.SerializedIdentity.deserializeBinary(serialized);
-    return new X509Certificate(Buffer.from(sid.getIdBytes_asU8())).publicKey;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A Map key that is equal exactly when the bytes are equal. */
-export function bytesKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
-/**
- * A map keyed by byte strings (serialized identities, ~1 KB each, looked up several times per
- * transaction): bucketed by length and the last 32 bytes (a certificate ends with its signature), each
- * hit confirmed by comparing all the bytes, so it is exact without building a 1 KB string per lookup.
- */
-export class BytesMap<V> {
-  readonly #buckets = new Map<string, { readonly bytes: Buffer; readonly value: V }[]>();
-
-  static #bucket(bytes: Uint8Array): string {
-    const tail = bytes.subarray(Math.max(0, bytes.length - 32));
-    return `${bytes.length}:${Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).toString('latin1')}`;
-  }
-
-  public get(bytes: Uint8Array): V | undefined {
-    const bucket = this.#buckets.get(BytesMap.#bucket(bytes));
-    if (!bucket) return undefined;
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const entry of bucket) if (entry.bytes.equals(view)) return entry.value;
-    return undefined;
-  }
-
-  public set(bytes: Uint8Array, value: V): void {
-    const key = BytesMap.#bucket(bytes);
-    const bucket = this.#buckets.get(key) ?? [];
-    const copy = Buffer.from(bytes);
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const at = bucket.findIndex((e) => e.bytes.equals(view));
-    if (at >= 0) bucket[at] = { bytes: copy, value };
-    else bucket.push({ bytes: copy, value });
-    this.#buckets.set(key, bucket);
-  }
-}
 
 /** DER of a PEM block (the first one), or the bytes themselves when they are not PEM. */
 function pemOrDer(bytes: Uint8Array): Buffer {
@@ -173,19 +111,26 @@ export class Msp {
     this.unchecked = unchecked;
   }
 
+  /** When each of the MSP's revocation lists said the next one would be out (undefined: no nextUpdate). */
+  public get revocationListsNextUpdate(): readonly (number | undefined)[] {
+    return this.#revocationLists.map((l) => l.nextUpdate);
+  }
+
   /**
-   * The CA that issued `cert` when `cert` chains to a root of this MSP, directly or through one or more
-   * intermediates; undefined when it does not chain.
+   * The CAs `cert` chains through to a root of this MSP, issuer first and root last (directly, or through
+   * one or more intermediates); undefined when it does not chain.
    */
-  #issuerInChain(cert: X509Certificate, depth = 0): X509Certificate | undefined {
+  #chainOf(cert: X509Certificate, depth = 0): X509Certificate[] | undefined {
     if (depth > 4) return undefined;
     for (const root of this.#roots) {
       if (root.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return root;
+      if (cert.checkIssued(root) && cert.verify(root.publicKey)) return [root];
     }
     for (const ca of this.#intermediates) {
       if (ca.fingerprint256 === cert.fingerprint256) continue;
-      if (cert.checkIssued(ca) && cert.verify(ca.publicKey) && this.#issuerInChain(ca, depth + 1)) return ca;
+      if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) continue;
+      const above = this.#chainOf(ca, depth + 1);
+      if (above) return [ca, ...above];
     }
     return undefined;
   }
@@ -230,8 +175,9 @@ export class Msp {
   /** Validates a certificate as an identity of this MSP and classifies its roles. */
   public validate(serialized: Uint8Array, certificate: X509Certificate): IdentityResult {
     if (certificate.ca) return { ok: false, reason: `${this.id}: a CA certificate cannot sign` };
-    const issuer = this.#issuerInChain(certificate);
-    if (!issuer)
+    const chain = this.#chainOf(certificate);
+    const issuer = chain?.[0];
+    if (!chain || !issuer)
       return {
         ok: false,
         reason: `${this.id}: certificate ${certificate.subject.replace(/\n/g, ',')} does not chain to the MSP's roots`,
@@ -263,16 +209,24 @@ export class Msp {
     }
     const notBefore = Date.parse(certificate.validFrom);
     const notAfter = Date.parse(certificate.validTo);
-    if (Number.isNaN(notBefore) || Number.isNaN(notAfter))
+    const caChain = chain.map((ca) => ({
+      subject: ca.subject.replace(/\n/g, ','),
+      notBefore: Date.parse(ca.validFrom),
+      notAfter: Date.parse(ca.validTo),
+    }));
+    if ([notBefore, notAfter, ...caChain.flatMap((c) => [c.notBefore, c.notAfter])].some(Number.isNaN))
       return { ok: false, reason: `${this.id}: unreadable certificate validity period` };
     return {
       ok: true,
-      identity: { mspId: this.id, serialized, certificate, publicKey, roles, notBefore, notAfter },
+      identity: { mspId: this.id, serialized, certificate, publicKey, roles, notBefore, notAfter, caChain },
     };
   }
 }
 
-/** Why an identity's certificate is not valid at time `at`, or undefined when it is. */
+/**
+ * Why an identity's certificate, or a CA certificate of its chain (an intermediate or the root), is not
+ * valid at time `at`, or undefined when all are.
+ */
 function validityAt(identity: ValidIdentity, at: number): IdentityResult | undefined {
   const subject = identity.certificate.subject.replace(/\n/g, ',');
   if (at > identity.notAfter)
@@ -285,6 +239,18 @@ function validityAt(identity: ValidIdentity, at: number): IdentityResult | undef
       ok: false,
       reason: `${identity.mspId}: certificate ${subject} is not valid before ${new Date(identity.notBefore).toISOString()}, after the block time ${new Date(at).toISOString()}`,
     };
+  for (const ca of identity.caChain) {
+    if (at > ca.notAfter)
+      return {
+        ok: false,
+        reason: `${identity.mspId}: CA certificate ${ca.subject} of certificate ${subject} expired at ${new Date(ca.notAfter).toISOString()}, before the block time ${new Date(at).toISOString()}`,
+      };
+    if (at < ca.notBefore)
+      return {
+        ok: false,
+        reason: `${identity.mspId}: CA certificate ${ca.subject} of certificate ${subject} is not valid before ${new Date(ca.notBefore).toISOString()}, after the block time ${new Date(at).toISOString()}`,
+      };
+  }
   return undefined;
 }
 
@@ -306,6 +272,16 @@ export class MspManager {
 
   public msp(id: string): Msp | undefined {
     return this.#msps.get(id);
+  }
+
+  /** The MSPs' revocation lists whose nextUpdate is before `at` (milliseconds since the epoch). */
+  public staleRevocationLists(at: number): StaleRevocationList[] {
+    const stale: StaleRevocationList[] = [];
+    for (const [mspId, msp] of this.#msps)
+      msp.revocationListsNextUpdate.forEach((nextUpdate, index) => {
+        if (nextUpdate !== undefined && nextUpdate < at) stale.push({ mspId, index, nextUpdate });
+      });
+    return stale;
   }
 
   /**

@@ -1,12 +1,7 @@
 import { common, peer } from '@hyperledger/fabric-protos';
 import { canonicalJson, ThreadsealError } from '@threadseal/ledger-model';
-import {
-  blockDataHash,
-  blockHeaderHash,
-  rawBlockFromProto,
-  rawBlockToProto,
-  type RawBlock,
-} from '../block/raw-block';
+import { rawBlockFromProto, rawBlockToProto } from '../block/block-proto';
+import { blockDataHash, blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { ChannelConfig } from '../config/channel-config';
 import { verifyFabricSignature } from '../msp/msp';
 import { checkSignatures } from '../policy/policy';
@@ -255,7 +250,7 @@ export function verifyPassport(bytes: Uint8Array, genesisHash: Uint8Array): Pass
       endorsers[t.txId] = check.valid.map((v) => v.identity.mspId);
       const wrote = tx.rwsets
         .filter((ns) => ns.namespace === passport.namespace)
-        .some((ns) => ns.kv.getWritesList().some((w) => w.getKey() === t.key && !w.getIsDelete()));
+        .some((ns) => ns.writes.some((w) => w.key === t.key && !w.isDelete));
       if (!wrote) failures.push(`${where}: does not write the key its role names`);
       const flags = block.metadata[METADATA_INDEX.TRANSACTIONS_FILTER];
       if (flags?.[t.txIndex] !== peer.TxValidationCode.VALID) failures.push(`${where}: not flagged VALID`);

@@ -1,22 +1,20 @@
 import { msp as mspProto, type common } from '@hyperledger/fabric-protos';
-import {
-  bytesKey,
-  verifyFabricSignature,
-  type MspManager,
-  type MspRole,
-  type ValidIdentity,
-} from '../msp/msp';
+import { verifyFabricSignature, type MspManager, type MspRole, type ValidIdentity } from '../msp/msp';
 
 /** One signature a policy is evaluated over: who signed (serialized identity), what, and the signature. */
 export interface SignedData {
   readonly identity: Uint8Array;
   readonly data: Uint8Array;
   readonly signature: Uint8Array;
-  /**
-   * Whether `signature` verifies over `data` under the public key of `identity`'s certificate, when a
-   * SignatureVerifier (worker threads) already computed it for exactly these bytes; otherwise it is verified here.
-   */
-  readonly verifiedSignature?: boolean;
+}
+
+/**
+ * A signature already verified (on a worker thread, by `decodeBlock`) under the public key of exactly
+ * this identity's certificate; `verified` undefined: that key could not be read.
+ */
+export interface PreverifiedSignature {
+  readonly identity: Uint8Array;
+  readonly verified: boolean | undefined;
 }
 
 /** A signer whose identity and signature were checked. */
@@ -37,26 +35,29 @@ export interface SignatureCheck {
  * certificate must be within its validity period then), and its signature must verify.
  */
 export function checkSignatures(
-  signed: readonly SignedData[],
+  signed: readonly (SignedData | PreverifiedSignature)[],
   msps: MspManager,
   at?: number,
 ): SignatureCheck {
-  const seen = new Set<string>();
   const valid: VerifiedSigner[] = [];
   const refused: { index: number; reason: string }[] = [];
   signed.forEach((sd, index) => {
-    const key = bytesKey(sd.identity);
-    if (seen.has(key)) {
+    // Signature sets are short: comparing with the earlier identities beats building a key of ~1 KB each.
+    const identity = Buffer.from(sd.identity.buffer, sd.identity.byteOffset, sd.identity.byteLength);
+    if (signed.slice(0, index).some((earlier) => identity.equals(earlier.identity))) {
       refused.push({ index, reason: 'the same identity signed twice' });
       return;
     }
-    seen.add(key);
     const id = msps.identity(sd.identity, at);
     if (!id.ok) {
       refused.push({ index, reason: id.reason });
       return;
     }
-    if (!(sd.verifiedSignature ?? verifyFabricSignature(id.identity.publicKey, sd.data, sd.signature))) {
+    const verified =
+      'verified' in sd
+        ? sd.verified === true
+        : verifyFabricSignature(id.identity.publicKey, sd.data, sd.signature);
+    if (!verified) {
       refused.push({ index, reason: `signature of ${id.identity.mspId} identity does not verify` });
       return;
     }

@@ -28,6 +28,12 @@ export const ANOMALY = {
    * configuration it carries is not the previous one with the update applied. The configuration stays.
    */
   CONFIG_UPDATE_UNAUTHORIZED: 'CONFIG_UPDATE_UNAUTHORIZED',
+  /**
+   * A revocation list of an MSP in force is past its nextUpdate at the block time: certificates revoked
+   * since are not on the ledger. Identities are still checked against the list (as Fabric does); the
+   * audit reports it once per list, at the first block past the date.
+   */
+  REVOCATION_LIST_STALE: 'REVOCATION_LIST_STALE',
   /** The rebuilt world state differs from a peer's for a key. */
   STATE_MISMATCH: 'STATE_MISMATCH',
 } as const;

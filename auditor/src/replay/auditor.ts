@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import { common, msp as mspProto, peer } from '@hyperledger/fabric-protos';
 import { ChannelConfig, type PolicyVerdict } from '../config/channel-config';
+import { describeConfigChanges } from '../config/config-changes';
 import { checkConfigUpdate } from '../config/config-update';
 import {
-  blockDataHash,
-  blockHeaderBytes,
-  blockHeaderHash,
-  METADATA_INDEX,
-  type RawBlock,
-} from '../block/raw-block';
+  decodeBlock,
+  RecordedVerdicts,
+  SignatureChecker,
+  unwrap,
+  type CheckedSignature,
+  type DecodedBlock,
+  type DecodedOrdererSignatures,
+  type DecodedTransaction,
+} from '../block/decoded-block';
+import { METADATA_INDEX, type RawBlock } from '../block/raw-block';
+import type { BlockVerdicts } from '../verify/block-batch';
 import { BytesMap, verifyFabricSignature } from '../msp/msp';
 import {
   checkSignatures,
@@ -26,12 +32,12 @@ import {
 import {
   computeTxId,
   decodeEndorserTransaction,
-  decodeEnvelope,
   EnvelopeDecodeError,
-  type DecodedEnvelope,
   type EndorserTransaction,
+  type MetadataEntry,
+  type NamespaceRwSet,
+  type ReadVersion,
 } from '../validation/envelope';
-import type { SignatureJob } from '../verify/signature-verifier';
 import { ANOMALY, type Anomaly, type AnomalyKind } from './anomaly';
 
 const LIFECYCLE = '_lifecycle';
@@ -89,47 +95,6 @@ export interface AuditorOptions {
   readonly onAnomaly?: (anomaly: Anomaly) => void;
 }
 
-/** Something decoded ahead of the replay, or the error its decoding threw (rethrown where it is used). */
-type Decoded<T> = { readonly value: T } | { readonly error: unknown };
-
-function decoded<T>(decode: () => T): Decoded<T> {
-  try {
-    return { value: decode() };
-  } catch (error) {
-    return { error };
-  }
-}
-
-function unwrap<T>(d: Decoded<T>): T {
-  if ('error' in d) throw d.error;
-  return d.value;
-}
-
-interface PreparedTransaction {
-  readonly envelope: Decoded<DecodedEnvelope>;
-  readonly creator?: SignatureJob;
-  readonly endorserTransaction?: Decoded<EndorserTransaction>;
-  readonly endorsements?: readonly SignatureJob[];
-}
-
-type PreparedOrdererSignatures =
-  | { readonly kind: 'signed'; readonly signed: readonly SignatureJob[] }
-  | { readonly kind: 'metadata-unparsable' }
-  | { readonly kind: 'error'; readonly error: unknown };
-
-/**
- * A block decoded ahead of its replay ({@link Auditor.prepareBlock}): what does not depend on the state
- * or the configuration in force, and every signature it carries, so they can be verified elsewhere (on
- * worker threads) while earlier blocks replay.
- */
-export interface PreparedBlock {
-  readonly block: RawBlock;
-  /** Every signature of the block (orderers', creators', endorsers'), each with its verdict slot. */
-  readonly jobs: readonly SignatureJob[];
-  readonly orderer: PreparedOrdererSignatures | undefined;
-  readonly transactions: readonly PreparedTransaction[];
-}
-
 interface Verdict {
   code: string;
   reason?: string;
@@ -152,10 +117,13 @@ export class Auditor {
   readonly #options: AuditorOptions;
   readonly #mode: AuditMode;
   #config: ChannelConfig | undefined;
-  #previous: RawBlock | undefined;
+  #previousHeaderHash: Uint8Array | undefined;
+  #previousNumber: bigint | undefined;
+  readonly #checker = new SignatureChecker();
   #expected = 0n;
   #blockTime: number | undefined;
   readonly #txIds = new Set<string>();
+  readonly #staleListsReported = new Set<string>();
   #transactions = 0;
   #blocks = 0;
   #signatureChecks = 0;
@@ -171,7 +139,8 @@ export class Auditor {
     }
   >();
   readonly #applicationPolicies = new WeakMap<Uint8Array, peer.ApplicationPolicy | undefined>();
-  readonly #keyPolicies = new WeakMap<Uint8Array, Uint8Array>();
+  // Key-level policies by their bytes (each transaction writes its own copy of a few distinct policies).
+  readonly #keyPolicies = new Map<string, Uint8Array>();
   #implicitPolicies = new Map<string, Uint8Array>();
   readonly #mspIds = new BytesMap<string>();
 
@@ -212,62 +181,26 @@ export class Auditor {
   }
 
   /**
-   * Decodes a block ahead of its replay and lists its signatures. Pure: it reads neither the state nor
-   * the configuration, so blocks can be prepared (and their signatures verified) in any order.
+   * Decodes a block ahead of its replay (with its signatures verified in full mode, or their verdicts
+   * taken from `recorded`, what a worker found for this very block): what {@link processBlock} takes.
+   * Pure: it reads neither the state nor the configuration, so blocks can be decoded in any order, with
+   * the same result.
    */
-  public prepareBlock(block: RawBlock): PreparedBlock {
-    const jobs: SignatureJob[] = [];
-    let orderer: PreparedOrdererSignatures | undefined;
-    if (block.number > 0n && this.#mode === 'full') {
-      try {
-        const signed = ordererSignedData(block);
-        if (signed === undefined) orderer = { kind: 'metadata-unparsable' };
-        else {
-          orderer = { kind: 'signed', signed };
-          jobs.push(...signed);
-        }
-      } catch (error) {
-        orderer = { kind: 'error', error };
-      }
-    }
-    const transactions = block.data.map((item): PreparedTransaction => {
-      const envelope = decoded(() => decodeEnvelope(item));
-      if ('error' in envelope) return { envelope };
-      const env = envelope.value;
-      const full = this.#mode === 'full';
-      const creator: SignatureJob | undefined =
-        full && (env.type === HEADER_TYPE_ENDORSER || (env.type === HEADER_TYPE_CONFIG && block.number > 0n))
-          ? { identity: env.creator, data: env.payload, signature: env.signature }
-          : undefined;
-      if (creator) jobs.push(creator);
-      if (env.type !== HEADER_TYPE_ENDORSER) return { envelope, ...(creator ? { creator } : {}) };
-      const endorserTransaction = decoded(() => decodeEndorserTransaction(env));
-      const tx = 'error' in endorserTransaction ? undefined : endorserTransaction.value;
-      const endorsements: SignatureJob[] | undefined =
-        tx && full
-          ? tx.endorsements.map((e) => ({
-              identity: e.endorser,
-              data: Buffer.concat([tx.proposalResponsePayload, e.endorser]),
-              signature: e.signature,
-            }))
-          : undefined;
-      if (endorsements) jobs.push(...endorsements);
-      return {
-        envelope,
-        ...(creator ? { creator } : {}),
-        endorserTransaction,
-        ...(endorsements ? { endorsements } : {}),
-      };
-    });
-    return { block, jobs, orderer, transactions };
+  public prepareBlock(block: RawBlock, recorded?: BlockVerdicts): DecodedBlock {
+    if (this.#mode !== 'full') return decodeBlock(block, undefined);
+    if (!recorded) return decodeBlock(block, this.#checker);
+    return decodeBlock(block, new RecordedVerdicts(recorded.verdicts, this.#checker), recorded.dataHash);
   }
 
   /**
-   * Replays one block; every failure becomes an anomaly. `prepared` (from {@link prepareBlock} for this
-   * very block) saves decoding it again and carries signature verdicts computed ahead.
+   * Replays one block; every failure becomes an anomaly. `prepared` (this very block decoded by
+   * {@link prepareBlock}, possibly with a worker's verdicts) saves decoding it here.
    */
-  public processBlock(block: RawBlock, prepared?: PreparedBlock): void {
-    const ready = prepared?.block === block ? prepared : this.prepareBlock(block);
+  public processBlock(block: RawBlock, prepared?: DecodedBlock): void {
+    const ready =
+      prepared?.number === block.number && prepared.envelopes === block.data.length
+        ? prepared
+        : this.prepareBlock(block);
     this.#blocks++;
     this.#blockTime = blockTimeOf(ready, this.#blockTime);
     if (block.number !== this.#expected) {
@@ -277,32 +210,33 @@ export class Auditor {
         `expected block ${this.#expected}, found block ${block.number}`,
       );
     }
-    if (block.number === 0n && this.#previous === undefined) {
-      const hash = blockHeaderHash(block);
+    if (block.number === 0n && this.#previousHeaderHash === undefined) {
+      const hash = Buffer.from(ready.headerHash);
       if (!hash.equals(Buffer.from(this.#options.genesisHash)))
         this.#report(
           ANOMALY.GENESIS_MISMATCH,
           0n,
           `genesis header hash ${hash.toString('hex')} is not the pinned ${Buffer.from(this.#options.genesisHash).toString('hex')}`,
         );
-    } else if (this.#previous) {
-      const prev = blockHeaderHash(this.#previous);
+    } else if (this.#previousHeaderHash) {
+      const prev = Buffer.from(this.#previousHeaderHash);
       if (!prev.equals(Buffer.from(block.previousHash)))
         this.#report(
           ANOMALY.HASH_CHAIN_BROKEN,
           block.number,
-          `previous hash ${Buffer.from(block.previousHash).toString('hex')} is not the header hash ${prev.toString('hex')} of block ${this.#previous.number}`,
+          `previous hash ${Buffer.from(block.previousHash).toString('hex')} is not the header hash ${prev.toString('hex')} of block ${this.#previousNumber}`,
         );
     } else {
       this.#report(ANOMALY.HASH_CHAIN_BROKEN, block.number, 'the replay does not start at the genesis block');
     }
-    const dataHash = blockDataHash(block.data);
+    const dataHash = Buffer.from(ready.dataHash);
     if (!dataHash.equals(Buffer.from(block.dataHash)))
       this.#report(
         ANOMALY.DATA_HASH_MISMATCH,
         block.number,
         `data hash in the header ${Buffer.from(block.dataHash).toString('hex')} is not the hash of the envelopes ${dataHash.toString('hex')}`,
       );
+    if (this.#mode === 'full') this.#reportStaleRevocationLists(block.number);
     if (block.number > 0n && this.#mode === 'full') {
       try {
         this.#verifyOrdererSignatures(block, ready.orderer);
@@ -315,11 +249,32 @@ export class Auditor {
       }
     }
     this.#processTransactions(block, ready);
-    this.#previous = block;
+    this.#previousHeaderHash = ready.headerHash;
+    this.#previousNumber = block.number;
     this.#expected = block.number + 1n;
   }
 
-  #verifyOrdererSignatures(block: RawBlock, prepared: PreparedOrdererSignatures | undefined): void {
+  // A CRL past its nextUpdate is reported, not failed closed on: Fabric keeps using it, so refusing every
+  // identity of the org would turn each of its transactions into a flag mismatch and hide the one fact
+  // that matters — from this block on, the ledger does not carry the org's latest revocations.
+  #reportStaleRevocationLists(block: bigint): void {
+    const config = this.#config;
+    const at = this.#blockTime;
+    if (!config || at === undefined) return;
+    for (const stale of config.msps.staleRevocationLists(at)) {
+      const key = `${stale.mspId}\u0000${stale.index}\u0000${stale.nextUpdate}`;
+      if (this.#staleListsReported.has(key)) continue;
+      this.#staleListsReported.add(key);
+      this.#report(
+        ANOMALY.REVOCATION_LIST_STALE,
+        block,
+        `${stale.mspId}: revocation list ${stale.index} was to be replaced by ${new Date(stale.nextUpdate).toISOString()} (its nextUpdate), before the block time ${new Date(at).toISOString()}; identities are still checked against it`,
+        { orgs: [stale.mspId] },
+      );
+    }
+  }
+
+  #verifyOrdererSignatures(block: RawBlock, prepared: DecodedOrdererSignatures | undefined): void {
     const config = this.#config;
     if (!config) {
       this.#report(
@@ -329,12 +284,12 @@ export class Auditor {
       );
       return;
     }
-    const orderer = prepared ?? { kind: 'error', error: new TypeError('the block was not prepared') };
+    const orderer = prepared ?? { kind: 'error', message: 'the block was not decoded' };
     if (orderer.kind === 'metadata-unparsable') {
       this.#report(ANOMALY.BLOCK_UNPARSABLE, block.number, 'the SIGNATURES metadata does not decode');
       return;
     }
-    if (orderer.kind === 'error') throw orderer.error;
+    if (orderer.kind === 'error') throw new Error(orderer.message);
     const signed = orderer.signed;
     this.#signatureChecks += signed.length;
     const check = checkSignatures(signed, config.msps, this.#blockTime);
@@ -348,7 +303,7 @@ export class Auditor {
       );
   }
 
-  #processTransactions(block: RawBlock, prepared: PreparedBlock): void {
+  #processTransactions(block: RawBlock, prepared: DecodedBlock): void {
     const flags = block.metadata[METADATA_INDEX.TRANSACTIONS_FILTER];
     if (!flags || flags.length !== block.data.length)
       this.#report(
@@ -357,20 +312,18 @@ export class Auditor {
         `the transactions filter has ${flags?.length ?? 0} flags for ${block.data.length} envelopes`,
       );
     const vpUpdatedInBlock = new Set<string>();
-    block.data.forEach((item, txIndex) => {
+    block.data.forEach((_item, txIndex) => {
       this.#transactions++;
       const peerCode = flags?.[txIndex] === undefined ? 'MISSING' : validationCodeNameOf(flags[txIndex]);
-      const ahead = prepared.transactions[txIndex] ?? {
-        envelope: decoded(() => decodeEnvelope(item)),
-      };
-      this.#processTransaction(block, txIndex, ahead, peerCode, vpUpdatedInBlock);
+      const ahead = prepared.transactions[txIndex];
+      if (ahead) this.#processTransaction(block, txIndex, ahead, peerCode, vpUpdatedInBlock);
     });
   }
 
   #processTransaction(
     block: RawBlock,
     txIndex: number,
-    prepared: PreparedTransaction,
+    prepared: DecodedTransaction,
     peerCode: string,
     vpUpdatedInBlock: Set<string>,
   ): void {
@@ -398,17 +351,12 @@ export class Auditor {
           env.creator,
           env.payload,
           env.signature,
-          prepared.creator?.verifiedSignature,
-          env.channelHeader.getChannelId(),
+          prepared.creator,
+          env.channelId,
         );
       } else if (env.type === HEADER_TYPE_ENDORSER) {
         type = 'ENDORSER_TRANSACTION';
-        verdict = this.#checkCreator(
-          env.creator,
-          env.payload,
-          env.signature,
-          prepared.creator?.verifiedSignature,
-        );
+        verdict = this.#checkCreator(env.creator, env.payload, env.signature, prepared.creator);
         if (verdict.code === 'VALID' && computeTxId(env.nonce, env.creator) !== env.txId)
           verdict = {
             code: 'BAD_PROPOSAL_TXID',
@@ -417,7 +365,9 @@ export class Auditor {
         let tx: EndorserTransaction | undefined;
         {
           try {
-            tx = unwrap(prepared.endorserTransaction ?? decoded(() => decodeEndorserTransaction(env)));
+            tx = prepared.endorserTransaction
+              ? unwrap(prepared.endorserTransaction)
+              : decodeEndorserTransaction(env);
           } catch (err) {
             verdict = {
               code: err instanceof EnvelopeDecodeError ? err.code : 'INVALID_ENDORSER_TRANSACTION',
@@ -487,7 +437,7 @@ export class Auditor {
     creator: Uint8Array,
     payload: Uint8Array,
     signature: Uint8Array,
-    verifiedSignature: boolean | undefined,
+    checked: CheckedSignature | undefined,
   ): Verdict {
     if (this.#mode === 'hashes-only') return { code: 'VALID' };
     const config = this.#config;
@@ -495,7 +445,11 @@ export class Auditor {
     const id = config.msps.identity(creator, this.#blockTime);
     if (!id.ok) return { code: 'BAD_CREATOR_SIGNATURE', reason: `creator: ${id.reason}` };
     this.#signatureChecks++;
-    if (!(verifiedSignature ?? verifyFabricSignature(id.identity.publicKey, payload, signature)))
+    // A signature checked while decoding was verified under this very identity's key (undefined: unreadable key).
+    const verified = checked
+      ? checked.verified === true
+      : verifyFabricSignature(id.identity.publicKey, payload, signature);
+    if (!verified)
       return {
         code: 'BAD_CREATOR_SIGNATURE',
         reason: `the creator's (${id.identity.mspId}) signature does not verify`,
@@ -510,7 +464,7 @@ export class Auditor {
     creator: Uint8Array,
     payload: Uint8Array,
     signature: Uint8Array,
-    verifiedSignature: boolean | undefined,
+    checked: CheckedSignature | undefined,
     channelId: string,
   ): Verdict {
     let next: ChannelConfig;
@@ -526,7 +480,7 @@ export class Auditor {
       return { code: 'INVALID_CONFIG_TRANSACTION', reason: 'a config block must hold exactly one envelope' };
     if (block.number > 0n) {
       // A config transaction is signed by an orderer of the configuration it replaces.
-      const creatorCheck = this.#checkCreator(creator, payload, signature, verifiedSignature);
+      const creatorCheck = this.#checkCreator(creator, payload, signature, checked);
       if (creatorCheck.code !== 'VALID')
         return { code: 'INVALID_CONFIG_TRANSACTION', reason: creatorCheck.reason ?? '' };
       // The update must be authorized by the configuration it replaces (Fabric's configtx validation).
@@ -543,10 +497,14 @@ export class Auditor {
         this.#report(ANOMALY.CONFIG_UPDATE_UNAUTHORIZED, block.number, update.reason, { txIndex });
         return { code: 'INVALID_CONFIG_TRANSACTION', reason: update.reason };
       }
-      this.#report(ANOMALY.CONFIG_UPDATE, block.number, `configuration changed at block ${block.number}`, {
-        txIndex,
-        orgs: next.orgs.map((o) => o.mspId),
-      });
+      // What the update changed, in the terms of the values it changed (addresses, batch size, anchor peers…).
+      const changes = previous ? describeConfigChanges(previous.config, next.config) : [];
+      this.#report(
+        ANOMALY.CONFIG_UPDATE,
+        block.number,
+        `configuration changed at block ${block.number}: ${changes.join('; ')}`,
+        { txIndex, orgs: next.orgs.map((o) => o.mspId) },
+      );
     }
     this.#config = next;
     this.#implicitPolicies = new Map();
@@ -679,11 +637,11 @@ export class Auditor {
     txIndex: number,
     txId: string,
     tx: EndorserTransaction,
-    prepared: readonly SignedData[] | undefined,
+    prepared: readonly CheckedSignature[] | undefined,
   ): VerifiedSigner[] {
     const config = this.#config;
     if (!config) return [];
-    const signed: readonly SignedData[] =
+    const signed: readonly (SignedData | CheckedSignature)[] =
       prepared ??
       tx.endorsements.map((e) => ({
         identity: e.endorser,
@@ -730,11 +688,10 @@ export class Auditor {
     }
     // Key-level policies changed by this transaction block later transactions of the block on those keys.
     for (const ns of tx.rwsets) {
-      for (const m of ns.kv.getMetadataWritesList())
-        vpUpdatedInBlock.add(`${spaceOf(ns.namespace)}\u0001${m.getKey()}`);
+      for (const m of ns.metadataWrites) vpUpdatedInBlock.add(`${spaceOf(ns.namespace)}\u0001${m.key}`);
       for (const c of ns.collections)
-        for (const m of c.hashed.getMetadataWritesList())
-          vpUpdatedInBlock.add(`${spaceOf(ns.namespace, c.name)}\u0001${hex(m.getKeyHash_asU8())}`);
+        for (const m of c.metadataWrites)
+          vpUpdatedInBlock.add(`${spaceOf(ns.namespace, c.name)}\u0001${m.keyHash}`);
     }
     return { code: 'VALID' };
   }
@@ -776,12 +733,13 @@ export class Auditor {
         return { ok: false, reason: `the key-level policy of ${key} was changed earlier in this block` };
       const vp = this.state.get(space, key)?.metadata?.get(VALIDATION_PARAMETER);
       if (!vp || vp.length === 0) return checkEp(collection);
-      let policyBytes = this.#keyPolicies.get(vp);
+      const vpKey = Buffer.from(vp.buffer, vp.byteOffset, vp.byteLength).toString('latin1');
+      let policyBytes = this.#keyPolicies.get(vpKey);
       if (!policyBytes) {
         const policy = new peer.ApplicationPolicy();
         policy.setSignaturePolicy(common.SignaturePolicyEnvelope.deserializeBinary(vp));
         policyBytes = policy.serializeBinary();
-        this.#keyPolicies.set(vp, policyBytes);
+        this.#keyPolicies.set(vpKey, policyBytes);
       }
       const r = this.#evaluateApplicationPolicy(policyBytes, signers);
       if (!r.ok)
@@ -794,23 +752,23 @@ export class Auditor {
     };
     for (const ns of tx.rwsets) {
       if (ns.namespace !== namespace) continue;
-      for (const w of ns.kv.getWritesList()) {
-        const r = checkKey('', w.getKey());
+      for (const w of ns.writes) {
+        const r = checkKey('', w.key);
         if (!r.ok) return r;
       }
-      for (const w of ns.kv.getMetadataWritesList()) {
-        const r = checkKey('', w.getKey());
+      for (const w of ns.metadataWrites) {
+        const r = checkKey('', w.key);
         if (!r.ok) return r;
       }
       for (const c of ns.collections) {
-        for (const w of c.hashed.getHashedWritesList()) {
-          const r = checkKey(c.name, hex(w.getKeyHash_asU8()));
+        for (const w of c.hashedWrites) {
+          const r = checkKey(c.name, w.keyHash);
           if (!r.ok) return r;
         }
       }
       for (const c of ns.collections) {
-        for (const w of c.hashed.getMetadataWritesList()) {
-          const r = checkKey(c.name, hex(w.getKeyHash_asU8()));
+        for (const w of c.metadataWrites) {
+          const r = checkKey(c.name, w.keyHash);
           if (!r.ok) return r;
         }
       }
@@ -822,52 +780,46 @@ export class Auditor {
   #mvccVerdict(tx: EndorserTransaction): Verdict {
     for (const ns of tx.rwsets) {
       const space = spaceOf(ns.namespace);
-      for (const read of ns.kv.getReadsList()) {
-        const current = this.state.get(space, read.getKey());
-        if (!sameVersion(current?.version, read.hasVersion() ? read.getVersion() : undefined))
+      for (const read of ns.reads) {
+        const current = this.state.get(space, read.key);
+        if (!sameVersion(current?.version, read.version))
           return {
             code: 'MVCC_READ_CONFLICT',
-            reason: `${ns.namespace} key ${printable(read.getKey())} read at ${versionText(read.getVersion())}, now at ${current ? `${current.version.block}:${current.version.tx}` : 'absent'}`,
+            reason: `${ns.namespace} key ${printable(read.key)} read at ${versionText(read.version)}, now at ${current ? `${current.version.block}:${current.version.tx}` : 'absent'}`,
           };
       }
-      for (const rq of ns.kv.getRangeQueriesInfoList()) {
-        if (!rq.hasRawReads())
+      for (const rq of ns.rangeQueries) {
+        if (!rq.rawReads)
           return {
             code: 'NOT_RECOMPUTABLE',
             reason: `${ns.namespace} range query recorded as Merkle hashes only`,
           };
-        const exhausted = rq.getItrExhausted();
-        const results = this.state.range(space, rq.getStartKey(), rq.getEndKey(), !exhausted);
-        const reads = rq.getRawReads()?.getKvReadsList() ?? [];
+        const exhausted = rq.itrExhausted;
+        const results = this.state.range(space, rq.startKey, rq.endKey, !exhausted);
+        const reads = rq.rawReads;
         for (let i = 0; i < reads.length; i++) {
           const read = reads[i];
           const result = results[i];
-          if (
-            !read ||
-            !result ||
-            result[0] !== read.getKey() ||
-            !sameVersion(result[1].version, read.getVersion())
-          )
+          if (!read || !result || result[0] !== read.key || !sameVersion(result[1].version, read.version))
             return {
               code: 'PHANTOM_READ_CONFLICT',
-              reason: `${ns.namespace} range [${printable(rq.getStartKey())}, ${printable(rq.getEndKey())}) changed at result ${i}`,
+              reason: `${ns.namespace} range [${printable(rq.startKey)}, ${printable(rq.endKey)}) changed at result ${i}`,
             };
         }
         if (exhausted && results.length > reads.length)
           return {
             code: 'PHANTOM_READ_CONFLICT',
-            reason: `${ns.namespace} range [${printable(rq.getStartKey())}, ${printable(rq.getEndKey())}) has new keys`,
+            reason: `${ns.namespace} range [${printable(rq.startKey)}, ${printable(rq.endKey)}) has new keys`,
           };
       }
       for (const c of ns.collections) {
         const cspace = spaceOf(ns.namespace, c.name);
-        for (const read of c.hashed.getHashedReadsList()) {
-          const key = hex(read.getKeyHash_asU8());
-          const current = this.state.get(cspace, key);
-          if (!sameVersion(current?.version, read.hasVersion() ? read.getVersion() : undefined))
+        for (const read of c.hashedReads) {
+          const current = this.state.get(cspace, read.keyHash);
+          if (!sameVersion(current?.version, read.version))
             return {
               code: 'MVCC_READ_CONFLICT',
-              reason: `${ns.namespace}/${c.name} hashed key ${key} read at ${versionText(read.getVersion())}`,
+              reason: `${ns.namespace}/${c.name} hashed key ${read.keyHash} read at ${versionText(read.version)}`,
             };
         }
       }
@@ -914,21 +866,14 @@ export class Auditor {
           metadata?: ReadonlyMap<string, Uint8Array> | null;
         }
       >();
-      for (const w of ns.kv.getWritesList()) {
+      for (const w of ns.writes) {
         // Fabric (rwsetutil.IsKVWriteDelete): a write of an empty value is a delete.
-        const isDelete = w.getIsDelete() || w.getValue_asU8().length === 0;
-        byKey.set(w.getKey(), {
-          ...byKey.get(w.getKey()),
-          write: { value: w.getValue_asU8(), isDelete },
-        });
-        writes.push({
-          namespace: ns.namespace,
-          key: w.getKey(),
-          ...(isDelete ? {} : { value: w.getValue_asU8() }),
-        });
+        const isDelete = w.isDelete || w.value.length === 0;
+        byKey.set(w.key, { ...byKey.get(w.key), write: { value: w.value, isDelete } });
+        writes.push({ namespace: ns.namespace, key: w.key, ...(isDelete ? {} : { value: w.value }) });
       }
-      for (const m of ns.kv.getMetadataWritesList())
-        byKey.set(m.getKey(), { ...byKey.get(m.getKey()), metadata: metadataMap(m.getEntriesList()) });
+      for (const m of ns.metadataWrites)
+        byKey.set(m.key, { ...byKey.get(m.key), metadata: metadataMap(m.entries) });
       for (const [key, op] of byKey) applyOne(space, key, op.write, op.metadata);
       for (const c of ns.collections) {
         const cspace = spaceOf(ns.namespace, c.name);
@@ -939,24 +884,20 @@ export class Auditor {
             metadata?: ReadonlyMap<string, Uint8Array> | null;
           }
         >();
-        for (const w of c.hashed.getHashedWritesList()) {
-          const key = hex(w.getKeyHash_asU8());
+        for (const w of c.hashedWrites) {
+          const key = w.keyHash;
           hashed.set(key, {
             ...hashed.get(key),
             // Fabric (IsKVWriteHashDelete): an empty value hash or the hash of an empty value is a delete.
             write: {
-              value: w.getValueHash_asU8(),
+              value: w.valueHash,
               isDelete:
-                w.getIsDelete() ||
-                w.getValueHash_asU8().length === 0 ||
-                Buffer.from(w.getValueHash_asU8()).equals(EMPTY_VALUE_HASH),
+                w.isDelete || w.valueHash.length === 0 || Buffer.from(w.valueHash).equals(EMPTY_VALUE_HASH),
             },
           });
         }
-        for (const m of c.hashed.getMetadataWritesList()) {
-          const key = hex(m.getKeyHash_asU8());
-          hashed.set(key, { ...hashed.get(key), metadata: metadataMap(m.getEntriesList()) });
-        }
+        for (const m of c.metadataWrites)
+          hashed.set(m.keyHash, { ...hashed.get(m.keyHash), metadata: metadataMap(m.entries) });
         for (const [key, op] of hashed) applyOne(cspace, key, op.write, op.metadata);
       }
     }
@@ -969,72 +910,34 @@ export class Auditor {
  * transactions and of every block before it. Blocks carry no time of their own; a monotonic bound means
  * that a signer cannot move its own transaction before a time the chain has already reached.
  */
-function blockTimeOf(prepared: PreparedBlock, previous: number | undefined): number | undefined {
+function blockTimeOf(prepared: DecodedBlock, previous: number | undefined): number | undefined {
   let time = previous;
   for (const tx of prepared.transactions) {
     if ('error' in tx.envelope) continue;
-    const ts = tx.envelope.value.channelHeader.getTimestamp();
-    if (!ts) continue;
-    const ms = ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6);
+    const ms = tx.envelope.value.timestampMs;
+    if (ms === undefined) continue;
     if (Number.isFinite(ms) && (time === undefined || ms > time)) time = ms;
   }
   return time;
 }
 
-/**
- * The orderers' signatures of a block (Raft: each over `metadata.value || signatureHeader || header`);
- * undefined when the SIGNATURES metadata does not decode. Throws when a signature header does not.
- */
-function ordererSignedData(block: RawBlock): SignatureJob[] | undefined {
-  let md: common.Metadata;
-  try {
-    md = common.Metadata.deserializeBinary(block.metadata[METADATA_INDEX.SIGNATURES] ?? new Uint8Array());
-  } catch {
-    return undefined;
-  }
-  const headerBytes = blockHeaderBytes(block);
-  const signed: SignatureJob[] = [];
-  for (const sig of md.getSignaturesList()) {
-    const sh = sig.getSignatureHeader_asU8();
-    if (sh.length === 0) continue; // BFT identifier headers: not written by Raft, not evaluated here
-    const header = common.SignatureHeader.deserializeBinary(sh);
-    signed.push({
-      identity: header.getCreator_asU8(),
-      data: Buffer.concat([md.getValue_asU8(), sh, headerBytes]),
-      signature: sig.getSignature_asU8(),
-    });
-  }
-  return signed;
-}
-
-function metadataMap(
-  entries: readonly { getName(): string; getValue_asU8(): Uint8Array }[],
-): ReadonlyMap<string, Uint8Array> | null {
+function metadataMap(entries: readonly MetadataEntry[]): ReadonlyMap<string, Uint8Array> | null {
   if (entries.length === 0) return null; // Fabric: a metadata write without entries deletes the metadata
-  return new Map(entries.map((e) => [e.getName(), e.getValue_asU8()]));
+  return new Map(entries.map((e) => [e.name, e.value]));
 }
 
-function writesTo(ns: EndorserTransaction['rwsets'][number]): boolean {
-  if (ns.kv.getWritesList().length > 0 || ns.kv.getMetadataWritesList().length > 0) return true;
-  return ns.collections.some(
-    (c) => c.hashed.getHashedWritesList().length > 0 || c.hashed.getMetadataWritesList().length > 0,
-  );
+function writesTo(ns: NamespaceRwSet): boolean {
+  if (ns.writes.length > 0 || ns.metadataWrites.length > 0) return true;
+  return ns.collections.some((c) => c.hashedWrites.length > 0 || c.metadataWrites.length > 0);
 }
 
-function sameVersion(
-  current: Height | undefined,
-  read: { getBlockNum(): number; getTxNum(): number } | undefined,
-): boolean {
+function sameVersion(current: Height | undefined, read: ReadVersion | undefined): boolean {
   if (!current || !read) return !current && !read;
-  return current.block === BigInt(read.getBlockNum()) && current.tx === read.getTxNum();
+  return current.block === BigInt(read.blockNum) && current.tx === read.txNum;
 }
 
-function versionText(v: { getBlockNum(): number; getTxNum(): number } | undefined): string {
-  return v ? `${v.getBlockNum()}:${v.getTxNum()}` : 'absent';
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
+function versionText(v: ReadVersion | undefined): string {
+  return v ? `${v.blockNum}:${v.txNum}` : 'absent';
 }
 
 /** A key with its control characters (composite key separators) made visible. */

@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ThreadsealError } from '@threadseal/ledger-model';
 import { availableParallelism } from 'node:os';
-import {
-  Auditor,
-  printable,
-  type AuditedTransaction,
-  type AuditMode,
-  type PreparedBlock,
-} from '../replay/auditor';
-import { SignatureVerifier, type SignatureJob } from '../verify/signature-verifier';
+import { Auditor, printable, type AuditedTransaction, type AuditMode } from '../replay/auditor';
+import { replayChain } from '../replay/verifying-pipeline';
 import { NOTICE_KINDS, type Anomaly } from '../replay/anomaly';
 import type { BlockSource } from '../source/block-sources';
 
@@ -42,69 +36,10 @@ export interface AuditChainOptions {
   /** Stop after this block (inclusive). */
   readonly toBlock?: bigint;
   /**
-   * Worker threads that verify signatures ahead of the ordered replay (default: one per core; 0: all on
-   * the calling thread). The verdicts are the same either way.
+   * Worker threads that verify blocks' signatures ahead of the ordered replay (default: one per core; 0:
+   * all on the calling thread). The verdicts are the same either way.
    */
   readonly workers?: number;
-}
-
-// Signatures per message to a worker, and how many messages may be in flight: enough to keep every
-// worker busy while the main thread replays, few enough to bound the memory held ahead.
-const BATCH_SIGNATURES = 256;
-const BATCHES_IN_FLIGHT = 8;
-
-/**
- * Feeds blocks to an auditor in order, with their signatures verified ahead on worker threads: blocks
- * are decoded as they arrive, their signatures sent in batches, and each block replayed (in order) once
- * its batch is back.
- */
-class VerifyingPipeline {
-  readonly #auditor: Auditor;
-  readonly #verifier: SignatureVerifier;
-  readonly #onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined;
-  readonly #inFlight: { blocks: PreparedBlock[]; verified: Promise<void> }[] = [];
-  #blocks: PreparedBlock[] = [];
-  #jobs: SignatureJob[] = [];
-
-  public constructor(
-    auditor: Auditor,
-    verifier: SignatureVerifier,
-    onBlock: ((blocksDone: number, transactionsDone: number) => void) | undefined,
-  ) {
-    this.#auditor = auditor;
-    this.#verifier = verifier;
-    this.#onBlock = onBlock;
-  }
-
-  public async push(prepared: PreparedBlock): Promise<void> {
-    this.#blocks.push(prepared);
-    this.#jobs.push(...prepared.jobs);
-    if (this.#jobs.length >= BATCH_SIGNATURES) this.#send();
-    while (this.#inFlight.length > BATCHES_IN_FLIGHT) await this.#replayOldest();
-  }
-
-  /** Replays every block pushed so far. */
-  public async drain(): Promise<void> {
-    this.#send();
-    while (this.#inFlight.length > 0) await this.#replayOldest();
-  }
-
-  #send(): void {
-    if (this.#blocks.length === 0) return;
-    this.#inFlight.push({ blocks: this.#blocks, verified: this.#verifier.verify(this.#jobs) });
-    this.#blocks = [];
-    this.#jobs = [];
-  }
-
-  async #replayOldest(): Promise<void> {
-    const oldest = this.#inFlight.shift();
-    if (!oldest) return;
-    await oldest.verified;
-    for (const prepared of oldest.blocks) {
-      this.#auditor.processBlock(prepared.block, prepared);
-      this.#onBlock?.(this.#auditor.counts.blocks, this.#auditor.counts.transactions);
-    }
-  }
 }
 
 /**
@@ -131,32 +66,20 @@ export async function auditChain(
       options.onTransaction?.(tx);
     },
   });
-  const workers = options.mode === 'hashes-only' ? 0 : (options.workers ?? availableParallelism());
-  const verifier = workers > 0 ? new SignatureVerifier(workers) : undefined;
-  const pipeline = verifier ? new VerifyingPipeline(auditor, verifier, options.onBlock) : undefined;
   try {
-    try {
-      for await (const block of source) {
-        if (pipeline) await pipeline.push(auditor.prepareBlock(block));
-        else {
-          auditor.processBlock(block);
-          options.onBlock?.(auditor.counts.blocks, auditor.counts.transactions);
-        }
-        if (options.toBlock !== undefined && block.number >= options.toBlock) break;
-      }
-    } finally {
-      // The blocks read before a failing source are replayed before its failure is recorded.
-      await pipeline?.drain();
-    }
+    await replayChain(source, auditor, {
+      workers: options.mode === 'hashes-only' ? 0 : (options.workers ?? availableParallelism()),
+      ...(options.toBlock === undefined ? {} : { toBlock: options.toBlock }),
+      afterBlock: () => options.onBlock?.(auditor.counts.blocks, auditor.counts.transactions),
+    });
   } catch (err) {
+    // The blocks read before a failing source were replayed before its failure is recorded.
     if (!(err instanceof ThreadsealError)) throw err;
     auditor.anomalies.push({
       kind: 'BLOCK_UNPARSABLE',
       block: auditor.nextBlock,
       detail: `the block source failed after ${auditor.counts.blocks} blocks: ${err.message}`,
     });
-  } finally {
-    await verifier?.close();
   }
   const digest = createHash('sha256');
   for (const [space, key, v] of auditor.state.entries()) {

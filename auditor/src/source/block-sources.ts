@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ThreadsealError } from '@threadseal/ledger-model';
-import { blockHeaderHash, rawBlockFromProto, type RawBlock } from '../block/raw-block';
+import { rawBlockFromProto } from '../block/block-proto';
+import { blockHeaderHash, type RawBlock } from '../block/raw-block';
 import { readBlockStore } from '../block/block-store';
 
 /** Where an audit reads blocks from. None of these sources is trusted: every block is verified. */

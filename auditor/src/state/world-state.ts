@@ -25,6 +25,14 @@ function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** Strings in UTF-8 byte order (Fabric's key order), each encoded once rather than once per comparison. */
+function utf8Sorted(strings: Iterable<string>): string[] {
+  return [...strings]
+    .map((s): [Buffer, string] => [Buffer.from(s, 'utf8'), s])
+    .sort((a, b) => Buffer.compare(a[0], b[0]))
+    .map((e) => e[1]);
+}
+
 /**
  * The world state the auditor rebuilds from the write sets of the transactions it judged valid: public
  * keys per namespace and the hashed keys of private data collections (keyed by the hex of the key hash).
@@ -69,10 +77,10 @@ export class WorldState {
   /** Every space and key, sorted: the form two states are compared in. */
   public entries(): [string, string, VersionedValue][] {
     const out: [string, string, VersionedValue][] = [];
-    for (const space of [...this.#spaces.keys()].sort(utf8Compare)) {
+    for (const space of utf8Sorted(this.#spaces.keys())) {
       const map = this.#spaces.get(space);
       if (!map) continue;
-      for (const key of [...map.keys()].sort(utf8Compare)) {
+      for (const key of utf8Sorted(map.keys())) {
         const v = map.get(key);
         if (v) out.push([space, key, v]);
       }
