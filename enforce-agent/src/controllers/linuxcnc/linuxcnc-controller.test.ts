@@ -376,18 +376,22 @@ describe('LinuxCncController: a real LinuxCNC 2.9 sim mill in private namespaces
       );
     }
     expect(others()).to.deep.equal(before);
-    const leftovers = (): number[] =>
-      readdirSync('/proc')
+    // A process left behind refers to an instance folder that no longer exists; the folders of live instances
+    // (this suite's own, another run's on the same host) are still in /dev/shm.
+    const leftovers = (): number[] => {
+      const live = readdirSync('/dev/shm').filter((n) => n.startsWith('threadseal-linuxcnc-'));
+      return readdirSync('/proc')
         .filter((e) => /^\d+$/.test(e))
         .filter((e) => {
           try {
             const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-            return cmd.includes('threadseal-linuxcnc-') && !cmd.includes(ownDir);
+            return cmd.includes('threadseal-linuxcnc-') && !live.some((n) => cmd.includes(n));
           } catch {
             return false;
           }
         })
         .map(Number);
+    };
     await until('the unready instance to die', () => leftovers().length === 0);
   });
 
