@@ -46,6 +46,8 @@ const TERMS: ProductionTerms = {
 };
 const GOOD = 'G21 G90 G17 G94 G97\nS6000 M3\nG1 X15 F1200\nG1 Y15\nG1 X0 Y0\nM5\nM30\n';
 const TOO_FAST = 'G21 G90 G17 G94 G97\nS9500 M3\nG1 X5 F600\nM5\nM30\n';
+/** A spindle speed LinuxCNC computes at run time from a system parameter: nothing can tell it beforehand. */
+const UNDETERMINABLE = 'G21 G90 G17 G94 G97\nS[#5420 * 100] M3\nG1 X5 F600\nM5\nM30\n';
 const LONG = 'G21 G90 G17 G94 G97\nS5000 M3\nG1 X120 F400\nG1 X0\nM5\nM30\n';
 
 /** Runs the `threadseal` binary as a shell user would. */
@@ -133,6 +135,8 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
           { name: 'good.ngc', source: Buffer.from(GOOD), process: declare(GOOD) },
           { name: 'too-fast.ngc', source: Buffer.from(TOO_FAST), process: declare(TOO_FAST) },
           { name: 'long.ngc', source: Buffer.from(LONG), process: declare(LONG) },
+          // The OEM's verifier cannot declare it (see the test), so it is sealed without a declaration.
+          { name: 'undeterminable.ngc', source: Buffer.from(UNDETERMINABLE) },
         ],
         signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
         recipients: [keyRelease.recipientPublicKey],
@@ -231,6 +235,38 @@ describe('the enforce agent on a real LinuxCNC: verify, consume one unit, get th
     expect(report.outcome === 'refused' && report.reason).to.match(
       /spindleSpeed to 9500, outside in \[0, 8000\] rpm/,
     );
+    expect(await consumed()).to.equal(before);
+  });
+
+  it('refuses a program with a value no one can determine before it runs: rejected with line and reason, no unit consumed', async () => {
+    // The verifier (the OEM's, at sealing; the agent's, after decryption) rejects it naming the line.
+    const declared = declareProgram(Buffer.from(UNDETERMINABLE), 'rs274ngc');
+    expect('rejected' in declared && declared.rejected).to.include({ line: 2, code: 'UNDETERMINABLE_VALUE' });
+    const before = await consumed();
+    const report = await runJob(ctx(), {
+      container,
+      licenseId,
+      program: 'undeterminable.ngc',
+      partId: `SN-${run}-u`,
+    });
+    expect(report).to.include({ outcome: 'refused', step: 'program', code: 'PROGRAM_REJECTED' });
+    expect(report.outcome === 'refused' && report.reason).to.match(
+      /undeterminable\.ngc has no process declaration: it cannot be verified before a unit is consumed/,
+    );
+    expect(await consumed()).to.equal(before);
+  });
+
+  it('refuses an operator logged in at the machine without the licence’s qualification: no unit consumed', async () => {
+    const user = `agent-trainee-${run}`;
+    await testNetwork().registerUser('manufacturer', user, { role: 'am-operator', qualification: 'ndt-2' });
+    const trainee = (sessions as LedgerSessions).as('manufacturer', user);
+    const before = await consumed();
+    const report = await runJob(
+      { ...ctx(), operator: trainee },
+      { container, licenseId, program: 'good.ngc', partId: `SN-${run}-t` },
+    );
+    expect(report).to.include({ outcome: 'refused', step: 'operator', code: 'OPERATOR_NOT_QUALIFIED' });
+    expect(report.outcome === 'refused' && report.reason).to.match(/nadcap-am/);
     expect(await consumed()).to.equal(before);
   });
 
