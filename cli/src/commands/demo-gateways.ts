@@ -59,6 +59,8 @@ export async function startDemoGateways(network: FabricNetwork): Promise<DemoGat
             .filter((user) => org.users.some((u) => u.name === user))
             .map((user) => ({ name: user, mspDir: identityFiles(network.userDir(org.name, user)).mspDir })),
           ...(custodial.events ? { eventsIdentity: custodial.events } : {}),
+          // Idempotency records survive a gateway restart (SQLite, request hashes only; decision 0018).
+          idempotencyFile: join(dir, `${org.name}-idempotency.sqlite`),
           host: '127.0.0.1',
           port: 0,
         },
