@@ -447,10 +447,13 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
       }
     });
 
-    it('a licence revoked between StartBuild and the release: no key leaves, the agent aborts with KEY_NOT_RELEASED, nothing reaches the printer', async () => {
-      // A second key-release service of the owner, driven by hand so the revocation lands before it acts.
+    /**
+     * The print program sealed for a fresh owner key-release key (no running service holds it), registered, and
+     * licensed to the manufacturer for one unit allocated to the printer.
+     */
+    async function sealedForOneUnit(tag: string, title: string, partNumber: string, licenseId: string) {
       const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const store = join(dir, 'store-revoke');
+      const store = join(dir, `store-${tag}`);
       mkdirSync(store);
       const ledgers = sessions;
       if (!ledgers) throw new Error('no sessions');
@@ -461,31 +464,37 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
           files: [{ name: 'print.gcode', source: Buffer.from(PRINT), process: declare(PRINT, 'fff') }],
           signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
           recipients: [unwrap.publicKey],
-          title: 'Revoked print',
-          partNumber: `AGR-${run}`,
+          title,
+          partNumber,
           revision: 'A',
           mspId: 'OemMSP',
         },
         staging,
       );
-      const revokedContainer = join(store, `${sealed.dsiId}.dsi`);
-      renameSync(staging, revokedContainer);
-      await oem.dsi.register(await registrationOf(revokedContainer));
-      const revokedLicense = `L-REVOKE-${run}`;
+      const container = join(store, `${sealed.dsiId}.dsi`);
+      renameSync(staging, container);
+      await oem.dsi.register(await registrationOf(container));
       await oem.licenses.issue({
-        licenseId: revokedLicense,
+        licenseId,
         dsiId: sealed.dsiId,
         holderMsp: 'ManufacturerMSP',
         grant: grant(1, { maySublicense: false }),
         confidential: false,
         terms: PRINTER_TERMS,
       });
-      await cmAdmin.licenses.allocate({
+      await cmAdmin.licenses.allocate({ licenseId, machineId, quantity: 1, scrapAllowance: 0 });
+      return { unwrap, store, container, licenseId, ledgers };
+    }
+
+    it('a licence revoked between StartBuild and the release: no key leaves, the agent aborts with KEY_NOT_RELEASED, nothing reaches the printer', async () => {
+      // A second key-release service of the owner, driven by hand so the revocation lands before it acts.
+      const {
+        unwrap,
+        store,
+        container: revokedContainer,
         licenseId: revokedLicense,
-        machineId,
-        quantity: 1,
-        scrapAllowance: 0,
-      });
+        ledgers,
+      } = await sealedForOneUnit('revoke', 'Revoked print', `AGR-${run}`, `L-REVOKE-${run}`);
       const service = new KeyReleaseService({
         client: ledgers.as('oem', 'key-release').client,
         unwrapKey: softwareRecipientKey(unwrap.privateKey),
@@ -535,43 +544,12 @@ describe('the enforce agent with token keys, on a printer, and as a queue servic
     });
     it('a cancellation while the agent waits for the key release takes effect at once: JOB_CANCELLED, AbortBuild recorded, the unit stays consumed', async () => {
       // Sealed to a key-release key no service holds: no release ever comes, only the cancellation ends the wait.
-      const unwrap = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const store = join(dir, 'store-cancel');
-      mkdirSync(store);
-      const ledgers = sessions;
-      if (!ledgers) throw new Error('no sessions');
-      const signer = ledgers.dsiSigner('oem', 'ip-admin');
-      const staging = join(store, 'staging');
-      const sealed = await protectToFile(
-        {
-          files: [{ name: 'print.gcode', source: Buffer.from(PRINT), process: declare(PRINT, 'fff') }],
-          signer: softwareSigner(signer.certificatePem, signer.privateKeyPem),
-          recipients: [unwrap.publicKey],
-          title: 'Cancelled print',
-          partNumber: `AGC-${run}`,
-          revision: 'A',
-          mspId: 'OemMSP',
-        },
-        staging,
+      const { container: cancelContainer, licenseId: cancelLicense } = await sealedForOneUnit(
+        'cancel',
+        'Cancelled print',
+        `AGC-${run}`,
+        `L-CANCEL-${run}`,
       );
-      const cancelContainer = join(store, `${sealed.dsiId}.dsi`);
-      renameSync(staging, cancelContainer);
-      await oem.dsi.register(await registrationOf(cancelContainer));
-      const cancelLicense = `L-CANCEL-${run}`;
-      await oem.licenses.issue({
-        licenseId: cancelLicense,
-        dsiId: sealed.dsiId,
-        holderMsp: 'ManufacturerMSP',
-        grant: grant(1, { maySublicense: false }),
-        confidential: false,
-        terms: PRINTER_TERMS,
-      });
-      await cmAdmin.licenses.allocate({
-        licenseId: cancelLicense,
-        machineId,
-        quantity: 1,
-        scrapAllowance: 0,
-      });
       const heatsBefore = sim?.accepted.filter((l) => /M109/.test(l)).length;
       const controller = new AbortController();
       let abortedAt = 0;
