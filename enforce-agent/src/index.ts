@@ -38,7 +38,6 @@ export {
 } from './controllers/marlin/marlin-controller.js';
 export { MarlinPrinterSimulator, type PrinterSimulatorOptions } from './simulators/marlin-printer.js';
 export {
-  checkDecryptedProgram,
   JobJournal,
   JobRefusal,
   reconcileJobs,

@@ -2,7 +2,6 @@ export { runJob } from './run-job.js';
 export { JobJournal, type JournalEntry, type Reconciled } from './job-journal.js';
 export { reconcileJobs } from './reconcile.js';
 export { preflight, JobRefusal, type Preflight } from './preflight.js';
-export { checkDecryptedProgram } from './program-check.js';
 export type {
   JobContext,
   JobLogEntry,

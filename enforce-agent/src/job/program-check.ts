@@ -40,22 +40,6 @@ export function startDecryptedProgramCheck(
   };
 }
 
-/**
- * Verifies a whole decrypted program held in one buffer ({@link startDecryptedProgramCheck} fed once).
- * @throws JobRefusal PROGRAM_REJECTED (line and reason) or PROGRAM_MISMATCH
- */
-export function checkDecryptedProgram(
-  program: Buffer,
-  name: string,
-  machine: MachineAgent,
-  envelope: readonly ParameterBound[],
-  declaration: ProcessDeclaration,
-): AcceptedProgram {
-  const check = startDecryptedProgramCheck(name, machine, envelope, declaration);
-  check.write(program);
-  return check.end();
-}
-
 function withinDeclaration(
   verdict: ProgramVerdict,
   name: string,
